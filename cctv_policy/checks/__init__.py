@@ -1,0 +1,5 @@
+"""The policy check: registry -> input document -> engine -> violations with file:line."""
+
+from cctv_policy.checks.run import CheckResult, run_check
+
+__all__ = ["CheckResult", "run_check"]

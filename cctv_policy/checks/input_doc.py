@@ -1,0 +1,52 @@
+"""Build the one input document the policies see: the whole registry plus the clock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.registry.types import format_utc
+
+
+def _plain(model: BaseModel) -> dict[str, Any]:
+    # exclude_none: in Rego a null is a defined (truthy) value; an absent field is undefined.
+    return _utc_strings(model.model_dump(mode="python", by_alias=True, exclude_none=True))
+
+
+def _utc_strings(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_utc(value)
+    if isinstance(value, dict):
+        return {k: _utc_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utc_strings(v) for v in value]
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+        return value.value
+    return value
+
+
+def build_input(registry: LoadedRegistry, now: datetime) -> dict[str, Any]:
+    assert registry.config is not None, "policies run only on a registry whose config loaded"
+    return {
+        "now": format_utc(now),
+        "config": _plain(registry.config),
+        "people": {k: _plain(v) for k, v in registry.people.items()},
+        "cameras": {k: _plain(v) for k, v in registry.cameras.items()},
+        "targets": {k: _plain(v) for k, v in registry.targets.items()},
+        "requests": {k: _plain(v) for k, v in registry.requests.items()},
+        "decisions": {k: _plain(v) for k, v in registry.decisions.items()},
+        "reports": {k: _plain(v) for k, v in registry.reports.items()},
+        "holds": {k: _plain(v) for k, v in registry.holds.items()},
+        "unreadable": {kind: sorted(ids) for kind, ids in registry.unreadable.items()},
+    }
+
+
+def input_hash(document: dict[str, Any]) -> str:
+    """A stable digest of the input, stamped next to the policy version on every result."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()

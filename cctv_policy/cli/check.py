@@ -1,0 +1,91 @@
+"""`cctv-policy check`: the pull-request gate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from cctv_policy.checks.renderers import RENDERERS
+from cctv_policy.checks.run import CheckResult, run_check
+from cctv_policy.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_TOOL_ERROR,
+    EXIT_VIOLATIONS,
+    engine_options,
+    fail,
+    now_option,
+    registry_option,
+    resolve_now,
+)
+from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.registry.loader import RegistryNotFound, load_registry
+
+
+@click.command()
+@registry_option
+@now_option
+@click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text",
+              show_default=True, help="text for people (file:line first); json for machines; "
+                                      "github annotations; sarif for code scanning; junit.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the report to this file instead of standard output.")
+@engine_options
+def check(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
+          engine: str, opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
+    """Check the registry against the rule book.
+
+    Loads every YAML file of the registry (config, people, cameras, storage, requests,
+    decisions, reports, holds), evaluates all policies once with the chosen engine and reports
+    each violation with its stable code, file and line.
+
+    \b
+    Exit codes:
+      0  no errors (warnings may be present)
+      1  the registry breaks the rule book (violations of severity error)
+      2  the tool could not run (bad flags, missing registry, engine unavailable)
+      3  bad input: a file is not valid YAML, breaks the schema, repeats an id or
+         names something that does not exist (E_* codes)
+
+    \b
+    Examples:
+      cctv-policy check
+      cctv-policy check --now 2026-11-25T09:00:00+08:00 --format json
+      cctv-policy check --format github          # in a GitHub workflow
+      cctv-policy check --engine opa --opa-url http://127.0.0.1:8181
+    """
+    result = _run(registry_dir, resolve_now(now), engine, opa_url, opa_upload, policy_dir)
+    rendered = RENDERERS[output_format](result, str(registry_dir))
+    if out:
+        out.write_text(rendered + "\n", encoding="utf-8")
+    else:
+        click.echo(rendered)
+    raise SystemExit(exit_code(result))
+
+
+def _run(registry_dir: Path, now: datetime, engine_name: str, opa_url: str | None,
+         opa_upload: bool, policy_dir: Path | None) -> CheckResult:
+    try:
+        registry = load_registry(registry_dir)
+    except RegistryNotFound as exc:
+        fail(str(exc))
+    try:
+        policies = load_policies(policy_dir)
+        engine = make_engine(engine_name, policies, opa_url, opa_upload)
+        return run_check(registry, engine, now, policies.version)
+    except (EngineError, FileNotFoundError) as exc:
+        fail(f"{exc}\nNo result: a check that could not run is not a pass.")
+    raise AssertionError("unreachable")
+
+
+def exit_code(result: CheckResult) -> int:
+    if result.has_input_errors:
+        return EXIT_BAD_INPUT
+    if result.errors:
+        return EXIT_VIOLATIONS
+    return EXIT_OK
+
+
+__all__ = ["check", "EXIT_TOOL_ERROR"]

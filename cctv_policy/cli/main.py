@@ -1,0 +1,29 @@
+"""The `cctv-policy` command group."""
+
+from __future__ import annotations
+
+import click
+
+from cctv_policy import __version__
+from cctv_policy.cli.check import check
+from cctv_policy.cli.test import test
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cctv-policy")
+def cli() -> None:
+    """Policy-as-code governance for a school's CCTV footage.
+
+    Requests for footage are YAML files in a git registry; Rego policies (run by the real OPA
+    engine) decide; this tool checks the registry and enforces the decisions on storage.
+
+    \b
+    Start here:
+      cctv-policy check                 check ./registry against the rule book
+      cctv-policy test                  run the Rego unit tests of the policies
+      cctv-policy COMMAND --help        what a command does, with examples
+    """
+
+
+cli.add_command(check)
+cli.add_command(test)

@@ -1,0 +1,29 @@
+"""The engine interface: one batched evaluation of an entrypoint over one input document."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class EngineError(Exception):
+    """The engine could not evaluate (not installed, unreachable, policy error). Fail closed."""
+
+
+class EngineUndefined(EngineError):
+    """The entrypoint evaluated to undefined: never read as 'no violations' or 'allowed'."""
+
+
+class Engine(Protocol):
+    name: str
+
+    def evaluate(self, entrypoint: str, input: dict[str, Any]) -> Any:
+        """Evaluate `data.<entrypoint>` (slash- or dot-separated) against `input`.
+
+        Raises EngineUndefined when the document is undefined and EngineError for anything else
+        that went wrong; never returns a default in their place.
+        """
+        ...
+
+
+def dotted(entrypoint: str) -> str:
+    return entrypoint.strip("/").replace("/", ".")

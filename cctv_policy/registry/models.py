@@ -1,0 +1,212 @@
+"""Pydantic models of every registry document (spec section 2).
+
+Unknown fields are errors (a typo in `recipents` must not silently widen nothing or everything).
+Timestamps are normalised to UTC at the edge; the campus time zone is for display only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cctv_policy.registry.types import (
+    DocumentId,
+    NonEmptyText,
+    PersonId,
+    Slug,
+    TargetId,
+    Timestamp,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, str_strip_whitespace=True)
+
+
+class Role(str, Enum):
+    applicant = "applicant"
+    security_office = "security_office"
+    technician = "technician"
+    supervisor = "supervisor"
+    auditor = "auditor"
+
+
+class Config(Strict):
+    retention_days: int = Field(30, ge=1, le=3650)
+    report_due_days: int = Field(7, ge=0, le=365)
+    max_use_days: int = Field(30, ge=1, le=365)
+    # Days after the report due date during which an approved request still protects footage.
+    report_grace_days: int = Field(7, ge=0, le=365)
+    allowed_purposes: list[Slug] = Field(min_length=1)
+    private_zones: list[Slug] = Field(default_factory=list)
+    timezone: str = "UTC"
+    # Ask for signed commits on decisions and holds (used by provenance checks).
+    require_signed_commits: bool = False
+
+
+class Person(Strict):
+    id: PersonId
+    name: NonEmptyText
+    unit: Slug
+    roles: list[Role] = Field(min_length=1)
+    git_identities: list[str] = Field(default_factory=list)
+
+
+class PeopleFile(Strict):
+    people: list[Person]
+
+
+class Camera(Strict):
+    id: DocumentId
+    name: NonEmptyText
+    location: NonEmptyText
+    zone: Slug
+    installed_by: PersonId
+    installed_on: Timestamp
+    storage: TargetId
+
+
+class CamerasFile(Strict):
+    cameras: list[Camera]
+
+
+DEFAULT_LAYOUT = "{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4"
+
+
+class StorageTarget(Strict):
+    id: TargetId
+    kind: Literal["filesystem", "s3"]
+    description: str = ""
+    # False for a target that is listed for the record but must not hold footage (rule R7).
+    approved: bool = True
+    root: str | None = None
+    bucket: str | None = None
+    prefix: str = ""
+    endpoint: str | None = None
+    region: str | None = None
+    layout: str = DEFAULT_LAYOUT
+
+    @model_validator(mode="after")
+    def _location_matches_kind(self) -> StorageTarget:
+        if self.kind == "filesystem" and not self.root:
+            raise ValueError("a filesystem target needs `root`")
+        if self.kind == "s3" and not self.bucket:
+            raise ValueError("an s3 target needs `bucket`")
+        if self.kind == "filesystem" and self.bucket:
+            raise ValueError("a filesystem target takes `root`, not `bucket`")
+        if self.kind == "s3" and self.root:
+            raise ValueError("an s3 target takes `bucket` and `prefix`, not `root`")
+        return self
+
+
+class StorageFile(Strict):
+    targets: list[StorageTarget]
+
+
+class Purpose(Strict):
+    category: Slug
+    description: NonEmptyText
+
+
+class FootageWindow(Strict):
+    cameras: list[DocumentId] = Field(min_length=1)
+    from_: Timestamp = Field(alias="from")
+    to: Timestamp
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ThirdParty(Strict):
+    organization: NonEmptyText
+    legal_basis: str = ""
+    case_number: str = ""
+
+
+class UseMode(str, Enum):
+    view_supervised = "view_supervised"
+    export_copy = "export_copy"
+    share_external = "share_external"
+
+
+class Use(Strict):
+    mode: UseMode
+    recipients: list[PersonId] = Field(min_length=1)
+    starts: Timestamp
+    ends: Timestamp
+    third_party: ThirdParty | None = None
+
+
+class Attachment(Strict):
+    name: NonEmptyText
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Request(Strict):
+    id: DocumentId
+    applicant: PersonId
+    unit: Slug
+    submitted_at: Timestamp
+    purpose: Purpose
+    footage: FootageWindow
+    use: Use
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class DecisionScope(Strict):
+    cameras: list[DocumentId] | None = None
+    from_: Timestamp | None = Field(None, alias="from")
+    to: Timestamp | None = None
+    starts: Timestamp | None = None
+    ends: Timestamp | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DecisionConditions(Strict):
+    supervised_by: PersonId | None = None
+    third_party_allowed: bool = False
+    watermark: bool = False
+    notes: str = ""
+
+
+class Decision(Strict):
+    request: DocumentId
+    decision: Literal["approved", "rejected"]
+    decided_by: PersonId
+    decided_at: Timestamp
+    reasons: list[str] = Field(default_factory=list)
+    conditions: DecisionConditions = Field(default_factory=DecisionConditions)
+    scope: DecisionScope = Field(default_factory=DecisionScope)
+
+
+class Report(Strict):
+    request: DocumentId
+    submitted_by: PersonId
+    submitted_at: Timestamp
+    summary: NonEmptyText
+    copies: Literal["destroyed", "kept_under_hold"]
+    hold: DocumentId | None = None
+
+    @model_validator(mode="after")
+    def _kept_copies_name_a_hold(self) -> Report:
+        if self.copies == "kept_under_hold" and not self.hold:
+            raise ValueError("copies kept_under_hold must name the `hold` that keeps them")
+        return self
+
+
+class Hold(Strict):
+    id: DocumentId
+    created_by: PersonId
+    created_at: Timestamp
+    cameras: list[DocumentId] = Field(min_length=1)
+    from_: Timestamp = Field(alias="from")
+    to: Timestamp
+    until: Timestamp
+    reason: NonEmptyText
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+

@@ -1,0 +1,60 @@
+"""Constrained field types shared by the registry models: ids and RFC 3339 timestamps."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+# Document ids (requests, cameras, holds) are upper-case with digits and dashes, so they are safe
+# as file names and as storage key parts: no dots, slashes or spaces can ever reach a path.
+DocumentId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
+# People are git-style handles ("t.wang"); storage targets are kebab-case ("nas-main").
+PersonId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+TargetId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+NonEmptyText = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?$"
+)
+
+
+def parse_rfc3339(value: object) -> datetime:
+    """Parse an RFC 3339 timestamp that carries an offset; return it in UTC.
+
+    The YAML loader hands timestamps over as strings, so a naive one cannot slip through as a
+    datetime that some library later assumes to be local time.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("timestamp has no UTC offset; write it like 2026-11-20T09:30:00+08:00")
+        return value.astimezone(UTC)
+    if not isinstance(value, str):
+        raise ValueError(f"expected an RFC 3339 timestamp string, got {type(value).__name__}")
+    match = _RFC3339.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not an RFC 3339 timestamp like 2026-11-20T09:30:00+08:00")
+    if match.group("offset") is None:
+        raise ValueError(
+            f"{value!r} has no UTC offset; naive times are ambiguous, add one (e.g. +08:00 or Z)"
+        )
+    text = value.strip().replace("z", "Z").replace("t", "T")
+    fraction = match.group(1)
+    if fraction and len(fraction) > 7:  # datetime keeps microseconds only
+        text = text.replace(fraction, fraction[:7])
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339), AfterValidator(_utc)]
+
+
+def format_utc(value: datetime) -> str:
+    """The one canonical text form of a timestamp inside the tool: UTC with a Z."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

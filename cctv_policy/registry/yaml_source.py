@@ -1,0 +1,99 @@
+"""YAML reading in two speeds.
+
+Every file is parsed by libyaml through PyYAML's C loader (ruamel.yaml's C loader rejects plain
+scalars with ':' inside flow mappings, such as `{from: 2026-11-18T14:00:00+08:00}`, which the
+spec itself uses). Source positions are needed only for files that have something to report, so
+those, and only those, are parsed again by ruamel.yaml's round-trip loader, which keeps the line
+and column of every key and item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _FastLoader(yaml.CSafeLoader):
+    """libyaml parser; timestamps stay strings (validated later); duplicate keys are errors."""
+
+    yaml_implicit_resolvers = {
+        first: [r for r in resolvers if r[0] != _TIMESTAMP_TAG]
+        for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r}",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+@dataclass(frozen=True)
+class YamlError(Exception):
+    """A file that is not valid YAML: 1-based line and column and libyaml's words."""
+
+    message: str
+    line: int
+    column: int
+
+
+def parse(text: str) -> Any:
+    """Parse one YAML document fast. Raises YamlError with the position of the problem."""
+    try:
+        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        line = mark.line + 1 if mark else 1
+        column = mark.column + 1 if mark else 1
+        raise YamlError(problem or str(exc), line, column) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(str(exc), 1, 1) from None
+
+
+def position_tree(text: str) -> Any:
+    """The document parsed with positions (ruamel round-trip), or None if that fails."""
+    loader = YAML(typ="rt")
+    loader.allow_duplicate_keys = True  # the fast parse already reported them
+    try:
+        return loader.load(text)
+    except Exception:  # noqa: BLE001 - positions are best effort; the fast parse succeeded
+        return None
+
+
+def locate(text: str, path: Sequence[str | int]) -> tuple[int, int]:
+    """The 1-based (line, column) of the deepest node of `path` that exists in the document.
+
+    For a missing field this is the mapping that lacks it, which is where a reader should look.
+    """
+    return locate_in(position_tree(text), path)
+
+
+def locate_in(tree: Any, path: Sequence[str | int]) -> tuple[int, int]:
+    node = tree
+    line, column = 0, 0
+    for part in path:
+        if isinstance(node, CommentedMap) and part in node:
+            line, column = node.lc.key(part)
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line, column = node.lc.item(part)
+            node = node[part]
+        else:
+            break
+    return (line + 1, column + 1)

@@ -1,0 +1,14 @@
+# The pull-request gate: every violation of the rule book over the whole registry, in one
+# evaluation. Each violation is {code, severity, kind, id, field, message}.
+package cctv.check
+
+import rego.v1
+
+import data.cctv.cameras
+import data.cctv.decisions
+import data.cctv.holds
+import data.cctv.references
+import data.cctv.reports
+import data.cctv.requests
+
+violations := ((((references.violations | cameras.violations) | requests.violations) | decisions.violations) | reports.violations) | holds.violations

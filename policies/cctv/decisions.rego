@@ -1,0 +1,87 @@
+# Decision rules: R5 (the security office reviews, in writing, with reasons), R6, R8 (scope).
+package cctv.decisions
+
+import rego.v1
+
+import data.cctv.lib
+
+violations contains lib.error("DECISION_UNKNOWN_REQUEST", "decision", id, ["request"], msg) if {
+	some id, _ in input.decisions
+	not input.requests[id]
+	not lib.unreadable("request", id)
+	msg := sprintf("decision for %s has no request file requests/%s.yaml", [id, id])
+}
+
+violations contains lib.error("DECISION_NOT_SECURITY_OFFICE", "decision", id, ["decided_by"], msg) if {
+	some id, d in input.decisions
+	lib.is_person(d.decided_by)
+	not lib.has_role(d.decided_by, "security_office")
+	msg := sprintf("decision on %s was made by %s, who is not in the security office (R5)", [id, d.decided_by])
+}
+
+violations contains lib.error("DECISION_SELF_APPROVAL", "decision", id, ["decided_by"], msg) if {
+	some id, d in input.decisions
+	d.decision == "approved"
+	r := input.requests[id]
+	involved := {r.applicant} | {p | some p in r.use.recipients}
+	d.decided_by in involved
+	msg := sprintf(
+		"%s approved request %s in which they are the applicant or a recipient; another security officer must decide",
+		[d.decided_by, id],
+	)
+}
+
+violations contains lib.error("DECISION_REJECTION_WITHOUT_REASON", "decision", id, ["reasons"], msg) if {
+	some id, d in input.decisions
+	d.decision == "rejected"
+	count([x | some x in d.reasons; trim_space(x) != ""]) == 0
+	msg := sprintf("rejection of %s gives no reasons; rejections must be written with reasons (R5)", [id])
+}
+
+violations contains lib.error("DECISION_BEFORE_SUBMISSION", "decision", id, ["decided_at"], msg) if {
+	some id, d in input.decisions
+	r := input.requests[id]
+	lib.ns(d.decided_at) < lib.ns(r.submitted_at)
+	msg := sprintf("decision on %s is dated %s, before the request was submitted (%s)", [id, d.decided_at, r.submitted_at])
+}
+
+violations contains lib.error("DECISION_SCOPE_WIDENED", "decision", id, ["scope", "cameras", i], msg) if {
+	some id, d in input.decisions
+	r := input.requests[id]
+	some i, camera in d.scope.cameras
+	not camera in r.footage.cameras
+	msg := sprintf("decision on %s adds camera %s, which the request did not ask for; a decision may only narrow", [id, camera])
+}
+
+violations contains lib.error("DECISION_SCOPE_WIDENED", "decision", id, ["scope", field], msg) if {
+	some id, d in input.decisions
+	r := input.requests[id]
+	some field, pair in {
+		"from": [r.footage.from, "earlier"],
+		"to": [r.footage.to, "later"],
+		"starts": [r.use.starts, "earlier"],
+		"ends": [r.use.ends, "later"],
+	}
+	[requested, widens] := pair
+	granted := d.scope[field]
+	widened(widens, lib.ns(granted), lib.ns(requested))
+	msg := sprintf(
+		"decision on %s sets scope.%s to %s, %s than the request's %s; a decision may only narrow",
+		[id, field, granted, widens, requested],
+	)
+}
+
+widened("earlier", granted, requested) if granted < requested
+
+widened("later", granted, requested) if granted > requested
+
+violations contains lib.error("DECISION_THIRD_PARTY_NOT_ALLOWED", "decision", id, ["conditions", "third_party_allowed"], msg) if {
+	some id, d in input.decisions
+	d.decision == "approved"
+	input.requests[id].use.mode == "share_external"
+	not d.conditions.third_party_allowed
+	msg := sprintf(
+		"decision approves sharing %s with a third party but does not set conditions.third_party_allowed: true (R6)",
+		[id],
+	)
+}

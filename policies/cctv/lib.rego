@@ -1,0 +1,56 @@
+# Shared helpers for the cctv rule book. The clock is input.now: no policy reads the time.
+package cctv.lib
+
+import rego.v1
+
+day_ns := 86400000000000
+
+# Later than any footage or use period: "no report yet".
+forever_ns := 253402300799000000000
+
+ns(ts) := time.parse_rfc3339_ns(ts)
+
+now_ns := ns(input.now)
+
+days_ns(n) := n * day_ns
+
+whole_days(duration_ns) := floor(duration_ns / day_ns)
+
+error(code, kind, id, field, message) := {
+	"code": code, "severity": "error", "kind": kind, "id": id,
+	"field": field, "message": message,
+}
+
+warning(code, kind, id, field, message) := {
+	"code": code, "severity": "warning", "kind": kind, "id": id,
+	"field": field, "message": message,
+}
+
+is_person(id) if input.people[id]
+
+has_role(id, role) if role in input.people[id].roles
+
+is_approved(request_id) if input.decisions[request_id].decision == "approved"
+
+# Unreadable files were already reported by the loader: do not report them again as missing.
+unreadable(kind, id) if id in object.get(object.get(input, "unreadable", {}), kind, [])
+
+# The approved scope of a request: the decision may narrow cameras, footage window and use period.
+scope(request_id) := object.get(input.decisions[request_id], "scope", {})
+
+effective_cameras(request_id) := object.get(scope(request_id), "cameras", input.requests[request_id].footage.cameras)
+
+effective_from(request_id) := object.get(scope(request_id), "from", input.requests[request_id].footage.from)
+
+effective_to(request_id) := object.get(scope(request_id), "to", input.requests[request_id].footage.to)
+
+effective_starts(request_id) := object.get(scope(request_id), "starts", input.requests[request_id].use.starts)
+
+effective_ends(request_id) := object.get(scope(request_id), "ends", input.requests[request_id].use.ends)
+
+report_due_ns(request_id) := ns(effective_ends(request_id)) + days_ns(input.config.report_due_days)
+
+# When the usage report came in, or forever_ns while it has not.
+report_in_ns(request_id) := ns(input.reports[request_id].submitted_at)
+
+report_in_ns(request_id) := forever_ns if not input.reports[request_id]
