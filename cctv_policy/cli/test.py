@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from cctv_policy.cli.common import EXIT_OK, EXIT_VIOLATIONS, fail
 from cctv_policy.engine import EngineError, load_policies
@@ -41,14 +40,13 @@ def test(policy_dir: Path | None, name_filter: str | None, output_format: str,
         } for r in results], indent=2))
     else:
         console = Console(highlight=False)
-        shown = results if verbose else failed
-        if shown:
-            table = Table("result", "test", "where", "detail")
-            for r in shown:
-                style = "green" if r.outcome is Outcome.passed else "red"
-                table.add_row(f"[{style}]{r.outcome.value.upper()}[/]", f"{r.package}.{r.name}",
-                              f"{r.file}:{r.line}", r.detail)
-            console.print(table)
+        # One line per test, like `opa test`: names are never truncated.
+        for r in results if verbose else failed:
+            style = "green" if r.outcome is Outcome.passed else "red"
+            detail = f" - {r.detail}" if r.detail else ""
+            console.print(f"[{style}]{r.outcome.value.upper():5}[/] data.{r.package}.{r.name} "
+                          f"({r.file}:{r.line}, {r.seconds * 1000:.1f} ms){detail}",
+                          soft_wrap=True)
         passed = len(results) - len(failed)
         console.print(f"PASS: {passed}/{len(results)}" + (f"  FAIL: {len(failed)}" if failed else ""))
     raise SystemExit(EXIT_VIOLATIONS if failed or not results else EXIT_OK)

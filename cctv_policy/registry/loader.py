@@ -140,10 +140,15 @@ class _Reader:
             self.issue("E_SCHEMA", file, subject, "symbolic links are not allowed in the registry; "
                        "commit the file itself", (1, 1))
             return None
+        raw = path.read_bytes()
         try:
-            text = path.read_text(encoding="utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.issue("E_YAML", file, subject, f"not UTF-8 text ({exc.reason})", (1, 1))
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            self.issue("E_YAML", file, subject,
+                       f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+                       (line, column))
             return None
         try:
             data = yaml_source.parse(text)

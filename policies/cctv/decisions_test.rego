@@ -1,0 +1,77 @@
+package cctv.decisions_test
+
+import rego.v1
+
+import data.cctv.decisions
+import data.cctv.fixtures as fx
+
+flagged(change, code) if {
+	vs := decisions.violations with input as fx.changed(change)
+	fx.has_code(vs, code)
+}
+
+clean(code) if {
+	vs := decisions.violations with input as fx.base
+	not fx.has_code(vs, code)
+}
+
+test_decision_for_unknown_request_flagged if {
+	orphan := {"request": "REQ-9", "decision": "approved", "decided_by": "sec", "decided_at": "2026-11-20T07:00:00Z", "reasons": []}
+	flagged({"decisions": {"REQ-9": orphan}}, "DECISION_UNKNOWN_REQUEST")
+}
+
+test_decision_for_unreadable_request_not_reported_twice if {
+	orphan := {"request": "REQ-9", "decision": "approved", "decided_by": "sec", "decided_at": "2026-11-20T07:00:00Z", "reasons": []}
+	vs := decisions.violations with input as fx.changed({"decisions": {"REQ-9": orphan}, "unreadable": {"request": ["REQ-9"]}})
+	not fx.has_code(vs, "DECISION_UNKNOWN_REQUEST")
+}
+
+test_decision_for_known_request_passes if clean("DECISION_UNKNOWN_REQUEST")
+
+test_decision_by_non_security_office_flagged if flagged({"decisions": {"REQ-1": {"decided_by": "app2"}}}, "DECISION_NOT_SECURITY_OFFICE")
+
+test_decision_by_security_office_passes if clean("DECISION_NOT_SECURITY_OFFICE")
+
+test_self_approval_flagged if {
+	change := {"people": {"app": {"roles": ["applicant", "security_office"]}}, "decisions": {"REQ-1": {"decided_by": "app"}}}
+	flagged(change, "DECISION_SELF_APPROVAL")
+}
+
+test_approval_by_recipient_flagged if {
+	change := {"requests": {"REQ-1": {"use": {"recipients": ["app", "sec"]}}}}
+	flagged(change, "DECISION_SELF_APPROVAL")
+}
+
+test_approval_by_other_officer_passes if clean("DECISION_SELF_APPROVAL")
+
+test_rejection_without_reason_flagged if flagged({"decisions": {"REQ-1": {"decision": "rejected", "reasons": ["   "]}}}, "DECISION_REJECTION_WITHOUT_REASON")
+
+test_rejection_with_reason_passes if {
+	vs := decisions.violations with input as fx.changed({"decisions": {"REQ-1": {"decision": "rejected", "reasons": ["Purpose is too vague"]}}})
+	not fx.has_code(vs, "DECISION_REJECTION_WITHOUT_REASON")
+}
+
+test_scope_adding_camera_flagged if flagged({"decisions": {"REQ-1": {"scope": {"cameras": ["CAM-1", "CAM-2"]}}}}, "DECISION_SCOPE_WIDENED")
+
+test_scope_earlier_footage_flagged if flagged({"decisions": {"REQ-1": {"scope": {"from": "2026-11-18T05:00:00Z"}}}}, "DECISION_SCOPE_WIDENED")
+
+test_scope_later_use_end_flagged if flagged({"decisions": {"REQ-1": {"scope": {"ends": "2026-11-29T00:00:00Z"}}}}, "DECISION_SCOPE_WIDENED")
+
+test_scope_narrowing_passes if {
+	narrow := {"cameras": ["CAM-1"], "from": "2026-11-18T06:30:00Z", "to": "2026-11-18T07:00:00Z", "starts": "2026-11-22T00:00:00Z", "ends": "2026-11-25T00:00:00Z"}
+	vs := decisions.violations with input as fx.changed({"decisions": {"REQ-1": {"scope": narrow}}})
+	not fx.has_code(vs, "DECISION_SCOPE_WIDENED")
+}
+
+test_decision_before_submission_flagged if flagged({"decisions": {"REQ-1": {"decided_at": "2026-11-19T23:59:59Z"}}}, "DECISION_BEFORE_SUBMISSION")
+
+test_decision_after_submission_passes if clean("DECISION_BEFORE_SUBMISSION")
+
+share := {"requests": {"REQ-1": {"use": {"mode": "share_external", "third_party": {"organization": "Police", "legal_basis": "Case filing"}}}}}
+
+test_third_party_approval_without_permission_flagged if flagged(share, "DECISION_THIRD_PARTY_NOT_ALLOWED")
+
+test_third_party_approval_with_permission_passes if {
+	vs := decisions.violations with input as fx.changed(object.union(share, {"decisions": {"REQ-1": {"conditions": {"third_party_allowed": true}}}}))
+	not fx.has_code(vs, "DECISION_THIRD_PARTY_NOT_ALLOWED")
+}

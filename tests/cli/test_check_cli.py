@@ -1,0 +1,113 @@
+"""`cctv-policy check` from the outside: exit codes, formats, helpful errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from cctv_policy.cli.main import cli
+from tests.conftest import DEMO_REGISTRY, NOW_TEXT
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, ["check", "--registry", str(DEMO_REGISTRY), *args])
+
+
+def test_demo_registry_passes_with_at_most_warnings():
+    result = invoke("--now", NOW_TEXT)
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_demo_registry_stays_clean_far_in_the_future():
+    # Only REPORT_OVERDUE depends on now, and it is a warning: the demo never turns red.
+    result = invoke("--now", "2027-06-01T00:00:00+08:00", "--format", "json")
+    assert result.exit_code == 0
+    assert {v["severity"] for v in json.loads(result.stdout)["violations"]} <= {"warning"}
+
+
+def test_json_shape():
+    result = invoke("--now", NOW_TEXT, "--format", "json")
+    document = json.loads(result.stdout)
+    assert set(document) == {"violations", "summary"}
+    (violation,) = document["violations"]
+    assert {"code", "severity", "subject", "message", "file", "line"} <= set(violation)
+    assert violation["file"].endswith("registry/requests/REQ-2026-0018.yaml")
+    summary = document["summary"]
+    assert summary["errors"] == 0 and summary["warnings"] == 1
+    assert summary["engine"] == "embedded" and summary["policy_version"]
+    assert summary["input_hash"].startswith("sha256:")
+
+
+def test_text_puts_file_line_first():
+    line = invoke("--now", NOW_TEXT).output.splitlines()[0]
+    assert line.split(": ")[0].endswith("registry/requests/REQ-2026-0018.yaml:16:3")
+
+
+def test_github_annotations():
+    lines = invoke("--now", NOW_TEXT, "--format", "github").output.splitlines()
+    assert lines[0].startswith("::warning file=")
+    assert ",line=16," in lines[0] and "title=REPORT_OVERDUE::" in lines[0]
+
+
+def test_sarif_is_valid_2_1_0():
+    document = json.loads(invoke("--now", NOW_TEXT, "--format", "sarif").stdout)
+    assert document["version"] == "2.1.0"
+    run = document["runs"][0]
+    assert run["tool"]["driver"]["rules"][0]["id"] == "REPORT_OVERDUE"
+    location = run["results"][0]["locations"][0]["physicalLocation"]
+    assert location["region"]["startLine"] == 16
+
+
+def test_junit_is_xml_with_a_case_per_violation():
+    root = ET.fromstring(invoke("--now", NOW_TEXT, "--format", "junit").stdout.split("?>", 1)[1])
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("failures") == "0"
+    assert len(suite.findall("testcase")) == 1
+
+
+def test_out_writes_a_file(tmp_path: Path):
+    out = tmp_path / "report.sarif"
+    result = invoke("--now", NOW_TEXT, "--format", "sarif", "--out", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads(out.read_text())["version"] == "2.1.0"
+
+
+def test_naive_now_is_refused_with_exit_2():
+    result = invoke("--now", "2026-11-25T12:00:00")
+    assert result.exit_code == 2
+    assert "no UTC offset" in result.output
+
+
+def test_missing_registry_exit_2(tmp_path: Path):
+    result = CliRunner().invoke(cli, ["check", "--registry", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "is not a registry" in result.output
+
+
+def test_unreachable_opa_server_exit_2_never_a_pass():
+    result = invoke("--engine", "opa", "--opa-url", "http://127.0.0.1:9", "--now", NOW_TEXT)
+    assert result.exit_code == 2
+    assert "not a pass" in result.output
+
+
+def test_opa_engine_without_url_exit_2():
+    result = invoke("--engine", "opa")
+    assert result.exit_code == 2 and "--opa-url" in result.output
+
+
+def test_broken_policies_exit_2(tmp_path: Path):
+    (tmp_path / "x.rego").write_text("package cctv.check\nviolations := {{{\n")
+    result = invoke("--policies", str(tmp_path), "--now", NOW_TEXT)
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("command", [["--help"], ["check", "--help"], ["test", "--help"]])
+def test_help_teaches(command: list[str]):
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 0
+    assert "Usage" in result.output and len(result.output) > 300

@@ -1,0 +1,105 @@
+"""--engine opa gives the same decisions as --engine embedded.
+
+Against a real OPA server when one is reachable: $CCTV_OPA_URL, or an `opa` binary on PATH that
+the fixture starts on 127.0.0.1. Otherwise those tests skip and say why. The adapter itself is
+also exercised over real HTTP against data_api_stub (OPA's API shape over the OPA Go library).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cctv_policy.checks.run import run_check
+from cctv_policy.engine import EngineUndefined
+from cctv_policy.engine.opa_server import OpaServerEngine
+from cctv_policy.registry import load_registry
+from tests.conftest import DATA, DEMO_REGISTRY, NOW, POLICIES
+from tests.engine import data_api_stub
+
+SCENARIOS = ["violations/DECISION_SCOPE_WIDENED", "violations/REQUEST_APPLICANT_REPORT_OVERDUE",
+             "violations/CAMERA_PRIVATE_AREA", "bad/unknown_camera_reference"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def real_opa_url() -> Iterator[str]:
+    if url := os.environ.get("CCTV_OPA_URL"):
+        yield url
+        return
+    binary = shutil.which("opa")
+    if not binary:
+        pytest.skip("no real OPA server: set CCTV_OPA_URL or put the `opa` binary on PATH "
+                    "(it is not in PyPI/Debian, so this machine has none)")
+    port = _free_port()
+    process = subprocess.Popen([binary, "run", "--server", "--addr", f"127.0.0.1:{port}",
+                                str(POLICIES)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def stub_url() -> Iterator[str]:
+    server, url = data_api_stub.start()
+    yield url
+    server.shutdown()
+
+
+def _registries(tmp_path: Path) -> list[Path]:
+    paths = [DEMO_REGISTRY]
+    for name in SCENARIOS:
+        copy = tmp_path / name.replace("/", "_")
+        shutil.copytree(DEMO_REGISTRY, copy)
+        shutil.copytree(DATA / name / "registry", copy, dirs_exist_ok=True)
+        paths.append(copy)
+    return paths
+
+
+def _decisions(engine, registry: Path) -> list[tuple[str, str, str, int | None]]:
+    result = run_check(load_registry(registry), engine, NOW, "test")
+    return [(v.code, v.subject, v.file, v.line) for v in result.violations]
+
+
+def _same_decisions(url: str, embedded_engine, policies, tmp_path: Path) -> None:
+    remote = OpaServerEngine(url, policies)
+    for registry in _registries(tmp_path):
+        expected = _decisions(embedded_engine, registry)
+        assert expected, "each scenario has at least one violation to compare"
+        assert _decisions(remote, registry) == expected, registry.name
+
+
+def test_real_opa_server_gives_the_same_decisions(real_opa_url, embedded_engine, policies,
+                                                  tmp_path):
+    _same_decisions(real_opa_url, embedded_engine, policies, tmp_path)
+
+
+def test_adapter_over_http_gives_the_same_decisions(stub_url, embedded_engine, policies,
+                                                   tmp_path):
+    _same_decisions(stub_url, embedded_engine, policies, tmp_path)
+
+
+def test_adapter_reports_undefined_as_undefined(stub_url, policies):
+    remote = OpaServerEngine(stub_url, policies)
+    with pytest.raises(EngineUndefined):
+        remote.evaluate("cctv/check/not_a_rule", {})
