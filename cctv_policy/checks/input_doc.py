@@ -14,20 +14,9 @@ from cctv_policy.registry.types import format_utc
 
 
 def _plain(model: BaseModel) -> dict[str, Any]:
+    # mode="json" renders timestamps (all UTC after validation) as RFC 3339 with a Z.
     # exclude_none: in Rego a null is a defined (truthy) value; an absent field is undefined.
-    return _utc_strings(model.model_dump(mode="python", by_alias=True, exclude_none=True))
-
-
-def _utc_strings(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_utc(value)
-    if isinstance(value, dict):
-        return {k: _utc_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_utc_strings(v) for v in value]
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
-        return value.value
-    return value
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def build_input(registry: LoadedRegistry, now: datetime) -> dict[str, Any]:

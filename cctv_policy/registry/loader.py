@@ -7,9 +7,13 @@ is an exception (RegistryNotFound), because then the tool cannot run at all.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -91,6 +95,74 @@ class LoadedRegistry:
 
 _CORE_FILES = ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")
 
+# Below this many per-document files, parsing in worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 2000
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """One file read and parsed: its data, or the problem with its position."""
+
+    path: Path
+    data: Any = None
+    problem: str | None = None
+    code: str = "E_YAML"
+    position: tuple[int, int] = (1, 1)
+
+
+def read_and_parse(path: Path) -> ParsedFile:
+    """Read one registry file and parse its YAML. Pure: safe to run in a worker process."""
+    if path.is_symlink():
+        return ParsedFile(path, problem="symbolic links are not allowed in the registry; "
+                                        "commit the file itself", code="E_SCHEMA")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return ParsedFile(path, problem=f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                                        "save the file as UTF-8", position=(line, column))
+    try:
+        return ParsedFile(path, data=yaml_source.parse(text))
+    except yaml_source.YamlError as exc:
+        return ParsedFile(path, problem=f"invalid YAML: {exc.message}",
+                          position=(exc.line, exc.column))
+
+
+def _parse_chunk(paths: list[Path]) -> list[ParsedFile]:
+    return [read_and_parse(p) for p in paths]
+
+
+def parse_many(paths: list[Path]) -> Iterator[ParsedFile]:
+    """Parse files, yielding them in order; on a large registry split the work over the cores.
+
+    Only parsing runs in the workers (plain dicts pickle cheaply; pydantic models do not), and
+    results stream back in order, so the caller validates one chunk while workers parse the next.
+    Workers are forked, unless this process already hosts the OPA Go runtime, whose threads
+    do not survive a fork: then they start clean from a fork server.
+    """
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) < PARALLEL_THRESHOLD or workers < 2:
+        yield from _parse_chunk(paths)
+        return
+    size = -(-len(paths) // (workers * 8))
+    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    context = multiprocessing.get_context("forkserver" if _go_runtime_started() else "fork")
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for chunk in pool.map(_parse_chunk, chunks):
+                yield from chunk
+                done += len(chunk)
+    except (BrokenProcessPool, OSError):
+        yield from _parse_chunk(paths[done:])  # workers could not run here: finish on one core
+
+
+def _go_runtime_started() -> bool:
+    engine_module = sys.modules.get("opa_bindings.engine")
+    return getattr(engine_module, "_lib", None) is not None
+
 
 def load_registry(root: Path | str) -> LoadedRegistry:
     root = Path(root)
@@ -135,27 +207,14 @@ class _Reader:
         return self.parse_and_validate(file, file, model)
 
     def parse_and_validate(self, file: str, subject: str, model: type[Model]) -> Model | None:
-        path = self.reg.root / file
-        if path.is_symlink():
-            self.issue("E_SCHEMA", file, subject, "symbolic links are not allowed in the registry; "
-                       "commit the file itself", (1, 1))
+        return self.validate(read_and_parse(self.reg.root / file), file, subject, model)
+
+    def validate(self, parsed: ParsedFile, file: str, subject: str,
+                 model: type[Model]) -> Model | None:
+        if parsed.problem is not None:
+            self.issue(parsed.code, file, subject, parsed.problem, parsed.position)
             return None
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-            self.issue("E_YAML", file, subject,
-                       f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
-                       (line, column))
-            return None
-        try:
-            data = yaml_source.parse(text)
-        except yaml_source.YamlError as exc:
-            self.issue("E_YAML", file, subject, f"invalid YAML: {exc.message}",
-                       (exc.line, exc.column))
-            return None
+        data = parsed.data
         if not isinstance(data, dict):
             what = "empty" if data is None else f"a {type(data).__name__}"
             self.issue("E_SCHEMA", file, subject,
@@ -164,7 +223,6 @@ class _Reader:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            self.reg._texts[file] = text
             for error in exc.errors():
                 self.schema_issue(file, subject, (), error)
             return None
@@ -189,29 +247,36 @@ class _Reader:
         directory = self.reg.root / folder
         if not directory.is_dir():
             return
+        paths = []
         for path in _yaml_files(directory):
-            file = f"{folder}/{path.name}"
-            stem = path.name.rsplit(".", 1)[0]
-            if not _FILE_STEM.match(stem):
-                self.issue("E_SCHEMA", file, file,
+            if _FILE_STEM.match(path.name.rsplit(".", 1)[0]):
+                paths.append(path)
+            else:
+                self.issue("E_SCHEMA", f"{folder}/{path.name}", f"{folder}/{path.name}",
                            f"file name {path.name!r} is not an id like REQ-2026-0042.yaml "
                            "(upper-case letters, digits and dashes)", (1, 1))
-                continue
-            doc = self.parse_and_validate(file, f"{kind}:{stem}", model)
-            if doc is None:
-                self.reg.unreadable.setdefault(kind, set()).add(stem)
-                continue
-            key = key_of(doc)
-            if key != stem:
-                field_name = "id" if kind in ("request", "hold") else "request"
-                line, column = self.reg.position(Source(file), (field_name,))
-                self.issue("E_SCHEMA", file, f"{kind}:{stem}",
-                           f"{field_name} {key!r} does not match the file name {path.name!r}; "
-                           f"name the file {key}.yaml", (line, column), field=field_name)
-                self.reg.unreadable.setdefault(kind, set()).add(stem)
-                continue
-            into[key] = doc
-            self.reg.sources[(kind, key)] = Source(file)
+        for parsed in parse_many(paths):
+            self.add_document(parsed, folder, kind, model, key_of, into)
+
+    def add_document(self, parsed: ParsedFile, folder: str, kind: str, model: type[Model],
+                     key_of: Callable[[Model], str], into: dict[str, Model]) -> None:
+        file = f"{folder}/{parsed.path.name}"
+        stem = parsed.path.name.rsplit(".", 1)[0]
+        doc = self.validate(parsed, file, f"{kind}:{stem}", model)
+        if doc is None:
+            self.reg.unreadable.setdefault(kind, set()).add(stem)
+            return
+        key = key_of(doc)
+        if key != stem:
+            field_name = "id" if kind in ("request", "hold") else "request"
+            line, column = self.reg.position(Source(file), (field_name,))
+            self.issue("E_SCHEMA", file, f"{kind}:{stem}",
+                       f"{field_name} {key!r} does not match the file name {parsed.path.name!r}; "
+                       f"name the file {key}.yaml", (line, column), field=field_name)
+            self.reg.unreadable.setdefault(kind, set()).add(stem)
+            return
+        into[key] = doc
+        self.reg.sources[(kind, key)] = Source(file)
 
     def index_list(
         self, file: str, list_field: str, kind: str, items: Iterable[Model], into: dict[str, Model]

@@ -33,20 +33,18 @@ has_role(id, role) if role in input.people[id].roles
 is_approved(request_id) if input.decisions[request_id].decision == "approved"
 
 # Unreadable files were already reported by the loader: do not report them again as missing.
-unreadable(kind, id) if id in object.get(object.get(input, "unreadable", {}), kind, [])
+unreadable(kind, id) if id in input.unreadable[kind]
 
 # The approved scope of a request: the decision may narrow cameras, footage window and use period.
-scope(request_id) := object.get(input.decisions[request_id], "scope", {})
+effective_cameras(request_id) := object.get(input.decisions[request_id], ["scope", "cameras"], input.requests[request_id].footage.cameras)
 
-effective_cameras(request_id) := object.get(scope(request_id), "cameras", input.requests[request_id].footage.cameras)
+effective_from(request_id) := object.get(input.decisions[request_id], ["scope", "from"], input.requests[request_id].footage.from)
 
-effective_from(request_id) := object.get(scope(request_id), "from", input.requests[request_id].footage.from)
+effective_to(request_id) := object.get(input.decisions[request_id], ["scope", "to"], input.requests[request_id].footage.to)
 
-effective_to(request_id) := object.get(scope(request_id), "to", input.requests[request_id].footage.to)
+effective_starts(request_id) := object.get(input.decisions[request_id], ["scope", "starts"], input.requests[request_id].use.starts)
 
-effective_starts(request_id) := object.get(scope(request_id), "starts", input.requests[request_id].use.starts)
-
-effective_ends(request_id) := object.get(scope(request_id), "ends", input.requests[request_id].use.ends)
+effective_ends(request_id) := object.get(input.decisions[request_id], ["scope", "ends"], input.requests[request_id].use.ends)
 
 report_due_ns(request_id) := ns(effective_ends(request_id)) + days_ns(input.config.report_due_days)
 

@@ -93,8 +93,9 @@ has_legal_basis(r) if {
 # Times during which an applicant had an overdue usage report: from the due date until the
 # report came in. A request filed inside such a window is refused (R11).
 overdue_windows[r.applicant] contains {"request": id, "due": due, "until": until} if {
-	some id, r in input.requests
-	lib.is_approved(id)
+	some id, decision in input.decisions
+	decision.decision == "approved"
+	r := input.requests[id]
 	due := lib.report_due_ns(id)
 	until := lib.report_in_ns(id)
 	due < until

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -61,18 +61,25 @@ def test_bad_timestamps_are_rejected(text: str):
         parse_rfc3339(text)
 
 
-@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 1, 1),
-                    timezones=st.timezones()))
-def test_any_aware_timestamp_round_trips_to_the_same_instant(moment: datetime):
-    if moment.utcoffset() is None:
-        return
-    moment = moment.replace(microsecond=0)
-    offset = moment.utcoffset()
-    assert offset is not None
-    total = int(offset.total_seconds())
-    if total % 60:
-        return  # RFC 3339 offsets have minute precision
-    sign = "+" if total >= 0 else "-"
-    hours, minutes = divmod(abs(total) // 60, 60)
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 1, 1)),
+       st.integers(min_value=-14 * 60, max_value=14 * 60))
+def test_any_offset_timestamp_parses_to_the_same_instant(naive: datetime, offset_minutes: int):
+    moment = naive.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    sign = "+" if offset_minutes >= 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S") + f"{sign}{hours:02d}:{minutes:02d}"
-    assert parse_rfc3339(text) == moment
+    parsed = parse_rfc3339(text)
+    assert parsed == moment and parsed.tzinfo is UTC
+
+
+def test_parallel_parse_gives_the_same_registry_as_serial(registry_copy: Path, monkeypatch):
+    from cctv_policy.registry import loader
+
+    (registry_copy / "requests" / "REQ-2026-0090.yaml").write_bytes(b"id: [unclosed\n")
+    (registry_copy / "holds" / "HOLD-2026-0090.yaml").write_bytes(b"id: HOLD-2026-0090\n\xff\n")
+    serial = load_registry(registry_copy)
+    monkeypatch.setattr(loader, "PARALLEL_THRESHOLD", 1)
+    parallel = load_registry(registry_copy)
+    assert parallel.requests == serial.requests and parallel.holds == serial.holds
+    assert parallel.issues == serial.issues and len(serial.issues) == 2
+    assert parallel.unreadable == serial.unreadable
