@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from cctv_policy import __version__
+from cctv_policy.cli.audit import audit
 from cctv_policy.cli.check import check
+from cctv_policy.cli.demo import demo
+from cctv_policy.cli.enforce import apply, plan
 from cctv_policy.cli.test import test
 
 
@@ -21,9 +24,16 @@ def cli() -> None:
     Start here:
       cctv-policy check                 check ./registry against the rule book
       cctv-policy test                  run the Rego unit tests of the policies
+      cctv-policy plan                  what enforcement would do on storage (dry run)
+      cctv-policy apply --yes           delete expired footage, hold, grant, revoke
+      cctv-policy audit verify          check the audit log's hash chain
       cctv-policy COMMAND --help        what a command does, with examples
     """
 
 
 cli.add_command(check)
 cli.add_command(test)
+cli.add_command(plan)
+cli.add_command(apply)
+cli.add_command(audit)
+cli.add_command(demo)

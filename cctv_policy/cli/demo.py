@@ -1,0 +1,41 @@
+"""`cctv-policy demo`: synthetic footage so the enforcer can be seen at work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from cctv_policy.cli.common import fail, now_option, registry_option, resolve_now
+from cctv_policy.demo import write_footage
+from cctv_policy.registry.loader import RegistryNotFound, load_registry
+from storage_backends.layout import Layout
+
+
+@click.group()
+def demo() -> None:
+    """Demo helpers."""
+
+
+@demo.command()
+@registry_option
+@now_option
+@click.option("--target", default="nas-main", show_default=True)
+@click.option("--root", type=click.Path(path_type=Path), required=True,
+              help="Directory to fill (it stands in for the target's root).")
+@click.option("--days", default=40, show_default=True)
+@click.option("--segment-minutes", default=120, show_default=True)
+def footage(registry_dir: Path, now: datetime | None, target: str, root: Path, days: int,
+            segment_minutes: int) -> None:
+    """Write tiny synthetic footage files for the cameras of TARGET, DAYS back from now."""
+    try:
+        registry = load_registry(registry_dir)
+    except RegistryNotFound as exc:
+        fail(str(exc))
+    if target not in registry.targets:
+        fail(f"--target {target!r} is not in storage.yaml")
+    cameras = sorted(c.id for c in registry.cameras.values() if c.storage == target)
+    count = write_footage(root, Layout(registry.targets[target].layout), cameras,
+                          resolve_now(now), days, segment_minutes)
+    click.echo(f"wrote {count} segments for {len(cameras)} cameras under {root}")

@@ -1,0 +1,191 @@
+"""`cctv-policy plan` and `cctv-policy apply`: retention, holds and grants on storage."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cctv_policy.audit.log import AuditError, AuditLog
+from cctv_policy.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_TOOL_ERROR,
+    engine_options,
+    fail,
+    now_option,
+    registry_option,
+    resolve_now,
+)
+from cctv_policy.enforce.planner import Plan, Shard
+from cctv_policy.enforce.run import (
+    Prepared,
+    RegistryNotEnforceable,
+    prepare,
+    restrict_to_reviewed,
+    run_apply,
+)
+from cctv_policy.enforce.targets import TargetError, parse_root_overrides
+from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.registry.loader import RegistryNotFound, load_registry
+
+_err = Console(stderr=True)
+
+
+def _shard(value: str | None) -> Shard:
+    if not value:
+        return Shard()
+    try:
+        index, count = (int(x) for x in value.split("/"))
+        assert 0 <= index < count
+    except (ValueError, AssertionError):
+        raise click.BadParameter("write it as I/N with 0 <= I < N, e.g. 0/4") from None
+    return Shard(index, count)
+
+
+def enforce_options(f: Any) -> Any:
+    f = click.option("--camera", "cameras", multiple=True, metavar="ID",
+                     help="Only these cameras (repeatable).")(f)
+    f = click.option("--shard", default=None, metavar="I/N",
+                     help="Only cameras whose index modulo N is I: run N slices in parallel "
+                          "(a CI matrix, or one cron per storage node).")(f)
+    f = click.option("--storage-root", "storage_roots", multiple=True, metavar="TARGET=DIR",
+                     help="Use DIR as the root of filesystem TARGET (demos, tests, a NAS "
+                          "mounted elsewhere).")(f)
+    f = click.option("--target", default=None, metavar="ID", help="Only this storage target.")(f)
+    return f
+
+
+def _prepare(registry_dir: Path, now: datetime | None, engine: str, opa_url: str | None,
+             opa_upload: bool, policy_dir: Path | None, target: str | None,
+             storage_roots: tuple[str, ...], shard: str | None,
+             cameras: tuple[str, ...]) -> Prepared:
+    try:
+        registry = load_registry(registry_dir)
+        policies = load_policies(policy_dir)
+        engine_obj = make_engine(engine, policies, opa_url, opa_upload)
+        total = sum(1 for c in registry.cameras.values() if not target or c.storage == target)
+        with Progress(TextColumn("listing {task.description}"), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=_err,
+                      transient=True) as bar:
+            task = bar.add_task("cameras", total=total)
+            return prepare(registry, engine_obj, resolve_now(now), policies.version, target,
+                           parse_root_overrides(storage_roots), _shard(shard),
+                           set(cameras) or None,
+                           progress=lambda label, n: bar.update(task, advance=n,
+                                                                description=label))
+    except RegistryNotEnforceable as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    except (RegistryNotFound, EngineError, TargetError, FileNotFoundError) as exc:
+        fail(f"{exc}\nNothing was planned or changed.", EXIT_TOOL_ERROR)
+    raise AssertionError("unreachable")
+
+
+def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
+    table = Table(title=f"plan at {plan.now.isoformat()} (retention {plan.retention_days} days)")
+    table.add_column("action")
+    table.add_column("count", justify="right")
+    for action in ("delete", "hold", "release", "grant", "revoke"):
+        table.add_row(action, str(plan.counts().get(action, 0)))
+    table.add_row("segments listed", str(plan.listed_segments))
+    table.add_row("unparsable keys (never touched)", str(len(plan.unparsable)))
+    table.add_row("kept by the safety floor", str(len(plan.blocked_by_floor)))
+    for target, reason in skipped.items():
+        table.add_row(f"skipped target {target}", reason)
+    return table
+
+
+@click.command()
+@registry_option
+@now_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Also write the plan as JSON to FILE (review it, then `apply --plan FILE`).")
+@enforce_options
+@engine_options
+def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
+         target: str | None, storage_roots: tuple[str, ...], shard: str | None,
+         cameras: tuple[str, ...], engine: str, opa_url: str | None, opa_upload: bool,
+         policy_dir: Path | None) -> None:
+    """Show what enforcement would do; never changes storage.
+
+    Lists footage by camera and day, and plans: delete (expired, unprotected), hold
+    (protected by an approved or pending request or a security-office hold), release
+    (protection ended), grant (approved use period running) and revoke (use period over).
+    Each action names the rule that caused it.
+
+    \b
+    Examples:
+      cctv-policy plan --storage-root nas-main=/mnt/nas
+      cctv-policy plan --format json --out plan.json
+    """
+    prepared = _prepare(registry_dir, now, engine, opa_url, opa_upload, policy_dir, target,
+                        storage_roots, shard, cameras)
+    document = prepared.plan.model_dump(mode="json")
+    if out:
+        out.write_text(json.dumps(document, indent=1) + "\n")
+    if output_format == "json":
+        click.echo(json.dumps(document, indent=1))
+        return
+    console = Console()
+    for action in prepared.plan.actions[:20]:
+        console.print(f"{action.action:8} {action.target}:{action.key or action.hold or action.grant}"
+                      f"  [dim]{action.rule}{' ' + action.request if action.request else ''}[/]",
+                      soft_wrap=True)
+    if len(prepared.plan.actions) > 20:
+        console.print(f"... and {len(prepared.plan.actions) - 20} more (--format json for all)")
+    console.print(_summary(prepared.plan, prepared.skipped_targets))
+
+
+@click.command()
+@registry_option
+@now_option
+@click.option("--plan", "plan_file", type=click.Path(path_type=Path, exists=True), default=None,
+              help="Apply only the actions of this reviewed plan that are still valid now.")
+@click.option("--yes", is_flag=True, help="Really change storage (required).")
+@click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
+              show_default=True, help="Hash-chained audit log; if it cannot be written, "
+                                      "nothing happens.")
+@enforce_options
+@engine_options
+def apply(registry_dir: Path, now: datetime | None, plan_file: Path | None, yes: bool,
+          audit_log: Path, target: str | None, storage_roots: tuple[str, ...],
+          shard: str | None, cameras: tuple[str, ...], engine: str, opa_url: str | None,
+          opa_upload: bool, policy_dir: Path | None) -> None:
+    """Carry out the plan: hold, grant, revoke, release, then delete expired footage.
+
+    Idempotent and resumable: interrupt it at any point and run it again. Every action is
+    written to the audit log before it happens; every delete is checked once more against
+    the safety floor (retention, protections read directly from the registry).
+    """
+    if not yes:
+        fail("apply changes storage: pass --yes (run `cctv-policy plan` first to review)")
+    prepared = _prepare(registry_dir, now, engine, opa_url, opa_upload, policy_dir, target,
+                        storage_roots, shard, cameras)
+    if plan_file:
+        reviewed = Plan.model_validate_json(plan_file.read_text())
+        prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
+    audit = AuditLog(audit_log)
+    total = len(prepared.plan.actions)
+    try:
+        with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=_err, transient=True) as bar:
+            task = bar.add_task("actions", total=total)
+            report = run_apply(prepared, audit, lambda n: bar.update(task, advance=n))
+    except AuditError as exc:
+        fail(str(exc))
+    table = Table(title="applied")
+    table.add_column("action")
+    table.add_column("done", justify="right")
+    for action in ("hold", "revoke", "grant", "release", "delete"):
+        table.add_row(action, str(report.done.get(action, 0)))
+    table.add_row("already gone", str(report.already_gone))
+    table.add_row("refused", str(len(report.refused)))
+    Console().print(table)
+    Console().print(f"audit log {audit_log} head {audit.head()[0]}:{audit.head()[1][:12]}")

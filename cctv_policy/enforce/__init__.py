@@ -1,0 +1,1 @@
+"""Enforcement: the policy's decision -> a plan of storage actions -> applied, under a safety floor."""

@@ -1,0 +1,97 @@
+"""Carry out a plan: holds first, deletes last, every step written to the audit log before it
+happens. Idempotent ("already gone" is success), so a run killed at any point is finished by
+running plan + apply again. Every delete is checked against the safety floor once more here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cctv_policy.audit.log import AuditLog
+from cctv_policy.enforce.planner import Action, Plan
+from cctv_policy.enforce.safety import SafetyFloor
+from storage_backends.base import GrantSpec, Segment
+
+DELETE_BATCH = 1000
+_ORDER = {"hold": 0, "revoke": 1, "grant": 2, "release": 3, "delete": 4}
+
+
+@dataclass
+class ApplyReport:
+    done: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    already_gone: int = 0
+    refused: dict[str, str] = field(default_factory=dict)
+    storage_requests: int = 0
+
+
+def apply_plan(plan: Plan, backends: dict, audit: AuditLog, floor: SafetyFloor,
+               progress: Callable[[int], None] = lambda n: None) -> ApplyReport:
+    report = ApplyReport()
+    audit.append("apply_started", now=plan.now, input_hash=plan.input_hash,
+                 planned=plan.counts())
+    actions = sorted(plan.actions, key=lambda a: (_ORDER[a.action], a.target, a.key or ""))
+    deletes: dict[str, list[Action]] = defaultdict(list)
+    for action in actions:
+        if action.action == "delete":
+            deletes[action.target].append(action)
+            continue
+        _apply_one(action, backends[action.target], audit, report)
+        progress(1)
+    for target, batch in deletes.items():
+        backend = backends[target]
+        for i in range(0, len(batch), DELETE_BATCH):
+            chunk = batch[i:i + DELETE_BATCH]
+            _delete_batch(chunk, backend, audit, floor, report)
+            progress(len(chunk))
+    audit.append("apply_finished", done=dict(report.done), already_gone=report.already_gone,
+                 refused=len(report.refused))
+    audit.write_anchor()
+    return report
+
+
+def _apply_one(action: Action, backend, audit: AuditLog, report: ApplyReport) -> None:
+    details = action.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    if action.action == "hold":
+        audit.append("hold", **details)
+        backend.set_hold(action.hold, [action.key])
+    elif action.action == "release":
+        audit.append("release", **details)
+        backend.clear_hold(action.hold)
+    elif action.action == "grant":
+        audit.append("grant", **details)
+        backend.create_grant(GrantSpec(action.grant, action.request, action.recipient,
+                                       action.keys, action.starts, action.ends))
+    elif action.action == "revoke":
+        audit.append("revoke", **details)
+        backend.revoke_grant(action.grant)
+    report.done[action.action] += 1
+
+
+def _delete_batch(chunk: list[Action], backend, audit: AuditLog, floor: SafetyFloor,
+                  report: ApplyReport) -> None:
+    allowed, refused = [], {}
+    for action in chunk:
+        key = action.key or ""
+        parsed = backend.layout.parse(key)
+        if parsed is None or parsed[0] != action.camera:
+            refused[key] = "key does not match the layout or camera"
+            continue
+        why = floor.blocks_delete(Segment(parsed[0], parsed[1], parsed[2], key))
+        if why:
+            refused[key] = f"safety floor: {why}"
+            continue
+        allowed.append(key)
+    if refused:
+        audit.append("delete_refused", target=backend.target_id, keys=refused)
+        report.refused.update(refused)
+    if not allowed:
+        return
+    audit.append("delete", target=backend.target_id, rule="R3_RETENTION", keys=allowed)
+    result = backend.delete(allowed)
+    report.done["delete"] += len(result.deleted)
+    report.already_gone += len(result.already_gone)
+    report.refused.update(result.refused)
+    report.storage_requests += result.requests
+    if result.refused:
+        audit.append("delete_refused", target=backend.target_id, keys=result.refused)

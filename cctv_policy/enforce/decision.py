@@ -1,0 +1,72 @@
+"""Ask the policies what to enforce, and hold the answer to a strict shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from cctv_policy.checks.input_doc import build_input, input_hash
+from cctv_policy.engine.base import Engine, EngineError
+from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.registry.types import Timestamp
+
+ENFORCE_ENTRYPOINT = "cctv/enforce/decision"
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    cameras: tuple[str, ...]
+    from_: Timestamp
+    to: Timestamp
+
+    def __init__(self, **data: Any) -> None:
+        if "from" in data:
+            data["from_"] = data.pop("from")
+        super().__init__(**data)
+
+    def covers(self, camera: str, start: datetime, end: datetime) -> bool:
+        """True when [start, end) of this camera overlaps the window."""
+        return camera in self.cameras and start < self.to and self.from_ < end
+
+
+class Protection(Window):
+    id: str
+    rule: str
+    until: Timestamp
+    request: str | None = None
+    hold: str | None = None
+
+
+class GrantDecision(Window):
+    id: str
+    rule: str
+    request: str
+    recipient: str
+    starts: Timestamp
+    ends: Timestamp
+
+
+class EnforcementDecision(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    retention_days: int
+    protections: tuple[Protection, ...]
+    grants: tuple[GrantDecision, ...]
+
+
+def decide(registry: LoadedRegistry, engine: Engine, now: datetime
+           ) -> tuple[EnforcementDecision, str]:
+    """The enforcement decision and the hash of the input it was made from.
+
+    Raises EngineError (fail closed) when the engine fails, the decision is undefined, or it
+    does not have the expected shape.
+    """
+    document = build_input(registry, now)
+    raw = engine.evaluate(ENFORCE_ENTRYPOINT, document)
+    try:
+        return EnforcementDecision.model_validate(raw), input_hash(document)
+    except ValidationError as exc:
+        raise EngineError(f"data.cctv.enforce.decision has the wrong shape: {exc}") from exc

@@ -1,0 +1,187 @@
+"""Turn the enforcement decision and what is on storage into a plan of actions.
+
+Listing is by camera and by day prefix: only days that can hold expired footage (day <= the
+retention cutoff's day) and days inside an active grant are listed, so the cost of a run grows
+with what is expired, not with everything stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from cctv_policy.enforce.decision import EnforcementDecision, GrantDecision, Protection
+from cctv_policy.enforce.safety import SafetyFloor
+from cctv_policy.registry.loader import LoadedRegistry
+from storage_backends.base import Backend, Segment, UnparsableKey
+
+ActionKind = Literal["delete", "hold", "release", "grant", "revoke"]
+
+
+class Action(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action: ActionKind
+    target: str
+    camera: str | None = None
+    key: str | None = None
+    rule: str
+    request: str | None = None
+    hold: str | None = None
+    grant: str | None = None
+    recipient: str | None = None
+    keys: tuple[str, ...] = ()
+    starts: datetime | None = None
+    ends: datetime | None = None
+
+
+class Skipped(BaseModel):
+    target: str
+    key: str
+    reason: str
+
+
+class Plan(BaseModel):
+    now: datetime
+    policy_version: str
+    input_hash: str
+    retention_days: int
+    actions: list[Action] = []
+    unparsable: list[Skipped] = []
+    blocked_by_floor: list[Skipped] = []
+    listed_segments: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.actions:
+            out[a.action] = out.get(a.action, 0) + 1
+        return out
+
+
+@dataclass(frozen=True)
+class Shard:
+    """--shard I/N: this run handles the cameras whose stable index modulo N is I."""
+
+    index: int = 0
+    count: int = 1
+
+    def owns(self, camera: str, position: int) -> bool:
+        return position % self.count == self.index
+
+
+@dataclass
+class PlanContext:
+    registry: LoadedRegistry
+    decision: EnforcementDecision
+    floor: SafetyFloor
+    now: datetime
+    progress: Callable[[str, int], None] = field(default=lambda label, n: None)
+
+
+def make_plan(ctx: PlanContext, backends: dict[str, Backend], policy_version: str,
+              input_hash: str, shard: Shard = Shard(), cameras: set[str] | None = None) -> Plan:
+    plan = Plan(now=ctx.now, policy_version=policy_version, input_hash=input_hash,
+                retention_days=ctx.decision.retention_days)
+    all_cameras = sorted(ctx.registry.cameras)
+    for target_id, backend in backends.items():
+        mine = [c for i, c in enumerate(all_cameras)
+                if ctx.registry.cameras[c].storage == target_id and shard.owns(c, i)
+                and (cameras is None or c in cameras)]
+        for camera in mine:
+            _plan_retention(ctx, backend, camera, plan)
+            ctx.progress(camera, 1)
+        _plan_releases(ctx, backend, plan, set(mine))
+        _plan_grants(ctx, backend, plan, set(mine))
+    return plan
+
+
+def _cutoff(ctx: PlanContext) -> datetime:
+    policy_cutoff = ctx.now - timedelta(days=ctx.decision.retention_days)
+    # Whatever the policy says, never earlier-than-config retention (the floor checks again).
+    return min(policy_cutoff, ctx.floor.cutoff)
+
+
+def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan) -> None:
+    cutoff = _cutoff(ctx)
+    active = [p for p in ctx.decision.protections if p.until > ctx.now]
+    held = backend.held_keys()
+    held_all = set().union(*held.values()) if held else set()
+    days = backend.list_days(camera)
+    # None: the layout has no day level, so the camera is listed whole.
+    for day in ([None] if days is None else [d for d in days if d <= cutoff.date()]):
+        for item in backend.list_segments(camera, day):
+            if isinstance(item, UnparsableKey):
+                plan.unparsable.append(Skipped(target=backend.target_id, key=item.key,
+                                               reason=item.reason))
+                continue
+            plan.listed_segments += 1
+            if not item.end < cutoff:
+                continue
+            protection = _covering(active, item)
+            if protection is not None:
+                if item.key not in held.get(protection.id, set()):
+                    plan.actions.append(Action(
+                        action="hold", target=backend.target_id, camera=camera, key=item.key,
+                        rule=protection.rule, request=protection.request,
+                        hold=protection.id))
+                continue
+            if item.key in held_all:
+                continue  # released first (see _plan_releases); deleted on the next run
+            blocked = ctx.floor.blocks_delete(item)
+            if blocked:
+                plan.blocked_by_floor.append(Skipped(target=backend.target_id, key=item.key,
+                                                     reason=blocked))
+                continue
+            plan.actions.append(Action(action="delete", target=backend.target_id, camera=camera,
+                                       key=item.key, rule="R3_RETENTION"))
+
+
+def _covering(protections: Iterable[Protection], segment: Segment) -> Protection | None:
+    for p in protections:
+        if p.covers(segment.camera, segment.start, segment.end):
+            return p
+    return None
+
+
+def _plan_releases(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[str]) -> None:
+    active = {p.id for p in ctx.decision.protections if p.until > ctx.now}
+    for hold_id in sorted(backend.held_keys()):
+        if hold_id not in active:
+            plan.actions.append(Action(action="release", target=backend.target_id,
+                                       rule="PROTECTION_ENDED", hold=hold_id))
+
+
+def _plan_grants(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[str]) -> None:
+    existing = backend.grants()
+    wanted: dict[str, GrantDecision] = {}
+    for grant in ctx.decision.grants:
+        if set(grant.cameras) & cameras and grant.starts <= ctx.now < grant.ends:
+            wanted[grant.id] = grant
+    for grant_id, grant in sorted(wanted.items()):
+        if grant_id in existing:
+            continue
+        keys = tuple(sorted(_segments_in(backend, grant, cameras)))
+        plan.actions.append(Action(
+            action="grant", target=backend.target_id, rule=grant.rule, request=grant.request,
+            grant=grant_id, recipient=grant.recipient, keys=keys, starts=grant.starts,
+            ends=grant.ends))
+    for grant_id in sorted(existing - set(wanted)):
+        plan.actions.append(Action(action="revoke", target=backend.target_id,
+                                   rule="USE_PERIOD_ENDED", grant=grant_id))
+
+
+def _segments_in(backend: Backend, grant: GrantDecision, cameras: set[str]) -> set[str]:
+    keys: set[str] = set()
+    for camera in sorted(set(grant.cameras) & cameras):
+        days = backend.list_days(camera)
+        # a segment may start the day before the window
+        first, last = grant.from_.date() - timedelta(days=1), grant.to.date()
+        for day in ([None] if days is None else [d for d in days if first <= d <= last]):
+            for item in backend.list_segments(camera, day):
+                if isinstance(item, Segment) and grant.covers(camera, item.start, item.end):
+                    keys.add(item.key)
+    return keys

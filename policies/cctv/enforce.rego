@@ -1,0 +1,75 @@
+# What the enforcer must do on storage: how long footage is kept, which footage is protected
+# (and until when) and who may read which footage right now. One decision per run; the Python
+# enforcer turns it into delete/hold/release/grant/revoke actions under its own safety floor.
+package cctv.enforce
+
+import rego.v1
+
+import data.cctv.lib
+
+decision := {
+	"retention_days": input.config.retention_days,
+	"protections": protections,
+	"grants": grants,
+}
+
+# R8/R11: an approved request protects its footage from approval until its usage report is in,
+# or, without a report, until use end + report_due_days + report_grace_days.
+protections contains {
+	"id": sprintf("request:%s", [id]), "rule": "APPROVED_REQUEST", "request": id,
+	"cameras": lib.effective_cameras(id), "from": lib.effective_from(id), "to": lib.effective_to(id),
+	"until": time.format(until),
+} if {
+	some id, d in input.decisions
+	d.decision == "approved"
+	input.requests[id]
+	lib.ns(d.decided_at) <= lib.now_ns
+	until := approved_until_ns(id)
+	lib.now_ns < until
+}
+
+approved_until_ns(id) := lib.ns(input.reports[id].submitted_at)
+
+approved_until_ns(id) := until if {
+	not input.reports[id]
+	grace := lib.days_ns(object.get(input.config, "report_grace_days", 7))
+	until := lib.report_due_ns(id) + grace
+}
+
+# R4: footage named by a request that is still waiting for its decision is kept until the
+# requested use would end, so that it does not expire during the review.
+protections contains {
+	"id": sprintf("pending:%s", [id]), "rule": "PENDING_REQUEST", "request": id,
+	"cameras": r.footage.cameras, "from": r.footage.from, "to": r.footage.to,
+	"until": r.use.ends,
+} if {
+	some id, r in input.requests
+	not input.decisions[id]
+	lib.now_ns < lib.ns(r.use.ends)
+}
+
+# A security-office hold keeps its footage until its `until`.
+protections contains {
+	"id": sprintf("hold:%s", [id]), "rule": "SECURITY_HOLD", "hold": id,
+	"cameras": h.cameras, "from": h.from, "to": h.to, "until": h.until,
+} if {
+	some id, h in input.holds
+	lib.has_role(h.created_by, "security_office")
+	lib.now_ns < lib.ns(h.until)
+}
+
+# R8: exactly the approved recipients, exactly the approved cameras x window, only during the
+# approved use period.
+grants contains {
+	"id": sprintf("%s--%s", [id, recipient]), "rule": "APPROVED_USE", "request": id,
+	"recipient": recipient, "cameras": lib.effective_cameras(id),
+	"from": lib.effective_from(id), "to": lib.effective_to(id),
+	"starts": lib.effective_starts(id), "ends": lib.effective_ends(id),
+} if {
+	some id, d in input.decisions
+	d.decision == "approved"
+	r := input.requests[id]
+	lib.ns(lib.effective_starts(id)) <= lib.now_ns
+	lib.now_ns < lib.ns(lib.effective_ends(id))
+	some recipient in r.use.recipients
+}

@@ -1,0 +1,85 @@
+"""What every storage backend offers the enforcer, and the values it trades in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+
+@dataclass(frozen=True, order=True)
+class Segment:
+    """One footage file or object. Times are UTC, taken from the key."""
+
+    camera: str
+    start: datetime
+    seconds: int
+    key: str
+    size: int = 0
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(seconds=self.seconds)
+
+
+@dataclass(frozen=True)
+class UnparsableKey:
+    """A key under a camera prefix that does not match the layout: reported, never touched."""
+
+    key: str
+    reason: str
+
+
+@dataclass
+class DeleteResult:
+    deleted: list[str] = field(default_factory=list)
+    already_gone: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # key -> why (e.g. legal hold)
+    requests: int = 0  # storage API calls made (for benchmarks)
+
+
+@dataclass(frozen=True)
+class GrantSpec:
+    """Read access for one recipient to exact segments, for one approved request."""
+
+    grant_id: str  # "<request>--<recipient>"
+    request: str
+    recipient: str
+    keys: tuple[str, ...]
+    starts: datetime
+    ends: datetime
+
+
+class Backend(Protocol):
+    target_id: str
+
+    def list_days(self, camera: str) -> list[date] | None:
+        """Days that hold footage of this camera (from the key hierarchy, cheap), or None
+        when the layout has no day level and the camera must be listed whole."""
+        ...
+
+    def list_segments(self, camera: str, day: date | None = None
+                      ) -> Iterator[Segment | UnparsableKey]:
+        """Segments of one camera, of one day when given (listing by prefix)."""
+        ...
+
+    def delete(self, keys: Iterable[str]) -> DeleteResult:
+        """Delete a batch; a key already gone counts as success."""
+        ...
+
+    def set_hold(self, hold_id: str, keys: Iterable[str]) -> None: ...
+
+    def clear_hold(self, hold_id: str) -> None: ...
+
+    def held_keys(self) -> dict[str, set[str]]:
+        """hold id -> keys currently held on the storage itself."""
+        ...
+
+    def create_grant(self, grant: GrantSpec) -> None: ...
+
+    def revoke_grant(self, grant_id: str) -> None: ...
+
+    def grants(self) -> set[str]:
+        """Ids of grants that currently exist on the storage."""
+        ...
