@@ -7,11 +7,17 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+LOG=.venv/install.log
+pip_quiet() {  # keep pip's chatter in a log; show it only if something fails
+  if ! .venv/bin/python -m pip install --quiet "$@" >>"$LOG" 2>&1; then
+    cat "$LOG" >&2; echo "install failed: see above ($LOG)" >&2; exit 1
+  fi
+}
+pip_quiet --upgrade pip
+pip_quiet -e '.[test]'
 # The embedded OPA engine: the real OPA Go library (v1.20) behind a C-shared bridge. Its wheel is
 # py3-none (pure ctypes + a Linux .so, no CPython ABI) but declares Requires-Python >=3.14, which
 # pip enforces even though the code runs on 3.11. We pin this one wheel and skip only that check,
 # with --no-deps so nothing else bypasses pip's resolver.
-.venv/bin/python -m pip install --quiet --no-deps --ignore-requires-python 'opa-golib-python-bindings==0.4.4'
+pip_quiet --no-deps --ignore-requires-python 'opa-golib-python-bindings==0.4.4'
 .venv/bin/python -c 'import opa_bindings, cctv_policy' 

@@ -1,0 +1,3 @@
+from cctv_policy.cli.main import cli
+
+cli()

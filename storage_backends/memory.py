@@ -1,0 +1,69 @@
+"""An in-memory backend: the same Protocol over a dict, for fast planner tests (never proof
+that real storage enforces anything)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from storage_backends.base import DeleteResult, GrantSpec, Segment, UnparsableKey
+from storage_backends.layout import Layout
+
+
+class MemoryBackend:
+    def __init__(self, target_id: str, layout: Layout, keys: Iterable[str] = ()) -> None:
+        self.target_id = target_id
+        self.layout = layout
+        self.objects: dict[str, int] = {k: 1 for k in keys}
+        self.holds: dict[str, set[str]] = {}
+        self.granted: dict[str, GrantSpec] = {}
+
+    def list_days(self, camera: str) -> list[date] | None:
+        if self.layout.day_prefix(camera, date(2000, 1, 1)) is None:
+            return None
+        days = set()
+        for key in self.objects:
+            parsed = self.layout.parse(key)
+            if parsed and parsed[0] == camera:
+                days.add(parsed[1].date())
+        return sorted(days)
+
+    def list_segments(self, camera: str, day: date | None = None
+                      ) -> Iterator[Segment | UnparsableKey]:
+        prefix = self.layout.day_prefix(camera, day) if day else f"{camera}/"
+        for key in sorted(k for k in self.objects if k.startswith(prefix or f"{camera}/")):
+            parsed = self.layout.parse(key)
+            if parsed is None:
+                yield UnparsableKey(key, "does not match the layout")
+            else:
+                yield Segment(parsed[0], parsed[1], parsed[2], key, self.objects[key])
+
+    def delete(self, keys: Iterable[str]) -> DeleteResult:
+        result = DeleteResult(requests=1)
+        held = set().union(*self.holds.values()) if self.holds else set()
+        for key in keys:
+            if key in held:
+                result.refused[key] = "held"
+            elif self.objects.pop(key, None) is None:
+                result.already_gone.append(key)
+            else:
+                result.deleted.append(key)
+        return result
+
+    def set_hold(self, hold_id: str, keys: Iterable[str]) -> None:
+        self.holds.setdefault(hold_id, set()).update(keys)
+
+    def clear_hold(self, hold_id: str) -> None:
+        self.holds.pop(hold_id, None)
+
+    def held_keys(self) -> dict[str, set[str]]:
+        return {k: set(v) for k, v in self.holds.items()}
+
+    def create_grant(self, grant: GrantSpec) -> None:
+        self.granted[grant.grant_id] = grant
+
+    def revoke_grant(self, grant_id: str) -> None:
+        self.granted.pop(grant_id, None)
+
+    def grants(self) -> set[str]:
+        return set(self.granted)

@@ -1,0 +1,193 @@
+"""Enforcement on a real directory tree: deletes, holds, grants, path safety, fail-closed."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cctv_policy.audit.log import AuditError, AuditLog
+from cctv_policy.cli.main import cli
+from cctv_policy.demo import write_footage
+from cctv_policy.enforce.run import prepare, run_apply
+from cctv_policy.registry import load_registry
+from storage_backends.filesystem import FilesystemBackend, UnsafePath
+from storage_backends.layout import Layout
+from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
+
+LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
+
+
+@pytest.fixture
+def footage(tmp_path: Path) -> Path:
+    root = tmp_path / "nas-main"
+    registry = load_registry(DEMO_REGISTRY)
+    cameras = sorted(c.id for c in registry.cameras.values() if c.storage == "nas-main")
+    write_footage(root, LAYOUT, cameras, NOW, days=40, segment_minutes=120)
+    return root
+
+
+def segments(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*.mp4")
+            if ".cctv-policy" not in p.parts}
+
+
+def run(root: Path, audit: Path, *extra: str):
+    return CliRunner().invoke(cli, ["apply", "--yes", "--registry", str(DEMO_REGISTRY),
+                                    "--now", NOW_TEXT, "--storage-root", f"nas-main={root}",
+                                    "--audit-log", str(audit), *extra])
+
+
+def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Path):
+    before = segments(footage)
+    result = run(footage, tmp_path / "audit.jsonl")
+    assert result.exit_code == 0, result.output
+    after = segments(footage)
+    cutoff = NOW - timedelta(days=30)
+    for key in before:
+        camera, start, seconds = LAYOUT.parse(key)
+        end = start + timedelta(seconds=seconds)
+        held = camera == "CAM-CAN-03" and start.date().isoformat() == "2026-10-18" \
+            and 16 <= start.hour <= 20  # HOLD-2026-0002: 2026-10-18 17:00-21:00Z
+        if end < cutoff and not held:
+            assert key not in after, key
+        else:
+            assert key in after, key
+    assert len(before - after) > 2000
+
+
+def test_grant_exports_exactly_the_approved_segments(footage: Path, tmp_path: Path):
+    run(footage, tmp_path / "audit.jsonl")
+    manifest = json.loads((footage / ".cctv-policy/grants/REQ-2026-0042--t.wang/MANIFEST.json")
+                          .read_text())
+    # REQ-2026-0042: CAM-LIB-01, 2026-11-18 06:00-08:00Z; segments are 2 h on even hours.
+    assert [f["key"] for f in manifest["files"]] == [
+        "CAM-LIB-01/2026/11/18/20261118T060000Z_7200s.mp4"]
+    exported = footage / ".cctv-policy/grants/REQ-2026-0042--t.wang" / manifest["files"][0]["key"]
+    assert not os.access(exported, os.W_OK) or os.geteuid() == 0
+    assert oct(exported.stat().st_mode)[-3:] == "444"
+
+
+def test_grant_is_revoked_after_the_use_period(footage: Path, tmp_path: Path):
+    run(footage, tmp_path / "audit.jsonl")
+    later = CliRunner().invoke(cli, [
+        "apply", "--yes", "--registry", str(DEMO_REGISTRY), "--now", "2026-11-29T00:00:00+08:00",
+        "--storage-root", f"nas-main={footage}", "--audit-log", str(tmp_path / "audit.jsonl")])
+    assert later.exit_code == 0, later.output
+    assert not (footage / ".cctv-policy/grants/REQ-2026-0042--t.wang").exists()
+
+
+def test_second_run_is_a_no_op(footage: Path, tmp_path: Path):
+    run(footage, tmp_path / "audit.jsonl")
+    plan = CliRunner().invoke(cli, ["plan", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT,
+                                    "--storage-root", f"nas-main={footage}", "--format", "json"])
+    assert json.loads(plan.stdout)["actions"] == []
+
+
+def test_plan_never_changes_storage(footage: Path):
+    before = segments(footage)
+    result = CliRunner().invoke(cli, ["plan", "--registry", str(DEMO_REGISTRY), "--now",
+                                      NOW_TEXT, "--storage-root", f"nas-main={footage}"])
+    assert result.exit_code == 0
+    assert segments(footage) == before
+
+
+def test_unparsable_and_symlinked_keys_are_reported_never_touched(footage: Path, tmp_path: Path):
+    day = footage / "CAM-LIB-01/2026/10/16"
+    (day / "notes.txt").write_text("not footage")
+    outside = tmp_path / "outside.mp4"
+    outside.write_text("precious")
+    os.symlink(outside, day / "20261016T220000Z_3600s.mp4")
+    result = run(footage, tmp_path / "audit.jsonl")
+    assert result.exit_code == 0
+    assert (day / "notes.txt").exists() and outside.read_text() == "precious"
+    assert (day / "20261016T220000Z_3600s.mp4").is_symlink()
+
+
+def test_backend_refuses_paths_outside_its_root(tmp_path: Path):
+    backend = FilesystemBackend("t", tmp_path, LAYOUT)
+    for key in ["../CAM-A/2026/01/01/20260101T000000Z_60s.mp4", "/etc/passwd",
+                "CAM-A/2026/01/02/20260101T000000Z_60s.mp4"]:
+        with pytest.raises(UnsafePath):
+            backend.path_of(key)
+    result = backend.delete(["../../etc/passwd"])
+    assert result.deleted == [] and result.refused
+
+
+def test_unwritable_audit_log_means_nothing_happens(footage: Path, tmp_path: Path):
+    before = segments(footage)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the log directory should be")
+    result = run(footage, blocker / "audit.jsonl")
+    assert result.exit_code == 2
+    assert "audit log" in result.output
+    assert segments(footage) == before
+
+
+def test_engine_failure_means_nothing_happens(footage: Path, tmp_path: Path):
+    before = segments(footage)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "x.rego").write_text("package cctv.enforce\nimport rego.v1\nx := 1\n")
+    result = run(footage, tmp_path / "audit.jsonl", "--policies", str(policies))
+    assert result.exit_code == 2 and "undefined" in result.output
+    assert segments(footage) == before
+
+
+def test_registry_with_input_errors_is_not_enforced(footage: Path, tmp_path: Path,
+                                                    registry_copy: Path):
+    (registry_copy / "holds" / "HOLD-2026-0002.yaml").write_text("id: [broken\n")
+    before = segments(footage)
+    result = CliRunner().invoke(cli, [
+        "apply", "--yes", "--registry", str(registry_copy), "--now", NOW_TEXT,
+        "--storage-root", f"nas-main={footage}", "--audit-log", str(tmp_path / "a.jsonl")])
+    assert result.exit_code == 3 and "nothing is enforced" in result.output
+    assert segments(footage) == before
+
+
+def test_policy_that_protects_nothing_is_stopped_by_the_floor(footage: Path, tmp_path: Path,
+                                                            embedded_engine):
+    """A buggy policy (no protections, 1-day retention) cannot delete held or young footage."""
+    class NoProtection:
+        name = "broken"
+
+        def evaluate(self, entrypoint, input):
+            return {"retention_days": 1, "protections": [], "grants": []}
+
+    registry = load_registry(DEMO_REGISTRY)
+    prepared = prepare(registry, NoProtection(), NOW, "v", root_overrides={"nas-main": footage})
+    run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
+    remaining = segments(footage)
+    assert "CAM-CAN-03/2026/10/18/20261018T180000Z_7200s.mp4" in remaining  # held
+    assert any(k.startswith("CAM-LIB-01/2026/11/24/") for k in remaining)  # young
+    assert prepared.plan.blocked_by_floor
+
+
+def test_audit_log_detects_edit_reorder_and_truncation(footage: Path, tmp_path: Path):
+    log = tmp_path / "audit.jsonl"
+    run(footage, log)
+    verify = ["audit", "verify", "--audit-log", str(log)]
+    assert CliRunner().invoke(cli, verify).exit_code == 0
+    lines = log.read_text().splitlines(keepends=True)
+    original = "".join(lines)
+
+    log.write_text(original.replace('"rule":"R3_RETENTION"', '"rule":"R3_RETENTI0N"', 1))
+    assert CliRunner().invoke(cli, verify).exit_code == 1
+    lines = original.splitlines(keepends=True)
+    log.write_text("".join([lines[0], lines[2], lines[1], *lines[3:]]))
+    assert CliRunner().invoke(cli, verify).exit_code == 1
+    log.write_text("".join(lines[:-2]))
+    result = CliRunner().invoke(cli, verify)
+    assert result.exit_code == 1 and "cut off" in result.output
+    log.write_text(original)
+    assert CliRunner().invoke(cli, verify).exit_code == 0
+
+
+def test_audit_append_raises_when_unwritable(tmp_path: Path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(AuditError):
+        AuditLog(tmp_path / "f" / "log.jsonl").append("x")

@@ -1,0 +1,130 @@
+"""Safety properties of the planner, for random registries, segment sets and clocks:
+it never deletes a protected or young segment and always deletes every expired one that is
+protected by nothing (neither the policy nor the independent safety floor)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cctv_policy.enforce.decision import decide
+from cctv_policy.enforce.planner import PlanContext, make_plan
+from cctv_policy.enforce.safety import SafetyFloor
+from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.registry.models import (
+    Camera, Config, Decision, Hold, Person, Report, Request, StorageTarget,
+)
+from storage_backends.base import Segment
+from storage_backends.layout import Layout
+from storage_backends.memory import MemoryBackend
+
+LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
+EPOCH = datetime(2026, 9, 1, tzinfo=UTC)
+CAMERAS = ["CAM-A", "CAM-B", "CAM-C"]
+HOUR = timedelta(hours=1)
+
+
+def ts(hours: int) -> datetime:
+    return EPOCH + hours * HOUR
+
+
+@st.composite
+def scenarios(draw):
+    config = Config(retention_days=draw(st.integers(1, 10)), report_due_days=draw(st.integers(0, 7)),
+                    report_grace_days=draw(st.integers(0, 7)), allowed_purposes=["incident"])
+    people = {
+        "app": Person(id="app", name="A", unit="u", roles=["applicant"]),
+        "sec": Person(id="sec", name="S", unit="u", roles=["security_office"]),
+        "tech": Person(id="tech", name="T", unit="u", roles=["technician"]),
+    }
+    cameras = {c: Camera(id=c, name=c, location="x", zone="z", installed_by="tech",
+                         installed_on=EPOCH, storage="nas") for c in CAMERAS}
+    requests, decisions, reports, holds = {}, {}, {}, {}
+    for i in range(draw(st.integers(0, 4))):
+        rid = f"REQ-{i}"
+        submitted = draw(st.integers(24, 600))
+        f = draw(st.integers(0, submitted - 1))
+        to = draw(st.integers(f + 1, submitted))
+        starts = draw(st.integers(submitted + 1, submitted + 200))
+        ends = draw(st.integers(starts + 1, starts + 400))
+        requests[rid] = Request(
+            id=rid, applicant="app", unit="u", submitted_at=ts(submitted),
+            purpose={"category": "incident", "description": "d"},
+            footage={"cameras": draw(st.lists(st.sampled_from(CAMERAS), min_size=1, max_size=3, unique=True)),
+                     "from": ts(f), "to": ts(to)},
+            use={"mode": "view_supervised", "recipients": ["app"], "starts": ts(starts), "ends": ts(ends)})
+        state = draw(st.sampled_from(["pending", "approved", "rejected"]))
+        if state != "pending":
+            decisions[rid] = Decision(request=rid, decision=state, decided_by="sec",
+                                      decided_at=ts(submitted + draw(st.integers(0, 48))),
+                                      reasons=["r"])
+        if state == "approved" and draw(st.booleans()):
+            reports[rid] = Report(request=rid, submitted_by="app", submitted_at=ts(ends + draw(st.integers(0, 300))),
+                                  summary="s", copies="destroyed")
+    for i in range(draw(st.integers(0, 2))):
+        f = draw(st.integers(0, 600))
+        holds[f"HOLD-{i}"] = Hold(id=f"HOLD-{i}", created_by=draw(st.sampled_from(["sec", "app"])),
+                                  created_at=ts(f), cameras=draw(st.lists(st.sampled_from(CAMERAS), min_size=1, max_size=2, unique=True)),
+                                  **{"from": ts(f)}, to=ts(f + draw(st.integers(1, 100))),
+                                  until=ts(f + draw(st.integers(1, 1000))), reason="r")
+    registry = LoadedRegistry(root=Path("."), config=config,
+                              people=people, cameras=cameras,
+                              targets={"nas": StorageTarget(id="nas", kind="filesystem", root="/x")},
+                              requests=requests, decisions=decisions, reports=reports, holds=holds)
+    segments = set()
+    for camera in CAMERAS:
+        for start in draw(st.lists(st.integers(0, 700), max_size=40)):
+            segments.add(LAYOUT.key(camera, ts(start), draw(st.sampled_from([600, 3600, 7200]))))
+    now = ts(draw(st.integers(100, 900)))
+    return registry, segments, now
+
+
+def spec_protected(reg: LoadedRegistry, camera: str, start: datetime, end: datetime,
+                   now: datetime) -> bool:
+    """The spec's protection, written out independently of Rego and of the safety floor."""
+    cfg = reg.config
+    for rid, r in reg.requests.items():
+        d = reg.decisions.get(rid)
+        window = (r.footage.cameras, r.footage.from_, r.footage.to)
+        if d is None:
+            active = now < r.use.ends
+        elif d.decision == "approved":
+            due = r.use.ends + timedelta(days=cfg.report_due_days + cfg.report_grace_days)
+            until = reg.reports[rid].submitted_at if rid in reg.reports else due
+            active = d.decided_at <= now < until
+        else:
+            active = False
+        if active and camera in window[0] and start < window[2] and window[1] < end:
+            return True
+    for h in reg.holds.values():
+        if h.created_by == "sec" and now < h.until and camera in h.cameras \
+                and start < h.to and h.from_ < end:
+            return True
+    return False
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_plan_deletes_exactly_the_expired_unprotected_segments(embedded_engine, scenario):
+    registry, keys, now = scenario
+    backend = MemoryBackend("nas", LAYOUT, keys)
+    decision, digest = decide(registry, embedded_engine, now)
+    floor = SafetyFloor(registry, now)
+    plan = make_plan(PlanContext(registry, decision, floor, now), {"nas": backend}, "v", digest)
+    deleted = {a.key for a in plan.actions if a.action == "delete"}
+    cutoff = now - timedelta(days=registry.config.retention_days)
+    for key in keys:
+        camera, start, seconds = LAYOUT.parse(key)
+        end = start + timedelta(seconds=seconds)
+        expired = end < cutoff
+        protected = spec_protected(registry, camera, start, end, now)
+        if key in deleted:
+            assert expired, f"deleted a young segment {key}"
+            assert not protected, f"deleted a protected segment {key}"
+        elif expired and not protected:
+            # Only the deliberately more conservative floor may keep it.
+            assert floor.blocks_delete(Segment(camera, start, seconds, key)), \
+                f"expired, unprotected {key} was not deleted"
