@@ -28,6 +28,7 @@ class Prepared:
     floor: SafetyFloor
     backends: dict[str, Backend]
     skipped_targets: dict[str, str]
+    lifecycle_targets: list[str]
 
 
 def prepare(registry: LoadedRegistry, engine: Engine, now: datetime, policy_version: str,
@@ -46,7 +47,9 @@ def prepare(registry: LoadedRegistry, engine: Engine, now: datetime, policy_vers
     backends, skipped = make_backends(registry, target, root_overrides)
     ctx = PlanContext(registry, decision, floor, now, progress)
     plan = make_plan(ctx, backends, policy_version, digest, shard, cameras)
-    return Prepared(plan, floor, backends, skipped)
+    lifecycle = [t for t in backends if registry.targets[t].lifecycle_offload
+                 and hasattr(backends[t], "sync_lifecycle")]
+    return Prepared(plan, floor, backends, skipped, lifecycle)
 
 
 def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:
@@ -61,4 +64,9 @@ def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:
 def run_apply(prepared: Prepared, audit: AuditLog,
               progress: Callable[[int], None] = lambda n: None) -> ApplyReport:
     audit.policy_version = prepared.plan.policy_version
-    return apply_plan(prepared.plan, prepared.backends, audit, prepared.floor, progress)
+    report = apply_plan(prepared.plan, prepared.backends, audit, prepared.floor, progress)
+    for target_id in prepared.lifecycle_targets:
+        backend = prepared.backends[target_id]
+        audit.append("lifecycle_sync", target=target_id, retention_days=prepared.plan.retention_days)
+        backend.sync_lifecycle(prepared.plan.retention_days)  # type: ignore[attr-defined]
+    return report

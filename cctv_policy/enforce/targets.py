@@ -46,8 +46,20 @@ def make_backends(registry: LoadedRegistry, only: str | None = None,
                 raise TargetError(f"target {target_id}: root {root} is not a directory "
                                   f"(mount it, or pass --storage-root {target_id}=DIR)")
             backends[target_id] = FilesystemBackend(target_id, root, layout)
+        elif s3_ready():
+            from storage_backends.s3 import S3Backend
+
+            backends[target_id] = S3Backend.from_target(target, layout)
         elif only == target_id:
-            raise TargetError(f"target {target_id}: the S3 backend is not available yet")
+            raise TargetError(f"target {target_id}: no S3 credentials in the environment "
+                              "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a boto3 profile)")
         else:
-            skipped[target_id] = "S3 backend not available yet; nothing planned for it"
+            skipped[target_id] = "no S3 credentials in the environment; nothing planned for it"
     return backends, skipped
+
+
+def s3_ready() -> bool:
+    """True when boto3 can find credentials (environment, profile, instance role)."""
+    import boto3
+
+    return boto3.Session().get_credentials() is not None

@@ -88,6 +88,12 @@ class StorageTarget(Strict):
     endpoint: str | None = None
     region: str | None = None
     layout: str = DEFAULT_LAYOUT
+    # S3 only: how boto3 addresses the bucket (path style suits MinIO/Ceph on one host name).
+    addressing_style: Literal["path", "virtual", "auto"] = "path"
+    # S3 only: the bucket-policy principal of a person (grants); {person} is the person id.
+    principal_template: str = "arn:aws:iam:::user/{person}"
+    # S3 only: also push retention down to the bucket's own lifecycle engine.
+    lifecycle_offload: bool = False
 
     @model_validator(mode="after")
     def _location_matches_kind(self) -> StorageTarget:

@@ -25,9 +25,9 @@ LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4
 @pytest.fixture
 def footage(tmp_path: Path) -> Path:
     root = tmp_path / "nas-main"
-    registry = load_registry(DEMO_REGISTRY)
-    cameras = sorted(c.id for c in registry.cameras.values() if c.storage == "nas-main")
-    write_footage(root, LAYOUT, cameras, NOW, days=40, segment_minutes=120)
+    # Three cameras are enough: one under a hold, one with an active grant, one with neither.
+    write_footage(root, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], NOW, days=40,
+                  segment_minutes=120)
     return root
 
 
@@ -57,7 +57,7 @@ def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Pat
             assert key not in after, key
         else:
             assert key in after, key
-    assert len(before - after) > 2000
+    assert len(before - after) > 350
 
 
 def test_grant_exports_exactly_the_approved_segments(footage: Path, tmp_path: Path):

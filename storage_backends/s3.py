@@ -1,0 +1,288 @@
+"""An S3-compatible bucket (Ceph RGW, MinIO, AWS) under one prefix, through boto3.
+
+- Keys are always <prefix><layout key>; a key that does not match the layout is never touched.
+- Listing goes by prefix with '/' delimiters (camera -> year -> month -> day), so only the days
+  that can hold expired footage are listed object by object.
+- Deletion uses DeleteObjects, 1000 keys per call. On a versioned bucket every version and
+  delete marker of the key is deleted, so the bytes are really gone.
+- Holds: a manifest object per hold under <prefix>.cctv-policy/holds/, and, on a bucket with
+  Object Lock, an S3 legal hold on every held object, which the server enforces (even against
+  its own lifecycle engine and against an admin's DeleteObject).
+- Grants: one bucket-policy statement per grant, allowing exactly the granted objects to exactly
+  the recipient's principal, only while aws:CurrentTime is inside the use period; revoking
+  removes the statement. Statements not made by us are kept as they are.
+- Credentials and endpoint come from the environment / boto3's chain (CCTV_S3_ENDPOINT overrides
+  the registry's endpoint), never from the registry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date
+from typing import Any
+
+from storage_backends.base import DeleteResult, GrantSpec, Segment, UnparsableKey
+from storage_backends.layout import Layout
+
+STATE = ".cctv-policy/"
+SID_PREFIX = "cctvgrant"
+TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _compact(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+class S3Backend:
+    def __init__(self, target_id: str, client: Any, bucket: str, prefix: str, layout: Layout,
+                 principal_template: str = "arn:aws:iam:::user/{person}") -> None:
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        self.target_id = target_id
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.layout = layout
+        self.principal_template = principal_template
+        self.requests = 0  # API calls, for benchmarks
+        self._versioned: bool | None = None
+        self._locked: bool | None = None
+
+    @classmethod
+    def from_target(cls, target: Any, layout: Layout) -> S3Backend:
+        import boto3
+        from botocore.config import Config
+
+        endpoint = os.environ.get("CCTV_S3_ENDPOINT") or target.endpoint
+        client = boto3.client(
+            "s3", endpoint_url=endpoint, region_name=target.region or "us-east-1",
+            config=Config(s3={"addressing_style": target.addressing_style},
+                          retries={"max_attempts": 5, "mode": "standard"}))
+        return cls(target.id, client, target.bucket, target.prefix, layout,
+                   target.principal_template)
+
+    # -- bucket facts -----------------------------------------------------------------------
+
+    @property
+    def versioned(self) -> bool:
+        if self._versioned is None:
+            self.requests += 1
+            status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+            self._versioned = status in ("Enabled", "Suspended")
+        return self._versioned
+
+    @property
+    def object_lock(self) -> bool:
+        if self._locked is None:
+            self.requests += 1
+            try:
+                config = self.client.get_object_lock_configuration(Bucket=self.bucket)
+                enabled = config["ObjectLockConfiguration"].get("ObjectLockEnabled")
+                self._locked = enabled == "Enabled"
+            except self.client.exceptions.ClientError:
+                self._locked = False
+        return self._locked
+
+    # -- listing ----------------------------------------------------------------------------
+
+    def _common_prefixes(self, prefix: str) -> list[str]:
+        out = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            self.requests += 1
+            out += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        return out
+
+    def list_days(self, camera: str) -> list[date] | None:
+        probe = self.layout.day_prefix(camera, date(2000, 1, 1))
+        if probe is None:
+            return None
+        level = [self.prefix + f"{camera}/"]
+        for _ in range(probe.count("/") - 1):
+            level = [child for parent in level for child in self._common_prefixes(parent)]
+        days = []
+        for full in level:
+            day = self.layout.parse_day_prefix(camera, full[len(self.prefix):])
+            if day is not None:
+                days.append(day)
+        return sorted(days)
+
+    def list_segments(self, camera: str, day: date | None = None
+                      ) -> Iterator[Segment | UnparsableKey]:
+        relative = (self.layout.day_prefix(camera, day) if day else None) or f"{camera}/"
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix + relative):
+            self.requests += 1
+            for obj in page.get("Contents", []):
+                key = obj["Key"][len(self.prefix):]
+                parsed = self.layout.parse(key)
+                if parsed is None or parsed[0] != camera:
+                    yield UnparsableKey(key, "does not match the layout")
+                else:
+                    yield Segment(parsed[0], parsed[1], parsed[2], key, obj.get("Size", 0))
+
+    # -- deleting ---------------------------------------------------------------------------
+
+    def delete(self, keys: Iterable[str]) -> DeleteResult:
+        result = DeleteResult()
+        wanted = []
+        for key in keys:
+            if self.layout.parse(key) is None:
+                result.refused[key] = "does not match the layout"
+            else:
+                wanted.append(key)
+        before = self.requests
+        for i in range(0, len(wanted), 1000):
+            self._delete_chunk(wanted[i:i + 1000], result)
+        result.requests = self.requests - before
+        return result
+
+    def _delete_chunk(self, keys: list[str], result: DeleteResult) -> None:
+        if self.versioned:
+            objects = self._all_versions(keys)
+        else:
+            objects = [{"Key": self.prefix + k} for k in keys]
+        failed: dict[str, str] = {}
+        for i in range(0, len(objects), 1000):
+            self.requests += 1
+            response = self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": objects[i:i + 1000], "Quiet": True})
+            for error in response.get("Errors", []):
+                failed[error["Key"][len(self.prefix):]] = f"{error.get('Code')}: {error.get('Message')}"
+        result.refused.update(failed)
+        present = {o["Key"][len(self.prefix):] for o in objects}
+        for key in keys:
+            if key in failed:
+                continue
+            (result.deleted if key in present or not self.versioned else result.already_gone
+             ).append(key)
+
+    def _all_versions(self, keys: list[str]) -> list[dict[str, str]]:
+        """Every version and delete marker of these keys, listed by their shared day prefixes."""
+        wanted = {self.prefix + k for k in keys}
+        prefixes = sorted({k.rsplit("/", 1)[0] + "/" for k in wanted})
+        objects = []
+        for prefix in prefixes:
+            for page in self.client.get_paginator("list_object_versions").paginate(
+                    Bucket=self.bucket, Prefix=prefix):
+                self.requests += 1
+                for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                    if item["Key"] in wanted:
+                        objects.append({"Key": item["Key"], "VersionId": item["VersionId"]})
+        return objects
+
+    # -- holds ------------------------------------------------------------------------------
+
+    def _hold_key(self, hold_id: str) -> str:
+        return f"{self.prefix}{STATE}holds/{hold_id}.json"
+
+    def held_keys(self) -> dict[str, set[str]]:
+        out = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=f"{self.prefix}{STATE}holds/"):
+            self.requests += 1
+            for obj in page.get("Contents", []):
+                body = json.loads(self.client.get_object(Bucket=self.bucket, Key=obj["Key"])
+                                  ["Body"].read())
+                out[body["hold"]] = set(body["keys"])
+        return out
+
+    def set_hold(self, hold_id: str, keys: Iterable[str]) -> None:
+        keys = set(keys)
+        current = self.held_keys().get(hold_id, set())
+        # Record first, then lock: a crash in between leaves a manifest to retry, never an
+        # object that is locked with no record of why.
+        self.client.put_object(Bucket=self.bucket, Key=self._hold_key(hold_id),
+                               Body=_compact({"hold": hold_id, "keys": sorted(current | keys)}))
+        if self.object_lock:
+            for key in sorted(keys):
+                self._legal_hold(key, "ON")
+
+    def clear_hold(self, hold_id: str) -> None:
+        holds = self.held_keys()
+        released = holds.pop(hold_id, set())
+        still_held = set().union(*holds.values()) if holds else set()
+        if self.object_lock:
+            for key in sorted(released - still_held):
+                self._legal_hold(key, "OFF")
+        self.client.delete_object(Bucket=self.bucket, Key=self._hold_key(hold_id))
+
+    def _legal_hold(self, key: str, status: str) -> None:
+        self.requests += 1
+        try:
+            self.client.put_object_legal_hold(Bucket=self.bucket, Key=self.prefix + key,
+                                              LegalHold={"Status": status})
+        except self.client.exceptions.NoSuchKey:
+            pass
+
+    # -- grants -----------------------------------------------------------------------------
+
+    def _policy(self) -> dict[str, Any]:
+        try:
+            self.requests += 1
+            return json.loads(self.client.get_bucket_policy(Bucket=self.bucket)["Policy"])
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchBucketPolicy", "NoSuchKey"):
+                return {"Version": "2012-10-17", "Statement": []}
+            raise
+
+    def _put_policy(self, policy: dict[str, Any]) -> None:
+        self.requests += 1
+        if policy["Statement"]:
+            self.client.put_bucket_policy(Bucket=self.bucket, Policy=_compact(policy))
+        else:
+            self.client.delete_bucket_policy(Bucket=self.bucket)
+
+    @staticmethod
+    def _sid(grant_id: str) -> str:
+        return SID_PREFIX + grant_id.encode().hex()  # Sids are alphanumeric only
+
+    def grants(self) -> set[str]:
+        return {bytes.fromhex(s["Sid"][len(SID_PREFIX):]).decode()
+                for s in self._policy()["Statement"]
+                if str(s.get("Sid", "")).startswith(SID_PREFIX)}
+
+    def create_grant(self, grant: GrantSpec) -> None:
+        policy = self._policy()
+        sid = self._sid(grant.grant_id)
+        policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != sid]
+        if grant.keys:
+            policy["Statement"].append({
+                "Sid": sid, "Effect": "Allow",
+                "Principal": {"AWS": [self.principal_template.format(person=grant.recipient)]},
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{self.bucket}/{self.prefix}{k}" for k in grant.keys],
+                "Condition": {
+                    "DateGreaterThan": {"aws:CurrentTime": grant.starts.astimezone(UTC).strftime(TIME)},
+                    "DateLessThan": {"aws:CurrentTime": grant.ends.astimezone(UTC).strftime(TIME)},
+                },
+            })
+        self._put_policy(policy)
+
+    def revoke_grant(self, grant_id: str) -> None:
+        policy = self._policy()
+        sid = self._sid(grant_id)
+        remaining = [s for s in policy["Statement"] if s.get("Sid") != sid]
+        if len(remaining) != len(policy["Statement"]):
+            policy["Statement"] = remaining
+            self._put_policy(policy)
+
+    # -- lifecycle offload ------------------------------------------------------------------
+
+    def sync_lifecycle(self, retention_days: int) -> dict[str, Any]:
+        """Let the bucket expire footage itself: current objects after retention_days + 1
+        (objects are uploaded when recorded; the extra day covers upload delay) and
+        noncurrent versions after 1 day, so that expiring on a versioned bucket really frees
+        the bytes. Legal holds keep protected objects."""
+        rule = {
+            "ID": "cctv-policy-retention", "Status": "Enabled",
+            "Filter": {"Prefix": self.prefix},
+            "Expiration": {"Days": retention_days + 1},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        }
+        self.requests += 1
+        self.client.put_bucket_lifecycle_configuration(
+            Bucket=self.bucket, LifecycleConfiguration={"Rules": [rule]})
+        return rule
