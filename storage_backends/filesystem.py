@@ -71,45 +71,59 @@ class FilesystemBackend:
 
     def list_segments(self, camera: str, day: date | None = None
                       ) -> Iterator[Segment | UnparsableKey]:
-        prefix = self.layout.day_prefix(camera, day) if day else None
-        base = self.root / (prefix or f"{camera}/")
+        prefix = (self.layout.day_prefix(camera, day) if day else None) or f"{camera}/"
+        base = self.root / prefix
         if not base.is_dir() or base.is_symlink():
             return
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames.sort()
-            for name in sorted(filenames):
-                full = Path(dirpath) / name
-                key = full.relative_to(self.root).as_posix()
-                if full.is_symlink():
-                    yield UnparsableKey(key, "symbolic link")
-                    continue
-                parsed = self.layout.parse(key)
+        yield from self._scan(str(base), prefix, camera)
+
+    def _scan(self, directory: str, prefix: str, camera: str
+              ) -> Iterator[Segment | UnparsableKey]:
+        with os.scandir(directory) as entries:
+            ordered = sorted(entries, key=lambda e: e.name)
+        parse = self.layout.parse
+        for entry in ordered:
+            key = prefix + entry.name
+            if entry.is_symlink():
+                yield UnparsableKey(key, "symbolic link")
+            elif entry.is_dir(follow_symlinks=False):
+                yield from self._scan(entry.path, key + "/", camera)
+            else:
+                parsed = parse(key)
                 if parsed is None or parsed[0] != camera:
                     yield UnparsableKey(key, "does not match the layout")
-                    continue
-                yield Segment(parsed[0], parsed[1], parsed[2], key, full.stat().st_size)
+                else:
+                    yield Segment(parsed[0], parsed[1], parsed[2], key,
+                                  entry.stat(follow_symlinks=False).st_size)
 
     # -- deleting ---------------------------------------------------------------------------
 
     def delete(self, keys: Iterable[str]) -> DeleteResult:
+        """Unlink each key through directory descriptors opened with O_NOFOLLOW from the root:
+        a symbolic link anywhere on the way fails the open, so nothing outside the root can be
+        reached, even if the tree changes while we work."""
         result = DeleteResult()
         held = set().union(*self.held_keys().values()) if self._holds.exists() else set()
-        for key in keys:
-            try:
-                path = self.path_of(key)
-            except UnsafePath as exc:
-                result.refused[key] = str(exc)
-                continue
-            if key in held:
-                result.refused[key] = "under a hold on the storage"
-                continue
-            try:
-                path.unlink()
-                result.deleted.append(key)
-            except FileNotFoundError:
-                result.already_gone.append(key)
-            result.requests += 1
-            _remove_empty_parents(path.parent, self.root)
+        with _DirectoryWalker(self.root) as walker:
+            for key in keys:
+                if self.layout.parse(key) is None:
+                    result.refused[key] = f"does not match the layout {self.layout.pattern!r}"
+                    continue
+                if key in held:
+                    result.refused[key] = "under a hold on the storage"
+                    continue
+                directory, _, name = key.rpartition("/")
+                try:
+                    os.unlink(name, dir_fd=walker.open(directory))
+                    result.deleted.append(key)
+                except FileNotFoundError:
+                    result.already_gone.append(key)
+                except OSError as exc:  # ELOOP/ENOTDIR: a symlink on the way; EISDIR; EACCES
+                    result.refused[key] = f"not deleted: {exc.strerror}"
+                result.requests += 1
+            touched = sorted(walker.opened, key=len, reverse=True)
+        for directory in touched:
+            _remove_empty_parents(self.root / directory, self.root)
         return result
 
     # -- holds ------------------------------------------------------------------------------
@@ -179,6 +193,37 @@ class FilesystemBackend:
     def grant_manifest(self, grant_id: str) -> dict | None:
         path = self._grants / _safe_id(grant_id) / "MANIFEST.json"
         return json.loads(path.read_text()) if path.exists() else None
+
+
+class _DirectoryWalker:
+    """Directory descriptors below a root, each opened with O_NOFOLLOW from its parent."""
+
+    _FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+    def __init__(self, root: Path) -> None:
+        self.root_fd = os.open(root, self._FLAGS)
+        self.fds: dict[str, int] = {"": self.root_fd}
+
+    @property
+    def opened(self) -> list[str]:
+        return [d for d in self.fds if d]
+
+    def open(self, directory: str) -> int:
+        if directory in self.fds:
+            return self.fds[directory]
+        parent, _, name = directory.rpartition("/")
+        if name in ("", ".", ".."):
+            raise FileNotFoundError(directory)
+        fd = os.open(name, self._FLAGS, dir_fd=self.open(parent))
+        self.fds[directory] = fd
+        return fd
+
+    def __enter__(self) -> _DirectoryWalker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
 
 
 def _safe_id(value: str) -> str:

@@ -191,3 +191,16 @@ def test_audit_append_raises_when_unwritable(tmp_path: Path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(AuditError):
         AuditLog(tmp_path / "f" / "log.jsonl").append("x")
+
+
+def test_delete_never_follows_a_symlinked_directory(tmp_path: Path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (outside / "10").mkdir(parents=True)
+    victim = outside / "10" / "20261010T000000Z_60s.mp4"
+    victim.write_text("not ours")
+    (root / "CAM-A" / "2026").mkdir(parents=True)
+    os.symlink(outside, root / "CAM-A" / "2026" / "10")  # swapped in after planning
+    result = FilesystemBackend("t", root, LAYOUT).delete(
+        ["CAM-A/2026/10/10/20261010T000000Z_60s.mp4"])
+    assert result.deleted == [] and result.refused
+    assert victim.read_text() == "not ours"
