@@ -48,6 +48,7 @@ class AuditLog:
     path: Path
     actor: str = field(default_factory=default_actor)
     policy_version: str = ""
+    anchors: list[Any] = field(default_factory=list)  # extra anchors: git, S3 (see anchor.py)
     _head: tuple[int, str] | None = None
 
     @property
@@ -80,12 +81,13 @@ class AuditLog:
         self._head = (entry["seq"], entry["hash"])
         return entry
 
-    def write_anchor(self) -> tuple[int, str]:
-        """Write the current head to <log>.head (commit it, or copy it to a locked bucket)."""
+    def write_anchor(self, *extra: Any) -> tuple[int, str]:
+        """Write the current head to <log>.head and to every extra anchor (git, S3)."""
+        from cctv_policy.audit.anchor import FileAnchor
+
         seq, digest = self.head()
-        tmp = self.anchor_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"seq": seq, "hash": digest}) + "\n")
-        os.replace(tmp, self.anchor_path)
+        for anchor in (FileAnchor(self.anchor_path), *self.anchors, *extra):
+            anchor.write(seq, digest)
         return seq, digest
 
 
@@ -122,12 +124,13 @@ def verify_log(path: Path, anchor: dict[str, Any] | None = None) -> VerifyResult
                 problems.append(f"line {number}: content does not match its hash (edited)")
                 break
             prev, seq = claimed, entry["seq"]
-    if anchor is not None and not problems:
-        if anchor.get("seq", 0) > seq:
-            problems.append(f"the log ends at {seq} but the anchor records {anchor['seq']} "
-                            "entries: lines were cut off the end")
-        elif anchor.get("seq") == seq and anchor.get("hash") != prev:
-            problems.append("the last line differs from the anchored head")
+            if anchor is not None and seq == anchor.get("seq") and claimed != anchor.get("hash"):
+                problems.append(f"line {number} is not the line that was anchored: the log "
+                                "was cut off and rewritten after it was anchored")
+                break
+    if anchor is not None and not problems and anchor.get("seq", 0) > seq:
+        problems.append(f"the log ends at {seq} but the anchor records {anchor['seq']} "
+                        "entries: lines were cut off the end")
     return VerifyResult(not problems, count, problems, (seq, prev))
 
 

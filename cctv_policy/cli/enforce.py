@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cctv_policy.audit.anchor import AnchorError, anchor_from_spec
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.cli.common import (
     EXIT_BAD_INPUT,
@@ -152,12 +153,16 @@ def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path
 @click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
               show_default=True, help="Hash-chained audit log; if it cannot be written, "
                                       "nothing happens.")
+@click.option("--anchor", "anchors", multiple=True, metavar="git:DIR|s3:TARGET",
+              help="Also anchor the audit log's head where an admin cannot silently rewrite "
+                   "it: a commit in a git repository, or an Object Lock object on an S3 "
+                   "target (repeatable). The <log>.head file is always written.")
 @enforce_options
 @engine_options
 def apply(registry_dir: Path, now: datetime | None, plan_file: Path | None, yes: bool,
-          audit_log: Path, target: str | None, storage_roots: tuple[str, ...],
-          shard: str | None, cameras: tuple[str, ...], engine: str, opa_url: str | None,
-          opa_upload: bool, policy_dir: Path | None) -> None:
+          audit_log: Path, anchors: tuple[str, ...], target: str | None,
+          storage_roots: tuple[str, ...], shard: str | None, cameras: tuple[str, ...],
+          engine: str, opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
     """Carry out the plan: hold, grant, revoke, release, then delete expired footage.
 
     Idempotent and resumable: interrupt it at any point and run it again. Every action is
@@ -171,14 +176,18 @@ def apply(registry_dir: Path, now: datetime | None, plan_file: Path | None, yes:
     if plan_file:
         reviewed = Plan.model_validate_json(plan_file.read_text())
         prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
-    audit = AuditLog(audit_log)
+    try:
+        extra = [anchor_from_spec(spec, load_registry(registry_dir)) for spec in anchors]
+    except AnchorError as exc:
+        fail(f"{exc}\nNothing was changed.")
+    audit = AuditLog(audit_log, anchors=extra)
     total = len(prepared.plan.actions)
     try:
         with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=_err, transient=True) as bar:
             task = bar.add_task("actions", total=total)
             report = run_apply(prepared, audit, lambda n: bar.update(task, advance=n))
-    except AuditError as exc:
+    except (AuditError, AnchorError) as exc:
         fail(str(exc))
     table = Table(title="applied")
     table.add_column("action")

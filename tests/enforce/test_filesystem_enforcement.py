@@ -204,3 +204,20 @@ def test_delete_never_follows_a_symlinked_directory(tmp_path: Path):
         ["CAM-A/2026/10/10/20261010T000000Z_60s.mp4"])
     assert result.deleted == [] and result.refused
     assert victim.read_text() == "not ours"
+
+
+def test_shards_split_the_work_without_overlap(footage: Path):
+    def planned(*extra: str) -> set[str]:
+        result = CliRunner().invoke(cli, ["plan", "--registry", str(DEMO_REGISTRY), "--now",
+                                          NOW_TEXT, "--storage-root", f"nas-main={footage}",
+                                          "--format", "json", *extra])
+        assert result.exit_code == 0, result.output
+        return {a["key"] for a in json.loads(result.stdout)["actions"] if a["action"] == "delete"}
+
+    whole = planned()
+    first, second = planned("--shard", "0/2"), planned("--shard", "1/2")
+    assert whole and first and second
+    assert first | second == whole and not first & second
+    assert planned("--camera", "CAM-LIB-01") == {k for k in whole if k.startswith("CAM-LIB-01/")}
+    bad = CliRunner().invoke(cli, ["plan", "--registry", str(DEMO_REGISTRY), "--shard", "2/2"])
+    assert bad.exit_code == 2

@@ -197,3 +197,23 @@ def test_lifecycle_offload_expires_objects_and_spares_legal_holds(rgw, owner):
             break
     assert live == {"campus/" + keys[0]}, f"bytes still stored: {sorted(live)}"
     assert owner.get_object(Bucket=bucket, Key="other/keep.mp4")["Body"].read() == b"not ours"
+
+
+def test_s3_anchor_is_locked_and_catches_truncation(rgw, owner, tmp_path):
+    from cctv_policy.audit.anchor import S3Anchor
+
+    bucket = new_bucket(owner, locked=True)
+    anchor = S3Anchor(owner, bucket, "campus/")
+    log = AuditLog(tmp_path / "audit.jsonl", anchors=[anchor])
+    for i in range(4):
+        log.append("delete", keys=[f"k{i}"])
+    log.write_anchor()
+    assert anchor.read() == {"seq": 4, "hash": log.head()[1]}
+    key = "campus/.cctv-policy/audit-heads/000000000004.json"
+    version = owner.list_object_versions(Bucket=bucket, Prefix=key)["Versions"][0]["VersionId"]
+    assert denied(lambda: owner.delete_object(Bucket=bucket, Key=key, VersionId=version)), \
+        "a COMPLIANCE-locked anchor must not be deletable, even by the bucket owner"
+    lines = log.path.read_text().splitlines(keepends=True)
+    log.path.write_text("".join(lines[:-1]))
+    result = verify_log(log.path, anchor.read())
+    assert not result.ok and "cut off" in result.problems[0]
