@@ -16,7 +16,7 @@ class Segment:
     start: datetime
     seconds: int
     key: str
-    size: int = 0
+    size: int = 0  # 0 when the listing does not report sizes (filesystem)
 
     @property
     def end(self) -> datetime:

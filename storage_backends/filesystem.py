@@ -93,8 +93,7 @@ class FilesystemBackend:
                 if parsed is None or parsed[0] != camera:
                     yield UnparsableKey(key, "does not match the layout")
                 else:
-                    yield Segment(parsed[0], parsed[1], parsed[2], key,
-                                  entry.stat(follow_symlinks=False).st_size)
+                    yield Segment(parsed[0], parsed[1], parsed[2], key)
 
     # -- deleting ---------------------------------------------------------------------------
 
@@ -106,7 +105,7 @@ class FilesystemBackend:
         held = set().union(*self.held_keys().values()) if self._holds.exists() else set()
         with _DirectoryWalker(self.root) as walker:
             for key in keys:
-                if self.layout.parse(key) is None:
+                if not self.layout.matches(key):
                     result.refused[key] = f"does not match the layout {self.layout.pattern!r}"
                     continue
                 if key in held:

@@ -71,6 +71,10 @@ class Layout:
                 i += 1
         return "".join(out)
 
+    def matches(self, key: str) -> bool:
+        """The key has the layout's shape (cheaper than parse; no date check)."""
+        return self._regex.match(key) is not None  # type: ignore[attr-defined]
+
     def parse(self, key: str) -> tuple[str, datetime, int] | None:
         """(camera, start in UTC, seconds) for a key that matches, else None."""
         match = self._regex.match(key)  # type: ignore[attr-defined]

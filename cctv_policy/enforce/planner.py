@@ -107,9 +107,10 @@ def _cutoff(ctx: PlanContext) -> datetime:
 
 def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan) -> None:
     cutoff = _cutoff(ctx)
-    active = [p for p in ctx.decision.protections if p.until > ctx.now]
+    active = [p for p in ctx.decision.protections if p.until > ctx.now and camera in p.cameras]
     held = backend.held_keys()
     held_all = set().union(*held.values()) if held else set()
+    listed = 0
     days = backend.list_days(camera)
     # None: the layout has no day level, so the camera is listed whole.
     for day in ([None] if days is None else [d for d in days if d <= cutoff.date()]):
@@ -118,7 +119,7 @@ def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan)
                 plan.unparsable.append(Skipped(target=backend.target_id, key=item.key,
                                                reason=item.reason))
                 continue
-            plan.listed_segments += 1
+            listed += 1
             if not item.end < cutoff:
                 continue
             protection = _covering(active, item)
@@ -138,6 +139,7 @@ def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan)
                 continue
             plan.actions.append(Action(action="delete", target=backend.target_id, camera=camera,
                                        key=item.key, rule="R3_RETENTION"))
+    plan.listed_segments += listed
 
 
 def _covering(protections: Iterable[Protection], segment: Segment) -> Protection | None:

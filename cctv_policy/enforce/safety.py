@@ -32,14 +32,18 @@ class SafetyFloor:
         config = registry.config
         self.cutoff = now - timedelta(days=config.retention_days)
         self.windows = list(_floor_windows(registry, now))
+        self._by_camera: dict[str, list[FloorWindow]] = {}
+        for window in self.windows:
+            for camera in window.cameras:
+                self._by_camera.setdefault(camera, []).append(window)
 
     def blocks_delete(self, segment: Segment) -> str | None:
         """Why this segment must not be deleted, or None if the floor allows it."""
-        if not segment.end < self.cutoff:
-            return f"younger than the retention period (ends {segment.end.isoformat()})"
-        for window in self.windows:
-            if (segment.camera in window.cameras and segment.start < window.end
-                    and window.start < segment.end and self.now < window.until):
+        end = segment.end
+        if not end < self.cutoff:
+            return f"younger than the retention period (ends {end.isoformat()})"
+        for window in self._by_camera.get(segment.camera, ()):
+            if segment.start < window.end and window.start < end and self.now < window.until:
                 return f"protected by {window.reason} until {window.until.isoformat()}"
         return None
 
