@@ -105,7 +105,8 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
         sys.exit(done.stderr + done.stdout)
     t = time.perf_counter()
     shards = [subprocess.Popen(apply_argv(sharded, f"audit-{i}.jsonl", "--shard", f"{i}/2"),
-                               stdout=subprocess.DEVNULL) for i in range(2)]
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for i in range(2)]
     assert all(p.wait() == 0 for p in shards)
     sharded_wall = time.perf_counter() - t
     left_ours = {p.relative_to(ours).as_posix() for p in ours.rglob("*.mp4")}
@@ -141,7 +142,7 @@ def rgw(args: argparse.Namespace, work: Path) -> None:
         s3.create_bucket(Bucket="bench-sweep")
         cameras = [f"CAM-{i:03d}" for i in range(args.rgw_cameras)]
         first = datetime(2026, 10, 1, tzinfo=UTC)
-        days = RETENTION + 2
+        days = RETENTION + args.rgw_expired_days
         keys = keys_for(cameras, first, days, args.rgw_per_day)
         t = time.perf_counter()
         with ThreadPoolExecutor(32) as pool:
@@ -181,6 +182,7 @@ def main() -> None:
     parser.add_argument("--rgw", action="store_true", help="also measure on a local Ceph RGW")
     parser.add_argument("--rgw-cameras", type=int, default=5)
     parser.add_argument("--rgw-per-day", type=int, default=96)
+    parser.add_argument("--rgw-expired-days", type=int, default=8)
     parser.add_argument("--no-fs", action="store_true")
     args = parser.parse_args()
     print(f"machine: {machine()}")

@@ -62,7 +62,7 @@ def engine_options(f: Any) -> Any:
 
 
 def resolve_now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
+    return now or datetime.now(UTC).replace(microsecond=0)
 
 
 def fail(message: str, code: int = EXIT_TOOL_ERROR) -> None:

@@ -91,7 +91,7 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     bucket = new_bucket(owner, locked=True)
     registry_dir = s3_registry(registry_copy, bucket, now)
     keys = upload_footage(owner, bucket, ["CAM-PRK-01", "CAM-BUS-01"], now, days=38)
-    rgw.add_user("y.zhang")
+    viewer = client(rgw.endpoint, *rgw.add_user("y.zhang"))
 
     registry = load_registry(registry_dir)
     assert registry.issues == []
@@ -130,7 +130,6 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     assert not listed.get("Versions") and not listed.get("DeleteMarkers")
 
     # The recipient reads exactly the granted objects, and nothing else.
-    viewer = client(rgw.endpoint, *rgw_user_keys("y.zhang"))
     footage_from = (now - timedelta(days=2)).replace(hour=8, minute=0, second=0, microsecond=0)
     granted = LAYOUT.key("CAM-BUS-01", footage_from, 7200)
     neighbour = LAYOUT.key("CAM-BUS-01", footage_from + timedelta(hours=2), 7200)
@@ -151,18 +150,11 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     assert verify_log(audit.path).ok
 
 
-def rgw_user_keys(uid: str) -> tuple[str, str]:
-    key = ("K" + uid.upper().replace(".", "").replace("-", "") + "0" * 20)[:20]
-    secret = ("s" + uid.replace(".", "") + "0" * 40)[:40]
-    return key, secret
-
-
 def test_grant_expires_on_the_server_by_itself(rgw, owner):
     bucket = new_bucket(owner)
     owner.put_object(Bucket=bucket, Key="campus/CAM-A/2026/11/20/20261120T000000Z_60s.mp4",
                      Body=b"clip")
-    rgw.add_user("r.sun")
-    viewer = client(rgw.endpoint, *rgw_user_keys("r.sun"))
+    viewer = client(rgw.endpoint, *rgw.add_user("r.sun"))
     backend = S3Backend("t", owner, bucket, "campus/", LAYOUT)
     now = datetime.now(UTC)
     backend.create_grant(GrantSpec("REQ-1--r.sun", "REQ-1", "r.sun",
