@@ -1,0 +1,50 @@
+package cctv.authz_test
+
+import rego.v1
+
+import data.cctv.authz
+import data.cctv.fixtures as fx
+
+registry := object.union(fx.base, {"by_recipient": {"app": ["REQ-1"]}})
+
+question := {"principal": "app", "camera": "CAM-1", "at": "2026-11-18T07:00:00Z", "now": "2026-11-22T00:00:00Z"}
+
+ask(change) := d if {
+	d := authz.decision with data.cctv_registry as registry with input as object.union(question, change)
+}
+
+test_recipient_allowed_inside_scope_and_use_period if {
+	d := ask({})
+	d.allow == true
+	d.request == "REQ-1"
+}
+
+test_other_camera_denied if ask({"camera": "CAM-2"}).allow == false
+
+test_footage_outside_window_denied if ask({"at": "2026-11-18T08:00:00Z"}).allow == false
+
+test_before_use_period_denied if ask({"now": "2026-11-20T23:00:00Z"}).allow == false
+
+test_after_use_period_denied if ask({"now": "2026-11-28T00:00:00Z"}).allow == false
+
+test_non_recipient_denied_with_reason if {
+	d := ask({"principal": "app2"})
+	not d.allow
+	contains(d.reason, "not a recipient")
+}
+
+test_rejected_request_denied if {
+	r := object.union(registry, {"decisions": {"REQ-1": {"decision": "rejected"}}})
+	d := authz.decision with data.cctv_registry as r with input as question
+	not d.allow
+}
+
+test_narrowed_scope_applies if {
+	r := object.union(registry, {"decisions": {"REQ-1": {"scope": {"to": "2026-11-18T06:30:00Z"}}}})
+	d := authz.decision with data.cctv_registry as r with input as question
+	not d.allow
+}
+
+test_allow_is_false_by_default if {
+	not authz.allow with data.cctv_registry as registry with input as object.union(question, {"camera": "CAM-2"})
+}
