@@ -6,6 +6,7 @@ import click
 
 from cctv_policy import __version__
 from cctv_policy.cli.audit import audit
+from cctv_policy.cli.authz import authorize, serve
 from cctv_policy.cli.check import check
 from cctv_policy.cli.demo import demo
 from cctv_policy.cli.enforce import apply, plan
@@ -27,6 +28,8 @@ def cli() -> None:
       cctv-policy plan                  what enforcement would do on storage (dry run)
       cctv-policy apply --yes           delete expired footage, hold, grant, revoke
       cctv-policy audit verify          check the audit log's hash chain
+      cctv-policy authorize ...         may this person see this camera at that time?
+      cctv-policy serve                 the same over HTTP, shaped like OPA's Data API
       cctv-policy COMMAND --help        what a command does, with examples
     """
 
@@ -37,3 +40,5 @@ cli.add_command(plan)
 cli.add_command(apply)
 cli.add_command(audit)
 cli.add_command(demo)
+cli.add_command(authorize)
+cli.add_command(serve)

@@ -1,0 +1,1 @@
+"""The decision API: may this person see this camera's footage of that moment, now?"""

@@ -1,0 +1,76 @@
+"""Authorization decisions over a registry loaded once as OPA data."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from cctv_policy.audit.log import AuditLog
+from cctv_policy.checks.input_doc import build_input
+from cctv_policy.engine.base import EngineError
+from cctv_policy.engine.policies import PolicySet
+from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.registry.types import format_utc
+
+DECISION_ENTRYPOINT = "cctv/authz/decision"
+DATA_PATH = "cctv_registry"
+
+
+class AuthzDecision(BaseModel):
+    allow: bool
+    reason: str
+    request: str | None = None
+
+
+def registry_data(registry: LoadedRegistry, now: datetime) -> dict[str, Any]:
+    """The registry as the authz policy reads it, plus its person -> request index."""
+    document = build_input(registry, now)
+    index: dict[str, list[str]] = {}
+    for request_id, request in registry.requests.items():
+        for person in request.use.recipients:
+            index.setdefault(person, []).append(request_id)
+    document["by_recipient"] = index
+    return document
+
+
+def question(principal: str, camera: str, at: datetime, now: datetime) -> dict[str, str]:
+    return {"principal": principal, "camera": camera, "at": format_utc(at),
+            "now": format_utc(now)}
+
+
+class Authorizer:
+    """The embedded OPA engine with the registry loaded once; thread-safe; audit-logged."""
+
+    def __init__(self, registry: LoadedRegistry, policies: PolicySet, now: datetime,
+                 audit: AuditLog | None = None) -> None:
+        from opa_bindings import OpaEngine, OpaError
+
+        self._error = OpaError
+        self._opa = OpaEngine()
+        self._opa.print_handler = lambda message, location: None
+        try:
+            for module in policies.without_tests().modules:
+                self._opa.add_policy(module.path, module.source)
+            self._opa.add_data({DATA_PATH: registry_data(registry, now)})
+        except OpaError as exc:
+            raise EngineError(f"policy or registry could not be loaded: {exc.message}") from exc
+        self.policy_version = policies.version
+        self.audit = audit
+        self._audit_lock = threading.Lock()
+        if audit is not None:
+            audit.policy_version = policies.version
+
+    def decide(self, q: dict[str, str], caller: str = "cli") -> AuthzDecision:
+        try:
+            raw = self._opa.eval_document(DECISION_ENTRYPOINT.replace("/", "."), q)
+            decision = AuthzDecision.model_validate(raw)
+        except Exception as exc:  # noqa: BLE001 - undefined, engine error, bad shape: deny
+            raise EngineError(f"authorization could not be decided: {exc}") from exc
+        if self.audit is not None:
+            with self._audit_lock:  # the decision is only returned once it is logged
+                self.audit.append("authorize", caller=caller, **q, allow=decision.allow,
+                                  request=decision.request)
+        return decision

@@ -1,0 +1,95 @@
+"""`cctv-policy authorize` and `cctv-policy serve`: the decision API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from cctv_policy.audit.log import AuditError, AuditLog
+from cctv_policy.authz.decide import Authorizer, question
+from cctv_policy.cli.common import (
+    EXIT_OK,
+    EXIT_VIOLATIONS,
+    Timestamp,
+    fail,
+    now_option,
+    registry_option,
+    resolve_now,
+)
+from cctv_policy.engine import EngineError, load_policies
+from cctv_policy.registry.loader import RegistryNotFound, load_registry
+
+
+def _authorizer(registry_dir: Path, now: datetime, audit_log: Path) -> Authorizer:
+    try:
+        registry = load_registry(registry_dir)
+        if registry.issues:
+            fail(f"the registry has input errors; run `cctv-policy check` first "
+                 f"(first: {registry.issues[0].file}:{registry.issues[0].line})", 3)
+        return Authorizer(registry, load_policies(), now, AuditLog(audit_log))
+    except (RegistryNotFound, EngineError, FileNotFoundError) as exc:
+        fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+audit_log_option = click.option(
+    "--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
+    show_default=True, help="Every decision is logged here; if it cannot be, there is none.")
+
+
+@click.command()
+@registry_option
+@now_option
+@click.option("--principal", required=True, metavar="PERSON", help="Who wants to see footage.")
+@click.option("--camera", required=True, metavar="ID")
+@click.option("--at", "at", type=Timestamp(), required=True,
+              help="The moment of footage they want to see (RFC 3339 with offset).")
+@audit_log_option
+def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: str,
+              at: datetime, audit_log: Path) -> None:
+    """Answer: may PRINCIPAL see CAMERA's footage of AT, now? Exit 0 allow, 1 deny.
+
+    Allowed only for a recipient of an approved request, for its (possibly narrowed) cameras
+    and footage window, during its use period. The answer names the request, or says why not.
+
+    \b
+    Example:
+      cctv-policy authorize --principal t.wang --camera CAM-LIB-01 \\
+          --at 2026-11-18T14:30:00+08:00 --now 2026-11-22T10:00:00+08:00
+    """
+    moment = resolve_now(now)
+    authorizer = _authorizer(registry_dir, moment, audit_log)
+    try:
+        decision = authorizer.decide(question(principal, camera, at, moment))
+    except (EngineError, AuditError) as exc:
+        fail(f"{exc}\nNo decision: access is denied.")
+    verdict = "ALLOW" if decision.allow else "DENY"
+    click.echo(f"{verdict}: {decision.reason}")
+    raise SystemExit(EXIT_OK if decision.allow else EXIT_VIOLATIONS)
+
+
+@click.command()
+@registry_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8181, show_default=True, type=int)
+@audit_log_option
+def serve(registry_dir: Path, host: str, port: int, audit_log: Path) -> None:
+    """Serve authorization decisions over HTTP, in the shape of OPA's Data API.
+
+    POST /v1/data/cctv/authz/allow (or .../decision) with {"input": {"principal",
+    "camera", "at", "now"?}}. The registry is loaded at start; restart to reload it.
+    """
+    from cctv_policy.authz.server import make_server
+
+    authorizer = _authorizer(registry_dir, resolve_now(None), audit_log)
+    server = make_server(authorizer, host, port)
+    click.echo(f"serving decisions on http://{host}:{server.server_address[1]} "
+               f"(policies {authorizer.policy_version}); Ctrl-C to stop", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
