@@ -32,6 +32,9 @@ class CheckResult:
     policies_ran: bool = True
     counts: dict[str, int] = field(default_factory=dict)
 
+    def add(self, more: list[Violation]) -> None:
+        self.violations = _sorted([*self.violations, *more])
+
     @property
     def errors(self) -> list[Violation]:
         return [v for v in self.violations if v.severity is Severity.error]

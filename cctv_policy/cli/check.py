@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cctv_policy.checks.renderers import RENDERERS
+from cctv_policy.checks.provenance import ProvenanceUnavailable, check_provenance
 from cctv_policy.checks.run import CheckResult, run_check
 from cctv_policy.cli.common import (
     EXIT_BAD_INPUT,
@@ -32,9 +33,13 @@ from cctv_policy.registry.loader import RegistryNotFound, load_registry
                                       "github annotations; sarif for code scanning; junit.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write the report to this file instead of standard output.")
+@click.option("--verify-provenance", is_flag=True,
+              help="Also check in git history that each decision and hold was last changed by "
+                   "the person it names (PROVENANCE_MISMATCH) and, if config asks, signed.")
 @engine_options
 def check(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
-          engine: str, opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
+          verify_provenance: bool, engine: str, opa_url: str | None, opa_upload: bool,
+          policy_dir: Path | None) -> None:
     """Check the registry against the rule book.
 
     Loads every YAML file of the registry (config, people, cameras, storage, requests,
@@ -54,9 +59,11 @@ def check(registry_dir: Path, now: datetime | None, output_format: str, out: Pat
       cctv-policy check
       cctv-policy check --now 2026-11-25T09:00:00+08:00 --format json
       cctv-policy check --format github          # in a GitHub workflow
+      cctv-policy check --verify-provenance      # decisions really written by who they name
       cctv-policy check --engine opa --opa-url http://127.0.0.1:8181
     """
-    result = _run(registry_dir, resolve_now(now), engine, opa_url, opa_upload, policy_dir)
+    result = _run(registry_dir, resolve_now(now), engine, opa_url, opa_upload, policy_dir,
+                  verify_provenance)
     rendered = RENDERERS[output_format](result, str(registry_dir))
     if out:
         out.write_text(rendered + "\n", encoding="utf-8")
@@ -66,7 +73,7 @@ def check(registry_dir: Path, now: datetime | None, output_format: str, out: Pat
 
 
 def _run(registry_dir: Path, now: datetime, engine_name: str, opa_url: str | None,
-         opa_upload: bool, policy_dir: Path | None) -> CheckResult:
+         opa_upload: bool, policy_dir: Path | None, verify_provenance: bool) -> CheckResult:
     try:
         registry = load_registry(registry_dir)
     except RegistryNotFound as exc:
@@ -74,8 +81,11 @@ def _run(registry_dir: Path, now: datetime, engine_name: str, opa_url: str | Non
     try:
         policies = load_policies(policy_dir)
         engine = make_engine(engine_name, policies, opa_url, opa_upload)
-        return run_check(registry, engine, now, policies.version)
-    except (EngineError, FileNotFoundError) as exc:
+        result = run_check(registry, engine, now, policies.version)
+        if verify_provenance and result.policies_ran:
+            result.add(check_provenance(registry))
+        return result
+    except (EngineError, FileNotFoundError, ProvenanceUnavailable) as exc:
         fail(f"{exc}\nNo result: a check that could not run is not a pass.")
     raise AssertionError("unreachable")
 

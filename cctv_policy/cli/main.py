@@ -7,6 +7,7 @@ import click
 from cctv_policy import __version__
 from cctv_policy.cli.audit import audit
 from cctv_policy.cli.authz import authorize, serve
+from cctv_policy.cli.changes import changes
 from cctv_policy.cli.check import check
 from cctv_policy.cli.demo import demo
 from cctv_policy.cli.enforce import apply, plan
@@ -42,3 +43,4 @@ cli.add_command(audit)
 cli.add_command(demo)
 cli.add_command(authorize)
 cli.add_command(serve)
+cli.add_command(changes)
