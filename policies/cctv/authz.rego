@@ -7,7 +7,8 @@ import rego.v1
 
 import data.cctv.lib
 
-reg := data.cctv_registry
+# Every lookup below is a direct reference into data.cctv_registry: binding the whole registry
+# (or passing a large part of it to a builtin) would copy it on every call.
 
 default allow := false
 
@@ -23,8 +24,8 @@ decision := {"allow": true, "request": id, "reason": reason} if {
 # Candidate requests come from the recipient index, so a call costs what one person's
 # requests cost, not what the whole registry costs.
 allowing contains id if {
-	some id in object.get(reg.by_recipient, input.principal, [])
-	reg.decisions[id].decision == "approved"
+	some id in data.cctv_registry.by_recipient[input.principal]
+	data.cctv_registry.decisions[id].decision == "approved"
 	s := scope(id)
 	input.camera in s.cameras
 	at := lib.ns(input.at)
@@ -36,13 +37,17 @@ allowing contains id if {
 }
 
 scope(id) := {
-	"cameras": object.get(reg.decisions[id], ["scope", "cameras"], reg.requests[id].footage.cameras),
-	"from": object.get(reg.decisions[id], ["scope", "from"], reg.requests[id].footage.from),
-	"to": object.get(reg.decisions[id], ["scope", "to"], reg.requests[id].footage.to),
-	"starts": object.get(reg.decisions[id], ["scope", "starts"], reg.requests[id].use.starts),
-	"ends": object.get(reg.decisions[id], ["scope", "ends"], reg.requests[id].use.ends),
+	"cameras": object.get(decision_of(id), ["scope", "cameras"], request_of(id).footage.cameras),
+	"from": object.get(decision_of(id), ["scope", "from"], request_of(id).footage.from),
+	"to": object.get(decision_of(id), ["scope", "to"], request_of(id).footage.to),
+	"starts": object.get(decision_of(id), ["scope", "starts"], request_of(id).use.starts),
+	"ends": object.get(decision_of(id), ["scope", "ends"], request_of(id).use.ends),
 }
 
+decision_of(id) := data.cctv_registry.decisions[id]
+
+request_of(id) := data.cctv_registry.requests[id]
+
 denial := "no approved request of this person covers this camera at that time during its use period" if {
-	count(object.get(reg.by_recipient, input.principal, [])) > 0
+	data.cctv_registry.by_recipient[input.principal]
 } else := sprintf("%s is not a recipient of any request", [input.principal])
