@@ -103,3 +103,22 @@ def test_adapter_reports_undefined_as_undefined(stub_url, policies):
     remote = OpaServerEngine(stub_url, policies)
     with pytest.raises(EngineUndefined):
         remote.evaluate("cctv/check/not_a_rule", {})
+
+
+def test_real_opa_server_gives_the_same_authz_answers(real_opa_url, policies):
+    """The registry is PUT as data, the question POSTed as input, as a VMS would."""
+    from opa_client.opa import OpaClient
+
+    from cctv_policy.authz.decide import Authorizer, registry_data
+
+    registry = load_registry(DEMO_REGISTRY)
+    remote = OpaServerEngine(real_opa_url, policies)
+    host, port = real_opa_url.split("//")[1].split(":")
+    OpaClient(host=host, port=int(port)).update_or_create_data(
+        registry_data(registry, NOW), "cctv_registry")
+    local = Authorizer(registry, policies, NOW)
+    for camera in ("CAM-LIB-01", "CAM-LIB-02"):
+        q = {"principal": "t.wang", "camera": camera, "at": "2026-11-18T06:30:00Z",
+             "now": "2026-11-22T02:00:00Z"}
+        assert remote.evaluate("cctv/authz/decision", q) == \
+            local.decide(q).model_dump(exclude_none=True)
