@@ -30,6 +30,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_PUT(self) -> None:  # noqa: N802 - http.server naming
+        if self.path.startswith("/v1/data/"):
+            path = self.path.removeprefix("/v1/data/").replace("/", ".")
+            with self.lock:
+                self.engine.add_data(json.loads(self._body()), path)
+            self.send_response(204)  # as OPA answers a data PUT
+            self.end_headers()
+            return None
         if not self.path.startswith("/v1/policies/"):
             return self._reply(404, {"code": "not_found"})
         with self.lock:

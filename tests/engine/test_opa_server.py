@@ -106,15 +106,23 @@ def test_adapter_reports_undefined_as_undefined(stub_url, policies):
 
 
 def test_real_opa_server_gives_the_same_authz_answers(real_opa_url, policies):
+    _same_authz_answers(real_opa_url, policies)
+
+
+def test_adapter_over_http_gives_the_same_authz_answers(stub_url, policies):
+    _same_authz_answers(stub_url, policies)
+
+
+def _same_authz_answers(url: str, policies) -> None:  # noqa: ANN001
     """The registry is PUT as data, the question POSTed as input, as a VMS would."""
     from opa_client.opa import OpaClient
 
     from cctv_policy.authz.decide import Authorizer, registry_data
 
     registry = load_registry(DEMO_REGISTRY)
-    remote = OpaServerEngine(real_opa_url, policies)
-    host, port = real_opa_url.split("//")[1].split(":")
-    OpaClient(host=host, port=int(port)).update_or_create_data(
+    remote = OpaServerEngine(url, policies)
+    host, port = url.split("//")[1].split(":")
+    OpaClient(host=host, port=int(port), timeout=30).update_or_create_data(
         registry_data(registry, NOW), "cctv_registry")
     local = Authorizer(registry, policies, NOW)
     for camera in ("CAM-LIB-01", "CAM-LIB-02"):
