@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 from datetime import date
 from pathlib import Path
 
@@ -94,6 +95,10 @@ class FilesystemBackend:
                     yield UnparsableKey(key, "does not match the layout")
                 else:
                     yield Segment(parsed[0], parsed[1], parsed[2], key)
+
+    def open(self, key: str) -> BinaryIO:
+        """Read one segment (through the same path checks as every other access)."""
+        return open(self.path_of(key), "rb")  # noqa: SIM115 - the caller closes it
 
     # -- deleting ---------------------------------------------------------------------------
 

@@ -38,6 +38,13 @@ class MemoryBackend:
             else:
                 yield Segment(parsed[0], parsed[1], parsed[2], key, self.objects[key])
 
+    def open(self, key: str):  # noqa: ANN201
+        import io
+
+        if key not in self.objects:
+            raise FileNotFoundError(key)
+        return io.BytesIO(b"x" * self.objects[key])
+
     def delete(self, keys: Iterable[str]) -> DeleteResult:
         result = DeleteResult(requests=1)
         held = set().union(*self.holds.values()) if self.holds else set()

@@ -123,6 +123,13 @@ class S3Backend:
                 else:
                     yield Segment(parsed[0], parsed[1], parsed[2], key, obj.get("Size", 0))
 
+    def open(self, key: str) -> Any:
+        """Read one segment as a stream (a key that does not match the layout is refused)."""
+        if self.layout.parse(key) is None:
+            raise ValueError(f"{key!r} does not match the layout")
+        self.requests += 1
+        return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
+
     # -- deleting ---------------------------------------------------------------------------
 
     def delete(self, keys: Iterable[str]) -> DeleteResult:

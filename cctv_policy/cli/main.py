@@ -11,6 +11,7 @@ from cctv_policy.cli.changes import changes
 from cctv_policy.cli.check import check
 from cctv_policy.cli.demo import demo
 from cctv_policy.cli.enforce import apply, plan
+from cctv_policy.cli.extract import extract_group
 from cctv_policy.cli.notice import notice
 from cctv_policy.cli.test import test
 
@@ -46,3 +47,4 @@ cli.add_command(authorize)
 cli.add_command(serve)
 cli.add_command(changes)
 cli.add_command(notice)
+cli.add_command(extract_group, name="extract")

@@ -177,13 +177,17 @@ def _plan_grants(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[st
 
 
 def _segments_in(backend: Backend, grant: GrantDecision, cameras: set[str]) -> set[str]:
-    keys: set[str] = set()
-    for camera in sorted(set(grant.cameras) & cameras):
-        days = backend.list_days(camera)
-        # a segment may start the day before the window
-        first, last = grant.from_.date() - timedelta(days=1), grant.to.date()
-        for day in ([None] if days is None else [d for d in days if first <= d <= last]):
-            for item in backend.list_segments(camera, day):
-                if isinstance(item, Segment) and grant.covers(camera, item.start, item.end):
-                    keys.add(item.key)
-    return keys
+    return {s.key for camera in sorted(set(grant.cameras) & cameras)
+            for s in segments_in(backend, camera, grant.from_, grant.to)}
+
+
+def segments_in(backend: Backend, camera: str, start: datetime, end: datetime) -> list[Segment]:
+    """Segments of a camera that overlap [start, end), listed day by day."""
+    days = backend.list_days(camera)
+    first, last = start.date() - timedelta(days=1), end.date()  # may start the day before
+    found = []
+    for day in ([None] if days is None else [d for d in days if first <= d <= last]):
+        for item in backend.list_segments(camera, day):
+            if isinstance(item, Segment) and item.start < end and start < item.end:
+                found.append(item)
+    return found

@@ -1,0 +1,141 @@
+"""`extract`: copy exactly an approved request's footage to an approved target, supervised."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cctv_policy.audit.log import AuditLog
+from cctv_policy.extract.manifest import public_pem, write_signed
+from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.registry.models import Role, UseMode
+from cctv_policy.registry.types import format_utc
+from storage_backends.base import Backend, Segment
+
+
+class ExtractRefused(Exception):
+    """Extraction is not allowed; the message says why. Nothing was copied."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    cameras: tuple[str, ...]
+    start: datetime
+    end: datetime
+
+
+def check_allowed(registry: LoadedRegistry, request_id: str, supervisor: str,
+                  now: datetime) -> Scope:
+    request = registry.requests.get(request_id)
+    if request is None:
+        raise ExtractRefused(f"there is no request {request_id}")
+    decision = registry.decisions.get(request_id)
+    if decision is None or decision.decision != "approved":
+        state = "not decided yet" if decision is None else "rejected"
+        raise ExtractRefused(f"{request_id} is {state}: only approved footage may be extracted")
+    scope = decision.scope
+    starts, ends = scope.starts or request.use.starts, scope.ends or request.use.ends
+    if not starts <= now < ends:
+        raise ExtractRefused(f"{request_id} may be used only from {starts.isoformat()} to "
+                             f"{ends.isoformat()}; it is {now.isoformat()}")
+    if request.use.mode is UseMode.view_supervised:
+        raise ExtractRefused(f"{request_id} was approved for supervised viewing only; "
+                             "copies need mode export_copy or share_external")
+    if request.use.mode is UseMode.share_external and not decision.conditions.third_party_allowed:
+        raise ExtractRefused(f"{request_id}: the approval does not allow handing footage to "
+                             "a third party (conditions.third_party_allowed)")
+    person = registry.people.get(supervisor)
+    if person is None:
+        raise ExtractRefused(f"supervisor {supervisor!r} is not in people.yaml")
+    if not {Role.supervisor, Role.security_office} & set(person.roles):
+        raise ExtractRefused(f"{supervisor} may not supervise extractions (needs the "
+                             "supervisor or security_office role)")
+    if supervisor == request.applicant:
+        raise ExtractRefused(f"{supervisor} is the applicant and cannot supervise their own "
+                             "extraction")
+    named = decision.conditions.supervised_by
+    if named and named != supervisor:
+        raise ExtractRefused(f"the approval names {named} as supervisor, not {supervisor}")
+    return Scope(tuple(scope.cameras or request.footage.cameras),
+                 scope.from_ or request.footage.from_, scope.to or request.footage.to)
+
+
+def resolve_destination(registry: LoadedRegistry, destination: str,
+                        root_overrides: dict[str, Path]) -> Path:
+    """A target id, or a directory inside an approved filesystem target (R7)."""
+    roots = {}
+    for target_id, target in registry.targets.items():
+        if target.kind == "filesystem" and target.approved:
+            roots[target_id] = root_overrides.get(target_id, Path(target.root or "")).resolve()
+    if destination in registry.targets:
+        if destination not in roots:
+            raise ExtractRefused(f"{destination} is not an approved filesystem target; footage "
+                                 "may only be copied to the school's approved storage (R7)")
+        return roots[destination]
+    path = Path(destination).resolve()
+    for root in roots.values():
+        if path == root or root in path.parents:
+            return path
+    raise ExtractRefused(f"{destination} is not inside an approved storage target "
+                         f"({', '.join(sorted(roots))}); no personal devices (R7)")
+
+
+def extract(registry: LoadedRegistry, request_id: str, supervisor: str, destination: Path,
+            now: datetime, backends: dict[str, Backend], key, audit: AuditLog,  # noqa: ANN001
+            policy_version: str, scope: Scope) -> Path:
+    package = destination / f"{request_id}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+    if package.exists():
+        raise ExtractRefused(f"{package} already exists")
+    segments = _segments(registry, backends, scope)
+    audit.append("extract_started", request=request_id, supervisor=supervisor,
+                 destination=str(package), files=len(segments))
+    staging = package.with_name("." + package.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    files = []
+    for target_id, segment in segments:
+        out = staging / segment.key
+        out.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = _copy(backends[target_id], segment.key, out)
+        entry = {"path": segment.key, "sha256": digest, "size": size, "camera": segment.camera,
+                 "start": format_utc(segment.start), "end": format_utc(segment.end),
+                 "source": target_id}
+        audit.append("extract_file", request=request_id, supervisor=supervisor, **entry)
+        files.append(entry)
+    write_signed(staging, {
+        "request": request_id, "supervisor": supervisor, "extracted_at": format_utc(now),
+        "policy_version": policy_version, "cameras": list(scope.cameras),
+        "from": format_utc(scope.start), "to": format_utc(scope.end), "files": files,
+        "public_key": public_pem(key)}, key)
+    os.replace(staging, package)
+    audit.append("extract_finished", request=request_id, supervisor=supervisor,
+                 destination=str(package), files=len(files))
+    return package
+
+
+def _segments(registry: LoadedRegistry, backends: dict[str, Backend], scope: Scope
+              ) -> list[tuple[str, Segment]]:
+    from cctv_policy.enforce.planner import segments_in
+
+    found = []
+    for camera in scope.cameras:
+        target_id = registry.cameras[camera].storage
+        if target_id not in backends:
+            raise ExtractRefused(f"the storage of {camera} ({target_id}) is not reachable here")
+        found += [(target_id, s) for s in
+                  segments_in(backends[target_id], camera, scope.start, scope.end)]
+    return sorted(found, key=lambda item: (item[1].camera, item[1].start))
+
+
+def _copy(backend: Backend, key: str, out: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with backend.open(key) as source, open(out, "wb") as sink:  # type: ignore[attr-defined]
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+            sink.write(block)
+            size += len(block)
+    return digest.hexdigest(), size
