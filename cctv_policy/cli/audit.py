@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from cctv_policy.audit.anchor import AnchorError, anchor_from_spec
 from cctv_policy.audit.log import AuditError, AuditLog, verify_log
+from cctv_policy.audit.query import entries, matches
+from cctv_policy.cli.common import Timestamp
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
 from cctv_policy.cli.common import EXIT_OK, EXIT_VIOLATIONS, fail
 
@@ -56,3 +59,37 @@ def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_forma
     else:
         click.echo("TAMPERED: " + "; ".join(result.problems))
     raise SystemExit(EXIT_OK if result.ok else EXIT_VIOLATIONS)
+
+
+@audit.command()
+@click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
+              show_default=True)
+@click.option("--request", default=None, metavar="REQ-ID")
+@click.option("--person", default=None, metavar="ID", help="Actor, principal, supervisor or recipient.")
+@click.option("--camera", default=None, metavar="ID")
+@click.option("--since", type=Timestamp(), default=None, help="RFC 3339 with offset.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def show(audit_log: Path, request: str | None, person: str | None, camera: str | None,
+         since: datetime | None, output_format: str) -> None:
+    """Show audit log entries by request, person, camera and time. Reading is itself logged
+    (who read what, with which filters) before anything is shown."""
+    if not audit_log.exists():
+        fail(f"{audit_log} does not exist")
+    try:
+        AuditLog(audit_log).append("audit_read", filters={
+            "request": request, "person": person, "camera": camera,
+            "since": since.isoformat() if since else None})
+    except AuditError as exc:
+        fail(f"{exc}\nNothing is shown without the read being logged.")
+    found = [e for e in entries(audit_log) if e["event"] != "audit_read"
+             and matches(e, request, person, camera, since)]
+    if output_format == "json":
+        click.echo(json.dumps(found, indent=1))
+        return
+    for e in found:
+        subject = e.get("request") or e.get("grant") or e.get("hold") or e.get("target") or ""
+        detail = f"{len(e['keys'])} keys" if isinstance(e.get("keys"), list) else \
+            e.get("key") or e.get("path") or e.get("camera") or ""
+        click.echo(f"{e['seq']:>6} {e['at'][:19]} {e['event']:<16} {subject:<24} {detail} "
+                   f"[{e.get('actor', '')}]")
+    click.echo(f"{len(found)} entries")

@@ -24,3 +24,21 @@ violations contains lib.warning("REPORT_OVERDUE", "request", id, ["use", "ends"]
 		[id, r.applicant, lib.whole_days(lib.now_ns - due), input.config.report_due_days, r.applicant],
 	)
 }
+
+# Usage reports still owed: approved requests without a report, with their due date and how
+# late they are (R11). For `cctv-policy reports due` and the inspection report.
+due_reports contains {
+	"request": id, "applicant": r.applicant, "unit": r.unit,
+	"due": time.format(due), "days_late": late, "state": state,
+} if {
+	some id, r in input.requests
+	lib.is_approved(id)
+	not input.reports[id]
+	due := lib.report_due_ns(id)
+	late := max([0, lib.whole_days(lib.now_ns - due)])
+	state := report_state(due)
+}
+
+report_state(due) := "overdue" if lib.now_ns > due
+
+report_state(due) := "due" if lib.now_ns <= due

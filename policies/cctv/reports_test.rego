@@ -45,3 +45,21 @@ test_due_date_follows_narrowed_use_end if {
 	vs := reports.violations with input as fx.changed({"now": "2026-12-03T00:00:00Z", "decisions": {"REQ-1": {"scope": {"ends": "2026-11-25T00:00:00Z"}}}})
 	fx.has_code(vs, "REPORT_OVERDUE")
 }
+
+test_due_report_listed_with_due_date if {
+	some d in reports.due_reports with input as fx.base
+	d.request == "REQ-1"
+	d.state == "due"
+	d.due == "2026-12-05T00:00:00Z"
+	d.days_late == 0
+}
+
+test_overdue_report_counts_days_late if {
+	some d in reports.due_reports with input as fx.changed({"now": "2026-12-08T01:00:00Z"})
+	d.state == "overdue"
+	d.days_late == 3
+}
+
+test_report_in_is_not_due if {
+	count(reports.due_reports) == 0 with input as fx.changed({"reports": {"REQ-1": report}})
+}

@@ -1,0 +1,50 @@
+"""`cctv-policy reports due`: usage reports owed, by unit (R11)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from cctv_policy.cli.common import engine_options, fail, now_option, registry_option, resolve_now
+from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.registry.loader import RegistryNotFound, load_registry
+from cctv_policy.reports.due import due_reports
+
+
+@click.group()
+def reports() -> None:
+    """Usage reports (R11)."""
+
+
+@reports.command()
+@registry_option
+@now_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@engine_options
+def due(registry_dir: Path, now: datetime | None, output_format: str, engine: str,
+        opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
+    """Reports due and overdue, with days late, by unit. Overdue reports block new requests by
+    the same applicant (REQUEST_APPLICANT_REPORT_OVERDUE)."""
+    try:
+        registry = load_registry(registry_dir)
+        owed = due_reports(registry, make_engine(engine, load_policies(policy_dir), opa_url,
+                                                 opa_upload), resolve_now(now))
+    except (RegistryNotFound, EngineError) as exc:
+        fail(str(exc))
+    if output_format == "json":
+        click.echo(json.dumps([d.model_dump(mode="json") for d in owed], indent=1))
+        return
+    table = Table(title="usage reports owed")
+    for column in ("unit", "request", "applicant", "due (UTC)", "state", "days late"):
+        table.add_column(column, justify="right" if column == "days late" else "left",
+                         no_wrap=True)
+    for d in owed:
+        style = "red" if d.state == "overdue" else ""
+        table.add_row(d.unit, d.request, d.applicant, d.due.strftime("%Y-%m-%d %H:%M"),
+                      f"[{style}]{d.state}[/]" if style else d.state, str(d.days_late))
+    Console().print(table)

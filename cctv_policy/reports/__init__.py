@@ -1,0 +1,1 @@
+"""Usage reports owed (R11) and the periodic inspection report (R12)."""
