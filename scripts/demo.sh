@@ -23,3 +23,9 @@ $CLI apply --registry registry --storage-root "nas-main=$DEMO/nas-main" --plan "
 
 echo "== 5. verify the audit log"
 $CLI audit verify --audit-log "$DEMO/audit.jsonl"
+
+echo "== 6. the inspection report (open $DEMO/inspection.html in a browser)"
+$CLI report --registry registry --storage-root "nas-main=$DEMO/nas-main" \
+  --audit-log "$DEMO/audit.jsonl" --from 2026-09-01T00:00:00+08:00 --format html --out "$DEMO/inspection.html"
+$CLI report --registry registry --storage-root "nas-main=$DEMO/nas-main" \
+  --audit-log "$DEMO/audit.jsonl" --from 2026-09-01T00:00:00+08:00 --out "$DEMO/inspection.md"

@@ -13,6 +13,7 @@ from cctv_policy.cli.demo import demo
 from cctv_policy.cli.enforce import apply, plan
 from cctv_policy.cli.extract import extract_group
 from cctv_policy.cli.notice import notice
+from cctv_policy.cli.report import report
 from cctv_policy.cli.reports import reports
 from cctv_policy.cli.test import test
 
@@ -50,3 +51,4 @@ cli.add_command(changes)
 cli.add_command(notice)
 cli.add_command(extract_group, name="extract")
 cli.add_command(reports)
+cli.add_command(report)

@@ -1,0 +1,124 @@
+"""The periodic inspection report (R12): what the security office reviews and feeds back to
+units. Data first (build_inspection), then two renderings (Markdown, HTML with SVG charts)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from cctv_policy.audit.log import VerifyResult, verify_log
+from cctv_policy.audit.query import entries
+from cctv_policy.checks.run import run_check
+from cctv_policy.enforce.decision import decide
+from cctv_policy.engine.base import Engine
+from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.reports.due import DueReport, due_reports
+from storage_backends.base import Backend, Segment
+
+
+@dataclass
+class CameraRow:
+    id: str
+    name: str
+    zone: str
+    storage: str
+    problems: list[str]
+    oldest: datetime | None = None
+    age_days: float | None = None
+    kept_by: str | None = None  # the protection that keeps footage past retention
+
+    def over_retention(self, retention_days: int) -> bool:
+        """Older than retention (plus a day of sweep slack) with nothing protecting it."""
+        return (self.age_days is not None and self.age_days > retention_days + 1
+                and self.kept_by is None)
+
+
+@dataclass
+class Inspection:
+    now: datetime
+    period: tuple[datetime, datetime]
+    retention_days: int
+    policy_version: str
+    cameras: list[CameraRow]
+    outcomes_by_unit: dict[str, Counter[str]]
+    purposes: Counter[str]
+    per_month_unit: dict[str, Counter[str]]
+    grants: list[dict] = field(default_factory=list)
+    revokes: list[dict] = field(default_factory=list)
+    extractions: list[dict] = field(default_factory=list)
+    owed: list[DueReport] = field(default_factory=list)
+    violations: Counter[str] = field(default_factory=Counter)
+    violation_lines: list[str] = field(default_factory=list)
+    audit: VerifyResult | None = None
+    storage_notes: dict[str, str] = field(default_factory=dict)
+
+
+def build_inspection(registry: LoadedRegistry, engine: Engine, now: datetime,
+                     period: tuple[datetime, datetime], policy_version: str,
+                     backends: dict[str, Backend], audit_path: Path | None) -> Inspection:
+    assert registry.config is not None
+    check = run_check(registry, engine, now, policy_version)
+    decision, _ = decide(registry, engine, now)
+    by_camera: dict[str, list[str]] = defaultdict(list)
+    for v in check.violations:
+        if v.subject.startswith("camera:"):
+            by_camera[v.subject.split(":", 1)[1]].append(v.code)
+    cameras = [CameraRow(c.id, c.name, c.zone, c.storage, by_camera.get(c.id, []))
+               for c in sorted(registry.cameras.values(), key=lambda c: c.id)]
+    notes = {}
+    for row in cameras:
+        backend = backends.get(row.storage)
+        if backend is None:
+            notes.setdefault(row.storage, "not read (storage not reachable from here)")
+            continue
+        oldest = _oldest(backend, row.id)
+        if oldest is not None:
+            row.oldest = oldest.start
+            row.age_days = (now - oldest.start).total_seconds() / 86400
+            row.kept_by = next((p.id for p in decision.protections
+                                if p.until > now and p.covers(row.id, oldest.start, oldest.end)),
+                               None)
+
+    start, end = period
+    outcomes: dict[str, Counter[str]] = defaultdict(Counter)
+    purposes: Counter[str] = Counter()
+    per_month: dict[str, Counter[str]] = defaultdict(Counter)
+    for request_id, request in registry.requests.items():
+        if not start <= request.submitted_at < end:
+            continue
+        decision = registry.decisions.get(request_id)
+        outcomes[request.unit][decision.decision if decision else "pending"] += 1
+        purposes[request.purpose.category] += 1
+        per_month[request.submitted_at.strftime("%Y-%m")][request.unit] += 1
+
+    inspection = Inspection(now, period, registry.config.retention_days, policy_version, cameras,
+                            dict(outcomes), purposes, dict(sorted(per_month.items())),
+                            storage_notes=notes)
+    inspection.owed = [d for d in due_reports(registry, engine, now) if d.state == "overdue"]
+    inspection.violations = Counter(v.code for v in check.violations)
+    inspection.violation_lines = [f"{v.file}:{v.line} {v.code} {v.message}"
+                                  for v in check.violations]
+    if audit_path is not None and audit_path.exists():
+        inspection.audit = verify_log(audit_path)
+        for entry in entries(audit_path):
+            at = datetime.fromisoformat(entry["at"])
+            if not start <= at < end:
+                continue
+            if entry["event"] == "grant":
+                inspection.grants.append(entry)
+            elif entry["event"] == "revoke":
+                inspection.revokes.append(entry)
+            elif entry["event"] == "extract_finished":
+                inspection.extractions.append(entry)
+    return inspection
+
+
+def _oldest(backend: Backend, camera: str) -> Segment | None:
+    days = backend.list_days(camera)
+    for day in ([None] if days is None else days[:1]):
+        found = [s for s in backend.list_segments(camera, day) if isinstance(s, Segment)]
+        if found:
+            return min(found, key=lambda s: s.start)
+    return None
