@@ -25,14 +25,15 @@ ROUTES = {"/v1/data/cctv/authz/allow": "allow", "/v1/data/cctv/authz/decision": 
 MAX_BODY = 64 * 1024
 
 
-class _Handler(BaseHTTPRequestHandler):
-    authorizer: Authorizer
+class JsonHandler(BaseHTTPRequestHandler):
+    """Keep-alive JSON replies, quiet (the audit log is the log)."""
+
     protocol_version = "HTTP/1.1"
     # Headers and body go out as two writes; with Nagle on, the body waits for the client's
     # delayed ACK (~40 ms on Linux) on every keep-alive call.
     disable_nagle_algorithm = True
 
-    def log_message(self, *args: Any) -> None:  # the audit log is the log
+    def log_message(self, *args: Any) -> None:
         pass
 
     def _reply(self, status: int, document: Any) -> None:
@@ -42,6 +43,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+
+class _Handler(JsonHandler):
+    authorizer: Authorizer
 
     def _error(self, status: int, code: str, message: str) -> None:
         self._reply(status, {"code": code, "message": message})

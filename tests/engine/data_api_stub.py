@@ -6,28 +6,19 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from opa_bindings import OpaEngine, OpaError, OpaUndefinedError
 
+from cctv_policy.authz.server import JsonHandler
 
-class _Handler(BaseHTTPRequestHandler):
+
+class _Handler(JsonHandler):
     engine: OpaEngine
     lock: threading.Lock
 
-    def log_message(self, *args: object) -> None:
-        pass
-
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length", 0)))
-
-    def _reply(self, status: int, document: object) -> None:
-        payload = json.dumps(document).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
     def do_PUT(self) -> None:  # noqa: N802 - http.server naming
         if self.path.startswith("/v1/data/"):
