@@ -6,11 +6,12 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.checks.input_doc import build_input
 from cctv_policy.engine.base import EngineError
+from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.engine.policies import PolicySet
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.types import format_utc
@@ -46,17 +47,8 @@ class Authorizer:
 
     def __init__(self, registry: LoadedRegistry, policies: PolicySet, now: datetime,
                  audit: AuditLog | None = None) -> None:
-        from opa_bindings import OpaEngine, OpaError
-
-        self._error = OpaError
-        self._opa = OpaEngine()
-        self._opa.print_handler = lambda message, location: None
-        try:
-            for module in policies.without_tests().modules:
-                self._opa.add_policy(module.path, module.source)
-            self._opa.add_data({DATA_PATH: registry_data(registry, now)})
-        except OpaError as exc:
-            raise EngineError(f"policy or registry could not be loaded: {exc.message}") from exc
+        self._engine = EmbeddedEngine(policies.without_tests())
+        self._engine.add_data({DATA_PATH: registry_data(registry, now)})
         self.policy_version = policies.version
         self.audit = audit
         self._audit_lock = threading.Lock()
@@ -65,9 +57,8 @@ class Authorizer:
 
     def decide(self, q: dict[str, str], caller: str = "cli") -> AuthzDecision:
         try:
-            raw = self._opa.eval_document(DECISION_ENTRYPOINT.replace("/", "."), q)
-            decision = AuthzDecision.model_validate(raw)
-        except Exception as exc:  # noqa: BLE001 - undefined, engine error, bad shape: deny
+            decision = AuthzDecision.model_validate(self._engine.evaluate(DECISION_ENTRYPOINT, q))
+        except (EngineError, ValidationError) as exc:  # undefined, engine error, bad shape
             raise EngineError(f"authorization could not be decided: {exc}") from exc
         if self.audit is not None:
             with self._audit_lock:  # the decision is only returned once it is logged

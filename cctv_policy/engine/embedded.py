@@ -38,6 +38,13 @@ class EmbeddedEngine:
         except self._error_type as exc:
             raise EngineError(f"OPA evaluation failed: {exc.message}") from exc
 
+    def add_data(self, document: dict[str, Any]) -> None:
+        """Load a document under data (e.g. the registry, for many small evaluations)."""
+        try:
+            self._opa.add_data(document)
+        except self._error_type as exc:
+            raise EngineError(f"OPA could not load data: {exc.message}") from exc
+
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run an ad-hoc Rego query (used by the Rego test runner)."""
         try:
