@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -79,12 +80,16 @@ def run_check(registry: LoadedRegistry, engine: Engine, now: datetime,
         return CheckResult(_sorted(violations), policy_version, engine.name, now,
                            policies_ran=False, counts=counts)
     document = build_input(registry, now)
-    raw = engine.evaluate(CHECK_ENTRYPOINT, document)
-    if not isinstance(raw, list):
-        raise EngineError(f"data.cctv.check.violations returned {type(raw).__name__}, not a set")
-    violations.extend(_place(registry, item) for item in raw)
-    return CheckResult(_sorted(violations), policy_version, engine.name, now,
-                       input_hash=input_hash(document), counts=counts)
+    # The embedded engine releases the GIL while OPA evaluates: hash the input meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(input_hash, document)
+        raw = engine.evaluate(CHECK_ENTRYPOINT, document)
+        if not isinstance(raw, list):
+            raise EngineError(f"data.cctv.check.violations returned {type(raw).__name__}, "
+                              "not a set")
+        violations.extend(_place(registry, item) for item in raw)
+        return CheckResult(_sorted(violations), policy_version, engine.name, now,
+                           input_hash=digest.result(), counts=counts)
 
 
 def _sorted(violations: list[Violation]) -> list[Violation]:
