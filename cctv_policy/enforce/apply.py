@@ -31,13 +31,24 @@ def apply_plan(plan: Plan, backends: dict, audit: AuditLog, floor: SafetyFloor,
     audit.append("apply_started", now=plan.now, input_hash=plan.input_hash,
                  planned=plan.counts())
     actions = sorted(plan.actions, key=lambda a: (_ORDER[a.action], a.target, a.key or ""))
+    holds: dict[tuple[str, str], list[Action]] = defaultdict(list)
     deletes: dict[str, list[Action]] = defaultdict(list)
     for action in actions:
-        if action.action == "delete":
+        if action.action == "hold":
+            holds[(action.target, action.hold or "")].append(action)
+        elif action.action == "delete":
             deletes[action.target].append(action)
-            continue
-        _apply_one(action, backends[action.target], audit, report)
-        progress(1)
+    # Holds first, one storage call per hold (each call rewrites the hold's manifest).
+    for (target, hold_id), group in holds.items():
+        for action in group:
+            audit.append("hold", **_details(action))
+        backends[target].set_hold(hold_id, [a.key for a in group])
+        report.done["hold"] += len(group)
+        progress(len(group))
+    for action in actions:
+        if action.action not in ("hold", "delete"):
+            _apply_one(action, backends[action.target], audit, report)
+            progress(1)
     for target, batch in deletes.items():
         backend = backends[target]
         for i in range(0, len(batch), DELETE_BATCH):
@@ -50,12 +61,13 @@ def apply_plan(plan: Plan, backends: dict, audit: AuditLog, floor: SafetyFloor,
     return report
 
 
+def _details(action: Action) -> dict:
+    return action.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
+
 def _apply_one(action: Action, backend, audit: AuditLog, report: ApplyReport) -> None:
-    details = action.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-    if action.action == "hold":
-        audit.append("hold", **details)
-        backend.set_hold(action.hold, [action.key])
-    elif action.action == "release":
+    details = _details(action)
+    if action.action == "release":
         audit.append("release", **details)
         backend.clear_hold(action.hold)
     elif action.action == "grant":

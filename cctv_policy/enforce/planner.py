@@ -91,10 +91,11 @@ def make_plan(ctx: PlanContext, backends: dict[str, Backend], policy_version: st
         mine = [c for i, c in enumerate(all_cameras)
                 if ctx.registry.cameras[c].storage == target_id and shard.owns(c, i)
                 and (cameras is None or c in cameras)]
+        held = backend.held_keys()  # read once per target: on S3 it is a listing plus GETs
         for camera in mine:
-            _plan_retention(ctx, backend, camera, plan)
+            _plan_retention(ctx, backend, camera, plan, held)
             ctx.progress(camera, 1)
-        _plan_releases(ctx, backend, plan, set(mine))
+        _plan_releases(ctx, backend, plan, held)
         _plan_grants(ctx, backend, plan, set(mine))
     return plan
 
@@ -105,10 +106,10 @@ def _cutoff(ctx: PlanContext) -> datetime:
     return min(policy_cutoff, ctx.floor.cutoff)
 
 
-def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan) -> None:
+def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan,
+                    held: dict[str, set[str]]) -> None:
     cutoff = _cutoff(ctx)
     active = [p for p in ctx.decision.protections if p.until > ctx.now and camera in p.cameras]
-    held = backend.held_keys()
     held_all = set().union(*held.values()) if held else set()
     listed = 0
     days = backend.list_days(camera)
@@ -149,9 +150,10 @@ def _covering(protections: Iterable[Protection], segment: Segment) -> Protection
     return None
 
 
-def _plan_releases(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[str]) -> None:
+def _plan_releases(ctx: PlanContext, backend: Backend, plan: Plan,
+                   held: dict[str, set[str]]) -> None:
     active = {p.id for p in ctx.decision.protections if p.until > ctx.now}
-    for hold_id in sorted(backend.held_keys()):
+    for hold_id in sorted(held):
         if hold_id not in active:
             plan.actions.append(Action(action="release", target=backend.target_id,
                                        rule="PROTECTION_ENDED", hold=hold_id))
