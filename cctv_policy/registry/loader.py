@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cctv_policy.registry import yaml_source
+from cctv_policy.registry.canonical import document_sha256
 from cctv_policy.registry.models import (
     Camera,
     CamerasFile,
@@ -65,6 +66,8 @@ class LoadedRegistry:
     decisions: dict[str, Decision] = field(default_factory=dict)
     reports: dict[str, Report] = field(default_factory=dict)
     holds: dict[str, Hold] = field(default_factory=dict)
+    # request id -> SHA-256 of its canonical JSON (what a decision's request_sha256 pins).
+    request_sha256: dict[str, str] = field(default_factory=dict)
     # (kind, id) -> Source, for turning a policy's subject into file:line.
     sources: dict[tuple[str, str], Source] = field(default_factory=dict)
     # kind -> ids of per-document files that exist but could not be read (so the policies do
@@ -94,6 +97,15 @@ class LoadedRegistry:
 
 
 _CORE_FILES = ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")
+# folder -> the kind of document each of its files holds.
+DOCUMENT_FOLDERS = {"requests": "request", "decisions": "decision", "reports": "report",
+                    "holds": "hold"}
+# Entries a registry may hold that are not documents: nothing else is silently skipped.
+NOT_DOCUMENTS = frozenset({".git", ".github", ".gitignore", ".gitattributes", "CODEOWNERS",
+                           "schemas"})
+_DOCUMENT_SUFFIXES = (".yaml", ".yml")
+_REGISTRY_LAYOUT = ("a registry holds config.yaml, people.yaml, cameras.yaml, storage.yaml and "
+                    "the folders " + ", ".join(f"{f}/" for f in DOCUMENT_FOLDERS))
 
 # Below this many per-document files, parsing in worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 2000
@@ -182,6 +194,7 @@ class _Reader:
 
     def read_all(self) -> None:
         reg = self.reg
+        self.account_top_level()
         reg.config = self.read_single("config.yaml", Config)
         people = self.read_single("people.yaml", PeopleFile)
         cameras = self.read_single("cameras.yaml", CamerasFile)
@@ -196,6 +209,27 @@ class _Reader:
         self.read_folder("decisions", "decision", Decision, lambda d: d.request, reg.decisions)
         self.read_folder("reports", "report", Report, lambda d: d.request, reg.reports)
         self.read_folder("holds", "hold", Hold, lambda d: d.id, reg.holds)
+
+    def account_top_level(self) -> None:
+        """Every entry at the top of the registry is read, or allowed as not a document."""
+        with os.scandir(self.reg.root) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                name = entry.name
+                if name in _CORE_FILES or name in NOT_DOCUMENTS or name.startswith("README"):
+                    continue
+                if name in DOCUMENT_FOLDERS:
+                    if entry.is_symlink() or not entry.is_dir():
+                        self.not_read(name, f"{name} must be a folder of documents (not a file "
+                                            "or a symbolic link)")
+                    continue
+                kind = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+                self.not_read(name + ("/" if kind == "folder" else ""),
+                              f"{kind} {name!r} is not part of a registry and is not read"
+                              f"{_did_you_mean(name, [*_CORE_FILES, *DOCUMENT_FOLDERS])}; "
+                              f"{_REGISTRY_LAYOUT}")
+
+    def not_read(self, file: str, message: str) -> None:
+        self.issue("E_SCHEMA", file, f"file:{file}", message, (1, 1))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -245,16 +279,26 @@ class _Reader:
         into: dict[str, Model],
     ) -> None:
         directory = self.reg.root / folder
-        if not directory.is_dir():
+        if not directory.is_dir() or directory.is_symlink():
             return
         paths = []
-        for path in _yaml_files(directory):
-            if _FILE_STEM.match(path.name.rsplit(".", 1)[0]):
-                paths.append(path)
-            else:
-                self.issue("E_SCHEMA", f"{folder}/{path.name}", f"{folder}/{path.name}",
-                           f"file name {path.name!r} is not an id like REQ-2026-0042.yaml "
-                           "(upper-case letters, digits and dashes)", (1, 1))
+        first_of_stem: dict[str, str] = {}
+        for name, is_dir in _folder_entries(directory):
+            if name == ".gitkeep":  # keeps an empty folder in git; not a document
+                continue
+            file = f"{folder}/{name}"
+            problem = _entry_problem(folder, name, is_dir)
+            if problem:
+                self.not_read(file + ("/" if is_dir else ""), problem)
+                continue
+            stem = name.rsplit(".", 1)[0]
+            if stem in first_of_stem:
+                self.issue("E_DUPLICATE_ID", file, f"{kind}:{stem}",
+                           f"{name} has the same id as {first_of_stem[stem]}: one id, two files; "
+                           "delete one of them", (1, 1))
+                continue
+            first_of_stem[stem] = name
+            paths.append(directory / name)
         for parsed in parse_many(paths):
             self.add_document(parsed, folder, kind, model, key_of, into)
 
@@ -277,6 +321,8 @@ class _Reader:
             return
         into[key] = doc
         self.reg.sources[(kind, key)] = Source(file)
+        if kind == "request":
+            self.reg.request_sha256[key] = document_sha256(parsed.data)
 
     def index_list(
         self, file: str, list_field: str, kind: str, items: Iterable[Model], into: dict[str, Model]
@@ -302,10 +348,34 @@ class _Reader:
                                          field=field))
 
 
-def _yaml_files(directory: Path) -> list[Path]:
+def _folder_entries(directory: Path) -> list[tuple[str, bool]]:
+    """(name, is a real directory) of every entry, sorted by name."""
     with os.scandir(directory) as entries:
-        names = sorted(e.name for e in entries if e.name.endswith((".yaml", ".yml")))
-    return [directory / name for name in names]
+        return sorted((e.name, e.is_dir(follow_symlinks=False)) for e in entries)
+
+
+def _entry_problem(folder: str, name: str, is_dir: bool) -> str | None:
+    """Why an entry of a document folder is not read, or None for <ID>.yaml / <ID>.yml."""
+    if is_dir:
+        return (f"sub-folders are not read: put each document directly in {folder}/ "
+                f"(as {folder}/<ID>.yaml)")
+    if name.startswith(".") or name.endswith("~"):
+        return f"{name!r} looks like an editor or backup file and is not read; delete it"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or f".{suffix}" not in _DOCUMENT_SUFFIXES:
+        return (f"{name!r} is not read: documents in {folder}/ are named <ID>.yaml "
+                "(lower-case .yaml)")
+    if not _FILE_STEM.match(stem):
+        return (f"file name {name!r} is not an id like REQ-2026-0042.yaml "
+                "(upper-case letters, digits and dashes)")
+    return None
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name.lower(), choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _schema_message(error: Any, where: str) -> str:

@@ -16,7 +16,9 @@ from cctv_policy.registry.types import (
     DocumentId,
     NonEmptyText,
     PersonId,
+    Sha256Hex,
     Slug,
+    SshPublicKey,
     TargetId,
     Timestamp,
 )
@@ -43,8 +45,18 @@ class Config(Strict):
     allowed_purposes: list[Slug] = Field(min_length=1)
     private_zones: list[Slug] = Field(default_factory=list)
     timezone: str = "UTC"
-    # Ask for signed commits on decisions and holds (used by provenance checks).
+    # Provenance (check --verify-provenance): decisions and holds must be in commits signed by
+    # one of the named person's signing_keys; unsigned or another signer is an error.
     require_signed_commits: bool = False
+    # Committer identities besides the named person that may commit a decision or hold (e.g.
+    # a bot that merges); empty by default: the person commits their own decision.
+    trusted_committers: list[str] = Field(default_factory=list)
+    # REQUEST_BACKDATED: submitted_at more than this earlier than the commit that added it.
+    backdating_tolerance_hours: int = Field(24, ge=0, le=24 * 30)
+    # Who receives storage grants: the security office's viewing station, where recipients
+    # view approved footage under supervision. No grant ever goes to a recipient directly:
+    # copies leave only through a supervised `extract`.
+    viewing_station: PersonId = "viewing-station"
 
 
 class Person(Strict):
@@ -53,6 +65,8 @@ class Person(Strict):
     unit: Slug
     roles: list[Role] = Field(min_length=1)
     git_identities: list[str] = Field(default_factory=list)
+    # SSH public keys ("ssh-ed25519 AAAA... comment") that sign this person's commits.
+    signing_keys: list[SshPublicKey] = Field(default_factory=list)
 
 
 class PeopleFile(Strict):
@@ -147,7 +161,7 @@ class Use(Strict):
 
 class Attachment(Strict):
     name: NonEmptyText
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: Sha256Hex
 
 
 class Request(Strict):
@@ -180,6 +194,9 @@ class DecisionConditions(Strict):
 
 class Decision(Strict):
     request: DocumentId
+    # SHA-256 of the request's canonical JSON when it was decided (see registry/canonical.py);
+    # a request whose content changed since is DECISION_STALE.
+    request_sha256: Sha256Hex | None = None
     decision: Literal["approved", "rejected"]
     decided_by: PersonId
     decided_at: Timestamp

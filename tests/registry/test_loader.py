@@ -83,3 +83,31 @@ def test_parallel_parse_gives_the_same_registry_as_serial(registry_copy: Path, m
     assert parallel.requests == serial.requests and parallel.holds == serial.holds
     assert parallel.issues == serial.issues and len(serial.issues) == 2
     assert parallel.unreadable == serial.unreadable
+
+
+def test_unknown_top_level_folder_is_named_with_a_suggestion(registry_copy: Path):
+    (registry_copy / "Requests").mkdir()
+    (registry_copy / "notes.txt").write_text("todo\n")
+    reg = load_registry(registry_copy)
+    by_file = {i.file: i for i in reg.issues}
+    assert "did you mean requests?" in by_file["Requests/"].message
+    assert by_file["notes.txt"].code == "E_SCHEMA"
+
+
+def test_one_id_two_files_is_a_duplicate(registry_copy: Path):
+    text = (registry_copy / "requests/REQ-2026-0042.yaml").read_text()
+    (registry_copy / "requests/REQ-2026-0042.yml").write_text(text)
+    reg = load_registry(registry_copy)
+    (issue,) = reg.issues
+    assert issue.code == "E_DUPLICATE_ID" and issue.file == "requests/REQ-2026-0042.yml"
+    assert "REQ-2026-0042" in reg.requests  # the .yaml is still read
+
+
+def test_request_digest_ignores_formatting_but_not_content(registry_copy: Path):
+    path = registry_copy / "requests/REQ-2026-0042.yaml"
+    before = load_registry(registry_copy).request_sha256["REQ-2026-0042"]
+    path.write_text("# a comment\n" + path.read_text().replace("cameras: [CAM-LIB-01]",
+                                                               "cameras:\n    - CAM-LIB-01"))
+    assert load_registry(registry_copy).request_sha256["REQ-2026-0042"] == before
+    path.write_text(path.read_text().replace("t.wang]", "t.wang, r.sun]"))
+    assert load_registry(registry_copy).request_sha256["REQ-2026-0042"] != before

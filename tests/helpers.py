@@ -1,0 +1,77 @@
+"""Small helpers shared by tests that write registries by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cctv_policy.registry import yaml_source
+from cctv_policy.registry.canonical import document_sha256
+
+
+def request_digest(registry: Path, request_id: str) -> str:
+    return document_sha256(yaml_source.parse(
+        (registry / "requests" / f"{request_id}.yaml").read_text(encoding="utf-8")))
+
+
+def pin_decision(registry: Path, request_id: str) -> None:
+    """Give a hand-written decision the request_sha256 of its request, as `decide` would."""
+    path = registry / "decisions" / f"{request_id}.yaml"
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(f"{text}\nrequest_sha256: {request_digest(registry, request_id)}\n",
+                    encoding="utf-8")
+
+
+EMAIL = "{}@campus.example.edu"  # the demo's people.yaml git_identities
+
+
+def git(repo: Path, *args: str, person: str | None = None, committer: str | None = None,
+        date: str | None = None, extra_env: dict[str, str] | None = None) -> str:
+    """Run git in `repo` as `person` (author; also committer unless `committer` is given)."""
+    import subprocess
+
+    committer = committer or person
+    env = {"GIT_AUTHOR_NAME": person or "setup", "GIT_COMMITTER_NAME": committer or "setup",
+           "GIT_AUTHOR_EMAIL": EMAIL.format(person) if person else "setup@example.org",
+           "GIT_COMMITTER_EMAIL": EMAIL.format(committer) if committer else "setup@example.org",
+           "PATH": "/usr/bin:/bin", "HOME": str(repo), **(extra_env or {})}
+    if date:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def campus_repo(root: Path, registry: Path) -> Path:
+    """`registry` committed to a new git repository at `root` as the security office would:
+    the core files by an admin, each request by its applicant when it was submitted, each
+    decision and hold by the person it names."""
+    import shutil
+
+    import yaml
+
+    shutil.copytree(registry, root / "registry")
+    (root / ".github").mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / ".github" / "CODEOWNERS",
+                root / ".github" / "CODEOWNERS")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "--", ".github", *[f"registry/{n}" for n in (
+        "config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")])
+    git(root, "commit", "-q", "-m", "campus", date="2026-01-01T00:00:00+08:00")
+    documents = sorted((root / "registry").glob("*/*.y*ml"))
+    by_time = []
+    for path in documents:
+        data = yaml.load(path.read_text(), Loader=yaml.BaseLoader)
+        folder = path.parent.name
+        if folder == "requests":
+            by_time.append((data["submitted_at"], path, data["applicant"]))
+        elif folder == "decisions":
+            by_time.append((data["decided_at"], path, data["decided_by"]))
+        elif folder == "holds":
+            by_time.append((data["created_at"], path, data["created_by"]))
+        else:
+            by_time.append((data["submitted_at"], path, data["submitted_by"]))
+    from cctv_policy.registry.types import parse_rfc3339
+
+    for when, path, person in sorted(by_time, key=lambda t: parse_rfc3339(t[0])):
+        git(root, "add", str(path.relative_to(root)))
+        git(root, "commit", "-q", "-m", path.stem, person=person, date=when)
+    return root
