@@ -55,7 +55,10 @@ class Notice:
     footer: str
 
 
-def build_notice(registry: LoadedRegistry, request_id: str, lang: str = "en") -> Notice:
+def build_notice(registry: LoadedRegistry, request_id: str, lang: str = "en",
+                 invalid: list[str] | None = None) -> Notice:
+    """The notice of a decision. `invalid` lists why an approval is not valid (see
+    Evaluation.approval_problems): an invalid approval gets no approval notice."""
     assert registry.config is not None
     t = LABELS[lang]
     request = registry.requests.get(request_id)
@@ -75,6 +78,10 @@ def build_notice(registry: LoadedRegistry, request_id: str, lang: str = "en") ->
 
     rows = [(t["request"], request_id), (t["applicant"], person(request.applicant)),
             (t["purpose"], f"{request.purpose.category}: {request.purpose.description}")]
+    if decision.decision == "approved" and invalid:
+        raise NoticeError(f"the approval of {request_id} is not valid ({'; '.join(invalid)}), "
+                          "so no approval notice can be issued; the security office must decide "
+                          f"again with `cctv-policy decide {request_id}`")
     if decision.decision == "rejected":
         rows.append((t["decided"], f"{person(decision.decided_by)}, {when(decision.decided_at)}"))
         return Notice(t["rejected"], rows, list(decision.reasons), t["footer_rejected"])

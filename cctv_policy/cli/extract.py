@@ -19,7 +19,8 @@ from cctv_policy.cli.common import (
     resolve_now,
 )
 from cctv_policy.enforce.targets import TargetError, make_backends, parse_root_overrides
-from cctv_policy.engine import load_policies
+from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.extract.manifest import (
     generate_key,
     load_private_key,
@@ -77,19 +78,22 @@ def run_extract(request_id: str, registry_dir: Path, now: datetime | None, super
         if registry.issues:
             fail("the registry has input errors; run `cctv-policy check` first", 3)
         overrides = parse_root_overrides(storage_roots)
-        scope = check_allowed(registry, request_id, supervisor, moment)
+        policies = load_policies()
+        evaluation = Evaluation(registry, make_engine("embedded", policies), moment,
+                                policies.version)
+        scope = check_allowed(registry, request_id, supervisor, moment,
+                              evaluation.valid_approvals())
         target_dir = resolve_destination(registry, destination, overrides)
         sources = {registry.cameras[c].storage for c in scope.cameras}
         backends = {}
         for target_id in sources:
             backends.update(make_backends(registry, target_id, overrides)[0])
-        policies = load_policies()
         audit = AuditLog(audit_log, policy_version=policies.version)
         package = extract(registry, request_id, supervisor, target_dir, moment, backends,
                           load_private_key(Path(signing_key)), audit, policies.version, scope)
     except ExtractRefused as exc:
         fail(f"refused: {exc}. Nothing was copied.", EXIT_VIOLATIONS)
-    except (RegistryNotFound, TargetError, AuditError, ValueError, OSError) as exc:
+    except (RegistryNotFound, TargetError, AuditError, EngineError, ValueError, OSError) as exc:
         fail(f"{exc}\nNothing was copied.")
     click.echo(f"extracted {request_id} to {package} (manifest signed; verify with "
                f"`cctv-policy extract verify {package}`)")

@@ -9,6 +9,7 @@ from cctv_policy.cli.audit import audit
 from cctv_policy.cli.authz import authorize, serve
 from cctv_policy.cli.changes import changes
 from cctv_policy.cli.check import check
+from cctv_policy.cli.decide import decide_command
 from cctv_policy.cli.demo import demo
 from cctv_policy.cli.enforce import apply, plan
 from cctv_policy.cli.extract import extract_group
@@ -29,6 +30,7 @@ def cli() -> None:
     \b
     Start here:
       cctv-policy check                 check ./registry against the rule book
+      cctv-policy decide REQ --approve  the security office decides a request (pinned)
       cctv-policy test                  run the Rego unit tests of the policies
       cctv-policy plan                  what enforcement would do on storage (dry run)
       cctv-policy apply --yes           delete expired footage, hold, grant, revoke
@@ -40,6 +42,7 @@ def cli() -> None:
 
 
 cli.add_command(check)
+cli.add_command(decide_command)
 cli.add_command(test)
 cli.add_command(plan)
 cli.add_command(apply)

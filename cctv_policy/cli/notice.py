@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from cctv_policy.cli.common import EXIT_VIOLATIONS, fail, registry_option
+from cctv_policy.cli.common import (
+    EXIT_VIOLATIONS,
+    engine_options,
+    fail,
+    now_option,
+    registry_option,
+    resolve_now,
+)
+from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.notices import NoticeError, build_notice, render_html, render_markdown
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
 
@@ -18,14 +28,23 @@ from cctv_policy.registry.loader import RegistryNotFound, load_registry
 @click.option("--format", "output_format", type=click.Choice(["md", "html"]), default="md",
               show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None)
+@now_option
+@engine_options
 def notice(request_id: str, registry_dir: Path, lang: str, output_format: str,
-           out: Path | None) -> None:
+           out: Path | None, now: datetime | None, engine: str, opa_url: str | None,
+           opa_upload: bool, policy_dir: Path | None) -> None:
     """Write the notice of REQUEST_ID's decision: the approved scope, conditions, use period
-    and report due date, or the rejection with its reasons (R5). Exit 1 if not decided yet."""
+    and report due date, or the rejection with its reasons (R5). Exit 1 if not decided yet,
+    or if the approval is not valid (stale, or breaking the rule book)."""
     try:
         registry = load_registry(registry_dir)
-        built = build_notice(registry, request_id, lang)
-    except RegistryNotFound as exc:
+        policies = load_policies(policy_dir)
+        evaluation = Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),
+                                resolve_now(now), policies.version)
+        invalid = evaluation.approval_problems(request_id) \
+            if request_id in registry.decisions and registry.core_readable else []
+        built = build_notice(registry, request_id, lang, invalid)
+    except (RegistryNotFound, EngineError, FileNotFoundError) as exc:
         fail(str(exc))
     except NoticeError as exc:
         fail(str(exc), EXIT_VIOLATIONS)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.planner import Action, Plan
@@ -47,7 +48,7 @@ def apply_plan(plan: Plan, backends: dict, audit: AuditLog, floor: SafetyFloor,
         progress(len(group))
     for action in actions:
         if action.action not in ("hold", "delete"):
-            _apply_one(action, backends[action.target], audit, report)
+            _apply_one(action, backends[action.target], audit, floor, report)
             progress(1)
     for target, batch in deletes.items():
         backend = backends[target]
@@ -65,12 +66,18 @@ def _details(action: Action) -> dict:
     return action.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
 
 
-def _apply_one(action: Action, backend, audit: AuditLog, report: ApplyReport) -> None:
+def _apply_one(action: Action, backend, audit: AuditLog, floor: SafetyFloor,
+               report: ApplyReport) -> None:
     details = _details(action)
     if action.action == "release":
         audit.append("release", **details)
         backend.clear_hold(action.hold)
     elif action.action == "grant":
+        refused = _grant_refusal(action, backend, floor)
+        if refused:
+            audit.append("grant_refused", **details, reason=refused)
+            report.refused[action.grant or ""] = f"safety floor: {refused}"
+            return
         audit.append("grant", **details)
         backend.create_grant(GrantSpec(action.grant, action.request, action.recipient,
                                        action.keys, action.starts, action.ends))
@@ -78,6 +85,27 @@ def _apply_one(action: Action, backend, audit: AuditLog, report: ApplyReport) ->
         audit.append("revoke", **details)
         backend.revoke_grant(action.grant)
     report.done[action.action] += 1
+
+
+def _grant_refusal(action: Action, backend, floor: SafetyFloor) -> str | None:  # noqa: ANN001
+    """The floor's reason to refuse a grant, checked again on the very keys to be exported."""
+    if action.starts is None or action.ends is None or action.window_from is None \
+            or action.window_to is None or action.request is None or action.recipient is None:
+        return "the grant action is incomplete"
+    refused = floor.blocks_grant(action.request, action.recipient, action.cameras,
+                                 action.window_from, action.window_to, action.starts,
+                                 action.ends)
+    if refused:
+        return refused
+    for key in action.keys:
+        parsed = backend.layout.parse(key)
+        if parsed is None or parsed[0] not in action.cameras:
+            return f"{key} is not footage of an approved camera"
+        camera, start, seconds = parsed
+        end = start + timedelta(seconds=seconds)
+        if not (start < action.window_to and action.window_from < end):
+            return f"{key} lies outside the approved footage window"
+    return None
 
 
 def _delete_batch(chunk: list[Action], backend, audit: AuditLog, floor: SafetyFloor,

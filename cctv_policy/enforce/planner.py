@@ -37,6 +37,10 @@ class Action(BaseModel):
     keys: tuple[str, ...] = ()
     starts: datetime | None = None
     ends: datetime | None = None
+    # grant: the approved cameras x window the keys were chosen from (re-checked at apply).
+    cameras: tuple[str, ...] = ()
+    window_from: datetime | None = None
+    window_to: datetime | None = None
 
 
 class Skipped(BaseModel):
@@ -53,6 +57,7 @@ class Plan(BaseModel):
     actions: list[Action] = []
     unparsable: list[Skipped] = []
     blocked_by_floor: list[Skipped] = []
+    grants_refused: list[Skipped] = []
     listed_segments: int = 0
 
     def counts(self) -> dict[str, int]:
@@ -72,6 +77,11 @@ class Shard:
     def owns(self, camera: str, position: int) -> bool:
         return position % self.count == self.index
 
+    @property
+    def owns_grants(self) -> bool:
+        """Grants span cameras: only the first shard plans them, for every camera."""
+        return self.index == 0
+
 
 @dataclass
 class PlanContext:
@@ -88,15 +98,16 @@ def make_plan(ctx: PlanContext, backends: dict[str, Backend], policy_version: st
                 retention_days=ctx.decision.retention_days)
     all_cameras = sorted(ctx.registry.cameras)
     for target_id, backend in backends.items():
+        on_target = [c for c in all_cameras if ctx.registry.cameras[c].storage == target_id]
         mine = [c for i, c in enumerate(all_cameras)
-                if ctx.registry.cameras[c].storage == target_id and shard.owns(c, i)
-                and (cameras is None or c in cameras)]
+                if c in on_target and shard.owns(c, i) and (cameras is None or c in cameras)]
         held = backend.held_keys()  # read once per target: on S3 it is a listing plus GETs
         for camera in mine:
             _plan_retention(ctx, backend, camera, plan, held)
             ctx.progress(camera, 1)
         _plan_releases(ctx, backend, plan, held)
-        _plan_grants(ctx, backend, plan, set(mine))
+        if shard.owns_grants and cameras is None:
+            _plan_grants(ctx, backend, plan, set(on_target))
     return plan
 
 
@@ -160,11 +171,19 @@ def _plan_releases(ctx: PlanContext, backend: Backend, plan: Plan,
 
 
 def _plan_grants(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[str]) -> None:
+    """Grants the policy wants and the floor allows; every other existing grant is revoked."""
     existing = backend.grants()
     wanted: dict[str, GrantDecision] = {}
     for grant in ctx.decision.grants:
-        if set(grant.cameras) & cameras and grant.starts <= ctx.now < grant.ends:
-            wanted[grant.id] = grant
+        if not (set(grant.cameras) & cameras and grant.starts <= ctx.now < grant.ends):
+            continue
+        refused = ctx.floor.blocks_grant(grant.request, grant.recipient, grant.cameras,
+                                         grant.from_, grant.to, grant.starts, grant.ends)
+        if refused:
+            plan.grants_refused.append(Skipped(target=backend.target_id, key=grant.id,
+                                               reason=refused))
+            continue
+        wanted[grant.id] = grant
     for grant_id, grant in sorted(wanted.items()):
         if grant_id in existing:
             continue
@@ -172,10 +191,15 @@ def _plan_grants(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[st
         plan.actions.append(Action(
             action="grant", target=backend.target_id, rule=grant.rule, request=grant.request,
             grant=grant_id, recipient=grant.recipient, keys=keys, starts=grant.starts,
-            ends=grant.ends))
+            ends=grant.ends, cameras=tuple(sorted(set(grant.cameras) & cameras)),
+            window_from=grant.from_, window_to=grant.to))
     for grant_id in sorted(existing - set(wanted)):
-        plan.actions.append(Action(action="revoke", target=backend.target_id,
-                                   rule="USE_PERIOD_ENDED", grant=grant_id))
+        request = grant_id.split("--", 1)[0]
+        scope = ctx.floor.approvals.get(request)
+        rule = "USE_PERIOD_ENDED" if scope and not scope.in_use_period(ctx.now) \
+            else "NO_VALID_APPROVAL"
+        plan.actions.append(Action(action="revoke", target=backend.target_id, rule=rule,
+                                   grant=grant_id, request=request))
 
 
 def _segments_in(backend: Backend, grant: GrantDecision, cameras: set[str]) -> set[str]:

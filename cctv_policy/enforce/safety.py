@@ -5,13 +5,19 @@ pending request and no security-office hold (as read here, independently of Rego
 The floor is deliberately more conservative than the policy: it ignores report dates (an
 approved request protects until use end + report_due_days + grace, even if reported) so that a
 policy bug can only make the enforcer keep more, never delete more.
+
+A grant may be made only for a request that passes the approval floor (registry/approvals.py),
+to the viewing station, inside the approved cameras x window and use period: a policy bug can
+only make the enforcer grant less, never more.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cctv_policy.registry.approvals import ApprovedScope, valid_approvals
 from cctv_policy.registry.loader import LoadedRegistry
 from storage_backends.base import Segment
 
@@ -31,6 +37,8 @@ class SafetyFloor:
         self.now = now
         config = registry.config
         self.cutoff = now - timedelta(days=config.retention_days)
+        self.viewing_station = config.viewing_station
+        self.approvals: dict[str, ApprovedScope] = valid_approvals(registry)
         self.windows = list(_floor_windows(registry, now))
         self._by_camera: dict[str, list[FloorWindow]] = {}
         for window in self.windows:
@@ -47,6 +55,26 @@ class SafetyFloor:
                 return f"protected by {window.reason} until {window.until.isoformat()}"
         return None
 
+    def blocks_grant(self, request: str, recipient: str, cameras: Iterable[str],
+                     start: datetime, end: datetime, starts: datetime, ends: datetime
+                     ) -> str | None:
+        """Why this grant must not be made, or None if the floor allows it."""
+        scope = self.approvals.get(request)
+        if scope is None:
+            return f"{request} has no valid approval"
+        if recipient != self.viewing_station:
+            return f"grants go only to the viewing station {self.viewing_station}, not {recipient}"
+        outside = sorted(set(cameras) - set(scope.cameras))
+        if outside:
+            return f"cameras {', '.join(outside)} are not approved for {request}"
+        if start < scope.start or end > scope.end:
+            return f"the footage window is wider than {request}'s approval"
+        if starts < scope.use_starts or ends > scope.use_ends:
+            return f"the access period is longer than {request}'s use period"
+        if not scope.in_use_period(self.now):
+            return f"{request} is not in its use period"
+        return None
+
 
 def _floor_windows(registry: LoadedRegistry, now: datetime):
     assert registry.config is not None
@@ -54,13 +82,20 @@ def _floor_windows(registry: LoadedRegistry, now: datetime):
     tail = timedelta(days=config.report_due_days + config.report_grace_days)
     for request_id, request in registry.requests.items():
         decision = registry.decisions.get(request_id)
-        if decision is not None and decision.decision == "rejected":
-            continue
-        # Approved or pending: the whole requested window (a decision may only narrow it).
-        ends = max(request.use.ends, decision.scope.ends) if decision and decision.scope.ends \
-            else request.use.ends
-        yield FloorWindow(f"request {request_id}", frozenset(request.footage.cameras),
-                          request.footage.from_, request.footage.to, ends + tail)
+        pinned = decision is not None and \
+            decision.request_sha256 == registry.request_sha256.get(request_id)
+        if decision is not None and decision.decision == "rejected" and pinned:
+            continue  # a rejection of this very request; a stale one leaves it pending
+        # Approved or pending: the whole requested window, and whatever a decision's scope
+        # names besides (a widening decision is invalid, but keeping more is the safe side).
+        cameras, start, end = set(request.footage.cameras), request.footage.from_, request.footage.to
+        ends = request.use.ends
+        if decision is not None:
+            scope = decision.scope
+            cameras |= set(scope.cameras or ())
+            start, end = min(start, scope.from_ or start), max(end, scope.to or end)
+            ends = max(ends, scope.ends or ends)
+        yield FloorWindow(f"request {request_id}", frozenset(cameras), start, end, ends + tail)
     for hold_id, hold in registry.holds.items():  # any hold, even one the policy rejects
         yield FloorWindow(f"hold {hold_id}", frozenset(hold.cameras), hold.from_, hold.to,
                           hold.until)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.extract.manifest import public_pem, write_signed
+from cctv_policy.registry.approvals import ApprovedScope, NotValidlyApproved, approved_scope
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Role, UseMode
 from cctv_policy.registry.types import format_utc
@@ -29,39 +30,41 @@ class Scope:
 
 
 def check_allowed(registry: LoadedRegistry, request_id: str, supervisor: str,
-                  now: datetime) -> Scope:
-    request = registry.requests.get(request_id)
-    if request is None:
-        raise ExtractRefused(f"there is no request {request_id}")
-    decision = registry.decisions.get(request_id)
-    if decision is None or decision.decision != "approved":
-        state = "not decided yet" if decision is None else "rejected"
-        raise ExtractRefused(f"{request_id} is {state}: only approved footage may be extracted")
-    scope = decision.scope
-    starts, ends = scope.starts or request.use.starts, scope.ends or request.use.ends
-    if not starts <= now < ends:
-        raise ExtractRefused(f"{request_id} may be used only from {starts.isoformat()} to "
-                             f"{ends.isoformat()}; it is {now.isoformat()}")
-    if request.use.mode is UseMode.view_supervised:
+                  now: datetime, policy_valid: set[str]) -> Scope:
+    """The approved scope to copy, or ExtractRefused. Both the rule book (policy_valid, from
+    data.cctv.approvals.valid) and the approval floor must find the approval valid."""
+    try:
+        approved = approved_scope(registry, request_id)
+    except NotValidlyApproved as exc:
+        raise ExtractRefused(f"{exc}: only validly approved footage may be extracted") from exc
+    if request_id not in policy_valid:
+        raise ExtractRefused(f"the rule book does not find the approval of {request_id} valid "
+                             "(run `cctv-policy check`)")
+    if not approved.in_use_period(now):
+        raise ExtractRefused(f"{request_id} may be used only from "
+                             f"{approved.use_starts.isoformat()} to "
+                             f"{approved.use_ends.isoformat()}; it is {now.isoformat()}")
+    if approved.mode is UseMode.view_supervised:
         raise ExtractRefused(f"{request_id} was approved for supervised viewing only; "
                              "copies need mode export_copy or share_external")
-    if request.use.mode is UseMode.share_external and not decision.conditions.third_party_allowed:
-        raise ExtractRefused(f"{request_id}: the approval does not allow handing footage to "
-                             "a third party (conditions.third_party_allowed)")
+    _check_supervisor(registry, approved, supervisor)
+    return Scope(approved.cameras, approved.start, approved.end)
+
+
+def _check_supervisor(registry: LoadedRegistry, approved: ApprovedScope, supervisor: str) -> None:
     person = registry.people.get(supervisor)
     if person is None:
         raise ExtractRefused(f"supervisor {supervisor!r} is not in people.yaml")
     if not {Role.supervisor, Role.security_office} & set(person.roles):
         raise ExtractRefused(f"{supervisor} may not supervise extractions (needs the "
                              "supervisor or security_office role)")
-    if supervisor == request.applicant:
-        raise ExtractRefused(f"{supervisor} is the applicant and cannot supervise their own "
-                             "extraction")
-    named = decision.conditions.supervised_by
-    if named and named != supervisor:
-        raise ExtractRefused(f"the approval names {named} as supervisor, not {supervisor}")
-    return Scope(tuple(scope.cameras or request.footage.cameras),
-                 scope.from_ or request.footage.from_, scope.to or request.footage.to)
+    request = registry.requests[approved.request]
+    if supervisor == request.applicant or supervisor in approved.recipients:
+        raise ExtractRefused(f"{supervisor} is the applicant or a recipient of "
+                             f"{approved.request} and cannot supervise its extraction")
+    if approved.supervised_by and approved.supervised_by != supervisor:
+        raise ExtractRefused(f"the approval names {approved.supervised_by} as supervisor, "
+                             f"not {supervisor}")
 
 
 def resolve_destination(registry: LoadedRegistry, destination: str,

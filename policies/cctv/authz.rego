@@ -1,6 +1,8 @@
 # "May this person see this camera's footage of this moment, now?" (R8), for VMS integrations.
 # The registry is data (loaded once: data.cctv_registry, with data.cctv_registry.by_recipient
-# an index person -> request ids); the question is input: {principal, camera, at, now}.
+# an index person -> request ids, and valid_approvals {request id: true}, the set
+# data.cctv.approvals.valid computed once over the registry); the question is input:
+# {principal, camera, at, now}.
 package cctv.authz
 
 import rego.v1
@@ -25,6 +27,7 @@ decision := {"allow": true, "request": id, "reason": reason} if {
 # requests cost, not what the whole registry costs.
 allowing contains id if {
 	some id in data.cctv_registry.by_recipient[input.principal]
+	data.cctv_registry.valid_approvals[id]
 	data.cctv_registry.decisions[id].decision == "approved"
 	s := scope(id)
 	input.camera in s.cameras
@@ -48,6 +51,6 @@ decision_of(id) := data.cctv_registry.decisions[id]
 
 request_of(id) := data.cctv_registry.requests[id]
 
-denial := "no approved request of this person covers this camera at that time during its use period" if {
+denial := "no valid approval of a request of this person covers this camera at that time during its use period" if {
 	data.cctv_registry.by_recipient[input.principal]
 } else := sprintf("%s is not a recipient of any request", [input.principal])

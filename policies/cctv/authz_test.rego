@@ -5,7 +5,7 @@ import rego.v1
 import data.cctv.authz
 import data.cctv.fixtures as fx
 
-registry := object.union(fx.base, {"by_recipient": {"app": ["REQ-1"]}})
+registry := object.union(fx.base, {"by_recipient": {"app": ["REQ-1"]}, "valid_approvals": {"REQ-1": true}})
 
 question := {"principal": "app", "camera": "CAM-1", "at": "2026-11-18T07:00:00Z", "now": "2026-11-22T00:00:00Z"}
 
@@ -35,6 +35,12 @@ test_non_recipient_denied_with_reason if {
 
 test_rejected_request_denied if {
 	r := object.union(registry, {"decisions": {"REQ-1": {"decision": "rejected"}}})
+	d := authz.decision with data.cctv_registry as r with input as question
+	not d.allow
+}
+
+test_approval_that_is_not_valid_denied if {
+	r := json.remove(registry, ["valid_approvals/REQ-1"])
 	d := authz.decision with data.cctv_registry as r with input as question
 	not d.allow
 }

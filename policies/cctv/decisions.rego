@@ -12,6 +12,27 @@ violations contains lib.error("DECISION_UNKNOWN_REQUEST", "decision", id, ["requ
 	msg := sprintf("decision for %s has no request file requests/%s.yaml", [id, id])
 }
 
+violations contains lib.error("DECISION_STALE", "decision", id, ["request_sha256"], msg) if {
+	some id, d in input.decisions
+	input.requests[id]
+	not d.request_sha256
+	msg := sprintf(
+		"decision on %s does not pin the request it decides (no request_sha256); decide it again with `cctv-policy decide %s`",
+		[id, id],
+	)
+}
+
+violations contains lib.error("DECISION_STALE", "decision", id, ["request_sha256"], msg) if {
+	some id, d in input.decisions
+	input.requests[id]
+	d.request_sha256
+	d.request_sha256 != input.request_sha256[id]
+	msg := sprintf(
+		"request %s was changed after it was decided (the decision pins sha256 %s, the request is now %s); the decision no longer applies: the security office must decide again (`cctv-policy decide %s`)",
+		[id, substring(d.request_sha256, 0, 12), substring(input.request_sha256[id], 0, 12), id],
+	)
+}
+
 violations contains lib.error("DECISION_NOT_SECURITY_OFFICE", "decision", id, ["decided_by"], msg) if {
 	some id, d in input.decisions
 	lib.is_person(d.decided_by)
@@ -28,6 +49,17 @@ violations contains lib.error("DECISION_SELF_APPROVAL", "decision", id, ["decide
 	msg := sprintf(
 		"%s approved request %s in which they are the applicant or a recipient; another security officer must decide",
 		[d.decided_by, id],
+	)
+}
+
+violations contains lib.error("DECISION_SUPERVISOR_INVOLVED", "decision", id, ["conditions", "supervised_by"], msg) if {
+	some id, d in input.decisions
+	r := input.requests[id]
+	supervisor := d.conditions.supervised_by
+	supervisor in ({r.applicant} | {p | some p in r.use.recipients})
+	msg := sprintf(
+		"decision on %s names %s to supervise the extraction, but %s is the applicant or a recipient; the supervisor must be someone else (R10)",
+		[id, supervisor, supervisor],
 	)
 }
 

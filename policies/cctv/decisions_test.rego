@@ -75,3 +75,19 @@ test_third_party_approval_with_permission_passes if {
 	vs := decisions.violations with input as fx.changed(object.union(share, {"decisions": {"REQ-1": {"conditions": {"third_party_allowed": true}}}}))
 	not fx.has_code(vs, "DECISION_THIRD_PARTY_NOT_ALLOWED")
 }
+
+test_pinned_decision_is_not_stale if clean("DECISION_STALE")
+
+test_edited_request_makes_the_decision_stale if flagged({"request_sha256": {"REQ-1": fx.other_digest}}, "DECISION_STALE")
+
+test_unpinned_decision_is_stale if {
+	vs := decisions.violations with input as json.remove(fx.base, ["decisions/REQ-1/request_sha256"])
+	fx.has_code(vs, "DECISION_STALE")
+}
+
+test_recipient_as_supervisor_flagged if flagged({"decisions": {"REQ-1": {"conditions": {"supervised_by": "app"}}}}, "DECISION_SUPERVISOR_INVOLVED")
+
+test_independent_supervisor_passes if {
+	vs := decisions.violations with input as fx.changed({"decisions": {"REQ-1": {"conditions": {"supervised_by": "sec2"}}}})
+	not fx.has_code(vs, "DECISION_SUPERVISOR_INVOLVED")
+}

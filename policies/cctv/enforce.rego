@@ -5,6 +5,7 @@ package cctv.enforce
 
 import rego.v1
 
+import data.cctv.approvals
 import data.cctv.lib
 
 decision := {
@@ -36,15 +37,17 @@ approved_until_ns(id) := until if {
 	until := lib.report_due_ns(id) + grace
 }
 
-# R4: footage named by a request that is still waiting for its decision is kept until the
-# requested use would end, so that it does not expire during the review.
+# R4: footage named by a request that is still waiting for its decision (none yet, or a rejection
+# of an earlier version of the request) is kept until the requested use would end, so that it
+# does not expire during the review. An approved request protects as approved, valid or not.
 protections contains {
 	"id": sprintf("pending:%s", [id]), "rule": "PENDING_REQUEST", "request": id,
 	"cameras": r.footage.cameras, "from": r.footage.from, "to": r.footage.to,
 	"until": r.use.ends,
 } if {
 	some id, r in input.requests
-	not input.decisions[id]
+	lib.awaiting_decision(id)
+	not lib.is_approved(id)
 	lib.now_ns < lib.ns(r.use.ends)
 }
 
@@ -58,18 +61,17 @@ protections contains {
 	lib.now_ns < lib.ns(h.until)
 }
 
-# R8: exactly the approved recipients, exactly the approved cameras x window, only during the
-# approved use period.
+# R8: only a valid approval, exactly the approved cameras x window, only during the approved
+# use period, and only to the security office's viewing station: recipients view there under
+# supervision (authorize tells the station who may see what); copies leave only by `extract`.
 grants contains {
-	"id": sprintf("%s--%s", [id, recipient]), "rule": "APPROVED_USE", "request": id,
-	"recipient": recipient, "cameras": lib.effective_cameras(id),
+	"id": sprintf("%s--%s", [id, station]), "rule": "APPROVED_USE", "request": id,
+	"recipient": station, "cameras": lib.effective_cameras(id),
 	"from": lib.effective_from(id), "to": lib.effective_to(id),
 	"starts": lib.effective_starts(id), "ends": lib.effective_ends(id),
 } if {
-	some id, d in input.decisions
-	d.decision == "approved"
-	r := input.requests[id]
+	some id in approvals.valid
 	lib.ns(lib.effective_starts(id)) <= lib.now_ns
 	lib.now_ns < lib.ns(lib.effective_ends(id))
-	some recipient in r.use.recipients
+	station := input.config.viewing_station
 }

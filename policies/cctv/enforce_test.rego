@@ -56,14 +56,35 @@ test_protection_uses_the_narrowed_scope if {
 	p.from == "2026-11-18T07:00:00Z"
 }
 
-test_grant_during_use_period if {
+test_grant_during_use_period_goes_to_the_viewing_station if {
 	gs := enforce.grants with input as fx.base
-	ids(gs) == {"REQ-1--app"}
+	ids(gs) == {"REQ-1--station"}
+	some g in gs
+	g.recipient == "station"
 }
 
-test_one_grant_per_recipient if {
+test_one_grant_per_request_whatever_the_recipients if {
 	gs := enforce.grants with input as fx.changed({"requests": {"REQ-1": {"use": {"recipients": ["app", "app2"]}}}})
-	ids(gs) == {"REQ-1--app", "REQ-1--app2"}
+	ids(gs) == {"REQ-1--station"}
+}
+
+test_no_grant_for_a_stale_approval if {
+	count(enforce.grants) == 0 with input as fx.changed({"request_sha256": {"REQ-1": fx.other_digest}})
+}
+
+test_no_grant_for_a_self_approval if {
+	count(enforce.grants) == 0 with input as fx.changed({"decisions": {"REQ-1": {"decided_by": "app"}}})
+}
+
+test_stale_approval_still_protects if {
+	ps := enforce.protections with input as fx.changed({"request_sha256": {"REQ-1": fx.other_digest}})
+	"request:REQ-1" in ids(ps)
+}
+
+test_stale_rejection_protects_as_pending if {
+	change := {"decisions": {"REQ-1": {"decision": "rejected"}}, "request_sha256": {"REQ-1": fx.other_digest}}
+	ps := enforce.protections with input as fx.changed(change)
+	"pending:REQ-1" in ids(ps)
 }
 
 test_no_grant_before_use_starts if {

@@ -9,6 +9,7 @@ base := {
 		"retention_days": 30, "report_due_days": 7, "max_use_days": 30, "report_grace_days": 7,
 		"allowed_purposes": ["incident_investigation", "law_enforcement_request"],
 		"private_zones": ["restroom", "dormitory_interior"], "timezone": "UTC",
+		"viewing_station": "station",
 	},
 	"people": {
 		"app": {"id": "app", "name": "Applicant", "unit": "library", "roles": ["applicant"]},
@@ -35,6 +36,7 @@ base := {
 	"decisions": {"REQ-1": {
 		"request": "REQ-1", "decision": "approved", "decided_by": "sec",
 		"decided_at": "2026-11-20T07:00:00Z", "reasons": ["Theft reported"],
+		"request_sha256": digest,
 		"conditions": {"third_party_allowed": false}, "scope": {},
 	}},
 	"reports": {},
@@ -43,8 +45,14 @@ base := {
 		"cameras": ["CAM-2"], "from": "2026-11-20T00:00:00Z", "to": "2026-11-21T00:00:00Z",
 		"until": "2027-01-01T00:00:00Z", "reason": "Break-in",
 	}},
+	"request_sha256": {"REQ-1": digest},
 	"unreadable": {},
 }
+
+# What the loader computes from the request file; any 64 hex digits do for the policies.
+digest := "1111111111111111111111111111111111111111111111111111111111111111"
+
+other_digest := "2222222222222222222222222222222222222222222222222222222222222222"
 
 # base with one deep change, e.g. changed({"requests": {"REQ-1": {"unit": "x"}}})
 changed(change) := object.union(base, change)

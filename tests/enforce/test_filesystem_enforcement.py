@@ -62,12 +62,12 @@ def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Pat
 
 def test_grant_exports_exactly_the_approved_segments(footage: Path, tmp_path: Path):
     run(footage, tmp_path / "audit.jsonl")
-    manifest = json.loads((footage / ".cctv-policy/grants/REQ-2026-0042--t.wang/MANIFEST.json")
+    manifest = json.loads((footage / ".cctv-policy/grants/REQ-2026-0042--viewing-station/MANIFEST.json")
                           .read_text())
     # REQ-2026-0042: CAM-LIB-01, 2026-11-18 06:00-08:00Z; segments are 2 h on even hours.
     assert [f["key"] for f in manifest["files"]] == [
         "CAM-LIB-01/2026/11/18/20261118T060000Z_7200s.mp4"]
-    exported = footage / ".cctv-policy/grants/REQ-2026-0042--t.wang" / manifest["files"][0]["key"]
+    exported = footage / ".cctv-policy/grants/REQ-2026-0042--viewing-station" / manifest["files"][0]["key"]
     assert not os.access(exported, os.W_OK) or os.geteuid() == 0
     assert oct(exported.stat().st_mode)[-3:] == "444"
 
@@ -78,7 +78,7 @@ def test_grant_is_revoked_after_the_use_period(footage: Path, tmp_path: Path):
         "apply", "--yes", "--registry", str(DEMO_REGISTRY), "--now", "2026-11-29T00:00:00+08:00",
         "--storage-root", f"nas-main={footage}", "--audit-log", str(tmp_path / "audit.jsonl")])
     assert later.exit_code == 0, later.output
-    assert not (footage / ".cctv-policy/grants/REQ-2026-0042--t.wang").exists()
+    assert not (footage / ".cctv-policy/grants/REQ-2026-0042--viewing-station").exists()
 
 
 def test_second_run_is_a_no_op(footage: Path, tmp_path: Path):

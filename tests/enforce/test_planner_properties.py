@@ -42,7 +42,7 @@ def scenarios(draw):
     }
     cameras = {c: Camera(id=c, name=c, location="x", zone="z", installed_by="tech",
                          installed_on=EPOCH, storage="nas") for c in CAMERAS}
-    requests, decisions, reports, holds = {}, {}, {}, {}
+    requests, decisions, reports, holds, digests = {}, {}, {}, {}, {}
     for i in range(draw(st.integers(0, 4))):
         rid = f"REQ-{i}"
         submitted = draw(st.integers(24, 600))
@@ -56,11 +56,14 @@ def scenarios(draw):
             footage={"cameras": draw(st.lists(st.sampled_from(CAMERAS), min_size=1, max_size=3, unique=True)),
                      "from": ts(f), "to": ts(to)},
             use={"mode": "view_supervised", "recipients": ["app"], "starts": ts(starts), "ends": ts(ends)})
+        digests[rid] = f"{i:064x}"
         state = draw(st.sampled_from(["pending", "approved", "rejected"]))
         if state != "pending":
+            # A stale decision pins another version of the request.
+            pinned = digests[rid] if draw(st.booleans()) else "f" * 64
             decisions[rid] = Decision(request=rid, decision=state, decided_by="sec",
                                       decided_at=ts(submitted + draw(st.integers(0, 48))),
-                                      reasons=["r"])
+                                      reasons=["r"], request_sha256=pinned)
         if state == "approved" and draw(st.booleans()):
             reports[rid] = Report(request=rid, submitted_by="app", submitted_at=ts(ends + draw(st.integers(0, 300))),
                                   summary="s", copies="destroyed")
@@ -73,7 +76,8 @@ def scenarios(draw):
     registry = LoadedRegistry(root=Path("."), config=config,
                               people=people, cameras=cameras,
                               targets={"nas": StorageTarget(id="nas", kind="filesystem", root="/x")},
-                              requests=requests, decisions=decisions, reports=reports, holds=holds)
+                              requests=requests, decisions=decisions, reports=reports, holds=holds,
+                              request_sha256=digests)
     segments = set()
     for camera in CAMERAS:
         for start in draw(st.lists(st.integers(0, 700), max_size=40)):
@@ -89,9 +93,10 @@ def spec_protected(reg: LoadedRegistry, camera: str, start: datetime, end: datet
     for rid, r in reg.requests.items():
         d = reg.decisions.get(rid)
         window = (r.footage.cameras, r.footage.from_, r.footage.to)
-        if d is None:
+        stale = d is not None and d.request_sha256 != reg.request_sha256[rid]
+        if d is None or (d.decision == "rejected" and stale):  # waiting for a decision
             active = now < r.use.ends
-        elif d.decision == "approved":
+        elif d.decision == "approved":  # valid or not: keeping more is the safe side
             due = r.use.ends + timedelta(days=cfg.report_due_days + cfg.report_grace_days)
             until = reg.reports[rid].submitted_at if rid in reg.reports else due
             active = d.decided_at <= now < until

@@ -123,7 +123,7 @@ def _same_authz_answers(url: str, policies) -> None:  # noqa: ANN001
     remote = OpaServerEngine(url, policies)
     host, port = url.split("//")[1].split(":")
     OpaClient(host=host, port=int(port), timeout=30).update_or_create_data(
-        registry_data(registry, NOW), "cctv_registry")
+        registry_data(registry, NOW, remote), "cctv_registry")
     local = Authorizer(registry, policies, NOW)
     for camera in ("CAM-LIB-01", "CAM-LIB-02"):
         q = {"principal": "t.wang", "camera": camera, "at": "2026-11-18T06:30:00Z",

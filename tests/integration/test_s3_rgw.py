@@ -18,6 +18,7 @@ from cctv_policy.registry import load_registry
 from storage_backends.base import GrantSpec
 from storage_backends.layout import Layout
 from storage_backends.s3 import S3Backend
+from tests.helpers import pin_decision
 from tests.integration.conftest import client
 
 pytestmark = pytest.mark.integration
@@ -64,6 +65,7 @@ def s3_registry(registry_copy: Path, bucket: str, now: datetime) -> Path:
     (registry_copy / "decisions" / "REQ-2026-0090.yaml").write_text(
         f"request: REQ-2026-0090\ndecision: approved\ndecided_by: h.liu\n"
         f"decided_at: {(now - timedelta(hours=20)).isoformat()}\nreasons: [Loss reported]\n")
+    pin_decision(registry_copy, "REQ-2026-0090")
     return registry_copy
 
 
@@ -91,7 +93,8 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     bucket = new_bucket(owner, locked=True)
     registry_dir = s3_registry(registry_copy, bucket, now)
     keys = upload_footage(owner, bucket, ["CAM-PRK-01", "CAM-BUS-01"], now, days=38)
-    viewer = client(rgw.endpoint, *rgw.add_user("y.zhang"))
+    station = client(rgw.endpoint, *rgw.add_user("viewing-station"))
+    recipient = client(rgw.endpoint, *rgw.add_user("y.zhang"))
 
     registry = load_registry(registry_dir)
     assert registry.issues == []
@@ -129,24 +132,26 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     listed = owner.list_object_versions(Bucket=bucket, Prefix="campus/" + gone)
     assert not listed.get("Versions") and not listed.get("DeleteMarkers")
 
-    # The recipient reads exactly the granted objects, and nothing else.
+    # The viewing station reads exactly the granted objects, and nothing else; the recipient
+    # views there under supervision and gets no readable copy of their own.
     footage_from = (now - timedelta(days=2)).replace(hour=8, minute=0, second=0, microsecond=0)
     granted = LAYOUT.key("CAM-BUS-01", footage_from, 7200)
     neighbour = LAYOUT.key("CAM-BUS-01", footage_from + timedelta(hours=2), 7200)
     other_camera = LAYOUT.key("CAM-PRK-01", footage_from, 7200)
     assert owner.head_object(Bucket=bucket, Key="campus/" + neighbour)
-    body = viewer.get_object(Bucket=bucket, Key="campus/" + granted)["Body"].read()
+    body = station.get_object(Bucket=bucket, Key="campus/" + granted)["Body"].read()
     assert body == b"frame"
-    assert denied(lambda: viewer.get_object(Bucket=bucket, Key="campus/" + neighbour))
-    assert denied(lambda: viewer.get_object(Bucket=bucket, Key="campus/" + other_camera))
-    assert denied(lambda: viewer.put_object(Bucket=bucket, Key="campus/" + granted, Body=b"x"))
+    assert denied(lambda: station.get_object(Bucket=bucket, Key="campus/" + neighbour))
+    assert denied(lambda: station.get_object(Bucket=bucket, Key="campus/" + other_camera))
+    assert denied(lambda: station.put_object(Bucket=bucket, Key="campus/" + granted, Body=b"x"))
+    assert denied(lambda: recipient.get_object(Bucket=bucket, Key="campus/" + granted))
 
     # After the use period the next run revokes, and the server denies.
     later = now + timedelta(days=3)
     prepared = prepare(load_registry(registry_dir), engine, later, "test", target="campus-s3")
     assert [a.action for a in prepared.plan.actions if a.grant] == ["revoke"]
     run_apply(prepared, audit)
-    assert denied(lambda: viewer.get_object(Bucket=bucket, Key="campus/" + granted))
+    assert denied(lambda: station.get_object(Bucket=bucket, Key="campus/" + granted))
     assert verify_log(audit.path).ok
 
 

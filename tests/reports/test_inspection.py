@@ -52,7 +52,7 @@ def test_markdown_covers_what_the_inspection_needs(campus: Path):
     assert "over retention" not in text  # the sweep left nothing else behind
     assert "| CAM-ADM-01 Administration lobby | admin_lobby | campus-s3 | not read | ok |" in text
     assert "REQ-2026-0018 (dormitory-management, l.chen): 7 days late" in text
-    assert "- grant REQ-2026-0042--t.wang" in text
+    assert "- grant REQ-2026-0042--viewing-station" in text
     assert "intact:" in text
 
 

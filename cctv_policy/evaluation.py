@@ -1,0 +1,74 @@
+"""One evaluation context per run: the registry, the engine with its policy version, and now.
+
+The policy input is built once and every entrypoint a command needs (check, enforcement,
+valid approvals, reports due) is evaluated against that same document, so one run never sees
+two different registries or clocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cctv_policy.checks.input_doc import build_input, input_hash
+from cctv_policy.engine.base import Engine, EngineError
+from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
+from cctv_policy.registry.loader import LoadedRegistry
+
+VALID_APPROVALS = "cctv/approvals/valid"
+INVALID_REASONS = "cctv/approvals/invalid_reasons"
+
+
+@dataclass
+class Evaluation:
+    registry: LoadedRegistry
+    engine: Engine
+    now: datetime
+    policy_version: str
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def input(self) -> dict[str, Any]:
+        if "input" not in self._cache:
+            self._cache["input"] = build_input(self.registry, self.now)
+        return self._cache["input"]  # type: ignore[no-any-return]
+
+    @property
+    def input_hash(self) -> str:
+        if "input_hash" not in self._cache:
+            self._cache["input_hash"] = input_hash(self.input)
+        return self._cache["input_hash"]  # type: ignore[no-any-return]
+
+    def evaluate(self, entrypoint: str) -> Any:
+        """Evaluate an entrypoint once per run over the shared input."""
+        key = f"eval:{entrypoint}"
+        if key not in self._cache:
+            self._cache[key] = self.engine.evaluate(entrypoint, self.input)
+        return self._cache[key]
+
+    def valid_approvals(self) -> set[str]:
+        """The requests the policies find validly approved (data.cctv.approvals.valid)."""
+        raw = self.evaluate(VALID_APPROVALS)
+        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+            raise EngineError("data.cctv.approvals.valid is not a set of request ids")
+        return set(raw)
+
+    def invalid_reasons(self, request_id: str) -> list[str]:
+        """The error codes that make an approved request's approval invalid."""
+        raw = self.evaluate(INVALID_REASONS)
+        if not isinstance(raw, dict):
+            raise EngineError("data.cctv.approvals.invalid_reasons is not an object")
+        return sorted(raw.get(request_id, []))
+
+    def approval_problems(self, request_id: str) -> list[str]:
+        """Why an approved request's approval is not valid, by the rule book and by the
+        independent floor; empty when both find it valid."""
+        problems = []
+        if request_id not in self.valid_approvals():
+            problems = self.invalid_reasons(request_id) or ["not valid by the rule book"]
+        try:
+            approved_scope(self.registry, request_id)
+        except NotValidlyApproved as exc:
+            problems.append(str(exc))
+        return problems

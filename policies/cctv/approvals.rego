@@ -1,0 +1,55 @@
+# Which approvals are valid (SPEC §2): an approved decision that is not stale and has no
+# error-level violation on itself, its request or the cameras they name. Only a valid approval
+# grants anything (authorize, serve, storage grants, extract, notices); the Python enforcer
+# checks the same independently (cctv_policy/registry/approvals.py) and needs both to agree.
+package cctv.approvals
+
+import rego.v1
+
+import data.cctv.check
+import data.cctv.lib
+
+valid contains id if {
+	some id, d in input.decisions
+	d.decision == "approved"
+	input.requests[id]
+	not lib.stale(id)
+	not has_error(id)
+}
+
+# Why each approved decision is not valid: {request id: [codes]} for notices and refusals.
+invalid_reasons[id] contains code if {
+	some id, d in input.decisions
+	d.decision == "approved"
+	some v in error_violations
+	concerns(v, id)
+	code := v.code
+}
+
+error_violations contains v if {
+	some v in check.violations
+	v.severity == "error"
+}
+
+error_subjects contains [v.kind, v.id] if some v in error_violations
+
+has_error(id) if ["decision", id] in error_subjects
+
+has_error(id) if ["request", id] in error_subjects
+
+has_error(id) if {
+	some camera in named_cameras(id)
+	["camera", camera] in error_subjects
+}
+
+concerns(v, id) if {
+	v.kind in {"decision", "request"}
+	v.id == id
+}
+
+concerns(v, id) if {
+	v.kind == "camera"
+	v.id in named_cameras(id)
+}
+
+named_cameras(id) := {c | some c in input.requests[id].footage.cameras} | {c | some c in lib.effective_cameras(id)}
