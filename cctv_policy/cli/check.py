@@ -34,12 +34,16 @@ from cctv_policy.registry.loader import RegistryNotFound, load_registry
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write the report to this file instead of standard output.")
 @click.option("--verify-provenance", is_flag=True,
-              help="Also check in git history that each decision and hold was last changed by "
-                   "the person it names (PROVENANCE_MISMATCH) and, if config asks, signed.")
+              help="Also check in git history that each decision and hold was written (authored "
+                   "and committed, and signed if config requires) by the person it names, that "
+                   "no request is backdated, and that CODEOWNERS covers every trust root.")
+@click.option("--trust-base", default="HEAD", show_default=True, metavar="REF",
+              help="With --verify-provenance: the commit whose people.yaml and config.yaml say "
+                   "who may act (in a pull request: its base, never the branch under review).")
 @engine_options
 def check(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
-          verify_provenance: bool, engine: str, opa_url: str | None, opa_upload: bool,
-          policy_dir: Path | None) -> None:
+          verify_provenance: bool, trust_base: str, engine: str, opa_url: str | None,
+          opa_upload: bool, policy_dir: Path | None) -> None:
     """Check the registry against the rule book.
 
     Loads every YAML file of the registry (config, people, cameras, storage, requests,
@@ -59,11 +63,11 @@ def check(registry_dir: Path, now: datetime | None, output_format: str, out: Pat
       cctv-policy check
       cctv-policy check --now 2026-11-25T09:00:00+08:00 --format json
       cctv-policy check --format github          # in a GitHub workflow
-      cctv-policy check --verify-provenance      # decisions really written by who they name
+      cctv-policy check --verify-provenance --trust-base origin/main
       cctv-policy check --engine opa --opa-url http://127.0.0.1:8181
     """
     result = _run(registry_dir, resolve_now(now), engine, opa_url, opa_upload, policy_dir,
-                  verify_provenance)
+                  trust_base if verify_provenance else None)
     rendered = RENDERERS[output_format](result, str(registry_dir))
     if out:
         out.write_text(rendered + "\n", encoding="utf-8")
@@ -73,7 +77,7 @@ def check(registry_dir: Path, now: datetime | None, output_format: str, out: Pat
 
 
 def _run(registry_dir: Path, now: datetime, engine_name: str, opa_url: str | None,
-         opa_upload: bool, policy_dir: Path | None, verify_provenance: bool) -> CheckResult:
+         opa_upload: bool, policy_dir: Path | None, trust_base: str | None) -> CheckResult:
     try:
         registry = load_registry(registry_dir)
     except RegistryNotFound as exc:
@@ -82,8 +86,8 @@ def _run(registry_dir: Path, now: datetime, engine_name: str, opa_url: str | Non
         policies = load_policies(policy_dir)
         engine = make_engine(engine_name, policies, opa_url, opa_upload)
         result = run_check(registry, engine, now, policies.version)
-        if verify_provenance and result.policies_ran:
-            result.add(check_provenance(registry))
+        if trust_base is not None and result.policies_ran:
+            result.add(check_provenance(registry, trust_base, now))
         return result
     except (EngineError, FileNotFoundError, ProvenanceUnavailable) as exc:
         fail(f"{exc}\nNo result: a check that could not run is not a pass.")
