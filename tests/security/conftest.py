@@ -1,0 +1,62 @@
+"""Shared pieces of the adversarial tests: the demo campus with real footage on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cctv_policy.audit.log import AuditLog
+from cctv_policy.cli.main import cli
+from cctv_policy.demo import write_footage
+from cctv_policy.engine import load_policies
+from cctv_policy.engine.embedded import EmbeddedEngine
+from cctv_policy.enforce.run import Prepared, prepare, run_apply
+from cctv_policy.registry import load_registry
+from storage_backends.layout import Layout
+from tests.conftest import NOW, NOW_TEXT
+
+LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
+CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-LIB-02", "CAM-SPT-01", "CAM-SPT-02", "CAM-GYM-01"]
+
+
+@pytest.fixture
+def nas(tmp_path: Path) -> Path:
+    root = tmp_path / "nas-main"
+    write_footage(root, LAYOUT, CAMERAS, NOW, days=40, segment_minutes=120)
+    return root
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def check_json(registry: Path) -> tuple[int, list[dict]]:
+    result = invoke("check", "--registry", str(registry), "--now", NOW_TEXT, "--format", "json")
+    assert result.exit_code in (0, 1, 3), result.output
+    return result.exit_code, json.loads(result.stdout)["violations"]
+
+
+def authorize(registry: Path, audit: Path, principal: str, camera: str, at: str) -> Result:
+    return invoke("authorize", "--registry", str(registry), "--now", NOW_TEXT,
+                  "--audit-log", str(audit), "--principal", principal, "--camera", camera,
+                  "--at", at)
+
+
+def enforce(registry: Path, nas: Path, audit: Path, now=NOW) -> Prepared:  # noqa: ANN001
+    """One enforcement run on the real directory tree at a fixed clock (library level)."""
+    engine = EmbeddedEngine(load_policies().without_tests())
+    try:
+        prepared = prepare(load_registry(registry), engine, now, "test",
+                           root_overrides={"nas-main": nas}, target="nas-main")
+        run_apply(prepared, AuditLog(audit))
+        return prepared
+    finally:
+        engine.close()
+
+
+def grants_on_disk(nas: Path) -> set[str]:
+    folder = nas / ".cctv-policy" / "grants"
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
