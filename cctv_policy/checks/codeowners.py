@@ -79,28 +79,43 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 def trust_roots(repo: Path, registry: Path) -> list[str]:
-    """Repository-relative example paths that must be owned (a file inside each folder)."""
+    """Repository-relative paths that must be owned: every file there is in each trust root,
+    and a made-up new file of each kind (.yaml and .yml), since a pull request adds files."""
     rel = registry.resolve().relative_to(repo.resolve()).as_posix()
     base = "" if rel == "." else rel + "/"
     roots = [f"{base}{name}" for name in ("people.yaml", "cameras.yaml", "storage.yaml",
                                            "config.yaml")]
-    roots += [f"{base}decisions/REQ-0000.yaml", f"{base}holds/HOLD-0000.yaml",
-              ".github/workflows/any.yml"]
-    if (repo / "policies").is_dir():
-        roots.append("policies/cctv/any.rego")
+    for folder in ("decisions", "holds", "requests"):
+        roots += [f"{base}{folder}/NEW-0000.yaml", f"{base}{folder}/NEW-0000.yml"]
+        if (registry / folder).is_dir():
+            roots += sorted(f"{base}{folder}/{p.name}" for p in (registry / folder).iterdir())
+    roots.append(".github/workflows/new.yml")
+    for folder, example in (("policies", "cctv/new.rego"), ("cctv_policy", "new.py"),
+                            ("storage_backends", "new.py"), ("scripts", "new.sh")):
+        if (repo / folder).is_dir():
+            roots.append(f"{folder}/{example}")
+    if (repo / "pyproject.toml").is_file():
+        roots.append("pyproject.toml")
     codeowners = find(repo)
     roots.append(codeowners.relative_to(repo).as_posix() if codeowners else LOCATIONS[0])
-    return roots
+    return list(dict.fromkeys(roots))
 
 
-def unowned_trust_roots(repo: Path, registry: Path) -> list[str]:
-    """Trust roots not owned by (at least) the owners of decisions/."""
-    path = find(repo)
-    if path is None:
-        return trust_roots(repo, registry)
-    rules = parse(path.read_text(encoding="utf-8"))
+def unowned_trust_roots(repo: Path, registry: Path, text: str | None = None,
+                        office: list[str] | None = None) -> list[str]:
+    """Trust roots whose owners are not only the security office.
+
+    The office is `office` (config.security_office_owners) or, when that is not set, whoever
+    owns decisions/. Any listed owner can approve a pull request alone, so an extra owner
+    weakens a root as much as a missing one. `text`: CODEOWNERS as the trust base has it
+    (default: the file in the working tree)."""
+    if text is None:
+        path = find(repo)
+        text = path.read_text(encoding="utf-8") if path else ""
+    rules = parse(text)
     roots = trust_roots(repo, registry)
-    reference = set(owners_of(rules, roots[4]))  # decisions/
+    reference = set(office or owners_of(rules, roots[4]))
     if not reference:
         return roots
-    return [root for root in roots if not reference <= set(owners_of(rules, root))]
+    return [root for root in roots
+            if not owners_of(rules, root) or not set(owners_of(rules, root)) <= reference]

@@ -3,18 +3,22 @@ names, and was each request filed when it says?
 
 Who may act is taken from the trust base (`--trust-base REF`, default HEAD): people.yaml and
 config.yaml as committed there, never from the change under review, so a pull request cannot
-add its author's e-mail to an officer's identities. For each decision and hold, the commit that
-last changed it is found in full history (`--topo-order`, merges shown with `--cc`, so an
-"evil merge" that edits a decision while merging is itself the last change). Its author and its
-committer must both be identities of the named person (or a configured trusted committer).
-With `require_signed_commits` the commit must carry a good SSH signature by a key listed for
-that person (an allowed-signers file built from the base's people.yaml); unsigned, or signed by
-anyone else, is an error. Merge approvals with merge commits, not squash or rebase on GitHub
+add its author's e-mail to an officer's identities. Each decision, hold and request is
+attributed to the commits that produced its current content: the commits whose change set the
+file to the blob it has now (merges shown with `--cc`, so an "evil merge" that writes a
+decision while merging produces it itself; a clean merge produces nothing). That commit's
+author and committer must both be identities of the named person (the decider, the hold's
+creator, the request's applicant or a security officer filing for them), or a configured
+trusted committer.
+With `require_signed_commits` a decision's or hold's commit must carry a good SSH signature by a
+key listed for that person (an allowed-signers file built from the base's people.yaml; requests
+are filed by teachers, who need not sign); unsigned, or signed by anyone else, is an error. Merge approvals with merge commits, not squash or rebase on GitHub
 (both rewrite the commit that the officer signed).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -24,10 +28,10 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from cctv_policy.checks.codeowners import unowned_trust_roots
+from cctv_policy.checks.codeowners import LOCATIONS, unowned_trust_roots
 from cctv_policy.registry import yaml_source
 from cctv_policy.registry.loader import LoadedRegistry, Source
-from cctv_policy.registry.models import Config, PeopleFile, Person
+from cctv_policy.registry.models import Config, PeopleFile, Person, Role
 from cctv_policy.violations import Severity, Violation
 
 _FIELDS = ("%H", "%ae", "%an", "%ce", "%cn", "%G?", "%GS", "%at")
@@ -92,21 +96,32 @@ def load_trust_base(repo: Repository, ref: str) -> TrustBase:
     return TrustBase(ref, {p.id: p for p in people.people}, config)
 
 
-def last_changes(repo: Repository, folders: tuple[str, ...], signers: Path | None
-                 ) -> dict[str, Commit]:
-    """registry file -> the commit that last changed its content (merges included)."""
+def producers(repo: Repository, folders: tuple[str, ...], signers: Path | None
+              ) -> dict[str, list[Commit]]:
+    """registry file -> the commits that wrote its current content (its blob at HEAD), newest
+    first. One `git log --raw` over the folders: each change line names the blob it wrote."""
+    current = {}
+    for line in _git(repo.top, "ls-tree", "-r", "HEAD", "--",
+                     *[repo.path(f) for f in folders]).splitlines():
+        meta, _, name = line.partition("\t")
+        if name.startswith(repo.registry_rel):
+            current[name[len(repo.registry_rel):]] = meta.split()[2]
     config = ["-c", f"gpg.ssh.allowedSignersFile={signers}"] if signers else []
     fields = _FIELDS if signers else tuple(f if f not in ("%G?", "%GS") else "-" for f in _FIELDS)
-    output = _git(repo.top, *config, "log", "--topo-order", "--cc", "--name-only",
+    output = _git(repo.top, *config, "log", "--topo-order", "--cc", "--raw", "--no-abbrev",
                   "--no-renames", "--format=%x1e" + "%x1f".join(fields), "--",
                   *[repo.path(f) for f in folders])
-    changes: dict[str, Commit] = {}
-    for header, names in _records(output):
+    found: dict[str, list[Commit]] = {}
+    for header, lines in _records(output):
         commit = _commit(header)
-        for name in names:
-            if name.startswith(repo.registry_rel):
-                changes.setdefault(name[len(repo.registry_rel):], commit)
-    return changes
+        for line in lines:
+            meta, _, name = line.partition("\t")
+            if not meta.startswith(":") or not name.startswith(repo.registry_rel):
+                continue
+            file = name[len(repo.registry_rel):]
+            if current.get(file) is not None and meta.split()[-2] == current[file]:
+                found.setdefault(file, []).append(commit)
+    return found
 
 
 def added_at(repo: Repository, folder: str) -> dict[str, datetime]:
@@ -135,85 +150,112 @@ def uncommitted(repo: Repository, folders: tuple[str, ...]) -> set[str]:
 
 
 def check_provenance(registry: LoadedRegistry, trust_ref: str = "HEAD",
-                     now: datetime | None = None) -> list[Violation]:
+                     now: datetime | None = None, opened_at: datetime | None = None
+                     ) -> list[Violation]:
+    """`opened_at`: when the pull request under check was opened (GitHub's clock, not the
+    applicant's): a request it adds counts as filed no earlier (REQUEST_BACKDATED)."""
     assert registry.config is not None
     repo = Repository.of(registry.root)
     base = load_trust_base(repo, trust_ref)
+    violations = _shared_keys(base)
     with tempfile.TemporaryDirectory(prefix="cctv-signers-") as tmp:
         signers = _allowed_signers(base, Path(tmp)) if base.config.require_signed_commits else None
-        changes = last_changes(repo, ("decisions", "holds"), signers)
+        written = producers(repo, ("decisions", "holds", "requests"), signers)
     dirty = uncommitted(repo, ("decisions", "holds", "requests"))
-    violations = []
+    officers = {p.id for p in base.people.values() if Role.security_office in p.roles}
     for (kind, doc_id), source in sorted(registry.sources.items()):
+        commits = written.get(source.file, [])
         if kind == "decision":
-            person = registry.decisions[doc_id].decided_by
-            violations += _signed_by(registry, base, source, f"{kind}:{doc_id}", person,
-                                     "decided_by", changes.get(source.file), source.file in dirty)
+            allowed, field = {registry.decisions[doc_id].decided_by}, "decided_by"
         elif kind == "hold":
-            person = registry.holds[doc_id].created_by
-            violations += _signed_by(registry, base, source, f"{kind}:{doc_id}", person,
-                                     "created_by", changes.get(source.file), source.file in dirty)
-    violations += _backdated(registry, base, repo, dirty, now or datetime.now(UTC))
-    violations += _unowned(repo, registry)
+            allowed, field = {registry.holds[doc_id].created_by}, "created_by"
+        elif kind == "request":
+            allowed, field = {registry.requests[doc_id].applicant} | officers, "applicant"
+        else:
+            continue
+        violations += _written_by(registry, base, source, f"{kind}:{doc_id}", allowed, field,
+                                  commits, source.file in dirty)
+    violations += _backdated(registry, base, repo, dirty, now or datetime.now(UTC), opened_at)
+    violations += _unowned(repo, registry, base.ref)
     return violations
 
 
-def _signed_by(registry: LoadedRegistry, base: TrustBase, source: Source, subject: str,
-               person: str, field: str, change: Commit | None, dirty: bool) -> list[Violation]:
+def _written_by(registry: LoadedRegistry, base: TrustBase, source: Source, subject: str,
+                allowed: set[str], field: str, commits: list[Commit], dirty: bool
+                ) -> list[Violation]:
+    """The file's current content must come from a commit by one of `allowed`: authored and
+    committed by them (signed by their key when required). Any one such commit suffices."""
     line, column = registry.position(source, (field,))
 
     def violation(code: str, severity: Severity, message: str) -> Violation:
         return Violation(code=code, severity=severity, subject=subject, file=source.file,
                          line=line, column=column, field=field, message=message)
 
-    if change is None or dirty:
+    if not commits or dirty:
         return [violation("PROVENANCE_UNCOMMITTED", Severity.warning,
                           f"{source.file} has changes that are not committed, so who wrote it "
                           "cannot be verified")]
-    known = base.people.get(person)
-    if known is None:
-        return [violation("PROVENANCE_MISMATCH", Severity.error,
-                          f"{source.file} names {person}, who is not in people.yaml at the "
-                          f"trust base {base.ref}")]
-    identities = {i.lower() for i in known.git_identities}
-    committers = identities | {i.lower() for i in base.config.trusted_committers}
-    found = []
-    if change.author_email.lower() not in identities:
-        found.append(violation(
-            "PROVENANCE_MISMATCH", Severity.error,
-            f"{source.file} names {person} but was last changed by commit {change.sha[:10]} "
-            f"authored by {change.author_name} <{change.author_email}>, which is not one of "
-            f"{person}'s git identities in people.yaml"))
-    if change.committer_email.lower() not in committers:
-        found.append(violation(
-            "PROVENANCE_MISMATCH", Severity.error,
-            f"{source.file} names {person} but commit {change.sha[:10]} was committed by "
-            f"{change.committer_name} <{change.committer_email}> (a rewritten or amended "
-            f"commit?), who is neither {person} nor a trusted committer"))
-    if base.config.require_signed_commits:
-        if change.signature != "G":
-            found.append(violation(
-                "PROVENANCE_UNSIGNED", Severity.error,
-                f"{source.file} was last changed by commit {change.sha[:10]}, which has no good "
-                f"signature by a key listed for anyone in people.yaml (git %G? = "
-                f"{change.signature}); config requires signed commits: {person} must sign it"))
-        elif change.signer != person:
-            found.append(violation(
-                "PROVENANCE_WRONG_SIGNER", Severity.error,
-                f"{source.file} names {person} but commit {change.sha[:10]} is signed by "
-                f"{change.signer}'s key"))
-    return found
+    names = " or ".join(sorted(allowed)) if len(allowed) < 4 else \
+        f"{sorted(allowed)[0]} (or a security officer)"
+    signed = base.config.require_signed_commits and not subject.startswith("request:")
+    attempts = [_commit_problems(base, commit, allowed, names, source.file, signed)
+                for commit in commits]
+    if any(not problems for problems in attempts):
+        return []
+    return [violation(code, Severity.error, message) for code, message in attempts[0]]
+
+
+def _commit_problems(base: TrustBase, commit: Commit, allowed: set[str], names: str,
+                     file: str, signed: bool) -> list[tuple[str, str]]:
+    identities = {i.lower(): pid for pid in allowed if pid in base.people
+                  for i in base.people[pid].git_identities}
+    trusted = {i.lower() for i in base.config.trusted_committers}
+    problems = []
+    author = identities.get(commit.author_email.lower())
+    if author is None:
+        problems.append(("PROVENANCE_MISMATCH",
+                         f"{file} must be written by {names}, but its content comes from commit "
+                         f"{commit.sha[:10]} authored by {commit.author_name} "
+                         f"<{commit.author_email}>, who is none of them by people.yaml at the "
+                         f"trust base {base.ref}"))
+    committer = commit.committer_email.lower()
+    if committer not in identities and committer not in trusted:
+        problems.append(("PROVENANCE_MISMATCH",
+                         f"{file}: commit {commit.sha[:10]} was committed by "
+                         f"{commit.committer_name} <{commit.committer_email}> (a rewritten or "
+                         f"amended commit?), who is neither {names} nor a trusted committer"))
+    if signed:
+        if commit.signature != "G":
+            problems.append(("PROVENANCE_UNSIGNED",
+                             f"{file} comes from commit {commit.sha[:10]}, which has no good "
+                             "signature by a key listed in people.yaml (git %G? = "
+                             f"{commit.signature}); config requires signed commits"))
+        elif commit.signer not in allowed:
+            problems.append(("PROVENANCE_WRONG_SIGNER",
+                             f"{file} must be written by {names}, but commit {commit.sha[:10]} "
+                             f"is signed by {commit.signer}'s key"))
+        elif author is not None and commit.signer != author:
+            problems.append(("PROVENANCE_WRONG_SIGNER",
+                             f"{file}: commit {commit.sha[:10]} is authored as {author} but "
+                             f"signed by {commit.signer}'s key"))
+    return problems
 
 
 def _backdated(registry: LoadedRegistry, base: TrustBase, repo: Repository, dirty: set[str],
-               now: datetime) -> list[Violation]:
-    """REQUEST_BACKDATED: filed "in advance" (R4) only on paper."""
+               now: datetime, opened_at: datetime | None) -> list[Violation]:
+    """REQUEST_BACKDATED: filed "in advance" (R4) only on paper. A request is filed when the
+    commit adding it says, but a request the branch adds (not at the trust base) no earlier
+    than the pull request was opened, and an uncommitted one now."""
     tolerance = timedelta(hours=base.config.backdating_tolerance_hours)
     added = added_at(repo, "requests")
+    at_base = set(_git(repo.top, "ls-tree", "-r", "--name-only", base.ref, "--",
+                       repo.path("requests")).splitlines())
     found = []
     for request_id, request in sorted(registry.requests.items()):
         source = registry.sources[("request", request_id)]
         filed = now if source.file in dirty or source.file not in added else added[source.file]
+        if opened_at is not None and repo.path(source.file) not in at_base:
+            filed = max(filed, opened_at)
         if request.submitted_at < filed - tolerance:
             line, column = registry.position(source, ("submitted_at",))
             found.append(Violation(
@@ -227,16 +269,41 @@ def _backdated(registry: LoadedRegistry, base: TrustBase, repo: Repository, dirt
     return found
 
 
-def _unowned(repo: Repository, registry: LoadedRegistry) -> list[Violation]:
-    roots = unowned_trust_roots(repo.top, registry.root)
+def _unowned(repo: Repository, registry: LoadedRegistry, trust_ref: str) -> list[Violation]:
+    """CODEOWNERS as the trust base has it (the branch under review cannot loosen it)."""
+    text = None
+    for location in LOCATIONS:
+        try:
+            text = _git(repo.top, "show", f"{trust_ref}:{location}")
+            break
+        except ProvenanceUnavailable:
+            continue
+    assert registry.config is not None
+    roots = unowned_trust_roots(repo.top, registry.root, text, registry.config.security_office_owners)
     if not roots:
         return []
+    where = os.path.relpath(repo.top / (location if text is not None else LOCATIONS[0]),
+                            registry.root)
     return [Violation(
         code="PROVENANCE_TRUST_ROOT_UNOWNED", severity=Severity.warning, subject="repository",
-        file="CODEOWNERS", line=1,
-        message=f"CODEOWNERS does not give {', '.join(roots)} the same owners as decisions/ "
-                "(the security office): a pull request could change who may decide, what a "
-                "camera may see or where footage may go without their review")]
+        file=where, line=1,
+        message=f"CODEOWNERS at {trust_ref} does not make the security office owner of "
+                f"{', '.join(roots[:8])}{' ...' if len(roots) > 8 else ''}: a pull request "
+                "could change who may decide, what a camera may see or where footage may go "
+                "without their review")]
+
+
+def _shared_keys(base: TrustBase) -> list[Violation]:
+    """A signing key listed for two people makes their signatures indistinguishable."""
+    owners: dict[str, list[str]] = {}
+    for person in base.people.values():
+        for key in person.signing_keys:
+            owners.setdefault(" ".join(key.split()[:2]), []).append(person.id)
+    return [Violation(code="PROVENANCE_SHARED_KEY", severity=Severity.error,
+                      subject=f"person:{ids[0]}", file="people.yaml", line=1,
+                      message=f"one signing key is listed for {', '.join(ids)}: their commits "
+                              "cannot be told apart; give each person their own key")
+            for ids in owners.values() if len(ids) > 1]
 
 
 def _allowed_signers(base: TrustBase, folder: Path) -> Path:

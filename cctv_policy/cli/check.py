@@ -15,6 +15,7 @@ from cctv_policy.cli.common import (
     EXIT_OK,
     EXIT_TOOL_ERROR,
     EXIT_VIOLATIONS,
+    Timestamp,
     engine_options,
     fail,
     now_option,
@@ -40,10 +41,13 @@ from cctv_policy.registry.loader import RegistryNotFound, load_registry
 @click.option("--trust-base", default="HEAD", show_default=True, metavar="REF",
               help="With --verify-provenance: the commit whose people.yaml and config.yaml say "
                    "who may act (in a pull request: its base, never the branch under review).")
+@click.option("--opened-at", type=Timestamp(), default=None, metavar="T",
+              help="With --verify-provenance: when the pull request was opened (GitHub's "
+                   "clock): a request it adds counts as filed no earlier (REQUEST_BACKDATED).")
 @engine_options
 def check(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
-          verify_provenance: bool, trust_base: str, engine: str, opa_url: str | None,
-          opa_upload: bool, policy_dir: Path | None) -> None:
+          verify_provenance: bool, trust_base: str, opened_at: datetime | None, engine: str,
+          opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
     """Check the registry against the rule book.
 
     Loads every YAML file of the registry (config, people, cameras, storage, requests,
@@ -67,7 +71,7 @@ def check(registry_dir: Path, now: datetime | None, output_format: str, out: Pat
       cctv-policy check --engine opa --opa-url http://127.0.0.1:8181
     """
     result = _run(registry_dir, resolve_now(now), engine, opa_url, opa_upload, policy_dir,
-                  trust_base if verify_provenance else None)
+                  trust_base if verify_provenance else None, opened_at)
     rendered = RENDERERS[output_format](result, str(registry_dir))
     if out:
         out.write_text(rendered + "\n", encoding="utf-8")
@@ -77,7 +81,8 @@ def check(registry_dir: Path, now: datetime | None, output_format: str, out: Pat
 
 
 def _run(registry_dir: Path, now: datetime, engine_name: str, opa_url: str | None,
-         opa_upload: bool, policy_dir: Path | None, trust_base: str | None) -> CheckResult:
+         opa_upload: bool, policy_dir: Path | None, trust_base: str | None,
+         opened_at: datetime | None = None) -> CheckResult:
     try:
         registry = load_registry(registry_dir)
     except RegistryNotFound as exc:
@@ -87,7 +92,7 @@ def _run(registry_dir: Path, now: datetime, engine_name: str, opa_url: str | Non
         engine = make_engine(engine_name, policies, opa_url, opa_upload)
         result = run_check(registry, engine, now, policies.version)
         if trust_base is not None and result.policies_ran:
-            result.add(check_provenance(registry, trust_base, now))
+            result.add(check_provenance(registry, trust_base, now, opened_at))
         return result
     except (EngineError, FileNotFoundError, ProvenanceUnavailable) as exc:
         fail(f"{exc}\nNo result: a check that could not run is not a pass.")

@@ -160,3 +160,96 @@ def test_signature_by_an_unlisted_key_is_an_error(signed_repo):
     sign(repo, keys["stranger"], "h.liu")
     code, violations = provenance(repo)
     assert code == 1 and on_decision(violations, "PROVENANCE_UNSIGNED"), violations
+
+
+def test_applicant_edit_merged_over_the_officers_signed_commit_is_caught(signed_repo):
+    """The applicant branches before the officer's signed decision, edits request and
+    decision (re-pinning it), merges main keeping their versions, and an officer merges the
+    pull request: the decision's content comes from the applicant's commit, and says so."""
+    repo, keys = signed_repo
+    decision_commit = git(repo, "log", "-1", "--format=%H", "--", DECISION).strip()
+    git(repo, "checkout", "-q", "-b", "pr", f"{decision_commit}~1")
+    request = repo / "registry/requests/REQ-2026-0042.yaml"
+    request.write_text(request.read_text().replace("cameras: [CAM-LIB-01]",
+                                                   "cameras: [CAM-LIB-01, CAM-LIB-02]"))
+    from tests.helpers import request_digest
+
+    decision = repo / DECISION
+    text = decision.read_text()
+    old_pin = next(line for line in text.splitlines() if line.startswith("request_sha256:"))
+    decision.write_text(text.replace(old_pin, "request_sha256: "
+                                     + request_digest(repo / "registry", "REQ-2026-0042")))
+    git(repo, "commit", "-q", "-am", "add CAM-LIB-02", person="t.wang")
+    mine = git(repo, "rev-parse", "HEAD").strip()
+    subprocess.run(["git", "merge", "-q", "--no-commit", "main"], cwd=repo, capture_output=True)
+    for path in (DECISION, "registry/requests/REQ-2026-0042.yaml"):
+        (repo / path).write_text(git(repo, "show", f"{mine}:{path}"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-edit", person="t.wang")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "-c", "gpg.format=ssh", "-c", f"user.signingkey={keys['h.liu']}", "merge", "-q",
+        "--no-ff", "-S", "pr", "-m", "Merge pull request", person="h.liu")
+    code, violations = provenance(repo)
+    assert code == 1 and on_decision(violations, "PROVENANCE_MISMATCH"), violations
+    assert on_decision(violations, "PROVENANCE_UNSIGNED")
+
+
+def test_a_request_filed_in_someone_elses_name_is_caught(repo: Path):
+    """l.chen owes a usage report (R11) and files as y.zhang to get round it."""
+    path = repo / "registry/requests/REQ-2026-0091.yaml"
+    path.write_text((repo / "registry/requests/REQ-2026-0046.yaml").read_text()
+                    .replace("REQ-2026-0046", "REQ-2026-0091")
+                    .replace("recipients: [y.zhang]", "recipients: [l.chen]"))
+    git(repo, "add", str(path))
+    git(repo, "commit", "-q", "-m", "file", person="l.chen", date="2026-11-24T16:30:00+08:00")
+    _, violations = provenance(repo)
+    assert [v for v in violations if v["code"] == "PROVENANCE_MISMATCH"
+            and v["file"].endswith("REQ-2026-0091.yaml") and v["field"] == "applicant"]
+
+
+def test_backdating_cannot_hide_behind_a_typed_commit_date(repo: Path):
+    """The pull request was opened (GitHub's clock) after the date the applicant typed."""
+    base = git(repo, "rev-parse", "HEAD").strip()
+    path = repo / "registry/requests/REQ-2026-0090.yaml"
+    path.write_text((repo / "registry/requests/REQ-2026-0046.yaml").read_text()
+                    .replace("REQ-2026-0046", "REQ-2026-0090"))
+    git(repo, "add", str(path))
+    git(repo, "commit", "-q", "-m", "file", person="y.zhang", date="2026-11-24T16:30:00+08:00")
+    code, _ = provenance(repo, "--trust-base", base)
+    assert code == 0
+    code, violations = provenance(repo, "--trust-base", base, "--opened-at",
+                                  "2026-11-27T09:00:00+08:00")
+    assert code == 1 and [v for v in violations if v["code"] == "REQUEST_BACKDATED"]
+
+
+@pytest.mark.parametrize("codeowners", [
+    "* @t-wang\n",
+    "* @your-school/security-office\n/registry/decisions/*.yml\n",
+    "* @your-school/security-office\n/registry/people.yaml @your-school/security-office @t-wang\n",
+    "* @your-school/security-office\n/registry/requests/ @t-wang\n",
+])
+def test_codeowners_that_only_look_like_they_cover_are_reported(repo: Path, codeowners: str):
+    (repo / ".github/CODEOWNERS").write_text(codeowners)
+    git(repo, "commit", "-q", "-am", "loosen", person="s.zhou")
+    _, violations = provenance(repo)
+    assert [v for v in violations if v["code"] == "PROVENANCE_TRUST_ROOT_UNOWNED"]
+
+
+def test_codeowners_is_read_from_the_trust_base(repo: Path):
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (repo / ".github/CODEOWNERS").write_text("* @t-wang\n")
+    git(repo, "commit", "-q", "-am", "loosen in the branch", person="t.wang")
+    _, violations = provenance(repo, "--trust-base", base)
+    assert not [v for v in violations if v["code"] == "PROVENANCE_TRUST_ROOT_UNOWNED"]
+
+
+def test_one_signing_key_for_two_people_is_an_error(signed_repo):
+    repo, keys = signed_repo
+    people = repo / "registry/people.yaml"
+    public = Path(f"{keys['h.liu']}.pub").read_text().strip()
+    people.write_text(people.read_text().replace(
+        "git_identities: [m.guo@campus.example.edu]",
+        f"git_identities: [m.guo@campus.example.edu]\n    signing_keys: [\"{public}\"]"))
+    git(repo, "commit", "-q", "-am", "keys")
+    code, violations = provenance(repo)
+    assert code == 1 and [v for v in violations if v["code"] == "PROVENANCE_SHARED_KEY"]
