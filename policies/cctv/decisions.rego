@@ -63,6 +63,26 @@ violations contains lib.error("DECISION_SUPERVISOR_INVOLVED", "decision", id, ["
 	)
 }
 
+violations contains lib.error("DECISION_SUPERVISOR_NOT_QUALIFIED", "decision", id, ["conditions", "supervised_by"], msg) if {
+	some id, d in input.decisions
+	supervisor := d.conditions.supervised_by
+	lib.is_person(supervisor)
+	not lib.has_role(supervisor, "supervisor")
+	not lib.has_role(supervisor, "security_office")
+	msg := sprintf(
+		"decision on %s names %s to supervise the extraction, but %s has neither the supervisor nor the security_office role (R10)",
+		[id, supervisor, supervisor],
+	)
+}
+
+# A decision dated more than an hour after the clock: it claims to have been made later than
+# now (a typo in the year, or a forged date). It decides nothing until that time comes.
+violations contains lib.error("DECISION_IN_FUTURE", "decision", id, ["decided_at"], msg) if {
+	some id, d in input.decisions
+	lib.ns(d.decided_at) > lib.now_ns + 3600000000000
+	msg := sprintf("decision on %s is dated %s, later than now (%s); write the real date", [id, d.decided_at, input.now])
+}
+
 violations contains lib.error("DECISION_REJECTION_WITHOUT_REASON", "decision", id, ["reasons"], msg) if {
 	some id, d in input.decisions
 	d.decision == "rejected"

@@ -91,3 +91,14 @@ test_independent_supervisor_passes if {
 	vs := decisions.violations with input as fx.changed({"decisions": {"REQ-1": {"conditions": {"supervised_by": "sec2"}}}})
 	not fx.has_code(vs, "DECISION_SUPERVISOR_INVOLVED")
 }
+
+test_supervisor_without_the_role_flagged if flagged({"decisions": {"REQ-1": {"conditions": {"supervised_by": "tech"}}}}, "DECISION_SUPERVISOR_NOT_QUALIFIED")
+
+test_supervisor_with_the_role_passes if {
+	vs := decisions.violations with input as fx.changed({"decisions": {"REQ-1": {"conditions": {"supervised_by": "sec2"}}}})
+	not fx.has_code(vs, "DECISION_SUPERVISOR_NOT_QUALIFIED")
+}
+
+test_decision_dated_in_the_future_flagged if flagged({"decisions": {"REQ-1": {"decided_at": "2027-11-20T07:00:00Z"}}}, "DECISION_IN_FUTURE")
+
+test_decision_dated_in_the_past_passes if clean("DECISION_IN_FUTURE")

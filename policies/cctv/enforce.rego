@@ -14,8 +14,9 @@ decision := {
 	"grants": grants,
 }
 
-# R8/R11: an approved request protects its footage from approval until its usage report is in,
-# or, without a report, until use end + report_due_days + report_grace_days.
+# R8/R11: an approved request protects its footage until its usage report is in, or, without a
+# report, until use end + report_due_days + report_grace_days. From the moment the decision
+# exists, whatever date it claims: keeping more is the safe side.
 protections contains {
 	"id": sprintf("request:%s", [id]), "rule": "APPROVED_REQUEST", "request": id,
 	"cameras": lib.effective_cameras(id), "from": lib.effective_from(id), "to": lib.effective_to(id),
@@ -24,7 +25,6 @@ protections contains {
 	some id, d in input.decisions
 	d.decision == "approved"
 	input.requests[id]
-	lib.ns(d.decided_at) <= lib.now_ns
 	until := approved_until_ns(id)
 	lib.now_ns < until
 }
@@ -74,4 +74,5 @@ grants contains {
 	lib.ns(lib.effective_starts(id)) <= lib.now_ns
 	lib.now_ns < lib.ns(lib.effective_ends(id))
 	station := input.config.viewing_station
+	not lib.is_person(station) # see CONFIG_STATION_IS_A_PERSON
 }

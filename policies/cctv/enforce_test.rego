@@ -103,3 +103,16 @@ test_decision_carries_retention if {
 	d := enforce.decision with input as fx.base
 	d.retention_days == 30
 }
+
+test_approval_dated_in_the_future_still_protects if {
+	ps := enforce.protections with input as fx.changed({"decisions": {"REQ-1": {"decided_at": "2027-11-20T07:00:00Z"}}})
+	"request:REQ-1" in ids(ps)
+}
+
+test_approval_dated_in_the_future_grants_nothing if {
+	count(enforce.grants) == 0 with input as fx.changed({"decisions": {"REQ-1": {"decided_at": "2027-11-20T07:00:00Z"}}})
+}
+
+test_no_grant_when_the_station_is_a_person if {
+	count(enforce.grants) == 0 with input as fx.changed({"config": {"viewing_station": "app"}})
+}
