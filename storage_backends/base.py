@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import BinaryIO, Literal, Protocol
+
+from storage_backends.layout import Layout
 
 
 @dataclass(frozen=True, order=True)
@@ -31,6 +33,22 @@ class UnparsableKey:
     reason: str
 
 
+@dataclass(frozen=True)
+class TopEntry:
+    """One entry at the top of a target: a camera folder, or something to report."""
+
+    name: str
+    kind: Literal["dir", "file", "symlink"]
+
+
+@dataclass(frozen=True)
+class StateProblem:
+    """Something in the backend's own state (holds, grants) that was skipped, and why."""
+
+    where: str
+    reason: str
+
+
 @dataclass
 class DeleteResult:
     deleted: list[str] = field(default_factory=list)
@@ -53,6 +71,16 @@ class GrantSpec:
 
 class Backend(Protocol):
     target_id: str
+    layout: Layout
+    state_problems: list[StateProblem]
+
+    def top_level(self) -> list[TopEntry]:
+        """The entries at the top of the target (camera folders and anything else)."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """Read one segment (a key that does not match the layout is refused)."""
+        ...
 
     def list_days(self, camera: str) -> list[date] | None:
         """Days that hold footage of this camera (from the key hierarchy, cheap), or None

@@ -4,6 +4,12 @@ The default pattern is `{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{second
 Times come from the key, never from file mtimes. The pattern is compiled into one regular
 expression: repeated time fields must agree (a file under 2026/11/18/ named 20261119T...Z does
 not match), and anything that does not match is reported and never touched.
+
+A layout must say which clock its times are on: a literal `Z` after the seconds (UTC), or the
+target's `timezone` (an IANA zone such as Asia/Shanghai, for NVRs that name files in local
+time). Local times are turned into UTC with the zone's rules: a time that occurs twice (the
+hour clocks go back) is read as the later one, so footage is never deleted early; a time that
+does not exist (the hour clocks skip) does not match and is never touched.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _FIELD = re.compile(r"\{(camera|seconds|start:([^}]*))\}")
 _DIRECTIVES = {"Y": r"\d{4}", "m": r"\d{2}", "d": r"\d{2}", "H": r"\d{2}", "M": r"\d{2}",
@@ -25,6 +32,7 @@ class LayoutError(ValueError):
 @dataclass(frozen=True)
 class Layout:
     pattern: str
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         if "{camera}" not in self.pattern or "{seconds}" not in self.pattern:
@@ -40,6 +48,25 @@ class Layout:
             raise LayoutError(f"layout {self.pattern!r} uses unsupported directives "
                               f"{sorted(used - set(_DIRECTIVES))}")
         object.__setattr__(self, "_regex", re.compile(self._to_regex()))
+        object.__setattr__(self, "_zone", self._clock())
+
+    def _clock(self) -> ZoneInfo | None:
+        """The zone local times are in, or None for UTC (a literal Z after the seconds)."""
+        utc = any(re.search(r"%S[^%]*Z", fmt or "") for _, fmt in _FIELD.findall(self.pattern))
+        if utc and self.timezone:
+            raise LayoutError(f"layout {self.pattern!r} is in UTC (Z) but the target also sets "
+                              f"timezone {self.timezone!r}; remove one of them")
+        if utc:
+            return None
+        if not self.timezone:
+            raise LayoutError(f"layout {self.pattern!r} does not say which clock its times are "
+                              "on: end the time with a literal Z (UTC), or give the target a "
+                              "`timezone:` such as Asia/Shanghai")
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise LayoutError(f"timezone {self.timezone!r} is not a time zone name like "
+                              "Asia/Shanghai") from exc
 
     def _to_regex(self) -> str:
         seen: set[str] = set()
@@ -82,14 +109,25 @@ class Layout:
             return None
         g = match.groupdict()
         try:
-            start = datetime(int(g["Y"]), int(g["m"]), int(g["d"]), int(g["H"]), int(g["M"]),
-                             int(g["S"]), tzinfo=UTC)
+            written = datetime(int(g["Y"]), int(g["m"]), int(g["d"]), int(g["H"]), int(g["M"]),
+                               int(g["S"]))
         except ValueError:
             return None  # e.g. 2026/02/30
+        start = self._to_utc(written)
+        if start is None:
+            return None
         return g["camera"], start, int(g["seconds"])
 
+    def _to_utc(self, written: datetime) -> datetime | None:
+        zone: ZoneInfo | None = self._zone  # type: ignore[attr-defined]
+        if zone is None:
+            return written.replace(tzinfo=UTC)
+        readings = [written.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)]
+        real = [r for r in readings if r.astimezone(zone).replace(tzinfo=None) == written]
+        return max(real) if real else None  # twice: the later; never (skipped hour): no match
+
     def key(self, camera: str, start: datetime, seconds: int) -> str:
-        start = start.astimezone(UTC)
+        start = start.astimezone(self._zone or UTC)  # type: ignore[attr-defined]
 
         def render(match: re.Match[str]) -> str:
             if match.group(1) == "camera":

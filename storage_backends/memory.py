@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from storage_backends.base import DeleteResult, GrantSpec, Segment, UnparsableKey
+from storage_backends.base import (
+    DeleteResult,
+    GrantSpec,
+    Segment,
+    StateProblem,
+    TopEntry,
+    UnparsableKey,
+)
 from storage_backends.layout import Layout
 
 
@@ -17,6 +24,11 @@ class MemoryBackend:
         self.objects: dict[str, int] = {k: 1 for k in keys}
         self.holds: dict[str, set[str]] = {}
         self.granted: dict[str, GrantSpec] = {}
+        self.state_problems: list[StateProblem] = []
+
+    def top_level(self) -> list[TopEntry]:
+        names = {key.split("/", 1)[0]: "dir" if "/" in key else "file" for key in self.objects}
+        return [TopEntry(name, kind) for name, kind in sorted(names.items())]  # type: ignore[arg-type]
 
     def list_days(self, camera: str) -> list[date] | None:
         if self.layout.day_prefix(camera, date(2000, 1, 1)) is None:

@@ -23,11 +23,24 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date
 from typing import Any
 
-from storage_backends.base import DeleteResult, GrantSpec, Segment, UnparsableKey
+from storage_backends.base import (
+    DeleteResult,
+    GrantSpec,
+    Segment,
+    StateProblem,
+    TopEntry,
+    UnparsableKey,
+)
 from storage_backends.layout import Layout
 
 STATE = ".cctv-policy/"
 SID_PREFIX = "cctvgrant"
+RULE_PREFIX = "cctv-policy-"
+MAX_LIFECYCLE_RULES = 1000  # S3's limit on rules in one lifecycle configuration
+
+
+class LifecycleRefused(Exception):
+    """Pushing retention down to the bucket would not be safe (or not possible) here."""
 TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -47,6 +60,7 @@ class S3Backend:
         self.layout = layout
         self.principal_template = principal_template
         self.requests = 0  # API calls, for benchmarks
+        self.state_problems: list[StateProblem] = []
         self._versioned: bool | None = None
         self._locked: bool | None = None
 
@@ -94,6 +108,19 @@ class S3Backend:
             self.requests += 1
             out += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
         return out
+
+    def top_level(self) -> list[TopEntry]:
+        entries = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix, Delimiter="/"):
+            self.requests += 1
+            for item in page.get("CommonPrefixes", []):
+                name = item["Prefix"][len(self.prefix):].rstrip("/")
+                if name + "/" != STATE:
+                    entries.append(TopEntry(name, "dir"))
+            for obj in page.get("Contents", []):
+                entries.append(TopEntry(obj["Key"][len(self.prefix):], "file"))
+        return sorted(entries, key=lambda e: e.name)
 
     def list_days(self, camera: str) -> list[date] | None:
         probe = self.layout.day_prefix(camera, date(2000, 1, 1))
@@ -278,18 +305,65 @@ class S3Backend:
 
     # -- lifecycle offload ------------------------------------------------------------------
 
-    def sync_lifecycle(self, retention_days: int) -> dict[str, Any]:
-        """Let the bucket expire footage itself: current objects after retention_days + 1
-        (objects are uploaded when recorded; the extra day covers upload delay) and
-        noncurrent versions after 1 day, so that expiring on a versioned bucket really frees
-        the bytes. Legal holds keep protected objects."""
-        rule = {
-            "ID": "cctv-policy-retention", "Status": "Enabled",
-            "Filter": {"Prefix": self.prefix},
+    def sync_lifecycle(self, retention_days: int, cameras: list[str],
+                       other_cameras: list[str] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+        """Let the bucket expire footage itself, with rules scoped to this target's cameras
+        (never the state prefix with its hold manifests and audit anchors, never another
+        camera's folder or an unmanaged entry): current objects after retention_days + 1
+        (objects are uploaded when recorded; the extra day covers upload delay) and noncurrent
+        versions after 1 day, so that expiring on a versioned bucket really frees the bytes.
+
+        Only on a bucket with Object Lock, where legal holds keep protected footage from the
+        bucket's own lifecycle engine; elsewhere a hold would be a manifest that the engine
+        ignores, so offload is refused. Camera folders are merged into the fewest prefixes that
+        cover exactly them (Ceph RGW applied only the first 9 prefix rules of a configuration
+        in our tests). Rules not made by us stay."""
+        if not self.object_lock:
+            raise LifecycleRefused(
+                f"lifecycle_offload on {self.target_id}: bucket {self.bucket} has no Object Lock, "
+                "so the lifecycle engine would delete held footage too; enable Object Lock on a "
+                "new bucket or set lifecycle_offload: false")
+        others = {e.name for e in self.top_level() if e.name not in cameras} | set(other_cameras)
+        prefixes = covering_prefixes(set(cameras), others - set(cameras))
+        if len(prefixes) > MAX_LIFECYCLE_RULES - 1:
+            raise LifecycleRefused(
+                f"lifecycle_offload on {self.target_id}: {len(prefixes)} camera prefixes need "
+                f"more than the {MAX_LIFECYCLE_RULES} rules one bucket may have")
+        ours = [{
+            "ID": f"{RULE_PREFIX}{index}", "Status": "Enabled",
+            "Filter": {"Prefix": f"{self.prefix}{prefix}"},
             "Expiration": {"Days": retention_days + 1},
             "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
-        }
+        } for index, prefix in enumerate(prefixes)]
+        others_rules = [r for r in self._lifecycle_rules()
+                        if not r.get("ID", "").startswith(RULE_PREFIX)]
         self.requests += 1
         self.client.put_bucket_lifecycle_configuration(
-            Bucket=self.bucket, LifecycleConfiguration={"Rules": [rule]})
-        return rule
+            Bucket=self.bucket, LifecycleConfiguration={"Rules": others_rules + ours})
+        return ours
+
+    def _lifecycle_rules(self) -> list[dict[str, Any]]:
+        self.requests += 1
+        try:
+            return list(self.client.get_bucket_lifecycle_configuration(
+                Bucket=self.bucket).get("Rules", []))
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
+                return []
+            raise
+
+
+def covering_prefixes(cameras: set[str], others: set[str]) -> list[str]:
+    """The fewest key prefixes that cover every camera's folder and nothing in `others`: each
+    camera's shortest prefix that starts no other name (its full folder, with the slash, when
+    even that is not unique), without prefixes another one already covers."""
+    found = set()
+    for camera in sorted(cameras):
+        for length in range(1, len(camera) + 1):
+            candidate = camera[:length]
+            if not any(other.startswith(candidate) for other in others):
+                found.add(candidate)
+                break
+        else:
+            found.add(camera + "/")
+    return sorted(p for p in found if not any(q != p and p.startswith(q) for q in found))

@@ -10,7 +10,6 @@ import click
 from cctv_policy.cli.common import fail, now_option, registry_option, resolve_now
 from cctv_policy.demo import write_footage
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
-from storage_backends.layout import Layout
 
 
 @click.group()
@@ -36,6 +35,6 @@ def footage(registry_dir: Path, now: datetime | None, target: str, root: Path, d
     if target not in registry.targets:
         fail(f"--target {target!r} is not in storage.yaml")
     cameras = sorted(c.id for c in registry.cameras.values() if c.storage == target)
-    count = write_footage(root, Layout(registry.targets[target].layout), cameras,
+    count = write_footage(root, registry.targets[target].parsed_layout(), cameras,
                           resolve_now(now), days, segment_minutes)
     click.echo(f"wrote {count} segments for {len(cameras)} cameras under {root}")

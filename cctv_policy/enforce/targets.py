@@ -7,7 +7,6 @@ from pathlib import Path
 from cctv_policy.registry.loader import LoadedRegistry
 from storage_backends.base import Backend
 from storage_backends.filesystem import FilesystemBackend
-from storage_backends.layout import Layout
 
 
 class TargetError(Exception):
@@ -39,7 +38,7 @@ def make_backends(registry: LoadedRegistry, only: str | None = None,
     for target_id, target in sorted(registry.targets.items()):
         if (only and target_id != only) or (not only and target_id not in used):
             continue
-        layout = Layout(target.layout)
+        layout = target.parsed_layout()
         if target.kind == "filesystem":
             root = overrides.get(target_id, Path(target.root or ""))
             if not root.is_dir():

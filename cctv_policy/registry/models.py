@@ -10,7 +10,11 @@ from datetime import datetime
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from storage_backends.layout import Layout
 
 from cctv_policy.registry.types import (
     DocumentId,
@@ -45,6 +49,16 @@ class Config(Strict):
     allowed_purposes: list[Slug] = Field(min_length=1)
     private_zones: list[Slug] = Field(default_factory=list)
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name like Asia/Shanghai") from None
+        return value
+
     # Provenance (check --verify-provenance): decisions and holds must be in commits signed by
     # one of the named person's signing_keys; unsigned or another signer is an error.
     require_signed_commits: bool = False
@@ -57,6 +71,11 @@ class Config(Strict):
     # view approved footage under supervision. No grant ever goes to a recipient directly:
     # copies leave only through a supervised `extract`.
     viewing_station: PersonId = "viewing-station"
+    # The CODEOWNERS owners that are the security office (e.g. "@school/security-office");
+    # check --verify-provenance warns when a trust root has any other owner or none.
+    security_office_owners: list[str] = Field(default_factory=list)
+    # Clock sanity gate (apply): how far the clock may be from the newest footage on a target.
+    clock_tolerance_hours: int = Field(6, ge=1, le=24 * 30)
 
 
 class Person(Strict):
@@ -102,6 +121,9 @@ class StorageTarget(Strict):
     endpoint: str | None = None
     region: str | None = None
     layout: str = DEFAULT_LAYOUT
+    # The zone a layout's local times are in (NVRs that name files in local time); a layout
+    # whose times end in a literal Z is UTC and takes no timezone.
+    timezone: str | None = None
     # S3 only: how boto3 addresses the bucket (path style suits MinIO/Ceph on one host name).
     addressing_style: Literal["path", "virtual", "auto"] = "path"
     # S3 only: the bucket-policy principal of a person (grants); {person} is the person id.
@@ -119,7 +141,12 @@ class StorageTarget(Strict):
             raise ValueError("a filesystem target takes `root`, not `bucket`")
         if self.kind == "s3" and self.root:
             raise ValueError("an s3 target takes `bucket` and `prefix`, not `root`")
+        self.parsed_layout()
         return self
+
+    def parsed_layout(self) -> Layout:
+        """The target's layout (raises LayoutError, a ValueError, when it is unusable)."""
+        return Layout(self.layout, self.timezone)
 
 
 class StorageFile(Strict):

@@ -10,9 +10,11 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 # Document ids (requests, cameras, holds) are upper-case with digits and dashes, so they are safe
 # as file names and as storage key parts: no dots, slashes or spaces can ever reach a path.
-DocumentId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
+DOCUMENT_ID = r"[A-Z0-9][A-Z0-9-]{0,63}"
+PERSON_ID = r"[a-z0-9][a-z0-9._-]{0,63}"
+DocumentId = Annotated[str, StringConstraints(pattern=f"^{DOCUMENT_ID}$")]
 # People are git-style handles ("t.wang"); storage targets are kebab-case ("nas-main").
-PersonId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+PersonId = Annotated[str, StringConstraints(pattern=f"^{PERSON_ID}$")]
 TargetId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -35,7 +37,7 @@ def parse_rfc3339(value: object) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("timestamp has no UTC offset; write it like 2026-11-20T09:30:00+08:00")
-        return value.astimezone(UTC)
+        return _in_range(value.astimezone(UTC), value)
     if not isinstance(value, str):
         raise ValueError(f"expected an RFC 3339 timestamp string, got {type(value).__name__}")
     match = _RFC3339.match(value.strip())
@@ -49,7 +51,24 @@ def parse_rfc3339(value: object) -> datetime:
     fraction = match.group(1)
     if fraction and len(fraction) > 7:  # datetime keeps microseconds only
         text = text.replace(fraction, fraction[:7])
-    return datetime.fromisoformat(text).astimezone(UTC)
+    try:
+        moment = datetime.fromisoformat(text).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{value!r} is not a valid date and time ({exc})") from None
+    return _in_range(moment, value)
+
+
+# The policies compute in nanoseconds since 1970 (int64: years 1678-2262); keep well inside.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_range(moment: datetime, written: object) -> datetime:
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"{written!r} is outside the years 1970 to 2199 that the rule book "
+                         "can compute with; write a real date (for a hold without end, a date "
+                         "a few years ahead)")
+    return moment
 
 
 def _utc(value: datetime) -> datetime:

@@ -58,6 +58,10 @@ mon warn on pool no redundancy = false
 mon data avail warn = 2
 mon data avail crit = 1
 ms bind ipv6 = false
+# A lifecycle "day" lasts this many seconds, for radosgw and for `radosgw-admin lc process`
+# alike: with it in [client.rgw.a] only, the admin process counts real days, and a bucket
+# whose run radosgw started is skipped as "in progress" for two of them.
+rgw lc debug interval = {lc_interval}
 
 [mon]
 mon data = {data}/mon.$id
@@ -76,7 +80,6 @@ rgw data = {data}/rgw.a
 ms mon client mode = crc
 rgw frontends = beast endpoint=127.0.0.1:{rgw_port}
 rgw init timeout = 60
-rgw lc debug interval = {lc_interval}
 rgw enable lc threads = true
 rgw s3 auth use sts = true
 rgw sts key = abcdefghijklmnop

@@ -14,6 +14,7 @@ from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.enforce.run import prepare, run_apply
+from cctv_policy.enforce.targets import TargetError
 from cctv_policy.registry import load_registry
 from storage_backends.base import GrantSpec
 from storage_backends.layout import Layout
@@ -146,8 +147,12 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     assert denied(lambda: station.put_object(Bucket=bucket, Key="campus/" + granted, Body=b"x"))
     assert denied(lambda: recipient.get_object(Bucket=bucket, Key="campus/" + granted))
 
-    # After the use period the next run revokes, and the server denies.
+    # After the use period the next run revokes, and the server denies (cameras kept
+    # recording meanwhile: the clock gate sees footage up to the later clock).
     later = now + timedelta(days=3)
+    for camera in ("CAM-PRK-01", "CAM-BUS-01"):
+        owner.put_object(Bucket=bucket, Key="campus/" + LAYOUT.key(
+            camera, later - timedelta(hours=2), 7200), Body=b"frame")
     prepared = prepare(load_registry(registry_dir), engine, later, "test", target="campus-s3")
     assert [a.action for a in prepared.plan.actions if a.grant] == ["revoke"]
     run_apply(prepared, audit)
@@ -183,7 +188,7 @@ def test_lifecycle_offload_expires_objects_and_spares_legal_holds(rgw, owner):
         owner.put_object(Bucket=bucket, Key="campus/" + key, Body=b"old")
     owner.put_object(Bucket=bucket, Key="other/keep.mp4", Body=b"not ours")
     backend.set_hold("hold:H", [keys[0]])
-    backend.sync_lifecycle(retention_days=1)  # with rgw lc debug interval 4 s: a "day" is 4 s
+    backend.sync_lifecycle(1, ["CAM-A"])  # with rgw lc debug interval 4 s: a "day" is 4 s
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         time.sleep(5)
@@ -212,5 +217,66 @@ def test_s3_anchor_is_locked_and_catches_truncation(rgw, owner, tmp_path):
         "a COMPLIANCE-locked anchor must not be deletable, even by the bucket owner"
     lines = log.path.read_text().splitlines(keepends=True)
     log.path.write_text("".join(lines[:-1]))
-    result = verify_log(log.path, anchor.read())
+    result = verify_log(log.path, anchor.history())
     assert not result.ok and "cut off" in result.problems[0]
+
+
+def test_lifecycle_offload_is_refused_without_object_lock(rgw, owner, owner_env, registry_copy):
+    now = datetime.now(UTC)
+    bucket = new_bucket(owner, locked=False)
+    registry_dir = s3_registry(registry_copy, bucket, now)
+    upload_footage(owner, bucket, ["CAM-BUS-01"], now, days=1)
+    engine = EmbeddedEngine(load_policies().without_tests())
+    with pytest.raises(TargetError, match="Object Lock"):
+        prepare(load_registry(registry_dir), engine, now, "test", target="campus-s3")
+    with pytest.raises(ClientError):  # nothing was installed
+        owner.get_bucket_lifecycle_configuration(Bucket=bucket)
+
+
+def test_held_young_footage_survives_the_buckets_own_lifecycle(rgw, owner, owner_env,
+                                                               registry_copy, tmp_path):
+    """A pending request protects footage recorded two hours ago. With lifecycle offload the
+    bucket expires objects by itself (here after 2 'days' of 4 s each, retention_days: 1); the
+    legal hold placed at once, on young footage, keeps the protected object."""
+    now = datetime.now(UTC)
+    bucket = new_bucket(owner, locked=True)
+    registry_dir = s3_registry(registry_copy, bucket, now)
+    config = registry_dir / "config.yaml"
+    config.write_text(config.read_text().replace("retention_days: 30 ", "retention_days: 1 "))
+    start = (now - timedelta(hours=4)).replace(minute=0, second=0, microsecond=0)
+    (registry_dir / "requests" / "REQ-2026-0091.yaml").write_text(
+        f"id: REQ-2026-0091\napplicant: y.zhang\nunit: library\n"
+        f"submitted_at: {now.isoformat()}\n"
+        "purpose: {category: lost_property, description: Phone left in the car park}\n"
+        f"footage: {{cameras: [CAM-PRK-02], from: {start.isoformat()}, "
+        f"to: {(start + timedelta(hours=1)).isoformat()}}}\n"
+        f"use: {{mode: view_supervised, recipients: [y.zhang], "
+        f"starts: {(now + timedelta(days=1)).isoformat()}, "
+        f"ends: {(now + timedelta(days=2)).isoformat()}}}\n")
+    keys = [LAYOUT.key("CAM-PRK-02", start + timedelta(hours=h), 3600) for h in range(3)]
+    for key in keys:
+        owner.put_object(Bucket=bucket, Key="campus/" + key, Body=b"frame")
+    registry = load_registry(registry_dir)
+    assert registry.issues == []
+    engine = EmbeddedEngine(load_policies().without_tests())
+    prepared = prepare(registry, engine, now, "test", target="campus-s3")
+    assert [a.key for a in prepared.plan.actions if a.action == "hold"] == [keys[0]]
+    assert not [a for a in prepared.plan.actions if a.action == "delete"]
+    run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
+    rules = owner.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    prefixes = {r["Filter"]["Prefix"] for r in rules}
+    assert any("campus/CAM-PRK-02/".startswith(p) for p in prefixes)
+    assert not any(".cctv-policy/".startswith(p[len("campus/"):]) for p in prefixes)
+    nas_cameras = [c.id for c in registry.cameras.values() if c.storage == "nas-main"]
+    assert not any(f"campus/{c}/".startswith(p) for p in prefixes for c in nas_cameras)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(5)
+        rgw.lc_process()
+        versions = owner.list_object_versions(Bucket=bucket, Prefix="campus/CAM-PRK-02/")
+        live = {v["Key"][len("campus/"):] for v in versions.get("Versions", [])}
+        if live == {keys[0]}:
+            break
+    assert live == {keys[0]}, f"expected only the held object to remain: {sorted(live)}"
+    held = owner.list_objects_v2(Bucket=bucket, Prefix="campus/.cctv-policy/holds/")
+    assert held.get("KeyCount", 0) >= 1, "the lifecycle rule must not touch the state prefix"

@@ -61,7 +61,7 @@ def test_bad_timestamps_are_rejected(text: str):
         parse_rfc3339(text)
 
 
-@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 1, 1)),
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2199, 1, 1)),
        st.integers(min_value=-14 * 60, max_value=14 * 60))
 def test_any_offset_timestamp_parses_to_the_same_instant(naive: datetime, offset_minutes: int):
     moment = naive.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=offset_minutes)))
