@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,10 +95,15 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
     find_wall = time.perf_counter() - t
 
     def apply_argv(root: Path, audit: str, *extra: str) -> list[str]:
-        return [str(REPO / ".venv/bin/cctv-policy"), "apply", "--yes", "--registry",
-                str(registry), "--now", now.isoformat(), "--storage-root", f"bench={root}",
+        # apply runs on the system clock (it has no --now): faketime sets that clock, as an
+        # operator's machine would have it, 1 s past the midnight after the last day.
+        return ["faketime", "-f", f"@{now.strftime('%Y-%m-%d %H:%M:%S')}",
+                str(REPO / ".venv/bin/cctv-policy"), "apply", "--yes", "--registry",
+                str(registry), "--storage-root", f"bench={root}",
                 "--audit-log", str(work / audit), *extra]
 
+    if not shutil.which("faketime"):
+        sys.exit("the filesystem sweep needs faketime (apt-get install faketime)")
     t = time.perf_counter()
     done = subprocess.run(apply_argv(ours, "audit.jsonl"), capture_output=True, text=True)
     ours_wall = time.perf_counter() - t

@@ -12,9 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from cctv_policy.checks.input_doc import build_input, input_hash
+from cctv_policy.checks.run import CheckResult, run_check
 from cctv_policy.engine.base import Engine, EngineError
+from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
 from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.violations import Violation
 
 VALID_APPROVALS = "cctv/approvals/valid"
 INVALID_REASONS = "cctv/approvals/invalid_reasons"
@@ -30,6 +33,8 @@ class Evaluation:
 
     @property
     def input(self) -> dict[str, Any]:
+        if not self.registry.core_readable:
+            raise RegistryNotEnforceable(self.input_errors())
         if "input" not in self._cache:
             self._cache["input"] = build_input(self.registry, self.now)
         return self._cache["input"]  # type: ignore[no-any-return]
@@ -46,6 +51,20 @@ class Evaluation:
         if key not in self._cache:
             self._cache[key] = self.engine.evaluate(entrypoint, self.input)
         return self._cache[key]
+
+    def check(self) -> CheckResult:
+        """The rule book over the whole registry (data.cctv.check.violations), once per run."""
+        if "check" not in self._cache:
+            self._cache["check"] = run_check(self.registry, self.engine, self.now,
+                                             self.policy_version, self.input)
+        return self._cache["check"]  # type: ignore[no-any-return]
+
+    def input_errors(self) -> list[Violation]:
+        """E_* from the loader and the policies; the registry cannot be read as written."""
+        if not self.registry.core_readable:
+            return [v for v in self.registry.issues if v.is_input_error] or list(
+                self.registry.issues)
+        return [v for v in self.check().violations if v.is_input_error]
 
     def valid_approvals(self) -> set[str]:
         """The requests the policies find validly approved (data.cctv.approvals.valid)."""

@@ -75,3 +75,59 @@ def campus_repo(root: Path, registry: Path) -> Path:
         git(root, "add", str(path.relative_to(root)))
         git(root, "commit", "-q", "-m", path.stem, person=person, date=when)
     return root
+
+
+def apply_at(registry: Path, roots: dict[str, Path], audit: Path, now, target=None):  # noqa: ANN001
+    """One enforcement run (prepare + apply) on real storage at a fixed clock, through the
+    library: the CLI's apply always runs on the system clock."""
+    from cctv_policy.audit.log import AuditLog
+    from cctv_policy.engine import load_policies
+    from cctv_policy.engine.embedded import EmbeddedEngine
+    from cctv_policy.enforce.run import prepare, run_apply
+    from cctv_policy.registry import load_registry
+
+    engine = EmbeddedEngine(load_policies().without_tests())
+    try:
+        prepared = prepare(load_registry(registry), engine, now, load_policies().version,
+                           root_overrides=roots, target=target)
+        report = run_apply(prepared, AuditLog(audit))
+        return prepared, report
+    finally:
+        engine.close()
+
+
+def point_export_target(registry: Path, exports: Path) -> None:
+    """Make the registry's export target nas-export live at `exports` (extraction writes only
+    where storage.yaml says, never where --storage-root says)."""
+    storage = registry / "storage.yaml"
+    storage.write_text(storage.read_text().replace("root: /srv/cctv/exports",
+                                                   f"root: {exports}"))
+
+
+def extract_at(registry: Path, request_id: str, supervisor: str, destination: str,
+               nas: Path, key: Path, audit: Path, now):  # noqa: ANN001, ANN201
+    """An extraction at a fixed clock through the library (the CLI runs on the system clock).
+    Returns (exit code as the CLI would give it, message)."""
+    from cctv_policy.audit.log import AuditError, AuditLog
+    from cctv_policy.engine import load_policies
+    from cctv_policy.engine.embedded import EmbeddedEngine
+    from cctv_policy.evaluation import Evaluation
+    from cctv_policy.extract.manifest import load_private_key
+    from cctv_policy.extract.run import ExtractRefused, run_extraction
+    from cctv_policy.gate import RegistryNotEnforceable
+    from cctv_policy.registry import load_registry
+
+    engine = EmbeddedEngine(load_policies().without_tests())
+    evaluation = Evaluation(load_registry(registry), engine, now, "test")
+    try:
+        package = run_extraction(evaluation, request_id, supervisor, destination,
+                                 {"nas-main": nas}, load_private_key(key), AuditLog(audit))
+        return 0, f"extracted to {package}"
+    except ExtractRefused as exc:
+        return 1, f"refused: {exc}. Nothing was copied."
+    except RegistryNotEnforceable as exc:
+        return 3, f"{exc}. Nothing was copied."
+    except AuditError as exc:
+        return 2, f"{exc}. Nothing was copied."
+    finally:
+        engine.close()

@@ -63,7 +63,7 @@ class CheckResult:
 
 
 def run_check(registry: LoadedRegistry, engine: Engine, now: datetime,
-              policy_version: str) -> CheckResult:
+              policy_version: str, document: dict[str, Any] | None = None) -> CheckResult:
     """Evaluate the rule book once over the whole registry.
 
     Raises EngineError when the engine fails or the result is undefined or malformed: a check
@@ -79,7 +79,7 @@ def run_check(registry: LoadedRegistry, engine: Engine, now: datetime,
     if not registry.core_readable:
         return CheckResult(_sorted(violations), policy_version, engine.name, now,
                            policies_ran=False, counts=counts)
-    document = build_input(registry, now)
+    document = document if document is not None else build_input(registry, now)
     # The embedded engine releases the GIL while OPA evaluates: hash the input meanwhile.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(input_hash, document)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -24,16 +25,14 @@ from cctv_policy.cli.common import (
     resolve_now,
 )
 from cctv_policy.enforce.planner import Plan, Shard
-from cctv_policy.enforce.run import (
-    Prepared,
-    RegistryNotEnforceable,
-    prepare,
-    restrict_to_reviewed,
-    run_apply,
-)
+from cctv_policy.enforce.clock import ClockDisagrees
+from cctv_policy.enforce.run import Prepared, prepare, restrict_to_reviewed, run_apply
 from cctv_policy.enforce.targets import TargetError, parse_root_overrides
 from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.output import printable
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
+from storage_backends.filesystem import UnsafeState
 
 _err = Console(stderr=True)
 
@@ -65,7 +64,7 @@ def enforce_options(f: Any) -> Any:
 def _prepare(registry_dir: Path, now: datetime | None, engine: str, opa_url: str | None,
              opa_upload: bool, policy_dir: Path | None, target: str | None,
              storage_roots: tuple[str, ...], shard: str | None,
-             cameras: tuple[str, ...]) -> Prepared:
+             cameras: tuple[str, ...], audit: AuditLog | None = None) -> Prepared:
     try:
         registry = load_registry(registry_dir)
         policies = load_policies(policy_dir)
@@ -81,8 +80,12 @@ def _prepare(registry_dir: Path, now: datetime | None, engine: str, opa_url: str
                            progress=lambda label, n: bar.update(task, advance=n,
                                                                 description=label))
     except RegistryNotEnforceable as exc:
+        if audit is not None:
+            audit.record_refusal("refused", command="apply", reason=str(exc))
         fail(str(exc), EXIT_BAD_INPUT)
-    except (RegistryNotFound, EngineError, TargetError, FileNotFoundError) as exc:
+    except (RegistryNotFound, EngineError, TargetError, UnsafeState, FileNotFoundError) as exc:
+        if audit is not None:
+            audit.record_refusal("refused", command="apply", reason=str(exc))
         fail(f"{exc}\nNothing was planned or changed.", EXIT_TOOL_ERROR)
     raise AssertionError("unreachable")
 
@@ -96,6 +99,8 @@ def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
     table.add_row("segments listed", str(plan.listed_segments))
     table.add_row("unparsable keys (never touched)", str(len(plan.unparsable)))
     table.add_row("kept by the safety floor", str(len(plan.blocked_by_floor)))
+    table.add_row("grants refused by the floor", str(len(plan.grants_refused)))
+    table.add_row("unmanaged entries (reported, never touched)", str(len(plan.unmanaged)))
     for target, reason in skipped.items():
         table.add_row(f"skipped target {target}", reason)
     return table
@@ -141,14 +146,17 @@ def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path
                       soft_wrap=True)
     if len(prepared.plan.actions) > 20:
         console.print(f"... and {len(prepared.plan.actions) - 20} more (--format json for all)")
+    for item in prepared.plan.unmanaged[:20]:
+        console.print(printable(f"unmanaged {item.target}:{item.key}  {item.reason}"),
+                      soft_wrap=True, markup=False)
     console.print(_summary(prepared.plan, prepared.skipped_targets))
 
 
 @click.command()
 @registry_option
-@now_option
 @click.option("--plan", "plan_file", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Apply only the actions of this reviewed plan that are still valid now.")
+              help="Apply only the actions of this reviewed plan that are still valid now "
+                   "(holds and revokes the registry calls for are applied in any case).")
 @click.option("--yes", is_flag=True, help="Really change storage (required).")
 @click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
               show_default=True, help="Hash-chained audit log; if it cannot be written, "
@@ -159,35 +167,52 @@ def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path
                    "target (repeatable). The <log>.head file is always written.")
 @enforce_options
 @engine_options
-def apply(registry_dir: Path, now: datetime | None, plan_file: Path | None, yes: bool,
-          audit_log: Path, anchors: tuple[str, ...], target: str | None,
-          storage_roots: tuple[str, ...], shard: str | None, cameras: tuple[str, ...],
-          engine: str, opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
+def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path,
+          anchors: tuple[str, ...], target: str | None, storage_roots: tuple[str, ...],
+          shard: str | None, cameras: tuple[str, ...], engine: str, opa_url: str | None,
+          opa_upload: bool, policy_dir: Path | None) -> None:
     """Carry out the plan: hold, grant, revoke, release, then delete expired footage.
 
-    Idempotent and resumable: interrupt it at any point and run it again. Every action is
-    written to the audit log before it happens; every delete is checked once more against
-    the safety floor (retention, protections read directly from the registry).
+    Runs on this machine's clock (there is no --now: a forged clock must not delete footage),
+    and first checks that clock against the newest footage on each target and the last apply
+    in the audit log. Idempotent and resumable: interrupt it at any point and run it again.
+    Every action is written to the audit log before it happens; every delete and grant is
+    checked once more against the safety floor.
+
+    \b
+    Exit codes:
+      0  applied
+      2  the tool could not run, or the clock disagrees with the evidence: nothing changed
+      3  the registry has input errors: nothing changed
+
+    \b
+    Examples:
+      cctv-policy plan --out plan.json && cctv-policy apply --plan plan.json --yes
+      cctv-policy apply --yes --anchor git:/srv/audit-anchor --shard 0/4
     """
     if not yes:
         fail("apply changes storage: pass --yes (run `cctv-policy plan` first to review)")
-    prepared = _prepare(registry_dir, now, engine, opa_url, opa_upload, policy_dir, target,
-                        storage_roots, shard, cameras)
-    if plan_file:
-        reviewed = Plan.model_validate_json(plan_file.read_text())
+    reviewed = _reviewed_plan(plan_file) if plan_file else None
+    audit = AuditLog(audit_log)
+    prepared = _prepare(registry_dir, None, engine, opa_url, opa_upload, policy_dir, target,
+                        storage_roots, shard, cameras, audit)
+    if reviewed is not None:
         prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
     try:
-        extra = [anchor_from_spec(spec, load_registry(registry_dir)) for spec in anchors]
+        audit.anchors = [anchor_from_spec(spec, load_registry(registry_dir)) for spec in anchors]
     except AnchorError as exc:
         fail(f"{exc}\nNothing was changed.")
-    audit = AuditLog(audit_log, anchors=extra)
     total = len(prepared.plan.actions)
     try:
         with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=_err, transient=True) as bar:
             task = bar.add_task("actions", total=total)
             report = run_apply(prepared, audit, lambda n: bar.update(task, advance=n))
-    except (AuditError, AnchorError) as exc:
+        audit.write_anchor()
+    except ClockDisagrees as exc:
+        audit.record_refusal("refused", command="apply", reason=str(exc))
+        fail(str(exc), EXIT_TOOL_ERROR)
+    except (AuditError, AnchorError, UnsafeState) as exc:
         fail(str(exc))
     table = Table(title="applied")
     table.add_column("action")
@@ -198,3 +223,13 @@ def apply(registry_dir: Path, now: datetime | None, plan_file: Path | None, yes:
     table.add_row("refused", str(len(report.refused)))
     Console().print(table)
     Console().print(f"audit log {audit_log} head {audit.head()[0]}:{audit.head()[1][:12]}")
+
+
+def _reviewed_plan(path: Path) -> Plan:
+    try:
+        return Plan.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, ValueError, OSError) as exc:
+        fail(f"--plan {path} is not a plan written by `cctv-policy plan --out` "
+             f"({str(exc).splitlines()[0]}); nothing was changed", EXIT_BAD_INPUT)
+    raise AssertionError("unreachable")
+

@@ -7,9 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from cctv_policy.checks.input_doc import build_input, input_hash
-from cctv_policy.engine.base import Engine, EngineError
-from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.engine.base import EngineError
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry.types import Timestamp
 
 ENFORCE_ENTRYPOINT = "cctv/enforce/decision"
@@ -57,16 +56,14 @@ class EnforcementDecision(BaseModel):
     grants: tuple[GrantDecision, ...]
 
 
-def decide(registry: LoadedRegistry, engine: Engine, now: datetime
-           ) -> tuple[EnforcementDecision, str]:
-    """The enforcement decision and the hash of the input it was made from.
+def enforcement_decision(evaluation: Evaluation) -> EnforcementDecision:
+    """What to enforce (data.cctv.enforce.decision), over the run's one input document.
 
     Raises EngineError (fail closed) when the engine fails, the decision is undefined, or it
     does not have the expected shape.
     """
-    document = build_input(registry, now)
-    raw = engine.evaluate(ENFORCE_ENTRYPOINT, document)
+    raw = evaluation.evaluate(ENFORCE_ENTRYPOINT)
     try:
-        return EnforcementDecision.model_validate(raw), input_hash(document)
+        return EnforcementDecision.model_validate(raw)
     except ValidationError as exc:
         raise EngineError(f"data.cctv.enforce.decision has the wrong shape: {exc}") from exc

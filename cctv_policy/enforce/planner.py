@@ -7,9 +7,11 @@ with what is expired, not with everything stored.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -58,6 +60,12 @@ class Plan(BaseModel):
     unparsable: list[Skipped] = []
     blocked_by_floor: list[Skipped] = []
     grants_refused: list[Skipped] = []
+    # Entries at the top of a target that are not footage of a camera of that target.
+    unmanaged: list[Skipped] = []
+    # camera -> end of its newest segment (device health); target -> the newest of its
+    # cameras' (the clock gate's evidence).
+    newest_footage: dict[str, datetime] = {}
+    newest_on_target: dict[str, datetime] = {}
     listed_segments: int = 0
 
     def counts(self) -> dict[str, int]:
@@ -105,10 +113,35 @@ def make_plan(ctx: PlanContext, backends: dict[str, Backend], policy_version: st
         for camera in mine:
             _plan_retention(ctx, backend, camera, plan, held)
             ctx.progress(camera, 1)
+        ends = [plan.newest_footage[c] for c in mine if c in plan.newest_footage]
+        if ends:
+            plan.newest_on_target[target_id] = max(ends)
         _plan_releases(ctx, backend, plan, held)
         if shard.owns_grants and cameras is None:
             _plan_grants(ctx, backend, plan, set(on_target))
+            plan.unmanaged += unmanaged_entries(ctx.registry, backend)
     return plan
+
+
+def unmanaged_entries(registry: LoadedRegistry, backend: Backend) -> list[Skipped]:
+    """Every top-level entry of a target is footage of one of its cameras, or reported (as is
+    anything odd the backend met in its own state folder)."""
+    found = [Skipped(target=backend.target_id, key=p.where, reason=p.reason)
+             for p in backend.state_problems]
+    for entry in backend.top_level():
+        known = registry.cameras.get(entry.name)
+        if entry.kind == "dir" and known is not None and known.storage == backend.target_id:
+            continue
+        if entry.kind == "symlink":
+            why = "a symbolic link: never followed, never touched"
+        elif entry.kind != "dir":
+            why = "not a camera folder (a stray file or extraction package?)"
+        elif known is not None:
+            why = f"footage of {entry.name}, which cameras.yaml puts on {known.storage}"
+        else:
+            why = "not a camera in cameras.yaml (removed or renamed?): kept, never deleted"
+        found.append(Skipped(target=backend.target_id, key=entry.name, reason=why))
+    return found
 
 
 def _cutoff(ctx: PlanContext) -> datetime:
@@ -119,21 +152,21 @@ def _cutoff(ctx: PlanContext) -> datetime:
 
 def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan,
                     held: dict[str, set[str]]) -> None:
+    """Holds for protected footage of any age, deletes for expired unprotected footage, and the
+    camera's newest footage (evidence for the clock gate and device health)."""
     cutoff = _cutoff(ctx)
     active = [p for p in ctx.decision.protections if p.until > ctx.now and camera in p.cameras]
     held_all = set().union(*held.values()) if held else set()
     listed = 0
-    days = backend.list_days(camera)
-    # None: the layout has no day level, so the camera is listed whole.
-    for day in ([None] if days is None else [d for d in days if d <= cutoff.date()]):
+    for day in _days_to_list(backend, camera, cutoff, active):
+        newest: datetime | None = None
         for item in backend.list_segments(camera, day):
             if isinstance(item, UnparsableKey):
                 plan.unparsable.append(Skipped(target=backend.target_id, key=item.key,
                                                reason=item.reason))
                 continue
             listed += 1
-            if not item.end < cutoff:
-                continue
+            newest = item.end if newest is None else max(newest, item.end)
             protection = _covering(active, item)
             if protection is not None:
                 if item.key not in held.get(protection.id, set()):
@@ -142,8 +175,8 @@ def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan,
                         rule=protection.rule, request=protection.request,
                         hold=protection.id))
                 continue
-            if item.key in held_all:
-                continue  # released first (see _plan_releases); deleted on the next run
+            if not item.end < cutoff or item.key in held_all:
+                continue  # young; or held by an ended protection: released first, deleted next run
             blocked = ctx.floor.blocks_delete(item)
             if blocked:
                 plan.blocked_by_floor.append(Skipped(target=backend.target_id, key=item.key,
@@ -151,7 +184,26 @@ def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan,
                 continue
             plan.actions.append(Action(action="delete", target=backend.target_id, camera=camera,
                                        key=item.key, rule="R3_RETENTION"))
+        if newest is not None:
+            plan.newest_footage[camera] = max(newest, plan.newest_footage.get(camera, newest))
     plan.listed_segments += listed
+
+
+def _days_to_list(backend: Backend, camera: str, cutoff: datetime,
+                  active: list[Protection]) -> list[date | None]:
+    """Days that can hold expired footage, days a protection covers (held at any age), and the
+    newest day. None: the layout has no day level and the camera is listed whole."""
+    days = backend.list_days(camera)
+    if days is None:
+        return [None]
+    slack = timedelta(days=1)  # day folders may be in a local time zone
+    wanted = {d for d in days if d <= cutoff.date()}
+    for protection in active:
+        first, last = (protection.from_ - slack).date(), (protection.to + slack).date()
+        wanted |= {d for d in days if first <= d <= last}
+    if days:
+        wanted.add(days[-1])
+    return sorted(wanted)
 
 
 def _covering(protections: Iterable[Protection], segment: Segment) -> Protection | None:
@@ -183,7 +235,7 @@ def _plan_grants(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[st
             plan.grants_refused.append(Skipped(target=backend.target_id, key=grant.id,
                                                reason=refused))
             continue
-        wanted[grant.id] = grant
+        wanted[_grant_id(grant)] = grant
     for grant_id, grant in sorted(wanted.items()):
         if grant_id in existing:
             continue
@@ -202,6 +254,15 @@ def _plan_grants(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[st
                                    grant=grant_id, request=request))
 
 
+def _grant_id(grant: GrantDecision) -> str:
+    """The policy's grant id plus a digest of what it gives: when an approval is narrowed or
+    decided again, the old grant no longer matches, so it is revoked and the new one made."""
+    scope = json.dumps([grant.request, grant.recipient, sorted(grant.cameras),
+                        grant.from_.isoformat(), grant.to.isoformat(), grant.starts.isoformat(),
+                        grant.ends.isoformat()], separators=(",", ":"))
+    return f"{grant.id}--{hashlib.sha256(scope.encode()).hexdigest()[:10]}"
+
+
 def _segments_in(backend: Backend, grant: GrantDecision, cameras: set[str]) -> set[str]:
     return {s.key for camera in sorted(set(grant.cameras) & cameras)
             for s in segments_in(backend, camera, grant.from_, grant.to)}
@@ -210,7 +271,8 @@ def _segments_in(backend: Backend, grant: GrantDecision, cameras: set[str]) -> s
 def segments_in(backend: Backend, camera: str, start: datetime, end: datetime) -> list[Segment]:
     """Segments of a camera that overlap [start, end), listed day by day."""
     days = backend.list_days(camera)
-    first, last = start.date() - timedelta(days=1), end.date()  # may start the day before
+    # A segment may start the day before; day folders may be in a local time zone.
+    first, last = start.date() - timedelta(days=1), end.date() + timedelta(days=1)
     found = []
     for day in ([None] if days is None else [d for d in days if first <= d <= last]):
         for item in backend.list_segments(camera, day):

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.apply import ApplyReport, apply_plan
-from cctv_policy.enforce.decision import decide
+from cctv_policy.enforce.clock import check_clock
+from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.enforce.planner import Plan, PlanContext, Shard, make_plan
 from cctv_policy.enforce.safety import SafetyFloor
-from cctv_policy.enforce.targets import make_backends
+from cctv_policy.enforce.targets import TargetError, make_backends
 from cctv_policy.engine.base import Engine
+from cctv_policy.evaluation import Evaluation
+from cctv_policy.gate import require_enforceable
 from cctv_policy.registry.loader import LoadedRegistry
 from storage_backends.base import Backend
 
-
-class RegistryNotEnforceable(Exception):
-    """The registry has input errors: nothing is enforced from a registry that cannot be read."""
+# Actions that only ever keep more or give less: applied whether a reviewed plan lists them or
+# not (a plan reviewed yesterday cannot know about today's hold or today's invalid approval).
+PROTECTIVE = ("hold", "revoke")
 
 
 @dataclass
@@ -29,44 +32,65 @@ class Prepared:
     backends: dict[str, Backend]
     skipped_targets: dict[str, str]
     lifecycle_targets: list[str]
+    clock_tolerance: timedelta
+    camera_targets: dict[str, str]
 
 
 def prepare(registry: LoadedRegistry, engine: Engine, now: datetime, policy_version: str,
             target: str | None = None, root_overrides: dict[str, Path] | None = None,
             shard: Shard = Shard(), cameras: set[str] | None = None,
             progress: Callable[[str, int], None] = lambda label, n: None) -> Prepared:
-    if registry.issues or not registry.core_readable:
-        first = registry.issues[0] if registry.issues else None
-        where = f" (first: {first.file}:{first.line} {first.code})" if first else ""
-        raise RegistryNotEnforceable(
-            f"the registry has {len(registry.issues)} input error(s){where}; run "
-            "`cctv-policy check` and fix them: nothing is enforced from a registry that "
-            "cannot be read")
-    decision, digest = decide(registry, engine, now)
+    """The plan of one run. Raises RegistryNotEnforceable (input errors), EngineError (fail
+    closed) or TargetError (storage not usable)."""
+    evaluation = Evaluation(registry, engine, now, policy_version)
+    require_enforceable(evaluation)
+    assert registry.config is not None  # a registry without config is not enforceable
+    decision = enforcement_decision(evaluation)
     floor = SafetyFloor(registry, now)
     backends, skipped = make_backends(registry, target, root_overrides)
+    lifecycle = [t for t in backends if registry.targets[t].lifecycle_offload]
+    for target_id in lifecycle:
+        if not getattr(backends[target_id], "object_lock", False):
+            raise TargetError(
+                f"target {target_id} asks for lifecycle_offload, but its bucket has no Object "
+                "Lock: the bucket's lifecycle engine would delete held footage too. Enable "
+                "Object Lock (on a new bucket) or set lifecycle_offload: false")
     ctx = PlanContext(registry, decision, floor, now, progress)
-    plan = make_plan(ctx, backends, policy_version, digest, shard, cameras)
-    lifecycle = [t for t in backends if registry.targets[t].lifecycle_offload
-                 and hasattr(backends[t], "sync_lifecycle")]
-    return Prepared(plan, floor, backends, skipped, lifecycle)
+    plan = make_plan(ctx, backends, policy_version, evaluation.input_hash, shard, cameras)
+    return Prepared(plan, floor, backends, skipped, lifecycle,
+                    timedelta(hours=registry.config.clock_tolerance_hours),
+                    {c.id: c.storage for c in registry.cameras.values()})
 
 
 def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:
-    """Apply only what was reviewed and is still valid now: the intersection of both plans."""
+    """Apply what was reviewed and is still valid now (the intersection of both plans), plus
+    every protective action of the fresh plan."""
     def ident(a):  # noqa: ANN001, ANN202
         return (a.action, a.target, a.key, a.hold, a.grant)
 
     allowed = {ident(a) for a in reviewed.actions}
-    return fresh.model_copy(update={"actions": [a for a in fresh.actions if ident(a) in allowed]})
+    kept = [a for a in fresh.actions if a.action in PROTECTIVE or ident(a) in allowed]
+    return fresh.model_copy(update={"actions": kept})
 
 
 def run_apply(prepared: Prepared, audit: AuditLog,
               progress: Callable[[int], None] = lambda n: None) -> ApplyReport:
+    """Check the clock against the evidence, then carry out the plan. Raises ClockDisagrees
+    (nothing is changed) or AuditError."""
+    last = audit.last_entry("apply_started")
+    last_now = datetime.fromisoformat(str(last["now"])) if last and last.get("now") else None
+    plan = prepared.plan
+    acting = {a.target for a in plan.actions}
+    evidence = {t: newest for t, newest in plan.newest_on_target.items() if t in acting}
+    check_clock(plan.now, evidence, last_now, prepared.clock_tolerance)
     audit.policy_version = prepared.plan.policy_version
     report = apply_plan(prepared.plan, prepared.backends, audit, prepared.floor, progress)
     for target_id in prepared.lifecycle_targets:
         backend = prepared.backends[target_id]
-        audit.append("lifecycle_sync", target=target_id, retention_days=prepared.plan.retention_days)
-        backend.sync_lifecycle(prepared.plan.retention_days)  # type: ignore[attr-defined]
+        cameras = sorted(c for c, t in prepared.camera_targets.items() if t == target_id)
+        others = sorted(c for c, t in prepared.camera_targets.items() if t != target_id)
+        audit.append("lifecycle_sync", target=target_id,
+                     retention_days=prepared.plan.retention_days, cameras=len(cameras))
+        backend.sync_lifecycle(prepared.plan.retention_days, cameras,  # type: ignore[attr-defined]
+                               others)
     return report

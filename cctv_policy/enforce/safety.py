@@ -38,6 +38,7 @@ class SafetyFloor:
         config = registry.config
         self.cutoff = now - timedelta(days=config.retention_days)
         self.viewing_station = config.viewing_station
+        self._people = set(registry.people)
         self.approvals: dict[str, ApprovedScope] = valid_approvals(registry)
         self.windows = list(_floor_windows(registry, now))
         self._by_camera: dict[str, list[FloorWindow]] = {}
@@ -64,6 +65,8 @@ class SafetyFloor:
             return f"{request} has no valid approval"
         if recipient != self.viewing_station:
             return f"grants go only to the viewing station {self.viewing_station}, not {recipient}"
+        if recipient in self._people:
+            return f"the viewing station {recipient} is a person in people.yaml: no grant"
         outside = sorted(set(cameras) - set(scope.cameras))
         if outside:
             return f"cameras {', '.join(outside)} are not approved for {request}"

@@ -6,9 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from cctv_policy.checks.input_doc import build_input
-from cctv_policy.engine.base import Engine, EngineError
-from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.engine.base import EngineError
+from cctv_policy.evaluation import Evaluation
 
 DUE_ENTRYPOINT = "cctv/reports/due_reports"
 
@@ -22,8 +21,8 @@ class DueReport(BaseModel):
     state: str
 
 
-def due_reports(registry: LoadedRegistry, engine: Engine, now: datetime) -> list[DueReport]:
-    raw = engine.evaluate(DUE_ENTRYPOINT, build_input(registry, now))
+def due_reports(evaluation: Evaluation) -> list[DueReport]:
+    raw = evaluation.evaluate(DUE_ENTRYPOINT)
     if not isinstance(raw, list):
         raise EngineError("data.cctv.reports.due_reports is not a set")
     return sorted((DueReport.model_validate(item) for item in raw),

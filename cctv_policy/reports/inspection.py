@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from cctv_policy.audit.log import VerifyResult, verify_log
+from cctv_policy.audit.anchor import AuditCheck, check_log
 from cctv_policy.audit.query import entries
-from cctv_policy.checks.run import run_check
-from cctv_policy.enforce.decision import decide
-from cctv_policy.engine.base import Engine
-from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.enforce.decision import enforcement_decision
+from cctv_policy.enforce.planner import unmanaged_entries
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.reports.due import DueReport, due_reports
 from storage_backends.base import Backend, Segment
 
@@ -51,16 +50,17 @@ class Inspection:
     owed: list[DueReport] = field(default_factory=list)
     violations: Counter[str] = field(default_factory=Counter)
     violation_lines: list[str] = field(default_factory=list)
-    audit: VerifyResult | None = None
+    audit: AuditCheck | None = None
     storage_notes: dict[str, str] = field(default_factory=dict)
+    unmanaged: list[tuple[str, str, str]] = field(default_factory=list)  # target, entry, why
 
 
-def build_inspection(registry: LoadedRegistry, engine: Engine, now: datetime,
-                     period: tuple[datetime, datetime], policy_version: str,
+def build_inspection(evaluation: Evaluation, period: tuple[datetime, datetime],
                      backends: dict[str, Backend], audit_path: Path | None) -> Inspection:
+    registry, now, policy_version = evaluation.registry, evaluation.now, evaluation.policy_version
     assert registry.config is not None
-    check = run_check(registry, engine, now, policy_version)
-    decision, _ = decide(registry, engine, now)
+    check = evaluation.check()
+    decision = enforcement_decision(evaluation)
     by_camera: dict[str, list[str]] = defaultdict(list)
     for v in check.violations:
         if v.subject.startswith("camera:"):
@@ -68,6 +68,7 @@ def build_inspection(registry: LoadedRegistry, engine: Engine, now: datetime,
     cameras = [CameraRow(c.id, c.name, c.zone, c.storage, by_camera.get(c.id, []))
                for c in sorted(registry.cameras.values(), key=lambda c: c.id)]
     notes = {}
+    unmanaged: list[tuple[str, str, str]] = []
     for row in cameras:
         backend = backends.get(row.storage)
         if backend is None:
@@ -80,6 +81,10 @@ def build_inspection(registry: LoadedRegistry, engine: Engine, now: datetime,
             row.kept_by = next((p.id for p in decision.protections
                                 if p.until > now and p.covers(row.id, oldest.start, oldest.end)),
                                None)
+
+    for backend in backends.values():
+        inspection_unmanaged = unmanaged_entries(registry, backend)
+        unmanaged += [(u.target, u.key, u.reason) for u in inspection_unmanaged]
 
     start, end = period
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
@@ -95,13 +100,13 @@ def build_inspection(registry: LoadedRegistry, engine: Engine, now: datetime,
 
     inspection = Inspection(now, period, registry.config.retention_days, policy_version, cameras,
                             dict(outcomes), purposes, dict(sorted(per_month.items())),
-                            storage_notes=notes)
-    inspection.owed = [d for d in due_reports(registry, engine, now) if d.state == "overdue"]
+                            storage_notes=notes, unmanaged=unmanaged)
+    inspection.owed = [d for d in due_reports(evaluation) if d.state == "overdue"]
     inspection.violations = Counter(v.code for v in check.violations)
     inspection.violation_lines = [f"{v.file}:{v.line} {v.code} {v.message}"
                                   for v in check.violations]
     if audit_path is not None and audit_path.exists():
-        inspection.audit = verify_log(audit_path)
+        inspection.audit = check_log(audit_path)
         for entry in entries(audit_path):
             at = datetime.fromisoformat(entry["at"])
             if not start <= at < end:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 
+from cctv_policy.output import printable
 from cctv_policy.reports.inspection import Inspection
 
 PALETTE = ["#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#319795", "#b7791f",
@@ -26,6 +27,9 @@ def render_markdown(r: Inspection) -> str:
             (f" (kept by {c.kept_by})" if c.kept_by else "")
         out.append(f"| {c.id} {c.name} | {c.zone} | {c.storage} | {age}{flag} | "
                    f"{', '.join(c.problems) or 'ok'} |")
+    out += ["", "## Unmanaged footage", ""] + (
+        [f"- {t}: `{printable(name)}`: {why}" for t, name, why in r.unmanaged] or
+        ["none: every entry on the storage read is a camera of that storage"])
     out += ["", "## Requests by unit and outcome", "", "| unit | approved | rejected | pending |",
             "|---|---|---|---|"]
     for unit, counts in sorted(r.outcomes_by_unit.items()):
@@ -50,8 +54,8 @@ def _audit_line(r: Inspection) -> str:
     if r.audit is None:
         return "no audit log given"
     if r.audit.ok:
-        return f"intact: {r.audit.entries} entries, hash chain verified"
-    return "TAMPERED: " + "; ".join(r.audit.problems)
+        return f"intact: {r.audit.result.entries} entries, hash chain verified against the anchor"
+    return r.audit.describe()
 
 
 def age_chart(r: Inspection) -> str:
@@ -153,6 +157,7 @@ padding:.25em .8em;text-align:left;font-size:.9em}}.bad{{color:#c53030;font-weig
 <h2>Cameras</h2>{table(["camera", "zone", "storage", "oldest footage (days)", "compliance"], camera_rows)}
 <h2>Grants and extractions</h2><p>{len(r.grants)} grants, {len(r.revokes)} revocations,
 {len(r.extractions)} supervised extractions in the period.</p>
+<h2>Unmanaged footage</h2>{table(["storage", "entry", "why"], [[e(t), e(printable(n)), e(w)] for t, n, w in r.unmanaged]) if r.unmanaged else "<p>none</p>"}
 <h2>Overdue usage reports</h2>{table(["request", "unit", "applicant", "days late"], owed) if owed else "<p>none</p>"}
 <h2>Violations</h2>{table(["code", "count"], violations) if violations else "<p>none</p>"}
 </body></html>

@@ -16,7 +16,7 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.registry import load_registry
 from storage_backends.layout import Layout
-from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
+from tests.conftest import DEMO_REGISTRY, NOW
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
@@ -26,9 +26,12 @@ def tree(root: Path) -> set[str]:
 
 
 def apply_argv(root: Path, audit: Path) -> list[str]:
-    return [sys.executable, "-m", "cctv_policy.cli", "apply", "--yes", "--registry",
-            str(DEMO_REGISTRY), "--now", NOW_TEXT, "--storage-root", f"nas-main={root}",
-            "--audit-log", str(audit)]
+    """A separate process applying at the demo's fixed clock (the CLI's apply runs on the
+    system clock), so that it can be killed at any point."""
+    script = ("import sys; from pathlib import Path; from tests.helpers import apply_at; "
+              "from tests.conftest import DEMO_REGISTRY, NOW; "
+              "apply_at(DEMO_REGISTRY, {'nas-main': Path(sys.argv[1])}, Path(sys.argv[2]), NOW)")
+    return [sys.executable, "-c", script, str(root), str(audit)]
 
 
 def test_killed_apply_converges_to_the_uninterrupted_result(tmp_path: Path):

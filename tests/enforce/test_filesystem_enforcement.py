@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,9 @@ from cctv_policy.enforce.run import prepare, run_apply
 from cctv_policy.registry import load_registry
 from storage_backends.filesystem import FilesystemBackend, UnsafePath
 from storage_backends.layout import Layout
+from cctv_policy.registry.types import parse_rfc3339
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
+from tests.helpers import apply_at
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
@@ -36,16 +38,29 @@ def segments(root: Path) -> set[str]:
             if ".cctv-policy" not in p.parts}
 
 
-def run(root: Path, audit: Path, *extra: str):
-    return CliRunner().invoke(cli, ["apply", "--yes", "--registry", str(DEMO_REGISTRY),
-                                    "--now", NOW_TEXT, "--storage-root", f"nas-main={root}",
+@pytest.fixture
+def live_footage(tmp_path: Path) -> Path:
+    """Footage up to the real clock, for the CLI's apply (it runs on the system clock)."""
+    root = tmp_path / "live-nas"
+    write_footage(root, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"],
+                  datetime.now(UTC), days=40, segment_minutes=120)
+    return root
+
+
+def run(root: Path, audit: Path, now: datetime = NOW):
+    """Apply at a fixed clock (library: the CLI has no --now)."""
+    return apply_at(DEMO_REGISTRY, {"nas-main": root}, audit, now, target="nas-main")
+
+
+def cli_apply(root: Path, audit: Path, *extra: str, registry: Path = DEMO_REGISTRY):
+    return CliRunner().invoke(cli, ["apply", "--yes", "--registry", str(registry),
+                                    "--storage-root", f"nas-main={root}",
                                     "--audit-log", str(audit), *extra])
 
 
 def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Path):
     before = segments(footage)
-    result = run(footage, tmp_path / "audit.jsonl")
-    assert result.exit_code == 0, result.output
+    run(footage, tmp_path / "audit.jsonl")
     after = segments(footage)
     cutoff = NOW - timedelta(days=30)
     for key in before:
@@ -62,23 +77,22 @@ def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Pat
 
 def test_grant_exports_exactly_the_approved_segments(footage: Path, tmp_path: Path):
     run(footage, tmp_path / "audit.jsonl")
-    manifest = json.loads((footage / ".cctv-policy/grants/REQ-2026-0042--viewing-station/MANIFEST.json")
-                          .read_text())
+    (grant,) = (footage / ".cctv-policy/grants").glob("REQ-2026-0042--viewing-station--*")
+    manifest = json.loads((grant / "MANIFEST.json").read_text())
     # REQ-2026-0042: CAM-LIB-01, 2026-11-18 06:00-08:00Z; segments are 2 h on even hours.
     assert [f["key"] for f in manifest["files"]] == [
         "CAM-LIB-01/2026/11/18/20261118T060000Z_7200s.mp4"]
-    exported = footage / ".cctv-policy/grants/REQ-2026-0042--viewing-station" / manifest["files"][0]["key"]
+    exported = grant / manifest["files"][0]["key"]
     assert not os.access(exported, os.W_OK) or os.geteuid() == 0
     assert oct(exported.stat().st_mode)[-3:] == "444"
 
 
 def test_grant_is_revoked_after_the_use_period(footage: Path, tmp_path: Path):
     run(footage, tmp_path / "audit.jsonl")
-    later = CliRunner().invoke(cli, [
-        "apply", "--yes", "--registry", str(DEMO_REGISTRY), "--now", "2026-11-29T00:00:00+08:00",
-        "--storage-root", f"nas-main={footage}", "--audit-log", str(tmp_path / "audit.jsonl")])
-    assert later.exit_code == 0, later.output
-    assert not (footage / ".cctv-policy/grants/REQ-2026-0042--viewing-station").exists()
+    later = parse_rfc3339("2026-11-29T00:00:00+08:00")
+    write_footage(footage, LAYOUT, ["CAM-LIB-01"], later, days=4, segment_minutes=120)
+    run(footage, tmp_path / "audit.jsonl", later)
+    assert not list((footage / ".cctv-policy/grants").glob("REQ-2026-0042--*"))
 
 
 def test_second_run_is_a_no_op(footage: Path, tmp_path: Path):
@@ -102,8 +116,9 @@ def test_unparsable_and_symlinked_keys_are_reported_never_touched(footage: Path,
     outside = tmp_path / "outside.mp4"
     outside.write_text("precious")
     os.symlink(outside, day / "20261016T220000Z_3600s.mp4")
-    result = run(footage, tmp_path / "audit.jsonl")
-    assert result.exit_code == 0
+    prepared, _ = run(footage, tmp_path / "audit.jsonl")
+    assert {s.key for s in prepared.plan.unparsable} >= {
+        "CAM-LIB-01/2026/10/16/notes.txt", "CAM-LIB-01/2026/10/16/20261016T220000Z_3600s.mp4"}
     assert (day / "notes.txt").exists() and outside.read_text() == "precious"
     assert (day / "20261016T220000Z_3600s.mp4").is_symlink()
 
@@ -118,35 +133,46 @@ def test_backend_refuses_paths_outside_its_root(tmp_path: Path):
     assert result.deleted == [] and result.refused
 
 
-def test_unwritable_audit_log_means_nothing_happens(footage: Path, tmp_path: Path):
-    before = segments(footage)
+def test_cli_apply_on_the_system_clock_deletes_expired_footage(live_footage: Path,
+                                                               tmp_path: Path):
+    before = segments(live_footage)
+    result = cli_apply(live_footage, tmp_path / "audit.jsonl")
+    assert result.exit_code == 0, result.output
+    gone = before - segments(live_footage)
+    cutoff = datetime.now(UTC) - timedelta(days=30)
+    assert gone and all(LAYOUT.parse(k)[1] < cutoff for k in gone)
+    assert CliRunner().invoke(cli, ["apply", "--yes", "--now", NOW_TEXT]).exit_code == 2
+
+
+def test_unwritable_audit_log_means_nothing_happens(live_footage: Path, tmp_path: Path):
+    before = segments(live_footage)
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the log directory should be")
-    result = run(footage, blocker / "audit.jsonl")
+    result = cli_apply(live_footage, blocker / "audit.jsonl")
     assert result.exit_code == 2
     assert "audit log" in result.output
-    assert segments(footage) == before
+    assert segments(live_footage) == before
 
 
-def test_engine_failure_means_nothing_happens(footage: Path, tmp_path: Path):
-    before = segments(footage)
+def test_engine_failure_means_nothing_happens(live_footage: Path, tmp_path: Path):
+    before = segments(live_footage)
     policies = tmp_path / "policies"
     policies.mkdir()
     (policies / "x.rego").write_text("package cctv.enforce\nimport rego.v1\nx := 1\n")
-    result = run(footage, tmp_path / "audit.jsonl", "--policies", str(policies))
+    result = cli_apply(live_footage, tmp_path / "audit.jsonl", "--policies", str(policies))
     assert result.exit_code == 2 and "undefined" in result.output
-    assert segments(footage) == before
+    assert segments(live_footage) == before
 
 
-def test_registry_with_input_errors_is_not_enforced(footage: Path, tmp_path: Path,
+def test_registry_with_input_errors_is_not_enforced(live_footage: Path, tmp_path: Path,
                                                     registry_copy: Path):
     (registry_copy / "holds" / "HOLD-2026-0002.yaml").write_text("id: [broken\n")
-    before = segments(footage)
-    result = CliRunner().invoke(cli, [
-        "apply", "--yes", "--registry", str(registry_copy), "--now", NOW_TEXT,
-        "--storage-root", f"nas-main={footage}", "--audit-log", str(tmp_path / "a.jsonl")])
-    assert result.exit_code == 3 and "nothing is enforced" in result.output
-    assert segments(footage) == before
+    before = segments(live_footage)
+    result = cli_apply(live_footage, tmp_path / "a.jsonl", registry=registry_copy)
+    assert result.exit_code == 3 and "nothing acts on a registry" in result.output
+    assert segments(live_footage) == before
+    refused = json.loads((tmp_path / "a.jsonl").read_text().splitlines()[-1])
+    assert refused["event"] == "refused" and refused["command"] == "apply"
 
 
 def test_policy_that_protects_nothing_is_stopped_by_the_floor(footage: Path, tmp_path: Path,
@@ -156,7 +182,9 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(footage: Path, tmp
         name = "broken"
 
         def evaluate(self, entrypoint, input):
-            return {"retention_days": 1, "protections": [], "grants": []}
+            if entrypoint == "cctv/enforce/decision":
+                return {"retention_days": 1, "protections": [], "grants": []}
+            return []  # no violations: the gate lets it through
 
     registry = load_registry(DEMO_REGISTRY)
     prepared = prepare(registry, NoProtection(), NOW, "v", root_overrides={"nas-main": footage})

@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cctv_policy.enforce.decision import decide
+from cctv_policy.enforce.decision import enforcement_decision
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.enforce.planner import PlanContext, make_plan
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
@@ -116,9 +117,11 @@ def spec_protected(reg: LoadedRegistry, camera: str, start: datetime, end: datet
 def test_plan_deletes_exactly_the_expired_unprotected_segments(embedded_engine, scenario):
     registry, keys, now = scenario
     backend = MemoryBackend("nas", LAYOUT, keys)
-    decision, digest = decide(registry, embedded_engine, now)
+    evaluation = Evaluation(registry, embedded_engine, now, "v")
+    decision = enforcement_decision(evaluation)
     floor = SafetyFloor(registry, now)
-    plan = make_plan(PlanContext(registry, decision, floor, now), {"nas": backend}, "v", digest)
+    plan = make_plan(PlanContext(registry, decision, floor, now), {"nas": backend}, "v",
+                     evaluation.input_hash)
     deleted = {a.key for a in plan.actions if a.action == "delete"}
     cutoff = now - timedelta(days=registry.config.retention_days)
     for key in keys:

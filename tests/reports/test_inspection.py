@@ -14,6 +14,7 @@ from cctv_policy.demo import write_footage
 from cctv_policy.registry.types import parse_rfc3339
 from storage_backends.layout import Layout
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
+from tests.helpers import apply_at
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
@@ -24,18 +25,15 @@ def campus(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("campus")
     write_footage(root / "nas", LAYOUT, ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"], NOW,
                   days=40, segment_minutes=240)
-    result = CliRunner().invoke(cli, ["apply", "--yes", "--registry", str(DEMO_REGISTRY),
-                                      "--now", NOW_TEXT, "--storage-root",
-                                      f"nas-main={root / 'nas'}", "--audit-log",
-                                      str(root / "audit.jsonl")])
-    assert result.exit_code == 0, result.output
+    apply_at(DEMO_REGISTRY, {"nas-main": root / "nas"}, root / "audit.jsonl", NOW,
+             target="nas-main")
     return root
 
 
 def report(campus: Path, *extra: str, audit: Path | None = None) -> str:
     result = CliRunner().invoke(cli, [
         "report", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT,
-        "--from", "2026-09-01T00:00:00+08:00", "--to", "2027-01-01T00:00:00Z",
+        "--from", "2026-09-01T00:00:00+08:00", "--to", "2199-01-01T00:00:00Z",
         "--storage-root", f"nas-main={campus / 'nas'}",
         "--audit-log", str(audit or campus / "audit.jsonl"), *extra])
     assert result.exit_code == 0, result.output

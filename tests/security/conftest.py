@@ -8,15 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cctv_policy.audit.log import AuditLog
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
-from cctv_policy.engine import load_policies
-from cctv_policy.engine.embedded import EmbeddedEngine
-from cctv_policy.enforce.run import Prepared, prepare, run_apply
-from cctv_policy.registry import load_registry
+from cctv_policy.enforce.run import Prepared
 from storage_backends.layout import Layout
 from tests.conftest import NOW, NOW_TEXT
+from tests.helpers import apply_at
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-LIB-02", "CAM-SPT-01", "CAM-SPT-02", "CAM-GYM-01"]
@@ -47,16 +44,14 @@ def authorize(registry: Path, audit: Path, principal: str, camera: str, at: str)
 
 def enforce(registry: Path, nas: Path, audit: Path, now=NOW) -> Prepared:  # noqa: ANN001
     """One enforcement run on the real directory tree at a fixed clock (library level)."""
-    engine = EmbeddedEngine(load_policies().without_tests())
-    try:
-        prepared = prepare(load_registry(registry), engine, now, "test",
-                           root_overrides={"nas-main": nas}, target="nas-main")
-        run_apply(prepared, AuditLog(audit))
-        return prepared
-    finally:
-        engine.close()
+    return apply_at(registry, {"nas-main": nas}, audit, now, target="nas-main")[0]
 
 
 def grants_on_disk(nas: Path) -> set[str]:
     folder = nas / ".cctv-policy" / "grants"
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
+
+def grants_of(nas: Path, request: str) -> list[str]:
+    """The grant exports on disk for one request (ids end in a digest of what they give)."""
+    return sorted(g for g in grants_on_disk(nas) if g.startswith(f"{request}--"))

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.security.conftest import authorize, check_json, enforce, grants_on_disk, invoke
+from cctv_policy.registry.types import parse_rfc3339
+from tests.helpers import extract_at, point_export_target
+from cctv_policy.demo import write_footage
+from tests.conftest import NOW
+from tests.security.conftest import (
+    LAYOUT,
+    authorize,
+    check_json,
+    enforce,
+    grants_of,
+    invoke,
+)
 
 AT = "2026-11-18T15:00:00+08:00"  # inside the approved window
 REQUEST = "requests/REQ-2026-0042.yaml"
@@ -37,15 +48,35 @@ def test_edited_request_gets_no_grant_and_an_existing_one_is_revoked(registry_co
                                                                      tmp_path):
     audit = tmp_path / "audit.jsonl"
     enforce(registry_copy, nas, audit)
-    assert "REQ-2026-0042--viewing-station" in grants_on_disk(nas)
+    (granted,) = grants_of(nas, "REQ-2026-0042")
     widen(registry_copy)
     prepared = enforce(registry_copy, nas, audit)
     revokes = [a for a in prepared.plan.actions if a.action == "revoke"]
-    assert [(a.grant, a.rule) for a in revokes] == [
-        ("REQ-2026-0042--viewing-station", "NO_VALID_APPROVAL")]
+    assert [(a.grant, a.rule) for a in revokes] == [(granted, "NO_VALID_APPROVAL")]
     assert not any(a.action == "grant" and a.request == "REQ-2026-0042"
                    for a in prepared.plan.actions)
-    assert "REQ-2026-0042--viewing-station" not in grants_on_disk(nas)
+    assert grants_of(nas, "REQ-2026-0042") == []
+
+
+def test_narrowed_reapproval_replaces_the_existing_grant(registry_copy, nas, tmp_path):
+    """REQ-2026-0040 is granted for CAM-LAB-02 and CAM-TB2-02; the office decides again,
+    narrowing to CAM-LAB-02: the old export (with CAM-TB2-02 in it) must go."""
+    write_footage(nas, LAYOUT, ["CAM-LAB-02", "CAM-TB2-02"], NOW, days=12, segment_minutes=120)
+    audit = tmp_path / "audit.jsonl"
+    enforce(registry_copy, nas, audit)
+    (before,) = grants_of(nas, "REQ-2026-0040")
+    assert [p for p in (nas / ".cctv-policy/grants" / before).rglob("*.mp4")
+            if "CAM-TB2-02" in p.as_posix()]
+    result = invoke("decide", "REQ-2026-0040", "--approve", "--replace", "--by", "m.guo",
+                    "--supervisor", "d.he", "--narrow", "cameras=CAM-LAB-02", "--reason",
+                    "Only the lab camera", "--registry", str(registry_copy), "--now",
+                    "2026-11-25T11:00:00+08:00")
+    assert result.exit_code == 0, result.output
+    enforce(registry_copy, nas, audit)
+    (after,) = grants_of(nas, "REQ-2026-0040")
+    assert after != before
+    exported = [p.as_posix() for p in (nas / ".cctv-policy/grants" / after).rglob("*.mp4")]
+    assert exported and not [p for p in exported if "CAM-TB2-02" in p]
 
 
 def test_twin_file_is_a_duplicate_id_and_changes_nothing(registry_copy, tmp_path):
@@ -69,7 +100,7 @@ def decision_by(registry: Path, person: str, extra: str = "") -> None:
 def test_self_approval_is_denied_revoked_and_not_extractable(registry_copy, nas, tmp_path):
     audit = tmp_path / "audit.jsonl"
     enforce(registry_copy, nas, audit)
-    assert "REQ-2026-0042--viewing-station" in grants_on_disk(nas)
+    (granted,) = grants_of(nas, "REQ-2026-0042")
     # The applicant writes their own name into the decision: check flags it, and nothing may
     # act on it.
     decision_by(registry_copy, "t.wang")
@@ -79,9 +110,8 @@ def test_self_approval_is_denied_revoked_and_not_extractable(registry_copy, nas,
     answer = authorize(registry_copy, audit, "t.wang", "CAM-LIB-01", AT)
     assert answer.exit_code == 1 and answer.output.startswith("DENY")
     prepared = enforce(registry_copy, nas, audit)
-    assert [a.grant for a in prepared.plan.actions if a.action == "revoke"] == [
-        "REQ-2026-0042--viewing-station"]
-    assert "REQ-2026-0042--viewing-station" not in grants_on_disk(nas)
+    assert [a.grant for a in prepared.plan.actions if a.action == "revoke"] == [granted]
+    assert grants_of(nas, "REQ-2026-0042") == []
 
 
 def test_decider_outside_the_security_office_is_denied(registry_copy, tmp_path):
@@ -97,12 +127,10 @@ def test_widening_decision_is_refused_by_extract(registry_copy, nas, tmp_path):
     path.write_text(path.read_text().replace("from: 2026-11-16T15:30:00+08:00",
                                              "from: 2026-10-23T15:30:00+08:00"))
     (tmp_path / "exports").mkdir()
+    point_export_target(registry_copy, tmp_path / "exports")
     assert invoke("extract", "keygen", "--out", str(tmp_path / "key")).exit_code == 0
-    result = invoke("extract", "REQ-2026-0038", "--registry", str(registry_copy),
-                    "--now", "2026-11-20T10:00:00+08:00", "--supervisor", "m.guo",
-                    "--to", "nas-export", "--signing-key", str(tmp_path / "key"),
-                    "--storage-root", f"nas-main={nas}",
-                    "--storage-root", f"nas-export={tmp_path / 'exports'}",
-                    "--audit-log", str(tmp_path / "audit.jsonl"))
-    assert result.exit_code == 1 and "refused" in result.output, result.output
+    code, output = extract_at(registry_copy, "REQ-2026-0038", "m.guo", "nas-export", nas,
+                              tmp_path / "key", tmp_path / "audit.jsonl",
+                              parse_rfc3339("2026-11-20T10:00:00+08:00"))
+    assert code == 1 and "refused" in output, output
     assert not any(p.is_file() for p in (tmp_path / "exports").rglob("*"))

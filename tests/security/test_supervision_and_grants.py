@@ -12,15 +12,17 @@ from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.enforce.run import prepare, run_apply
 from cctv_policy.registry import load_registry
 from cctv_policy.audit.log import AuditLog
+from cctv_policy.registry.types import parse_rfc3339
 from tests.conftest import NOW, POLICIES, REPO
-from tests.security.conftest import enforce, grants_on_disk, invoke
+from tests.helpers import extract_at, point_export_target
+from tests.security.conftest import enforce, grants_of, grants_on_disk, invoke
 
 
 def test_view_supervised_footage_goes_only_to_the_viewing_station(registry_copy, nas, tmp_path):
     enforce(registry_copy, nas, tmp_path / "audit.jsonl")
     grants = grants_on_disk(nas)
-    assert "REQ-2026-0042--viewing-station" in grants
-    assert not [g for g in grants if not g.endswith("--viewing-station")], grants
+    assert grants and all("--viewing-station--" in g for g in grants), grants
+    assert grants_of(nas, "REQ-2026-0042")
 
 
 def test_a_recipient_cannot_supervise_the_extraction(registry_copy, nas, tmp_path):
@@ -28,14 +30,12 @@ def test_a_recipient_cannot_supervise_the_extraction(registry_copy, nas, tmp_pat
     path = registry_copy / "decisions/REQ-2026-0038.yaml"
     path.write_text(path.read_text().replace("conditions:\n  supervised_by: m.guo\n", ""))
     (tmp_path / "exports").mkdir()
+    point_export_target(registry_copy, tmp_path / "exports")
     assert invoke("extract", "keygen", "--out", str(tmp_path / "key")).exit_code == 0
-    result = invoke("extract", "REQ-2026-0038", "--registry", str(registry_copy),
-                    "--now", "2026-11-20T10:00:00+08:00", "--supervisor", "d.he",
-                    "--to", "nas-export", "--signing-key", str(tmp_path / "key"),
-                    "--storage-root", f"nas-main={nas}",
-                    "--storage-root", f"nas-export={tmp_path / 'exports'}",
-                    "--audit-log", str(tmp_path / "audit.jsonl"))
-    assert result.exit_code == 1 and "recipient" in result.output, result.output
+    code, output = extract_at(registry_copy, "REQ-2026-0038", "d.he", "nas-export", nas,
+                              tmp_path / "key", tmp_path / "audit.jsonl",
+                              parse_rfc3339("2026-11-20T10:00:00+08:00"))
+    assert code == 1 and "recipient" in output, output
     assert not any(p.is_file() for p in (tmp_path / "exports").rglob("*"))
 
 
@@ -48,7 +48,8 @@ def test_grants_from_a_buggy_policy_are_refused_by_the_floor(registry_copy, nas,
     text = enforce_rego.read_text()
     buggy = text.replace("some id in approvals.valid", "some id, _ in input.decisions") \
                 .replace("station := input.config.viewing_station",
-                         "some station in input.requests[id].use.recipients")
+                         "some station in input.requests[id].use.recipients") \
+                .replace("not lib.is_person(station)", "true")
     assert buggy != text
     enforce_rego.write_text(buggy)
     decision = registry_copy / "decisions/REQ-2026-0042.yaml"
@@ -96,3 +97,25 @@ def test_codeowners_last_match_wins_and_patterns_follow_github():
     assert owners_of(rules, "registry/reports/REQ-1.yaml") == ()
     assert owners_of(rules, "registry/README.md") == ("@docs",)
     assert owners_of(rules, "tools/x.go") == ("@all",)
+
+
+def test_a_viewing_station_that_is_a_person_is_an_error_and_grants_nothing(registry_copy, nas,
+                                                                           tmp_path):
+    config = registry_copy / "config.yaml"
+    config.write_text(config.read_text() + "viewing_station: t.wang\n")
+    result = invoke("check", "--registry", str(registry_copy), "--now",
+                    "2026-11-25T12:00:00+08:00")
+    assert result.exit_code == 1 and "CONFIG_STATION_IS_A_PERSON" in result.output
+    enforce(registry_copy, nas, tmp_path / "audit.jsonl")
+    assert grants_on_disk(nas) == set()
+
+
+def test_an_approval_dated_in_the_future_grants_nothing_but_protects(registry_copy, nas,
+                                                                     tmp_path):
+    decision = registry_copy / "decisions/REQ-2026-0042.yaml"
+    decision.write_text(decision.read_text().replace("decided_at: 2026-11-20T15:00:00+08:00",
+                                                     "decided_at: 2027-11-20T15:00:00+08:00"))
+    prepared = enforce(registry_copy, nas, tmp_path / "audit.jsonl")
+    assert grants_of(nas, "REQ-2026-0042") == []
+    assert any(a.action == "hold" and a.request == "REQ-2026-0042"
+               for a in prepared.plan.actions)

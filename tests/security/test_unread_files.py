@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cctv_policy.gate import RegistryNotEnforceable
 from tests.conftest import NOW, NOW_TEXT
+from tests.helpers import apply_at
 from tests.security.conftest import LAYOUT, check_json, invoke
 
 HELD_START = (NOW - timedelta(days=35)).replace(hour=2, minute=0, second=0, microsecond=0)
@@ -43,22 +45,18 @@ def test_misplaced_hold_is_named_and_nothing_is_deleted(where: str, registry_cop
     assert any(v["code"] == "E_SCHEMA" and v["file"].endswith(named) for v in violations), \
         (named, violations)
 
-    for command in (["plan"], ["apply", "--yes"]):
-        result = invoke(*command, "--registry", str(registry_copy), "--now", NOW_TEXT,
-                        "--storage-root", f"nas-main={nas}",
-                        "--audit-log" if command[0] == "apply" else "--format",
-                        str(nas.parent / "audit.jsonl") if command[0] == "apply" else "json")
-        assert result.exit_code == 3, result.output
+    plan = invoke("plan", "--registry", str(registry_copy), "--now", NOW_TEXT,
+                  "--storage-root", f"nas-main={nas}", "--format", "json")
+    assert plan.exit_code == 3, plan.output
+    with pytest.raises(RegistryNotEnforceable):
+        apply_at(registry_copy, {"nas-main": nas}, nas.parent / "audit.jsonl", NOW)
     assert held.exists(), "the footage the hold was written to keep is gone"
 
 
 def test_correctly_named_hold_protects(registry_copy: Path, nas):
     (registry_copy / "holds/HOLD-2026-0090.yaml").write_text(HOLD)
     held = nas / LAYOUT.key("CAM-LIB-01", HELD_START, 7200)
-    result = invoke("apply", "--yes", "--registry", str(registry_copy), "--now", NOW_TEXT,
-                    "--storage-root", f"nas-main={nas}", "--audit-log",
-                    str(nas.parent / "audit.jsonl"))
-    assert result.exit_code == 0, result.output
+    apply_at(registry_copy, {"nas-main": nas}, nas.parent / "audit.jsonl", NOW)
     assert held.exists()
     assert not (nas / LAYOUT.key("CAM-LIB-01", HELD_START - timedelta(hours=2), 7200)).exists()
 

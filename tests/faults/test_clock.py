@@ -1,0 +1,88 @@
+"""Clock faults (issue 9, hole 1): a clock that jumps ahead or goes back deletes nothing, and
+nothing that changes storage or hands out footage takes its clock from a flag."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cctv_policy.cli.main import cli
+from cctv_policy.demo import write_footage
+from cctv_policy.enforce.clock import ClockDisagrees
+from storage_backends.layout import Layout
+from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
+from tests.helpers import apply_at
+
+LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
+CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"]
+
+
+def files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*.mp4")
+            if ".cctv-policy" not in p.parts}
+
+
+@pytest.fixture
+def nas(tmp_path: Path) -> Path:
+    root = tmp_path / "nas"
+    write_footage(root, LAYOUT, CAMERAS, NOW, days=40, segment_minutes=240)
+    return root
+
+
+def test_clock_jumped_a_year_ahead_deletes_nothing(nas: Path, tmp_path: Path):
+    before = files(nas)
+    with pytest.raises(ClockDisagrees, match="newest footage on nas-main"):
+        apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl",
+                 datetime(2027, 12, 1, tzinfo=UTC))
+    assert files(nas) == before
+
+
+def test_clock_gone_back_since_the_last_apply_changes_nothing(nas: Path, tmp_path: Path):
+    audit = tmp_path / "audit.jsonl"
+    apply_at(DEMO_REGISTRY, {"nas-main": nas}, audit, NOW)
+    after_first = files(nas)
+    with pytest.raises(ClockDisagrees, match="went backwards"):
+        apply_at(DEMO_REGISTRY, {"nas-main": nas}, audit, NOW - timedelta(hours=3))
+    assert files(nas) == after_first
+
+
+@pytest.mark.skipif(not shutil.which("faketime"), reason="needs faketime (.ci/run installs it)")
+def test_ntp_fault_on_the_runner_is_refused_by_a_real_apply(tmp_path: Path):
+    """No flag at all: the machine's clock itself jumps 400 days ahead under a real apply."""
+    nas = tmp_path / "nas"
+    write_footage(nas, LAYOUT, CAMERAS, datetime.now(UTC), days=40, segment_minutes=240)
+    before = files(nas)
+    result = subprocess.run(
+        ["faketime", "-f", "+400d", sys.executable, "-m", "cctv_policy.cli", "apply", "--yes",
+         "--registry", str(DEMO_REGISTRY), "--storage-root", f"nas-main={nas}",
+         "--audit-log", str(tmp_path / "audit.jsonl")], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert "the newest footage on nas-main" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert files(nas) == before
+    refused = (tmp_path / "audit.jsonl").read_text().splitlines()[-1]
+    assert '"event":"refused"' in refused
+
+
+@pytest.mark.parametrize("command", [
+    ["apply", "--yes"],
+    ["extract", "REQ-2026-0038", "--supervisor", "m.guo", "--to", "nas-export"],
+])
+def test_commands_that_act_take_no_clock_from_a_flag(command: list[str]):
+    result = CliRunner().invoke(cli, [*command, "--now", NOW_TEXT])
+    assert result.exit_code == 2 and "No such option '--now'" in result.output
+
+
+def test_authorize_with_a_clock_is_marked_as_replay(tmp_path: Path):
+    audit = tmp_path / "audit.jsonl"
+    CliRunner().invoke(cli, ["authorize", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT,
+                             "--principal", "t.wang", "--camera", "CAM-LIB-01", "--at",
+                             "2026-11-18T14:30:00+08:00", "--audit-log", str(audit)])
+    entry = audit.read_text().splitlines()[-1]
+    assert '"replay":true' in entry and '"footage_at":"2026-11-18T06:30:00Z"' in entry
