@@ -59,6 +59,8 @@ def parse_narrow(values: tuple[str, ...]) -> dict[str, str]:
         if not sep or key not in NARROWABLE or not rest.strip():
             raise DecideRefused(f"--narrow {value!r}: write one of "
                                 f"{', '.join(k + '=...' for k in NARROWABLE)}")
+        if key in out:
+            raise DecideRefused(f"--narrow {key}= is given twice; give each once")
         out[key] = rest.strip()
     return out
 

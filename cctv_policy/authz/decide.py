@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import threading
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.checks.input_doc import build_input
-from cctv_policy.engine.base import Engine, EngineError
+from cctv_policy.engine.base import EngineError
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.engine.policies import PolicySet
+from cctv_policy.evaluation import Evaluation
+from cctv_policy.gate import require_enforceable
+from cctv_policy.output import printable
+from cctv_policy.registry import types
 from cctv_policy.registry.approvals import valid_approvals
-from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.types import format_utc, parse_rfc3339
 
 DECISION_ENTRYPOINT = "cctv/authz/decision"
-VALID_APPROVALS_ENTRYPOINT = "cctv/approvals/valid"
 DATA_PATH = "cctv_registry"
+PERSON_ID = re.compile(types.PERSON_ID)
+CAMERA_ID = re.compile(types.DOCUMENT_ID)
 
 
 class AuthzDecision(BaseModel):
@@ -28,16 +31,18 @@ class AuthzDecision(BaseModel):
     request: str | None = None
 
 
-def registry_data(registry: LoadedRegistry, now: datetime, engine: Engine) -> dict[str, Any]:
+class InvalidQuestion(ValueError):
+    """A principal or camera that is not an id: refused before evaluation or logging."""
+
+
+def registry_data(evaluation: Evaluation) -> dict[str, Any]:
     """The registry as the authz policy reads it, with its person -> request index and the
     approvals the policies find valid (computed once here: they do not depend on the clock)."""
-    document = build_input(registry, now)
-    valid = engine.evaluate(VALID_APPROVALS_ENTRYPOINT, document)
-    if not isinstance(valid, list):
-        raise EngineError("data.cctv.approvals.valid is not a set")
-    document["valid_approvals"] = {request_id: True for request_id in valid}
+    document = dict(evaluation.input)
+    document["valid_approvals"] = {request_id: True
+                                   for request_id in sorted(evaluation.valid_approvals())}
     index: dict[str, list[str]] = {}
-    for request_id, request in registry.requests.items():
+    for request_id, request in evaluation.registry.requests.items():
         for person in request.use.recipients:
             index.setdefault(person, []).append(request_id)
     document["by_recipient"] = index
@@ -45,35 +50,46 @@ def registry_data(registry: LoadedRegistry, now: datetime, engine: Engine) -> di
 
 
 def question(principal: str, camera: str, at: datetime, now: datetime) -> dict[str, str]:
+    """The policy's input; principal and camera must be ids (they reach the audit log)."""
+    if not PERSON_ID.fullmatch(principal):
+        raise InvalidQuestion(f"principal {printable(principal)[:80]!r} is not a person id "
+                              "like t.wang")
+    if not CAMERA_ID.fullmatch(camera):
+        raise InvalidQuestion(f"camera {printable(camera)[:80]!r} is not a camera id like "
+                              "CAM-LIB-01")
     return {"principal": principal, "camera": camera, "at": format_utc(at),
             "now": format_utc(now)}
 
 
 class Authorizer:
-    """The embedded OPA engine with the registry loaded once; thread-safe; audit-logged."""
+    """The embedded OPA engine with the registry loaded once; thread-safe; audit-logged.
 
-    def __init__(self, registry: LoadedRegistry, policies: PolicySet, now: datetime,
+    Built only from a registry that passes the enforcement gate (no input errors)."""
+
+    def __init__(self, evaluation: Evaluation, policies: PolicySet,
                  audit: AuditLog | None = None) -> None:
+        require_enforceable(evaluation)
+        data = registry_data(evaluation)
         self._engine = EmbeddedEngine(policies.without_tests())
-        self._engine.add_data({DATA_PATH: registry_data(registry, now, self._engine)})
-        self._floor = valid_approvals(registry)
+        self._engine.add_data({DATA_PATH: data})
+        self._floor = valid_approvals(evaluation.registry)
         self.policy_version = policies.version
         self.audit = audit
-        self._audit_lock = threading.Lock()
         if audit is not None:
             audit.policy_version = policies.version
 
-    def decide(self, q: dict[str, str], caller: str = "cli") -> AuthzDecision:
+    def decide(self, q: dict[str, str], caller: str = "cli", replay: bool = False
+               ) -> AuthzDecision:
         try:
             decision = AuthzDecision.model_validate(self._engine.evaluate(DECISION_ENTRYPOINT, q))
         except (EngineError, ValidationError) as exc:  # undefined, engine error, bad shape
             raise EngineError(f"authorization could not be decided: {exc}") from exc
         if decision.allow:
             decision = self._floor_check(decision, q)
-        if self.audit is not None:
-            with self._audit_lock:  # the decision is only returned once it is logged
-                self.audit.append("authorize", caller=caller, **q, allow=decision.allow,
-                                  request=decision.request)
+        if self.audit is not None:  # the decision is only returned once it is logged
+            self.audit.append("authorize", caller=caller, principal=q["principal"],
+                              camera=q["camera"], footage_at=q["at"], now=q["now"],
+                              replay=replay, allow=decision.allow, request=decision.request)
         return decision
 
     def _floor_check(self, decision: AuthzDecision, q: dict[str, str]) -> AuthzDecision:

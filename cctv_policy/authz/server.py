@@ -5,7 +5,7 @@ integrations written for OPA work unchanged.
     POST /v1/data/cctv/authz/decision  same input -> {"result": {allow, reason, request?}}
     GET  /health                       -> {}
 
-`now` defaults to the server's clock. Anything malformed is a 400 with OPA's error shape; an
+"now" is always the server's clock: a caller's input.now is ignored and logged as ignored. Anything malformed is a 400 with OPA's error shape; an
 evaluation or audit failure is a 500 and never an allow.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 from cctv_policy.audit.log import AuditError
@@ -45,8 +46,13 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
+def system_clock() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 class _Handler(JsonHandler):
     authorizer: Authorizer
+    clock: Callable[[], datetime]
 
     def _error(self, status: int, code: str, message: str) -> None:
         self._reply(status, {"code": code, "message": message})
@@ -66,28 +72,34 @@ class _Handler(JsonHandler):
             return self._error(400, "invalid_parameter", "request body too large")
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
-            q = _question(body.get("input"))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            data = body.get("input")
+            q = _question(data, self.clock())
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             return self._error(400, "invalid_parameter", f"bad input: {exc}")
+        caller = f"http:{self.client_address[0]}"
+        if isinstance(data, dict) and "now" in data:
+            caller += " (input.now ignored)"
         try:
-            decision = self.authorizer.decide(q, caller=f"http:{self.client_address[0]}")
+            decision = self.authorizer.decide(q, caller=caller)
         except (EngineError, AuditError) as exc:
             return self._error(500, "internal_error", str(exc))
         self._reply(200, {"result": decision.allow if route == "allow"
                           else decision.model_dump(exclude_none=True)})
 
 
-def _question(data: Any) -> dict[str, str]:
+def _question(data: Any, now: datetime) -> dict[str, str]:
     if not isinstance(data, dict):
         raise ValueError('expected {"input": {"principal", "camera", "at"}}')
     principal, camera = str(data["principal"]), str(data["camera"])
     at = parse_rfc3339(data["at"])
-    now = parse_rfc3339(data["now"]) if data.get("now") else datetime.now(UTC)
     return question(principal, camera, at, now)
 
 
-def make_server(authorizer: Authorizer, host: str, port: int) -> ThreadingHTTPServer:
-    handler = type("Handler", (_Handler,), {"authorizer": authorizer})
+def make_server(authorizer: Authorizer, host: str, port: int,
+                clock: Callable[[], datetime] = system_clock) -> ThreadingHTTPServer:
+    """`clock` is the server's own; only a test or an operator's start-up flag fixes it."""
+    handler = type("Handler", (_Handler,), {"authorizer": authorizer,
+                                            "clock": staticmethod(clock)})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

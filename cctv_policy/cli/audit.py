@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
-from cctv_policy.audit.anchor import AnchorError, anchor_from_spec
-from cctv_policy.audit.log import AuditError, AuditLog, verify_log
+from cctv_policy.audit.anchor import AnchorError, anchor_from_spec, check_log
+from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.audit.query import entries, matches
 from cctv_policy.cli.common import Timestamp
+from cctv_policy.output import printable
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
 from cctv_policy.cli.common import EXIT_OK, EXIT_VIOLATIONS, fail
 
@@ -32,33 +33,43 @@ def audit() -> None:
 def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_format: str) -> None:
     """Detect any edit, reorder, insertion or cut-off tail of the audit log.
 
-    The chain shows edits, insertions and reordering; the anchored head shows lines cut off
-    the end. Exit 0 when intact, 1 when tampered, 2 when the anchor cannot be read.
+    The chain shows edits, insertions and reordering; the anchored heads show lines cut off
+    the end (every head the anchor holds must be a line of the log). A log with entries but no
+    anchor is NOT ANCHORED: a cut tail could not be seen, so it is never reported intact.
     Reading the log is itself logged.
+
+    \b
+    Exit codes:
+      0  intact and anchored
+      1  tampered, or not anchored
+      2  the log or the anchor asked for cannot be read
+
+    \b
+    Examples:
+      cctv-policy audit verify --audit-log /var/lib/cctv-policy/audit.jsonl
+      cctv-policy audit verify --anchor git:/srv/audit-anchor --format json
     """
+    if not audit_log.exists():
+        fail(f"{audit_log} does not exist")
     try:
         registry = load_registry(registry_dir) if anchor and anchor.startswith("s3:") else None
-        source = anchor_from_spec(anchor or f"file:{AuditLog(audit_log).anchor_path}", registry)
-        anchor_doc = source.read()
+        outcome = check_log(audit_log, anchor_from_spec(anchor, registry) if anchor else None)
     except (AnchorError, RegistryNotFound) as exc:
-        fail(str(exc))
-    result = verify_log(audit_log, anchor_doc)
-    if result.ok:
+        fail(f"{exc}\nThe log was not verified.")
+    if outcome.ok:
         try:
-            log = AuditLog(audit_log)
-            log.append("audit_verified", entries=result.entries)
-            log.write_anchor()
+            AuditLog(audit_log).append("audit_verified", entries=outcome.result.entries,
+                                       anchor=outcome.anchor)
         except AuditError as exc:
             fail(str(exc))
     if output_format == "json":
-        click.echo(json.dumps({"ok": result.ok, "entries": result.entries,
-                               "problems": result.problems, "anchored": anchor_doc is not None}))
-    elif result.ok:
-        click.echo(f"OK: {result.entries} entries, chain intact"
-                   + (", matches the anchor" if anchor_doc else " (no anchor to compare)"))
+        click.echo(json.dumps({"ok": outcome.ok, "state": outcome.state,
+                               "entries": outcome.result.entries,
+                               "problems": outcome.result.problems, "anchor": outcome.anchor,
+                               "anchored": outcome.result.anchored}))
     else:
-        click.echo("TAMPERED: " + "; ".join(result.problems))
-    raise SystemExit(EXIT_OK if result.ok else EXIT_VIOLATIONS)
+        click.echo(outcome.describe())
+    raise SystemExit(EXIT_OK if outcome.ok else EXIT_VIOLATIONS)
 
 
 @audit.command()
@@ -90,6 +101,6 @@ def show(audit_log: Path, request: str | None, person: str | None, camera: str |
         subject = e.get("request") or e.get("grant") or e.get("hold") or e.get("target") or ""
         detail = f"{len(e['keys'])} keys" if isinstance(e.get("keys"), list) else \
             e.get("key") or e.get("path") or e.get("camera") or ""
-        click.echo(f"{e['seq']:>6} {e['at'][:19]} {e['event']:<16} {subject:<24} {detail} "
-                   f"[{e.get('actor', '')}]")
+        click.echo(printable(f"{e['seq']:>6} {str(e['at'])[:19]} {e['event']:<16} "
+                             f"{subject:<24} {detail} [{e.get('actor', '')}]"))
     click.echo(f"{len(found)} entries")

@@ -15,6 +15,7 @@ EXIT_OK = 0
 EXIT_VIOLATIONS = 1
 EXIT_TOOL_ERROR = 2
 EXIT_BAD_INPUT = 3
+EXIT_UNPINNED = 4  # extract verify: intact, but only against the key inside the package
 
 
 class Timestamp(click.ParamType):

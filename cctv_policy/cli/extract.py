@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,23 +10,27 @@ import click
 
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.cli.common import (
+    EXIT_BAD_INPUT,
     EXIT_OK,
+    EXIT_UNPINNED,
     EXIT_VIOLATIONS,
+    engine_options,
     fail,
-    now_option,
     registry_option,
     resolve_now,
 )
-from cctv_policy.enforce.targets import TargetError, make_backends, parse_root_overrides
+from cctv_policy.enforce.targets import TargetError, parse_root_overrides
 from cctv_policy.engine import EngineError, load_policies, make_engine
 from cctv_policy.evaluation import Evaluation
+from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.output import printable
 from cctv_policy.extract.manifest import (
     generate_key,
     load_private_key,
     load_public_key,
     verify_package,
 )
-from cctv_policy.extract.run import ExtractRefused, check_allowed, extract, resolve_destination
+from cctv_policy.extract.run import ExtractRefused, run_extraction
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
 
 
@@ -54,7 +57,6 @@ def extract_group() -> None:
 @extract_group.command("request", hidden=True)
 @click.argument("request_id")
 @registry_option
-@now_option
 @click.option("--supervisor", required=True, metavar="PERSON",
               help="Security-office member or supervisor present; not the applicant.")
 @click.option("--to", "destination", required=True, metavar="TARGET-ID|DIR",
@@ -65,55 +67,73 @@ def extract_group() -> None:
 @click.option("--storage-root", "storage_roots", multiple=True, metavar="TARGET=DIR")
 @click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
               show_default=True)
-def run_extract(request_id: str, registry_dir: Path, now: datetime | None, supervisor: str,
-                destination: str, signing_key: Path | None, storage_roots: tuple[str, ...],
-                audit_log: Path) -> None:
-    """Copy exactly REQUEST_ID's approved cameras x window to an approved target."""
-    moment = resolve_now(now)
+@engine_options
+def run_extract(request_id: str, registry_dir: Path, supervisor: str, destination: str,
+                signing_key: Path | None, storage_roots: tuple[str, ...], audit_log: Path,
+                engine: str, opa_url: str | None, opa_upload: bool,
+                policy_dir: Path | None) -> None:
+    """Copy exactly REQUEST_ID's approved cameras x window to an approved export target.
+
+    Runs on this machine's clock: now must be inside the approved use period (there is no
+    --now). Refused, with the reason and nothing copied, unless the approval is valid.
+    """
+    audit = AuditLog(audit_log)
     if not signing_key:
         fail("--signing-key (or CCTV_SIGNING_KEY) is required; make one with "
              "`cctv-policy extract keygen --out KEY`")
     try:
         registry = load_registry(registry_dir)
-        if registry.issues:
-            fail("the registry has input errors; run `cctv-policy check` first", 3)
-        overrides = parse_root_overrides(storage_roots)
-        policies = load_policies()
-        evaluation = Evaluation(registry, make_engine("embedded", policies), moment,
-                                policies.version)
-        scope = check_allowed(registry, request_id, supervisor, moment,
-                              evaluation.valid_approvals())
-        target_dir = resolve_destination(registry, destination, overrides)
-        sources = {registry.cameras[c].storage for c in scope.cameras}
-        backends = {}
-        for target_id in sources:
-            backends.update(make_backends(registry, target_id, overrides)[0])
-        audit = AuditLog(audit_log, policy_version=policies.version)
-        package = extract(registry, request_id, supervisor, target_dir, moment, backends,
-                          load_private_key(Path(signing_key)), audit, policies.version, scope)
+        policies = load_policies(policy_dir)
+        evaluation = Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),
+                                resolve_now(None), policies.version)
+        package = run_extraction(evaluation, request_id, supervisor, destination,
+                                 parse_root_overrides(storage_roots),
+                                 load_private_key(Path(signing_key)), audit)
+    except RegistryNotEnforceable as exc:
+        fail(f"{exc}\nNothing was copied.", EXIT_BAD_INPUT)
     except ExtractRefused as exc:
         fail(f"refused: {exc}. Nothing was copied.", EXIT_VIOLATIONS)
     except (RegistryNotFound, TargetError, AuditError, EngineError, ValueError, OSError) as exc:
         fail(f"{exc}\nNothing was copied.")
     click.echo(f"extracted {request_id} to {package} (manifest signed; verify with "
-               f"`cctv-policy extract verify {package}`)")
+               f"`cctv-policy extract verify {package} --public-key KEY.pub`)")
 
 
 @extract_group.command()
 @click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--public-key", type=click.Path(path_type=Path, exists=True), default=None,
-              help="The security office's public key; without it the key inside the manifest "
-                   "is used, which proves integrity but not who signed.")
+              help="The security office's public key. Without it the key inside the manifest is "
+                   "used, which proves integrity but not who signed (exit 4).")
 def verify(directory: Path, public_key: Path | None) -> None:
-    """Check an extraction package: signature, every file's SHA-256 and size, nothing added."""
-    check = verify_package(directory, load_public_key(public_key) if public_key else None)
-    if check.ok:
-        pinned = "" if check.key_pinned else " (signature checked against the key in the " \
-                                             "manifest: pass --public-key to pin the signer)"
-        click.echo(f"OK: {check.files} files match the signed manifest{pinned}")
-        raise SystemExit(EXIT_OK)
-    click.echo("TAMPERED: " + "; ".join(check.problems))
-    raise SystemExit(EXIT_VIOLATIONS)
+    """Check an extraction package: signature, every file's SHA-256 and size, nothing added.
+
+    \b
+    Exit codes:
+      0  intact, signed by the pinned key
+      1  tampered (or unreadable, or a path that leaves the package)
+      2  the public key cannot be read
+      4  intact against the key inside the manifest only: the signer is not pinned
+
+    \b
+    Example:
+      cctv-policy extract verify /srv/cctv/exports/REQ-2026-0038-20261120T020000Z \\
+          --public-key security-office.pub
+    """
+    try:
+        pinned = load_public_key(public_key) if public_key else None
+    except (ValueError, OSError) as exc:
+        fail(f"--public-key {public_key}: {exc}")
+    check = verify_package(directory, pinned)
+    if not check.ok:
+        click.echo("TAMPERED: " + "; ".join(printable(p) for p in check.problems))
+        raise SystemExit(EXIT_VIOLATIONS)
+    if not check.key_pinned:
+        click.echo(f"UNPINNED: {check.files} files match the manifest, but it was checked only "
+                   "against the key inside it, so anyone could have made it; pass --public-key "
+                   "with the security office's key")
+        raise SystemExit(EXIT_UNPINNED)
+    click.echo(f"OK: {check.files} files match the manifest signed by the pinned key")
+    raise SystemExit(EXIT_OK)
 
 
 @extract_group.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cctv_policy.cli.common import (
+    EXIT_BAD_INPUT,
     EXIT_VIOLATIONS,
     engine_options,
     fail,
@@ -17,6 +18,7 @@ from cctv_policy.cli.common import (
 )
 from cctv_policy.engine import EngineError, load_policies, make_engine
 from cctv_policy.evaluation import Evaluation
+from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.notices import NoticeError, build_notice, render_html, render_markdown
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
 
@@ -44,6 +46,8 @@ def notice(request_id: str, registry_dir: Path, lang: str, output_format: str,
         invalid = evaluation.approval_problems(request_id) \
             if request_id in registry.decisions and registry.core_readable else []
         built = build_notice(registry, request_id, lang, invalid)
+    except RegistryNotEnforceable as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
     except (RegistryNotFound, EngineError, FileNotFoundError) as exc:
         fail(str(exc))
     except NoticeError as exc:

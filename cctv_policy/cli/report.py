@@ -7,9 +7,18 @@ from pathlib import Path
 
 import click
 
-from cctv_policy.cli.common import Timestamp, fail, now_option, registry_option, resolve_now
+from cctv_policy.cli.common import (
+    EXIT_BAD_INPUT,
+    Timestamp,
+    fail,
+    now_option,
+    registry_option,
+    resolve_now,
+)
 from cctv_policy.enforce.targets import TargetError, make_backends, parse_root_overrides
 from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.evaluation import Evaluation
+from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
 from cctv_policy.reports.inspection import build_inspection
 from cctv_policy.reports.render import render_html, render_markdown
@@ -45,8 +54,11 @@ def report(registry_dir: Path, now: datetime | None, start: datetime | None,
                 backends.update(make_backends(registry, target, overrides)[0])
             except TargetError:
                 pass  # reported as "not read" per camera
-        inspection = build_inspection(registry, make_engine("embedded", policies), moment,
-                                      period, policies.version, backends, audit_log)
+        evaluation = Evaluation(registry, make_engine("embedded", policies), moment,
+                                policies.version)
+        inspection = build_inspection(evaluation, period, backends, audit_log)
+    except RegistryNotEnforceable as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
     except (RegistryNotFound, EngineError, TargetError) as exc:
         fail(str(exc))
     text = render_html(inspection) if output_format == "html" else render_markdown(inspection)

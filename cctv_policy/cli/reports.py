@@ -10,8 +10,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cctv_policy.cli.common import engine_options, fail, now_option, registry_option, resolve_now
+from cctv_policy.cli.common import (
+    EXIT_BAD_INPUT,
+    engine_options,
+    fail,
+    now_option,
+    registry_option,
+    resolve_now,
+)
 from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.evaluation import Evaluation
+from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry.loader import RegistryNotFound, load_registry
 from cctv_policy.reports.due import due_reports
 
@@ -32,8 +41,11 @@ def due(registry_dir: Path, now: datetime | None, output_format: str, engine: st
     the same applicant (REQUEST_APPLICANT_REPORT_OVERDUE)."""
     try:
         registry = load_registry(registry_dir)
-        owed = due_reports(registry, make_engine(engine, load_policies(policy_dir), opa_url,
-                                                 opa_upload), resolve_now(now))
+        policies = load_policies(policy_dir)
+        owed = due_reports(Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),
+                                      resolve_now(now), policies.version))
+    except RegistryNotEnforceable as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
     except (RegistryNotFound, EngineError) as exc:
         fail(str(exc))
     if output_format == "json":

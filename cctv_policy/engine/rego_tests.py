@@ -11,8 +11,8 @@ from enum import Enum
 from cctv_policy.engine.base import EngineError
 from cctv_policy.engine.policies import PolicySet
 
-_PACKAGE = re.compile(r"^package\s+([\w.]+)", re.MULTILINE)
-_TEST_RULE = re.compile(r"^(test_\w+)\b", re.MULTILINE)
+_PACKAGE = re.compile(r"^\s*package\s+([\w.]+)", re.MULTILINE)
+_TEST_HEAD = re.compile(r"\s*(test_\w+)\b")
 
 
 class Outcome(str, Enum):
@@ -49,14 +49,48 @@ def discover(policies: PolicySet) -> list[RegoTest]:
         if not package:
             continue
         seen: set[str] = set()
-        for match in _TEST_RULE.finditer(module.source):
-            name = match.group(1)
+        for name, line in _rule_heads(module.source):
             if name in seen:  # a test may be defined incrementally; it is one test
                 continue
             seen.add(name)
-            line = module.source.count("\n", 0, match.start()) + 1
             tests.append(RegoTest(package.group(1), name, module.path, line))
     return tests
+
+
+def _rule_heads(source: str) -> list[tuple[str, int]]:
+    """(name, line) of every test_ rule head, indented or not: a line that starts with a
+    test_ name while no brace, bracket or parenthesis is open (comments and strings aside)."""
+    heads = []
+    depth = 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        code = _code_only(line)
+        if depth == 0:
+            match = _TEST_HEAD.match(code)
+            if match:
+                heads.append((match.group(1), number))
+        depth = max(0, depth + sum(code.count(c) for c in "{[(") - sum(code.count(c) for c in "}])"))
+    return heads
+
+
+def _code_only(line: str) -> str:
+    """The line without its comment and without the contents of its strings."""
+    out, quote, escaped = [], "", False
+    for char in line:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+                out.append(char)
+            continue
+        if char == "#":
+            break
+        if char in "\"`":
+            quote = char
+        out.append(char)
+    return "".join(out)
 
 
 def run_rego_tests(policies: PolicySet, name_filter: str | None = None) -> list[RegoTestResult]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -76,33 +77,75 @@ class PackageCheck:
     key_pinned: bool = False
 
 
+class ManifestFile(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    path: str = Field(min_length=1, max_length=1024)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    request: str
+    supervisor: str
+    public_key: str
+    files: list[ManifestFile]
+
+
+def _confined(directory: Path, relative: str) -> Path | None:
+    """The file a manifest path names, or None if the path leaves the package: absolute, with
+    '..' or empty parts, or crossing a symbolic link."""
+    parts = relative.split("/")
+    if relative.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\0" in relative:
+        return None
+    current = directory
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return None
+    return current
+
+
 def verify_package(directory: Path, public_key: Ed25519PublicKey | None = None) -> PackageCheck:
-    """Signature, then every file's size and SHA-256, then that nothing was added."""
+    """Signature, then every file's size and SHA-256, then that nothing was added.
+
+    Without `public_key` the key inside the manifest is used: that proves the files match what
+    was signed, not who signed, so the result says the signer is not pinned."""
     try:
         body = (directory / MANIFEST).read_bytes()
-        signature = base64.b64decode((directory / SIGNATURE).read_text())
-        document = json.loads(body)
-    except (OSError, ValueError) as exc:
-        return PackageCheck(False, [f"manifest or signature missing or unreadable: {exc}"])
-    key = public_key or serialization.load_pem_public_key(document["public_key"].encode())
+        signature = base64.b64decode((directory / SIGNATURE).read_text().strip(), validate=True)
+        manifest = Manifest.model_validate_json(body)
+        embedded = serialization.load_pem_public_key(manifest.public_key.encode())
+    except (OSError, ValueError, ValidationError, UnsupportedAlgorithm) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return PackageCheck(False, [f"manifest or signature missing or unreadable: {first}"])
+    key = public_key or embedded
     check = PackageCheck(True, key_pinned=public_key is not None)
+    if not isinstance(key, Ed25519PublicKey):
+        return PackageCheck(False, ["the manifest's key is not an Ed25519 public key"])
     try:
-        key.verify(signature, body)  # type: ignore[union-attr]
+        key.verify(signature, body)
     except InvalidSignature:
         check.problems.append("the manifest's signature does not match (manifest edited, or "
                               "signed by another key)")
     listed = set()
-    for entry in document.get("files", []):
-        path = directory / entry["path"]
-        listed.add(entry["path"])
+    for entry in manifest.files:
+        path = _confined(directory, entry.path)
+        if path is None:
+            check.problems.append(f"{entry.path!r} points outside the package")
+            continue
+        listed.add(entry.path)
         if not path.is_file():
-            check.problems.append(f"{entry['path']} is missing")
-        elif path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
-            check.problems.append(f"{entry['path']} differs from the manifest (changed)")
-    extra = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*")
-                   if p.is_file() and p.name not in (MANIFEST, SIGNATURE))
-    for name in extra:
-        if name not in listed:
+            check.problems.append(f"{entry.path} is missing")
+        elif path.stat().st_size != entry.size or sha256_file(path) != entry.sha256:
+            check.problems.append(f"{entry.path} differs from the manifest (changed)")
+    for found in sorted(directory.rglob("*")):
+        name = found.relative_to(directory).as_posix()
+        if found.is_symlink():
+            check.problems.append(f"{name} is a symbolic link (added)")
+        elif found.is_file() and name not in (MANIFEST, SIGNATURE) and name not in listed:
             check.problems.append(f"{name} is not in the manifest (added)")
     check.files = len(listed)
     check.ok = not check.problems

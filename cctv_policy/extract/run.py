@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from cctv_policy.audit.log import AuditLog
+from cctv_policy.enforce.targets import make_backends
+from cctv_policy.evaluation import Evaluation
+from cctv_policy.gate import RegistryNotEnforceable, require_enforceable
 from cctv_policy.extract.manifest import public_pem, write_signed
 from cctv_policy.registry.approvals import ApprovedScope, NotValidlyApproved, approved_scope
 from cctv_policy.registry.loader import LoadedRegistry
@@ -20,6 +25,33 @@ from storage_backends.base import Backend, Segment
 
 class ExtractRefused(Exception):
     """Extraction is not allowed; the message says why. Nothing was copied."""
+
+
+def run_extraction(evaluation: Evaluation, request_id: str, supervisor: str, destination: str,
+                   root_overrides: dict[str, Path], key: Ed25519PrivateKey,
+                   audit: AuditLog) -> Path:
+    """The whole extraction at evaluation.now: the enforcement gate, the approval (rule book
+    and floor), the destination (R7), then the copy with its signed manifest. A refusal is
+    written to the audit log (when it can be) and raised: RegistryNotEnforceable or
+    ExtractRefused; nothing is copied."""
+    registry = evaluation.registry
+    try:
+        require_enforceable(evaluation)
+        scope = check_allowed(registry, request_id, supervisor, evaluation.now,
+                              evaluation.valid_approvals())
+        target_dir = resolve_destination(registry, destination, root_overrides)
+    except (RegistryNotEnforceable, ExtractRefused) as exc:
+        audit.record_refusal("extract_refused", request=request_id, supervisor=supervisor,
+                             reason=str(exc))
+        raise
+    sources = {registry.cameras[c].storage for c in scope.cameras}
+    backends: dict[str, Backend] = {}
+    for target_id in sorted(sources):
+        backends.update(make_backends(registry, target_id, root_overrides)[0])
+    audit.policy_version = evaluation.policy_version
+    return extract(registry, request_id, supervisor, target_dir, evaluation.now, backends, key,
+                   audit, evaluation.policy_version, scope)
+
 
 
 @dataclass(frozen=True)
@@ -69,12 +101,24 @@ def _check_supervisor(registry: LoadedRegistry, approved: ApprovedScope, supervi
 
 def resolve_destination(registry: LoadedRegistry, destination: str,
                         root_overrides: dict[str, Path]) -> Path:
-    """A target id, or a directory inside an approved filesystem target (R7)."""
+    """A target id, or a directory inside an approved filesystem target that holds no cameras
+    (R7: copies go to the school's approved storage; never into a footage target, where a
+    package would look like footage and escape retention). The destination is always the
+    root storage.yaml gives: --storage-root may say where footage is read from, never where a
+    copy goes (it would turn any folder, a USB stick included, into "the export target")."""
+    footage_targets = {camera.storage for camera in registry.cameras.values()}
     roots = {}
     for target_id, target in registry.targets.items():
-        if target.kind == "filesystem" and target.approved:
-            roots[target_id] = root_overrides.get(target_id, Path(target.root or "")).resolve()
+        if target.kind == "filesystem" and target.approved and target_id not in footage_targets:
+            roots[target_id] = Path(target.root or "").resolve()
+    if destination in root_overrides and destination in roots:
+        raise ExtractRefused(f"--storage-root {destination}=... may not move where copies go: "
+                             f"extraction writes to {roots[destination]} as storage.yaml says")
     if destination in registry.targets:
+        if destination in footage_targets:
+            raise ExtractRefused(f"{destination} holds camera footage; extraction packages go "
+                                 "to an approved export target (e.g. nas-export), never into a "
+                                 "footage target")
         if destination not in roots:
             raise ExtractRefused(f"{destination} is not an approved filesystem target; footage "
                                  "may only be copied to the school's approved storage (R7)")
@@ -88,8 +132,8 @@ def resolve_destination(registry: LoadedRegistry, destination: str,
 
 
 def extract(registry: LoadedRegistry, request_id: str, supervisor: str, destination: Path,
-            now: datetime, backends: dict[str, Backend], key, audit: AuditLog,  # noqa: ANN001
-            policy_version: str, scope: Scope) -> Path:
+            now: datetime, backends: dict[str, Backend], key: Ed25519PrivateKey,
+            audit: AuditLog, policy_version: str, scope: Scope) -> Path:
     package = destination / f"{request_id}-{now.strftime('%Y%m%dT%H%M%SZ')}"
     if package.exists():
         raise ExtractRefused(f"{package} already exists")
@@ -107,6 +151,11 @@ def extract(registry: LoadedRegistry, request_id: str, supervisor: str, destinat
         entry = {"path": segment.key, "sha256": digest, "size": size, "camera": segment.camera,
                  "start": format_utc(segment.start), "end": format_utc(segment.end),
                  "source": target_id}
+        outside = _seconds_outside(segment, scope)
+        if outside:
+            # Segments are whole files: one that straddles the approved window carries this
+            # much footage the approval did not name. Recorded here and in the audit log.
+            entry["outside_window_seconds"] = outside
         audit.append("extract_file", request=request_id, supervisor=supervisor, **entry)
         files.append(entry)
     write_signed(staging, {
@@ -118,6 +167,12 @@ def extract(registry: LoadedRegistry, request_id: str, supervisor: str, destinat
     audit.append("extract_finished", request=request_id, supervisor=supervisor,
                  destination=str(package), files=len(files))
     return package
+
+
+def _seconds_outside(segment: Segment, scope: Scope) -> int:
+    before = max(0.0, (scope.start - segment.start).total_seconds())
+    after = max(0.0, (segment.end - scope.end).total_seconds())
+    return int(before + after)
 
 
 def _segments(registry: LoadedRegistry, backends: dict[str, Backend], scope: Scope

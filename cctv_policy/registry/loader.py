@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from cctv_policy.registry import yaml_source
 from cctv_policy.registry.canonical import document_sha256
+from cctv_policy.registry.types import DOCUMENT_ID
 from cctv_policy.registry.models import (
     Camera,
     CamerasFile,
@@ -40,7 +41,7 @@ from cctv_policy.violations import Severity, Violation
 Model = TypeVar("Model", bound=BaseModel)
 FieldPath = tuple[str | int, ...]
 
-_FILE_STEM = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
+_FILE_STEM = re.compile(f"^{DOCUMENT_ID}$")
 
 
 class RegistryNotFound(Exception):
@@ -136,10 +137,17 @@ def read_and_parse(path: Path) -> ParsedFile:
         return ParsedFile(path, problem=f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
                                         "save the file as UTF-8", position=(line, column))
     try:
-        return ParsedFile(path, data=yaml_source.parse(text))
+        data = yaml_source.parse(text)
     except yaml_source.YamlError as exc:
         return ParsedFile(path, problem=f"invalid YAML: {exc.message}",
                           position=(exc.line, exc.column))
+    odd = yaml_source.first_non_plain(data)
+    if odd is not None:
+        return ParsedFile(path, code="E_SCHEMA", position=yaml_source.first_tag_position(text),
+                          problem=f"a value of type {odd} (a YAML tag such as !!binary, !!set "
+                                  "or !!timestamp) is not allowed; write plain text, numbers, "
+                                  "lists and mappings")
+    return ParsedFile(path, data=data)
 
 
 def _parse_chunk(paths: list[Path]) -> list[ParsedFile]:
@@ -284,7 +292,7 @@ class _Reader:
         paths = []
         first_of_stem: dict[str, str] = {}
         for name, is_dir in _folder_entries(directory):
-            if name == ".gitkeep":  # keeps an empty folder in git; not a document
+            if name == ".gitkeep" and not is_dir:  # keeps an empty folder in git
                 continue
             file = f"{folder}/{name}"
             problem = _entry_problem(folder, name, is_dir)

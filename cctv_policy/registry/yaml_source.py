@@ -31,6 +31,11 @@ class _FastLoader(yaml.CSafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool, type(None))):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    "found a key that is not plain text (a list or mapping used as a key)",
+                    key_node.start_mark)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
@@ -63,6 +68,9 @@ def parse(text: str) -> Any:
         raise YamlError(problem or str(exc), line, column) from None
     except yaml.YAMLError as exc:
         raise YamlError(str(exc), 1, 1) from None
+    except (TypeError, ValueError, RecursionError, OverflowError) as exc:
+        # libyaml's constructors raise these on odd input (deep nesting, huge numbers)
+        raise YamlError(f"cannot be read ({type(exc).__name__}: {exc})", 1, 1) from None
 
 
 def position_tree(text: str) -> yaml.Node | None:
@@ -105,3 +113,29 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Mark, yaml.Node] | No
             item = node.value[part]
             return item.start_mark, item
     return None
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def first_non_plain(data: Any) -> str | None:
+    """The type name of the first value that is not plain JSON data (bytes, sets, dates...)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found = first_non_plain(key) if not isinstance(key, str) else None
+            found = found or first_non_plain(value)
+            if found:
+                return found
+        return None
+    if isinstance(data, list):
+        return next((f for f in map(first_non_plain, data) if f), None)
+    return None if isinstance(data, _PLAIN) else type(data).__name__
+
+
+def first_tag_position(text: str) -> tuple[int, int]:
+    """Where the first explicit tag (`!!x` or `!x`) is written, or the top of the file."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        column = line.find("!")
+        if column >= 0 and line.lstrip()[:1] != "#":
+            return (number, column + 1)
+    return (1, 1)

@@ -19,6 +19,7 @@ from cctv_policy.authz.server import make_server
 from cctv_policy.cli.main import cli
 from cctv_policy.engine import EngineError, load_policies
 from cctv_policy.engine.opa_server import OpaServerEngine
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
 from tests.conftest import DEMO_REGISTRY
@@ -28,14 +29,15 @@ AT = parse_rfc3339("2026-11-18T14:30:00+08:00")  # inside REQ-2026-0042's footag
 
 
 @pytest.fixture(scope="module")
-def authorizer(tmp_path_factory) -> Authorizer:
+def authorizer(tmp_path_factory, embedded_engine, policies) -> Authorizer:
     log = AuditLog(tmp_path_factory.mktemp("authz") / "audit.jsonl")
-    return Authorizer(load_registry(DEMO_REGISTRY), load_policies(), NOW, log)
+    evaluation = Evaluation(load_registry(DEMO_REGISTRY), embedded_engine, NOW, policies.version)
+    return Authorizer(evaluation, policies, log)
 
 
 @pytest.fixture(scope="module")
 def server_url(authorizer) -> Iterator[str]:
-    server = make_server(authorizer, "127.0.0.1", 0)
+    server = make_server(authorizer, "127.0.0.1", 0, clock=lambda: NOW)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

@@ -47,7 +47,7 @@ def test_audit_show_filters(tmp_path: Path):
     assert [e["event"] for e in show(log, "--person", "m.guo")] == ["extract_file"]
     assert [e["event"] for e in show(log, "--camera", "CAM-A")] == ["delete", "authorize"]
     assert [e["event"] for e in show(log, "--camera", "CAM-C")] == ["extract_file"]
-    assert show(log, "--since", "2999-01-01T00:00:00Z") == []
+    assert show(log, "--since", "2199-01-01T00:00:00Z") == []
 
 
 def test_reading_the_log_is_logged_and_keeps_the_chain(tmp_path: Path):

@@ -118,13 +118,14 @@ def _same_authz_answers(url: str, policies) -> None:  # noqa: ANN001
     from opa_client.opa import OpaClient
 
     from cctv_policy.authz.decide import Authorizer, registry_data
+    from cctv_policy.evaluation import Evaluation
 
     registry = load_registry(DEMO_REGISTRY)
     remote = OpaServerEngine(url, policies)
     host, port = url.split("//")[1].split(":")
     OpaClient(host=host, port=int(port), timeout=30).update_or_create_data(
-        registry_data(registry, NOW, remote), "cctv_registry")
-    local = Authorizer(registry, policies, NOW)
+        registry_data(Evaluation(registry, remote, NOW, policies.version)), "cctv_registry")
+    local = Authorizer(Evaluation(registry, remote, NOW, policies.version), policies)
     for camera in ("CAM-LIB-01", "CAM-LIB-02"):
         q = {"principal": "t.wang", "camera": camera, "at": "2026-11-18T06:30:00Z",
              "now": "2026-11-22T02:00:00Z"}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from cctv_policy.demo import write_footage
 from cctv_policy.registry.types import parse_rfc3339
 from storage_backends.layout import Layout
 from tests.conftest import DEMO_REGISTRY
+from tests.helpers import extract_at, point_export_target
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 DURING_USE = "2026-11-20T10:00:00+08:00"  # REQ-2026-0038 (export_copy) is in its use period
@@ -24,17 +27,30 @@ def site(tmp_path: Path) -> Path:
                                              "CAM-LIB-01", "CAM-GATE-03"],
                   parse_rfc3339("2026-11-25T12:00:00+08:00"), days=12, segment_minutes=120)
     (tmp_path / "exports").mkdir()
+    shutil.copytree(DEMO_REGISTRY, tmp_path / "site-registry")
+    point_export_target(tmp_path / "site-registry", tmp_path / "exports")
     assert CliRunner().invoke(cli, ["extract", "keygen", "--out",
                                     str(tmp_path / "key")]).exit_code == 0
     return tmp_path
 
 
-def run(site: Path, *args: str, registry: Path = DEMO_REGISTRY, now: str = DURING_USE):
-    return CliRunner().invoke(cli, [
-        "extract", *args, "--registry", str(registry), "--now", now,
-        "--signing-key", str(site / "key"), "--storage-root", f"nas-main={site / 'nas'}",
-        "--storage-root", f"nas-export={site / 'exports'}", "--audit-log",
-        str(site / "audit.jsonl")])
+@dataclass
+class Outcome:
+    exit_code: int
+    output: str
+
+
+def run(site: Path, request_id: str, *args: str, registry: Path | None = None,
+        now: str = DURING_USE, audit: Path | None = None) -> Outcome:
+    """An extraction at a fixed clock through the library (the CLI runs on the system clock),
+    with the CLI's exit codes: 0 done, 1 refused, 2 could not run, 3 bad registry."""
+    flags = dict(zip(args[::2], args[1::2]))
+    if registry is not None:
+        point_export_target(registry, site / "exports")
+    code, output = extract_at(registry or site / "site-registry", request_id, flags["--supervisor"],
+                              flags["--to"], site / "nas", site / "key",
+                              audit or site / "audit.jsonl", parse_rfc3339(now))
+    return Outcome(code, output)
 
 
 def exported(site: Path) -> list[Path]:
@@ -110,12 +126,8 @@ def test_third_party_handover_needs_the_approvals_permission(site: Path, registr
 
 def test_unwritable_audit_log_copies_nothing(site: Path):
     (site / "blocker").write_text("x")
-    result = CliRunner().invoke(cli, [
-        "extract", "REQ-2026-0038", "--supervisor", "m.guo", "--to", "nas-export",
-        "--registry", str(DEMO_REGISTRY), "--now", DURING_USE,
-        "--signing-key", str(site / "key"), "--storage-root", f"nas-main={site / 'nas'}",
-        "--storage-root", f"nas-export={site / 'exports'}",
-        "--audit-log", str(site / "blocker" / "audit.jsonl")])
+    result = run(site, "REQ-2026-0038", "--supervisor", "m.guo", "--to", "nas-export",
+                 audit=site / "blocker" / "audit.jsonl")
     assert result.exit_code == 2 and exported(site) == []
 
 
