@@ -20,6 +20,7 @@ from storage_backends.base import GrantSpec
 from storage_backends.layout import Layout
 from storage_backends.s3 import S3Backend
 from tests.helpers import pin_decision
+from tests.integration.ceph_rgw import OWNER_KEY, OWNER_SECRET
 from tests.integration.conftest import client
 
 pytestmark = pytest.mark.integration
@@ -180,7 +181,9 @@ def test_grant_expires_on_the_server_by_itself(rgw, owner):
     assert backend.grants() == set()
 
 
-def test_lifecycle_offload_expires_objects_and_spares_legal_holds(rgw, owner):
+def test_lifecycle_offload_expires_objects_and_spares_legal_holds(lifecycle_rgw):
+    rgw = lifecycle_rgw
+    owner = client(rgw.endpoint, OWNER_KEY, OWNER_SECRET)
     bucket = new_bucket(owner, locked=True)
     backend = S3Backend("t", owner, bucket, "campus/", LAYOUT)
     keys = [f"CAM-A/2026/10/0{d}/2026100{d}T000000Z_60s.mp4" for d in range(1, 4)]
@@ -233,11 +236,16 @@ def test_lifecycle_offload_is_refused_without_object_lock(rgw, owner, owner_env,
         owner.get_bucket_lifecycle_configuration(Bucket=bucket)
 
 
-def test_held_young_footage_survives_the_buckets_own_lifecycle(rgw, owner, owner_env,
-                                                               registry_copy, tmp_path):
+def test_held_young_footage_survives_the_buckets_own_lifecycle(lifecycle_rgw, registry_copy,
+                                                               tmp_path, monkeypatch):
     """A pending request protects footage recorded two hours ago. With lifecycle offload the
     bucket expires objects by itself (here after 2 'days' of 4 s each, retention_days: 1); the
     legal hold placed at once, on young footage, keeps the protected object."""
+    rgw = lifecycle_rgw
+    owner = client(rgw.endpoint, OWNER_KEY, OWNER_SECRET)
+    monkeypatch.setenv("CCTV_S3_ENDPOINT", rgw.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", OWNER_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", OWNER_SECRET)
     now = datetime.now(UTC)
     bucket = new_bucket(owner, locked=True)
     registry_dir = s3_registry(registry_copy, bucket, now)
@@ -269,7 +277,7 @@ def test_held_young_footage_survives_the_buckets_own_lifecycle(rgw, owner, owner
     assert not any(".cctv-policy/".startswith(p[len("campus/"):]) for p in prefixes)
     nas_cameras = [c.id for c in registry.cameras.values() if c.storage == "nas-main"]
     assert not any(f"campus/{c}/".startswith(p) for p in prefixes for c in nas_cameras)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         time.sleep(5)
         rgw.lc_process()
