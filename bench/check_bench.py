@@ -28,6 +28,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from cctv_policy.registry import yaml_source  # noqa: E402
+from cctv_policy.registry.canonical import document_sha256  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
 ZONES = ["entrance", "perimeter", "library", "teaching_building", "corridor", "canteen",
@@ -75,19 +79,21 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
         ends = starts + timedelta(days=rng.uniform(1, 20))
         applicant = rng.choice(applicants)
         cams = rng.sample(cameras, rng.randint(1, 3))
-        (root / "requests" / f"{rid}.yaml").write_text(
+        request_text = (
             f"id: {rid}\napplicant: {applicant}\nunit: unit-{i % 40}\nsubmitted_at: {ts(submitted)}\n"
             f"purpose:\n  category: {rng.choice(PURPOSES)}\n  description: \"Generated request {i}\"\n"
             f"footage:\n  cameras: [{', '.join(cams)}]\n  from: {ts(footage_from)}\n  to: {ts(footage_to)}\n"
             f"use:\n  mode: view_supervised\n  recipients: [{applicant}]\n  starts: {ts(starts)}\n"
             f"  ends: {ts(ends)}\n  third_party: null\n")
+        (root / "requests" / f"{rid}.yaml").write_text(request_text)
         if rng.random() < 0.8:
             decided = submitted + timedelta(hours=rng.uniform(1, 10))
             approved = rng.random() < 0.85
             (root / "decisions" / f"{rid}.yaml").write_text(
                 f"request: {rid}\ndecision: {'approved' if approved else 'rejected'}\n"
                 f"decided_by: {rng.choice(officers)}\ndecided_at: {ts(decided)}\n"
-                f"reasons: [\"Generated decision\"]\n")
+                f"reasons: [\"Generated decision\"]\n"
+                f"request_sha256: {document_sha256(yaml_source.parse(request_text))}\n")
             due = ends + timedelta(days=7)
             # Most reports come in on time; a few are late and about 1 in 200 never arrive.
             if approved and due < NOW and rng.random() < 0.995:

@@ -19,10 +19,17 @@ class Segment:
     seconds: int
     key: str
     size: int = 0  # 0 when the listing does not report sizes (filesystem)
+    # Seconds by which the start may really be earlier (a local time that occurs twice).
+    early: int = 0
 
     @property
     def end(self) -> datetime:
         return self.start + timedelta(seconds=self.seconds)
+
+    @property
+    def earliest_start(self) -> datetime:
+        """The earliest instant the segment may start: what a protection must cover."""
+        return self.start - timedelta(seconds=self.early) if self.early else self.start
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,12 @@ class TopEntry:
 
 @dataclass(frozen=True)
 class StateProblem:
-    """Something in the backend's own state (holds, grants) that was skipped, and why."""
+    """Something in the backend's own state (holds, grants) that was skipped, and why.
+    `blocks_deletes`: what it held cannot be known, so nothing is deleted on this target."""
 
     where: str
     reason: str
+    blocks_deletes: bool = False
 
 
 @dataclass
@@ -82,6 +91,10 @@ class Backend(Protocol):
         """Read one segment (a key that does not match the layout is refused)."""
         ...
 
+    def check_state(self) -> None:
+        """Add to state_problems whatever in the backend's state area is not its own."""
+        ...
+
     def list_days(self, camera: str) -> list[date] | None:
         """Days that hold footage of this camera (from the key hierarchy, cheap), or None
         when the layout has no day level and the camera must be listed whole."""
@@ -99,6 +112,11 @@ class Backend(Protocol):
     def set_hold(self, hold_id: str, keys: Iterable[str]) -> None: ...
 
     def clear_hold(self, hold_id: str) -> None: ...
+
+    def refresh_holds(self) -> int:
+        """Make sure held objects stay held and readable (S3: a lifecycle delete marker over
+        a held object is removed); returns how many were made readable again."""
+        ...
 
     def held_keys(self) -> dict[str, set[str]]:
         """hold id -> keys currently held on the storage itself."""

@@ -27,18 +27,26 @@ from storage_backends.base import (
     TopEntry,
     UnparsableKey,
 )
+from storage_backends.fdtree import (
+    DIR_FLAGS,
+    DirectoryWalker,
+    UnsafeState,
+    chmod_at,
+    copy_at,
+    exists_at,
+    open_state_dir,
+    read_json_at,
+    remove_tree_at,
+    seal_tree_at,
+    write_json_at,
+)
 from storage_backends.layout import Layout
 
 STATE_DIR = ".cctv-policy"
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class UnsafePath(Exception):
     """A key that would reach outside the root or through a symbolic link."""
-
-
-class UnsafeState(Exception):
-    """The state folder is a symbolic link or writable by others: nothing is done."""
 
 
 class FilesystemBackend:
@@ -108,19 +116,22 @@ class FilesystemBackend:
               ) -> Iterator[Segment | UnparsableKey]:
         with os.scandir(directory) as entries:
             ordered = sorted(entries, key=lambda e: e.name)
-        parse = self.layout.parse
+        parse, ambiguity = self.layout.parse, self.layout.ambiguity
         for entry in ordered:
             key = prefix + entry.name
             if entry.is_symlink():
                 yield UnparsableKey(key, "symbolic link")
             elif entry.is_dir(follow_symlinks=False):
                 yield from self._scan(entry.path, key + "/", camera)
+            elif not entry.is_file(follow_symlinks=False):
+                yield UnparsableKey(key, "not a regular file (a pipe or device?)")
             else:
                 parsed = parse(key)
                 if parsed is None or parsed[0] != camera:
                     yield UnparsableKey(key, "does not match the layout")
                 else:
-                    yield Segment(parsed[0], parsed[1], parsed[2], key)
+                    yield Segment(parsed[0], parsed[1], parsed[2], key,
+                                  early=ambiguity(parsed[1]))
 
     def open(self, key: str) -> BinaryIO:
         """Read one segment, reached through O_NOFOLLOW descriptors from the root."""
@@ -128,7 +139,7 @@ class FilesystemBackend:
             raise UnsafePath(f"{key!r} does not match the layout {self.layout.pattern!r}")
         directory, _, name = key.rpartition("/")
         try:
-            with _DirectoryWalker(self.root) as walker:
+            with DirectoryWalker(self.root) as walker:
                 fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
                              dir_fd=walker.open(directory))
         except OSError as exc:
@@ -145,7 +156,7 @@ class FilesystemBackend:
         reached, even if the tree changes while we work."""
         result = DeleteResult()
         held = set().union(*self.held_keys().values())
-        with _DirectoryWalker(self.root) as walker:
+        with DirectoryWalker(self.root) as walker:
             for key in keys:
                 if not self.layout.matches(key):
                     result.refused[key] = f"does not match the layout {self.layout.pattern!r}"
@@ -162,39 +173,63 @@ class FilesystemBackend:
                 except OSError as exc:  # ELOOP/ENOTDIR: a symlink on the way; EISDIR; EACCES
                     result.refused[key] = f"not deleted: {exc.strerror}"
                 result.requests += 1
-            touched = sorted(walker.opened, key=len, reverse=True)
-        for directory in touched:
-            _remove_empty_parents(self.root / directory, self.root)
+            for directory in sorted(walker.opened, key=lambda d: d.count("/"), reverse=True):
+                _remove_if_empty(walker, directory)
         return result
 
     # -- the state folder -------------------------------------------------------------------
 
     def _state(self, folder: str, create: bool) -> int | None:
         """A descriptor of <root>/.cctv-policy/<folder>, or None if it does not exist."""
-        root_fd = os.open(self.root, _DIR_FLAGS)
+        root_fd = os.open(self.root, DIR_FLAGS)
         try:
-            state = _open_dir_at(root_fd, STATE_DIR, create, f"{self.root}/{STATE_DIR}")
+            state = open_state_dir(root_fd, STATE_DIR, create, f"{self.root}/{STATE_DIR}")
             if state is None:
                 return None
             try:
-                return _open_dir_at(state, folder, create, f"{self.root}/{STATE_DIR}/{folder}")
+                return open_state_dir(state, folder, create, f"{self.root}/{STATE_DIR}/{folder}")
             finally:
                 os.close(state)
         finally:
             os.close(root_fd)
 
-    def _state_entries(self, fd: int, where: str) -> list[str]:
-        """Names of real files and folders in a state folder; symlinks are reported."""
+    def _state_entries(self, fd: int, where: str, want_dirs: bool) -> list[str]:
+        """Names of the entries of a state folder that are what it keeps (manifest files, or
+        export folders); anything else (symlinks included) is reported and skipped."""
         names = []
         with os.scandir(fd) as scan:
             for entry in scan:
+                if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                    continue  # our own unfinished write, redone on the next run
+                is_dir = entry.is_dir(follow_symlinks=False)
                 if entry.is_symlink():
-                    self.state_problems.append(StateProblem(
-                        f"{STATE_DIR}/{where}/{entry.name}",
-                        "a symbolic link in the state folder: skipped, never followed"))
+                    why = "a symbolic link in the state folder: skipped, never followed"
+                elif is_dir != want_dirs or not (is_dir or entry.is_file(follow_symlinks=False)):
+                    why = "not what this folder keeps: skipped"
                 else:
                     names.append(entry.name)
+                    continue
+                self.state_problems.append(StateProblem(f"{STATE_DIR}/{where}/{entry.name}",
+                                                        why, blocks_deletes=where == "holds"))
         return sorted(names)
+
+    def check_state(self) -> None:
+        """Report entries of the state folder that are neither holds/ nor grants/."""
+        root_fd = os.open(self.root, DIR_FLAGS)
+        try:
+            state = open_state_dir(root_fd, STATE_DIR, False, f"{self.root}/{STATE_DIR}")
+        finally:
+            os.close(root_fd)
+        if state is None:
+            return
+        try:
+            with os.scandir(state) as scan:
+                for entry in scan:
+                    if entry.name not in ("holds", "grants"):
+                        self.state_problems.append(StateProblem(
+                            f"{STATE_DIR}/{entry.name}", "not part of the state folder: skipped"))
+        finally:
+            os.close(state)
 
     # -- holds ------------------------------------------------------------------------------
 
@@ -203,17 +238,20 @@ class FilesystemBackend:
         fd = self._state("holds", create=True)
         assert fd is not None
         try:
-            _write_json_at(fd, f"{_safe_id(hold_id)}.json",
+            write_json_at(fd, f"{_safe_name(hold_id)}.json",
                            {"hold": hold_id, "keys": sorted(current | set(keys))})
         finally:
             os.close(fd)
+
+    def refresh_holds(self) -> int:
+        return 0  # a hold here is a manifest the backend itself honours
 
     def clear_hold(self, hold_id: str) -> None:
         fd = self._state("holds", create=False)
         if fd is None:
             return
         try:
-            os.unlink(f"{_safe_id(hold_id)}.json", dir_fd=fd)
+            os.unlink(f"{_safe_name(hold_id)}.json", dir_fd=fd)
         except FileNotFoundError:
             pass
         finally:
@@ -225,18 +263,18 @@ class FilesystemBackend:
             return {}
         held: dict[str, set[str]] = {}
         try:
-            for name in self._state_entries(fd, "holds"):
-                if not name.endswith(".json") or name.startswith("."):
-                    continue
-                document = _read_json_at(fd, name)
-                if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            for name in self._state_entries(fd, "holds", want_dirs=False):
+                document = read_json_at(fd, name) if name.endswith(".json") else None
+                hold_id = document.get("hold") if isinstance(document, dict) else None
+                keys = document.get("keys") if isinstance(document, dict) else None
+                if not (isinstance(hold_id, str) and f"{_safe_name(hold_id)}.json" == name
+                        and isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
                     self.state_problems.append(StateProblem(
-                        f"{STATE_DIR}/holds/{name}", "not a hold manifest: its keys count as "
-                        "held until an admin looks at it"))
-                    held.setdefault(name, set())
+                        f"{STATE_DIR}/holds/{name}", "not a hold manifest written by us: what "
+                        "it held cannot be known, so nothing is deleted on this target until "
+                        "an admin looks at it", blocks_deletes=True))
                     continue
-                held.setdefault(str(document.get("hold", name)), set()).update(
-                    str(k) for k in document["keys"])
+                held.setdefault(hold_id, set()).update(keys)
         finally:
             os.close(fd)
         return held
@@ -249,29 +287,29 @@ class FilesystemBackend:
         grants_fd = self._state("grants", create=True)
         assert grants_fd is not None
         try:
-            if _exists_at(grants_fd, name):
+            if exists_at(grants_fd, name):
                 return
             staging = f".{name}.tmp"
-            _remove_tree_at(grants_fd, staging)
+            remove_tree_at(grants_fd, staging)
             os.mkdir(staging, 0o700, dir_fd=grants_fd)
             files = self._export(grant, grants_fd, staging)
-            staging_fd = os.open(staging, _DIR_FLAGS, dir_fd=grants_fd)
+            staging_fd = os.open(staging, DIR_FLAGS, dir_fd=grants_fd)
             try:
-                _write_json_at(staging_fd, "MANIFEST.json", {
+                write_json_at(staging_fd, "MANIFEST.json", {
                     "grant": grant.grant_id, "request": grant.request,
                     "recipient": grant.recipient, "starts": grant.starts.isoformat(),
                     "ends": grant.ends.isoformat(), "files": files})
-                _chmod_at(staging_fd, "MANIFEST.json", 0o444)
+                chmod_at(staging_fd, "MANIFEST.json", 0o444)
             finally:
                 os.close(staging_fd)
-            _seal_tree_at(grants_fd, staging)
+            seal_tree_at(grants_fd, staging)
             os.rename(staging, name, src_dir_fd=grants_fd, dst_dir_fd=grants_fd)
         finally:
             os.close(grants_fd)
 
     def _export(self, grant: GrantSpec, grants_fd: int, staging: str) -> list[dict[str, object]]:
         files = []
-        with _DirectoryWalker(self.root) as source, _DirectoryWalker.at(grants_fd, staging,
+        with DirectoryWalker(self.root) as source, DirectoryWalker.at(grants_fd, staging,
                                                                            create=True) as sink:
             for key in grant.keys:
                 if self.layout.parse(key) is None:
@@ -279,17 +317,24 @@ class FilesystemBackend:
                 directory, _, filename = key.rpartition("/")
                 try:
                     src_dir = source.open(directory)
-                    size = os.stat(filename, dir_fd=src_dir, follow_symlinks=False).st_size
+                    info = os.stat(filename, dir_fd=src_dir, follow_symlinks=False)
                 except FileNotFoundError:
                     continue  # deleted since it was planned
+                except OSError as exc:  # a symlink swapped in on the way
+                    self.state_problems.append(StateProblem(key, f"not exported: {exc.strerror}"))
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    self.state_problems.append(StateProblem(key, "not exported: not a regular "
+                                                                 "file"))
+                    continue
                 dst_dir = sink.open(directory)
                 try:
                     os.link(filename, filename, src_dir_fd=src_dir, dst_dir_fd=dst_dir,
                             follow_symlinks=False)
                 except OSError:
-                    _copy_at(src_dir, dst_dir, filename)
-                _chmod_at(dst_dir, filename, 0o444)
-                files.append({"key": key, "size": size})
+                    copy_at(src_dir, dst_dir, filename)
+                chmod_at(dst_dir, filename, 0o444)
+                files.append({"key": key, "size": info.st_size})
         return files
 
     def revoke_grant(self, grant_id: str) -> None:
@@ -297,7 +342,7 @@ class FilesystemBackend:
         if grants_fd is None:
             return
         try:
-            _remove_tree_at(grants_fd, _safe_id(grant_id))
+            remove_tree_at(grants_fd, _safe_id(grant_id))
         finally:
             os.close(grants_fd)
 
@@ -306,9 +351,7 @@ class FilesystemBackend:
         if fd is None:
             return set()
         try:
-            return {name for name in self._state_entries(fd, "grants")
-                    if not name.startswith(".")
-                    and stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)}
+            return set(self._state_entries(fd, "grants", want_dirs=True))
         finally:
             os.close(fd)
 
@@ -317,177 +360,31 @@ class FilesystemBackend:
         if fd is None:
             return None
         try:
-            grant_fd = os.open(_safe_id(grant_id), _DIR_FLAGS, dir_fd=fd)
+            grant_fd = os.open(_safe_id(grant_id), DIR_FLAGS, dir_fd=fd)
         except FileNotFoundError:
             return None
         finally:
             os.close(fd)
         try:
-            document = _read_json_at(grant_fd, "MANIFEST.json")
+            document = read_json_at(grant_fd, "MANIFEST.json")
             return document if isinstance(document, dict) else None
         finally:
             os.close(grant_fd)
-
-
-class _DirectoryWalker:
-    """Directory descriptors below a base, each opened with O_NOFOLLOW from its parent."""
-
-    def __init__(self, root: Path | None = None, base_fd: int | None = None,
-                 create: bool = False) -> None:
-        self.root_fd = base_fd if base_fd is not None else os.open(root, _DIR_FLAGS)
-        self.fds: dict[str, int] = {"": self.root_fd}
-        self.create = create
-
-    @classmethod
-    def at(cls, parent_fd: int, name: str, create: bool = False) -> _DirectoryWalker:
-        return cls(base_fd=os.open(name, _DIR_FLAGS, dir_fd=parent_fd), create=create)
-
-    @property
-    def opened(self) -> list[str]:
-        return [d for d in self.fds if d]
-
-    def open(self, directory: str) -> int:
-        if directory in self.fds:
-            return self.fds[directory]
-        parent, _, name = directory.rpartition("/")
-        if name in ("", ".", ".."):
-            raise FileNotFoundError(directory)
-        parent_fd = self.open(parent)
-        if self.create:
-            try:
-                os.mkdir(name, 0o700, dir_fd=parent_fd)
-            except FileExistsError:
-                pass
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-        self.fds[directory] = fd
-        return fd
-
-    def __enter__(self) -> _DirectoryWalker:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for fd in self.fds.values():
-            os.close(fd)
-
-
-def _open_dir_at(parent_fd: int, name: str, create: bool, where: str) -> int | None:
-    """Open a state folder without following links; refuse one that others may write."""
-    try:
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-    except FileNotFoundError:
-        if not create:
-            return None
-        os.mkdir(name, 0o750, dir_fd=parent_fd)
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise UnsafeState(f"{where} is a symbolic link or not a folder; refusing to use it "
-                              "(remove it and rerun)") from exc
-        raise
-    mode = os.fstat(fd).st_mode
-    if mode & (stat.S_IWGRP | stat.S_IWOTH):
-        os.close(fd)
-        raise UnsafeState(f"{where} is writable by group or others (mode {stat.filemode(mode)}); "
-                          f"refusing to trust it: chmod go-w {where}")
-    return fd
-
-
-def _exists_at(dir_fd: int, name: str) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-        return True
-    except FileNotFoundError:
-        return False
-
-
-def _read_json_at(dir_fd: int, name: str) -> object:
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            return json.loads(handle.read())
-        except ValueError:
-            return None
-
-
-def _write_json_at(dir_fd: int, name: str, document: object) -> None:
-    tmp = f".{name}.tmp"
-    try:
-        os.unlink(tmp, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                 0o640, dir_fd=dir_fd)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-
-
-def _chmod_at(dir_fd: int, name: str, mode: int) -> None:
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
-    try:
-        os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
-
-
-def _copy_at(src_dir: int, dst_dir: int, name: str) -> None:
-    source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=src_dir)
-    try:
-        sink = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                       0o444, dir_fd=dst_dir)
-        try:
-            while block := os.read(source, 1 << 20):
-                os.write(sink, block)
-        finally:
-            os.close(sink)
-    finally:
-        os.close(source)
-
-
-def _seal_tree_at(parent_fd: int, name: str) -> None:
-    """Make a finished export read-only: its folders 0555 (files are already 0444)."""
-    fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-    try:
-        with os.scandir(fd) as scan:
-            children = [e.name for e in scan if e.is_dir(follow_symlinks=False)]
-        for child in children:
-            _seal_tree_at(fd, child)
-        os.fchmod(fd, 0o555)
-    finally:
-        os.close(fd)
-
-
-def _remove_tree_at(parent_fd: int, name: str) -> None:
-    """Remove a folder tree without ever following a link; a link itself is just unlinked."""
-    try:
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            os.unlink(name, dir_fd=parent_fd)
-            return
-        raise
-    try:
-        os.fchmod(fd, 0o700)
-        with os.scandir(fd) as scan:
-            entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in scan]
-        for child, is_dir in entries:
-            if is_dir:
-                _remove_tree_at(fd, child)
-            else:
-                os.unlink(child, dir_fd=fd)
-    finally:
-        os.close(fd)
-    os.rmdir(name, dir_fd=parent_fd)
 
 
 def _safe_id(value: str) -> str:
     if not value or "/" in value or value.startswith(".") or "\0" in value:
         raise UnsafePath(f"{value!r} is not a safe id")
     return value
+
+
+def _safe_name(value: str) -> str:
+    """A hold id as a file name, or a name no manifest can have (so a forged id never
+    matches, and never raises)."""
+    try:
+        return _safe_id(value)
+    except UnsafePath:
+        return "/"
 
 
 def _dirs_at_depth(base: Path, depth: int) -> Iterator[Path]:
@@ -502,10 +399,13 @@ def _dirs_at_depth(base: Path, depth: int) -> Iterator[Path]:
         yield from _dirs_at_depth(child, depth - 1)
 
 
-def _remove_empty_parents(directory: Path, root: Path) -> None:
-    while directory != root and root in directory.parents:
+def _remove_if_empty(walker: DirectoryWalker, directory: str) -> None:
+    """Remove an emptied day (then month, year) folder by name in its parent's descriptor:
+    a folder swapped for a symbolic link meanwhile is never followed."""
+    while directory:
+        parent, _, name = directory.rpartition("/")
         try:
-            directory.rmdir()
+            os.rmdir(name, dir_fd=walker.open(parent))
         except OSError:
             return
-        directory = directory.parent
+        directory = parent

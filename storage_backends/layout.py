@@ -82,7 +82,7 @@ class Layout:
                 parts.append(self._time_regex(match.group(2), seen))
             last = match.end()
         parts.append(re.escape(self.pattern[last:]))
-        return "^" + "".join(parts) + "$"
+        return "^" + "".join(parts) + r"\Z"  # \Z: "$" would accept a trailing newline
 
     @staticmethod
     def _time_regex(fmt: str, seen: set[str]) -> str:
@@ -125,6 +125,17 @@ class Layout:
         readings = [written.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)]
         real = [r for r in readings if r.astimezone(zone).replace(tzinfo=None) == written]
         return max(real) if real else None  # twice: the later; never (skipped hour): no match
+
+    def ambiguity(self, start: datetime) -> int:
+        """Seconds by which a parsed start may really be earlier: a local time that occurs
+        twice (clocks going back) is read as the later instant, safe for retention; whatever
+        protects footage must also cover the earlier reading. 0 for UTC layouts."""
+        zone: ZoneInfo | None = self._zone  # type: ignore[attr-defined]
+        if zone is None:
+            return 0
+        written = start.astimezone(zone).replace(tzinfo=None)
+        earlier = min(written.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))
+        return int((start - earlier).total_seconds())
 
     def key(self, camera: str, start: datetime, seconds: int) -> str:
         start = start.astimezone(self._zone or UTC)  # type: ignore[attr-defined]

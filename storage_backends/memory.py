@@ -26,6 +26,9 @@ class MemoryBackend:
         self.granted: dict[str, GrantSpec] = {}
         self.state_problems: list[StateProblem] = []
 
+    def check_state(self) -> None:
+        pass
+
     def top_level(self) -> list[TopEntry]:
         names = {key.split("/", 1)[0]: "dir" if "/" in key else "file" for key in self.objects}
         return [TopEntry(name, kind) for name, kind in sorted(names.items())]  # type: ignore[arg-type]
@@ -48,7 +51,8 @@ class MemoryBackend:
             if parsed is None:
                 yield UnparsableKey(key, "does not match the layout")
             else:
-                yield Segment(parsed[0], parsed[1], parsed[2], key, self.objects[key])
+                yield Segment(parsed[0], parsed[1], parsed[2], key, self.objects[key],
+                              self.layout.ambiguity(parsed[1]))
 
     def open(self, key: str):  # noqa: ANN201
         import io
@@ -71,6 +75,9 @@ class MemoryBackend:
 
     def set_hold(self, hold_id: str, keys: Iterable[str]) -> None:
         self.holds.setdefault(hold_id, set()).update(keys)
+
+    def refresh_holds(self) -> int:
+        return 0  # a hold here is a manifest the backend itself honours
 
     def clear_hold(self, hold_id: str) -> None:
         self.holds.pop(hold_id, None)

@@ -148,7 +148,8 @@ class S3Backend:
                 if parsed is None or parsed[0] != camera:
                     yield UnparsableKey(key, "does not match the layout")
                 else:
-                    yield Segment(parsed[0], parsed[1], parsed[2], key, obj.get("Size", 0))
+                    yield Segment(parsed[0], parsed[1], parsed[2], key, obj.get("Size", 0),
+                                  self.layout.ambiguity(parsed[1]))
 
     def open(self, key: str) -> Any:
         """Read one segment as a stream (a key that does not match the layout is refused)."""
@@ -195,33 +196,69 @@ class S3Backend:
 
     def _all_versions(self, keys: list[str]) -> list[dict[str, str]]:
         """Every version and delete marker of these keys, listed by their shared day prefixes."""
+        return [{"Key": self.prefix + key, "VersionId": v["VersionId"]}
+                for key, found in self._versions(keys).items() for v in found]
+
+    def _versions(self, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """key -> its versions and delete markers (each with IsLatest and "marker"), newest
+        first, listed once per shared day prefix."""
         wanted = {self.prefix + k for k in keys}
-        prefixes = sorted({k.rsplit("/", 1)[0] + "/" for k in wanted})
-        objects = []
-        for prefix in prefixes:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for prefix in sorted({k.rsplit("/", 1)[0] + "/" for k in wanted}):
             for page in self.client.get_paginator("list_object_versions").paginate(
                     Bucket=self.bucket, Prefix=prefix):
                 self.requests += 1
-                for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                items = [{**v, "marker": False} for v in page.get("Versions", [])]
+                items += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])]
+                for item in items:
                     if item["Key"] in wanted:
-                        objects.append({"Key": item["Key"], "VersionId": item["VersionId"]})
-        return objects
+                        found.setdefault(item["Key"][len(self.prefix):], []).append(item)
+        for versions in found.values():
+            versions.sort(key=lambda v: (not v.get("IsLatest"), str(v.get("LastModified"))))
+        return found
 
     # -- holds ------------------------------------------------------------------------------
 
     def _hold_key(self, hold_id: str) -> str:
         return f"{self.prefix}{STATE}holds/{hold_id}.json"
 
+    def check_state(self) -> None:
+        """Report objects under the state prefix that are neither hold manifests nor audit
+        heads."""
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=f"{self.prefix}{STATE}"):
+            self.requests += 1
+            for obj in page.get("Contents", []):
+                rest = obj["Key"][len(self.prefix) + len(STATE):]
+                if not rest.startswith(("holds/", "audit-heads/")):
+                    self.state_problems.append(StateProblem(
+                        obj["Key"][len(self.prefix):], "not part of the state prefix: skipped"))
+
     def held_keys(self) -> dict[str, set[str]]:
-        out = {}
+        out: dict[str, set[str]] = {}
         for page in self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=f"{self.prefix}{STATE}holds/"):
             self.requests += 1
             for obj in page.get("Contents", []):
-                body = json.loads(self.client.get_object(Bucket=self.bucket, Key=obj["Key"])
-                                  ["Body"].read())
-                out[body["hold"]] = set(body["keys"])
+                document = self._read_manifest(obj["Key"])
+                hold_id = document.get("hold") if isinstance(document, dict) else None
+                keys = document.get("keys") if isinstance(document, dict) else None
+                if not (isinstance(hold_id, str) and self._hold_key(hold_id) == obj["Key"]
+                        and isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+                    self.state_problems.append(StateProblem(
+                        obj["Key"][len(self.prefix):], "not a hold manifest written by us: what "
+                        "it held cannot be known, so nothing is deleted on this target until "
+                        "an admin looks at it", blocks_deletes=True))
+                    continue
+                out.setdefault(hold_id, set()).update(keys)
         return out
+
+    def _read_manifest(self, key: str) -> Any:
+        self.requests += 1
+        try:
+            return json.loads(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        except (ValueError, self.client.exceptions.ClientError):
+            return None
 
     def set_hold(self, hold_id: str, keys: Iterable[str]) -> None:
         keys = set(keys)
@@ -231,25 +268,57 @@ class S3Backend:
         self.client.put_object(Bucket=self.bucket, Key=self._hold_key(hold_id),
                                Body=_compact({"hold": hold_id, "keys": sorted(current | keys)}))
         if self.object_lock:
-            for key in sorted(keys):
-                self._legal_hold(key, "ON")
+            self._legal_holds(keys, "ON")
 
     def clear_hold(self, hold_id: str) -> None:
         holds = self.held_keys()
         released = holds.pop(hold_id, set())
         still_held = set().union(*holds.values()) if holds else set()
         if self.object_lock:
-            for key in sorted(released - still_held):
-                self._legal_hold(key, "OFF")
+            self._legal_holds(released - still_held, "OFF")
         self.client.delete_object(Bucket=self.bucket, Key=self._hold_key(hold_id))
 
-    def _legal_hold(self, key: str, status: str) -> None:
-        self.requests += 1
-        try:
-            self.client.put_object_legal_hold(Bucket=self.bucket, Key=self.prefix + key,
-                                              LegalHold={"Status": status})
-        except self.client.exceptions.NoSuchKey:
-            pass
+    def refresh_holds(self) -> int:
+        """Keep every held object held and visible. The bucket's own lifecycle may have put a
+        delete marker over a legally held object (its bytes stay, but nobody can read it any
+        more): such markers are removed, and every version of a held object carries the legal
+        hold. Returns the number of objects made visible again."""
+        if not self.object_lock:
+            return 0
+        held = set().union(*self.held_keys().values())
+        if not held:
+            return 0
+        versions = self._versions(held)
+        markers = [{"Key": self.prefix + key, "VersionId": v["VersionId"]}
+                   for key, found in versions.items() if found and found[0]["marker"]
+                   for v in found if v["marker"]]
+        for i in range(0, len(markers), 1000):
+            self.requests += 1
+            self.client.delete_objects(Bucket=self.bucket,
+                                       Delete={"Objects": markers[i:i + 1000], "Quiet": True})
+        # A key with more than one version (or a marker) changed since it was held: every
+        # version must carry the hold. Others were held when the hold was placed.
+        changed = {key for key, found in versions.items() if len(found) > 1}
+        self._legal_holds(changed, "ON", versions)
+        return len({m["Key"] for m in markers})
+
+    def _legal_holds(self, keys: Iterable[str], status: str,
+                     versions: dict[str, list[dict[str, Any]]] | None = None) -> None:
+        """Set or clear the legal hold on every version of each key (a delete marker has no
+        hold of its own; the versions under it do)."""
+        keys = sorted(keys)
+        found = versions if versions is not None else self._versions(keys)
+        for key in keys:
+            for version in found.get(key, []):
+                if version["marker"]:
+                    continue
+                self.requests += 1
+                try:
+                    self.client.put_object_legal_hold(
+                        Bucket=self.bucket, Key=self.prefix + key, VersionId=version["VersionId"],
+                        LegalHold={"Status": status})
+                except self.client.exceptions.NoSuchKey:
+                    pass
 
     # -- grants -----------------------------------------------------------------------------
 
@@ -341,6 +410,22 @@ class S3Backend:
         self.client.put_bucket_lifecycle_configuration(
             Bucket=self.bucket, LifecycleConfiguration={"Rules": others_rules + ours})
         return ours
+
+    def suspend_lifecycle(self) -> int:
+        """Disable our lifecycle rules (keeping more is the safe side) when a run is refused:
+        otherwise the bucket would go on expiring footage a new hold may be meant to keep.
+        The next run that is not refused enables them again. Returns the rules disabled."""
+        rules = self._lifecycle_rules()
+        ours = [r for r in rules if r.get("ID", "").startswith(RULE_PREFIX)
+                and r.get("Status") == "Enabled"]
+        if not ours:
+            return 0
+        for rule in ours:
+            rule["Status"] = "Disabled"
+        self.requests += 1
+        self.client.put_bucket_lifecycle_configuration(
+            Bucket=self.bucket, LifecycleConfiguration={"Rules": rules})
+        return len(ours)
 
     def _lifecycle_rules(self) -> list[dict[str, Any]]:
         self.requests += 1

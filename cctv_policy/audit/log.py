@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import socket
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -98,6 +99,17 @@ class AuditLog:
         with self._locked(fcntl.LOCK_SH, write=False) as fd:
             return _last_head(fd, self.path)
 
+    def last_time(self) -> datetime | None:
+        """When the newest entry was written (its `at`), or None for an empty log."""
+        if not self.path.exists():
+            return None
+        with self._locked(fcntl.LOCK_SH, write=False) as fd:
+            line = _last_line(fd)
+        try:
+            return datetime.fromisoformat(json.loads(line)["at"]) if line else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
     def last_entry(self, event: str) -> dict[str, Any] | None:
         """The newest entry of this event, read backwards from the end (None if none)."""
         if not self.path.exists():
@@ -134,6 +146,7 @@ class AuditLog:
         try:
             with self._locked(fcntl.LOCK_EX, write=True) as fd:
                 seq, prev = _last_head(fd, self.path)
+                self._check_against_anchor(seq, prev)
                 written, lines = [], []
                 for event, details in events:
                     entry = self._entry(seq + 1, prev, event, details)
@@ -145,8 +158,9 @@ class AuditLog:
                 os.fsync(fd)
                 _write_file_anchor(self.anchor_path, seq, prev)
         except OSError as exc:
-            raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror}; "
-                             "nothing was done (fix the path or permissions and rerun)") from exc
+            raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror}; the "
+                             "action was not done (fix the path or permissions and rerun)"
+                             ) from exc
         return written
 
     def _entry(self, seq: int, prev: str, event: str, details: dict[str, Any]) -> dict[str, Any]:
@@ -160,12 +174,49 @@ class AuditLog:
         entry["hash"] = _digest(prev, entry)
         return entry
 
+    def _check_against_anchor(self, seq: int, digest: str) -> None:
+        """Refuse to write after a log that disagrees with <log>.head: appending would make a
+        cut or rewritten log look whole again."""
+        try:
+            text = self.anchor_path.read_text() if self.anchor_path.exists() else None
+            anchored = json.loads(text) if text is not None else None
+            if text is not None and not (isinstance(anchored, dict)
+                                         and isinstance(anchored.get("seq"), int)):
+                raise ValueError("not a head")
+        except (OSError, ValueError) as exc:
+            raise AuditError(f"the head anchor {self.anchor_path} cannot be read; nothing was "
+                             "done: have an admin check the log with `cctv-policy audit "
+                             "verify`") from exc
+        if anchored is None:
+            if seq:
+                raise AuditError(
+                    f"the audit log {self.path} has {seq} entries but its head anchor "
+                    f"{self.anchor_path} is missing, so a cut tail could not be seen; nothing was "
+                    "done: have an admin check it, then run `cctv-policy audit verify "
+                    "--reanchor`")
+            return
+        if anchored["seq"] > seq or (anchored["seq"] == seq and anchored.get("hash") != digest):
+            raise AuditError(
+                f"the audit log {self.path} ends at entry {seq}, but its head anchor records "
+                f"entry {anchored['seq']}: the log was cut or rewritten; nothing was done: run "
+                "`cctv-policy audit verify` and have an admin look at it")
+
+    def reanchor(self) -> tuple[int, str]:
+        """Anchor the log as it is now (after an admin checked a log that lost its anchor),
+        and record who did."""
+        with self._locked(fcntl.LOCK_EX, write=True) as fd:
+            seq, digest = _last_head(fd, self.path)
+            _write_file_anchor(self.anchor_path, seq, digest)
+        self.append("audit_reanchored", previous_head=seq)
+        return self.head()
+
     def write_anchor(self, *extra: Any) -> tuple[int, str]:
         """Write the current head to <log>.head and to every extra anchor (git, S3)."""
-        seq, digest = self.head()
-        _write_file_anchor(self.anchor_path, seq, digest)
-        for anchor in (*self.anchors, *extra):
-            anchor.write(seq, digest)
+        with self._locked(fcntl.LOCK_EX, write=True) as fd:
+            seq, digest = _last_head(fd, self.path)
+            _write_file_anchor(self.anchor_path, seq, digest)
+            for anchor in (*self.anchors, *extra):
+                anchor.write(seq, digest)
         return seq, digest
 
     @contextmanager
@@ -173,7 +224,10 @@ class AuditLog:
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT) if write else os.O_RDONLY
-        fd = os.open(self.path, flags | os.O_CLOEXEC, 0o640)
+        try:
+            fd = os.open(self.path, flags | os.O_CLOEXEC, 0o640)
+        except OSError as exc:
+            raise AuditError(f"cannot open the audit log {self.path}: {exc.strerror}") from exc
         try:
             fcntl.flock(fd, operation)
             yield fd
@@ -182,9 +236,14 @@ class AuditLog:
 
 
 def _write_file_anchor(path: Path, seq: int, digest: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"seq": seq, "hash": digest}) + "\n")
-    tmp.replace(path)
+    """Replace <log>.head atomically, through a new file of our own (never through a name
+    someone may have planted as a symbolic link)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.write(fd, (json.dumps({"seq": seq, "hash": digest}) + "\n").encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
 
 
 def _last_head(fd: int, path: Path) -> tuple[int, str]:

@@ -30,7 +30,11 @@ def audit() -> None:
 @click.option("--registry", "registry_dir", type=click.Path(path_type=Path),
               default=Path("registry"), show_default=True, help="For s3:TARGET anchors.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_format: str) -> None:
+@click.option("--reanchor", is_flag=True,
+              help="For an admin, after checking a log whose <log>.head was lost: anchor the log "
+                   "as it is now (only when its chain is intact); the act is logged.")
+def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_format: str,
+           reanchor: bool) -> None:
     """Detect any edit, reorder, insertion or cut-off tail of the audit log.
 
     The chain shows edits, insertions and reordering; the anchored heads show lines cut off
@@ -49,19 +53,22 @@ def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_forma
       cctv-policy audit verify --audit-log /var/lib/cctv-policy/audit.jsonl
       cctv-policy audit verify --anchor git:/srv/audit-anchor --format json
     """
-    if not audit_log.exists():
-        fail(f"{audit_log} does not exist")
+    if not audit_log.is_file():
+        fail(f"{audit_log} is not an audit log file (it does not exist, or is a folder)")
     try:
         registry = load_registry(registry_dir) if anchor and anchor.startswith("s3:") else None
         outcome = check_log(audit_log, anchor_from_spec(anchor, registry) if anchor else None)
     except (AnchorError, RegistryNotFound) as exc:
         fail(f"{exc}\nThe log was not verified.")
-    if outcome.ok:
-        try:
+    try:
+        if reanchor and outcome.state == "not_anchored" and anchor is None:
+            AuditLog(audit_log).reanchor()
+            outcome = check_log(audit_log)
+        if outcome.ok:
             AuditLog(audit_log).append("audit_verified", entries=outcome.result.entries,
                                        anchor=outcome.anchor)
-        except AuditError as exc:
-            fail(str(exc))
+    except AuditError as exc:
+        fail(str(exc))
     if output_format == "json":
         click.echo(json.dumps({"ok": outcome.ok, "state": outcome.state,
                                "entries": outcome.result.entries,

@@ -20,6 +20,7 @@ from cctv_policy.cli.common import (
     registry_option,
     resolve_now,
 )
+from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
 from cctv_policy.engine import EngineError, load_policies, make_engine
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
@@ -83,9 +84,14 @@ def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: 
     audit = AuditLog(audit_log)
     try:
         q = question(principal, camera, at, resolve_now(now))
+        if now is None:
+            check_not_rewound(resolve_now(None), audit.last_time(), "authorization")
     except InvalidQuestion as exc:
         audit.record_refusal("refused", command="authorize", reason=str(exc))
         fail(f"{exc}\nNo decision: access is denied.", EXIT_BAD_INPUT)
+    except (ClockDisagrees, AuditError) as exc:
+        audit.record_refusal("refused", command="authorize", reason=str(exc))
+        fail(f"{exc}\nNo decision: access is denied.")
     authorizer = _authorizer(registry_dir, resolve_now(now), audit, engine, opa_url, opa_upload,
                              policy_dir, "authorize")
     try:
@@ -114,9 +120,17 @@ def serve(registry_dir: Path, host: str, port: int, audit_log: Path, engine: str
     from cctv_policy.authz.server import make_server
 
     audit = AuditLog(audit_log)
+    try:
+        check_not_rewound(resolve_now(None), audit.last_time(), "serving decisions")
+    except (ClockDisagrees, AuditError) as exc:
+        audit.record_refusal("refused", command="serve", reason=str(exc))
+        fail(str(exc))
     authorizer = _authorizer(registry_dir, resolve_now(None), audit, engine, opa_url,
                              opa_upload, policy_dir, "serve")
-    server = make_server(authorizer, host, port)
+    try:
+        server = make_server(authorizer, host, port)
+    except (OSError, OverflowError) as exc:
+        fail(f"cannot listen on {host}:{port}: {exc}")
     click.echo(f"serving decisions on http://{host}:{server.server_address[1]} "
                f"(policies {authorizer.policy_version}); Ctrl-C to stop", err=True)
     try:

@@ -23,8 +23,9 @@ def demo() -> None:
 @click.option("--target", default="nas-main", show_default=True)
 @click.option("--root", type=click.Path(path_type=Path), required=True,
               help="Directory to fill (it stands in for the target's root).")
-@click.option("--days", default=40, show_default=True)
-@click.option("--segment-minutes", default=120, show_default=True)
+@click.option("--days", default=40, show_default=True, type=click.IntRange(1, 400))
+@click.option("--segment-minutes", default=120, show_default=True,
+              type=click.IntRange(1, 1440))
 def footage(registry_dir: Path, now: datetime | None, target: str, root: Path, days: int,
             segment_minutes: int) -> None:
     """Write tiny synthetic footage files for the cameras of TARGET, DAYS back from now."""

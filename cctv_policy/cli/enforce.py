@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cctv_policy.audit.anchor import AnchorError, anchor_from_spec
+from cctv_policy.audit.anchor import AnchorError, anchor_from_spec, check_log
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.cli.common import (
     EXIT_BAD_INPUT,
@@ -26,7 +26,13 @@ from cctv_policy.cli.common import (
 )
 from cctv_policy.enforce.planner import Plan, Shard
 from cctv_policy.enforce.clock import ClockDisagrees
-from cctv_policy.enforce.run import Prepared, prepare, restrict_to_reviewed, run_apply
+from cctv_policy.enforce.run import (
+    Prepared,
+    prepare,
+    restrict_to_reviewed,
+    run_apply,
+    suspend_offload,
+)
 from cctv_policy.enforce.targets import TargetError, parse_root_overrides
 from cctv_policy.engine import EngineError, load_policies, make_engine
 from cctv_policy.gate import RegistryNotEnforceable
@@ -82,6 +88,7 @@ def _prepare(registry_dir: Path, now: datetime | None, engine: str, opa_url: str
     except RegistryNotEnforceable as exc:
         if audit is not None:
             audit.record_refusal("refused", command="apply", reason=str(exc))
+            fail(str(exc) + _suspended(registry_dir, audit), EXIT_BAD_INPUT)
         fail(str(exc), EXIT_BAD_INPUT)
     except (RegistryNotFound, EngineError, TargetError, UnsafeState, FileNotFoundError) as exc:
         if audit is not None:
@@ -103,6 +110,9 @@ def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
     table.add_row("unmanaged entries (reported, never touched)", str(len(plan.unmanaged)))
     for target, reason in skipped.items():
         table.add_row(f"skipped target {target}", reason)
+    if not plan.grants_planned:
+        table.add_row("grants and revokes", "not planned by --camera or shard I>0 runs: the "
+                                            "unsharded run (or shard 0/N) handles them")
     return table
 
 
@@ -135,7 +145,10 @@ def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path
                         storage_roots, shard, cameras)
     document = prepared.plan.model_dump(mode="json")
     if out:
-        out.write_text(json.dumps(document, indent=1) + "\n")
+        try:
+            out.write_text(json.dumps(document, indent=1) + "\n")
+        except OSError as exc:
+            fail(f"cannot write the plan to {out}: {exc.strerror}")
     if output_format == "json":
         click.echo(json.dumps(document, indent=1))
         return
@@ -200,7 +213,13 @@ def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path
         prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
     try:
         audit.anchors = [anchor_from_spec(spec, load_registry(registry_dir)) for spec in anchors]
+        for anchor in audit.anchors if audit_log.exists() else []:
+            outcome = check_log(audit_log, anchor)
+            if not outcome.ok:
+                raise AnchorError(f"the audit log disagrees with its anchor: "
+                                  f"{outcome.describe()}")
     except AnchorError as exc:
+        audit.record_refusal("refused", command="apply", reason=str(exc))
         fail(f"{exc}\nNothing was changed.")
     total = len(prepared.plan.actions)
     try:
@@ -211,9 +230,10 @@ def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path
         audit.write_anchor()
     except ClockDisagrees as exc:
         audit.record_refusal("refused", command="apply", reason=str(exc))
-        fail(str(exc), EXIT_TOOL_ERROR)
+        fail(str(exc) + _suspended(registry_dir, audit), EXIT_TOOL_ERROR)
     except (AuditError, AnchorError, UnsafeState) as exc:
-        fail(str(exc))
+        fail(f"apply stopped: {exc}. What the audit log records before this was done; run "
+             "apply again once the cause is fixed (it picks up where it stopped)")
     table = Table(title="applied")
     table.add_column("action")
     table.add_column("done", justify="right")
@@ -223,6 +243,17 @@ def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path
     table.add_row("refused", str(len(report.refused)))
     Console().print(table)
     Console().print(f"audit log {audit_log} head {audit.head()[0]}:{audit.head()[1][:12]}")
+
+
+def _suspended(registry_dir: Path, audit: AuditLog) -> str:
+    """Stop buckets that expire footage on their own, while runs are refused."""
+    try:
+        registry = load_registry(registry_dir)
+    except RegistryNotFound:
+        return ""
+    done = suspend_offload(registry, audit)
+    return ("\nMeanwhile, on targets that expire footage by themselves: " + "; ".join(done)
+            if done else "")
 
 
 def _reviewed_plan(path: Path) -> Plan:

@@ -20,6 +20,7 @@ from cctv_policy.cli.common import (
     resolve_now,
 )
 from cctv_policy.enforce.targets import TargetError, parse_root_overrides
+from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
 from cctv_policy.engine import EngineError, load_policies, make_engine
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
@@ -82,6 +83,7 @@ def run_extract(request_id: str, registry_dir: Path, supervisor: str, destinatio
         fail("--signing-key (or CCTV_SIGNING_KEY) is required; make one with "
              "`cctv-policy extract keygen --out KEY`")
     try:
+        check_not_rewound(resolve_now(None), audit.last_time(), "extraction")
         registry = load_registry(registry_dir)
         policies = load_policies(policy_dir)
         evaluation = Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),
@@ -91,6 +93,10 @@ def run_extract(request_id: str, registry_dir: Path, supervisor: str, destinatio
                                  load_private_key(Path(signing_key)), audit)
     except RegistryNotEnforceable as exc:
         fail(f"{exc}\nNothing was copied.", EXIT_BAD_INPUT)
+    except ClockDisagrees as exc:
+        audit.record_refusal("extract_refused", request=request_id, supervisor=supervisor,
+                             reason=str(exc))
+        fail(f"{exc}\nNothing was copied.")
     except ExtractRefused as exc:
         fail(f"refused: {exc}. Nothing was copied.", EXIT_VIOLATIONS)
     except (RegistryNotFound, TargetError, AuditError, EngineError, ValueError, OSError) as exc:
@@ -143,5 +149,8 @@ def keygen(out: Path) -> None:
     """Make an Ed25519 signing key for extraction manifests."""
     if out.exists():
         fail(f"{out} exists; refusing to overwrite a key")
-    public = generate_key(out)
+    try:
+        public = generate_key(out)
+    except OSError as exc:
+        fail(f"cannot write the key to {out}: {exc.strerror}")
     click.echo(f"private key {out} (keep it with the security office), public key {public}")

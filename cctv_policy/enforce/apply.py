@@ -50,6 +50,10 @@ def apply_plan(plan: Plan, backends: dict, audit: AuditLog, floor: SafetyFloor,
         if action.action not in ("hold", "delete"):
             _apply_one(action, backends[action.target], audit, floor, report)
             progress(1)
+    for target_id, backend in backends.items():
+        restored = backend.refresh_holds()
+        if restored:
+            audit.append("holds_refreshed", target=target_id, readable_again=restored)
     for target, batch in deletes.items():
         backend = backends[target]
         for i in range(0, len(batch), DELETE_BATCH):
@@ -117,7 +121,8 @@ def _delete_batch(chunk: list[Action], backend, audit: AuditLog, floor: SafetyFl
         if parsed is None or parsed[0] != action.camera:
             refused[key] = "key does not match the layout or camera"
             continue
-        why = floor.blocks_delete(Segment(parsed[0], parsed[1], parsed[2], key))
+        why = floor.blocks_delete(Segment(parsed[0], parsed[1], parsed[2], key,
+                                          early=backend.layout.ambiguity(parsed[1])))
         if why:
             refused[key] = f"safety floor: {why}"
             continue

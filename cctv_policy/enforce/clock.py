@@ -20,27 +20,49 @@ class ClockDisagrees(Exception):
     """The clock and the evidence disagree beyond the tolerance; the message says which."""
 
 
-def check_clock(now: datetime, newest_by_target: Mapping[str, datetime],
+def check_clock(now: datetime, newest: Mapping[str, Mapping[str, datetime]],
                 last_apply: datetime | None, tolerance: timedelta) -> None:
-    """Raise ClockDisagrees when `now` is not believable; return quietly when it is."""
-    for target, newest in sorted(newest_by_target.items()):
-        if now - newest > tolerance:
+    """Raise ClockDisagrees when `now` is not believable; return quietly when it is.
+
+    `newest`: target -> camera -> end of the camera's newest segment. No camera's footage may
+    lie in the future, and most cameras' newest footage must be recent: one camera (or one
+    planted file) cannot vouch for a clock the rest of the target contradicts.
+    """
+    for target, cameras in sorted(newest.items()):
+        ahead = sorted((end, camera) for camera, end in cameras.items() if end - now > tolerance)
+        if ahead:
+            end, camera = ahead[-1]
             raise ClockDisagrees(
-                f"the clock says {now.isoformat()}, but the newest footage on {target} ends at "
-                f"{newest.isoformat()} ({_hours(now - newest)} earlier, more than the "
-                f"{_hours(tolerance)} allowed): either this machine's clock is ahead or "
-                f"recording on {target} stopped. Nothing was changed. Check the clock "
-                "(timedatectl), then the cameras; if recording really stopped, raise "
-                "config.clock_tolerance_hours for one run")
-        if newest - now > tolerance:
+                f"the clock says {now.isoformat()}, but footage of {camera} on {target} runs "
+                f"until {end.isoformat()} ({_hours(end - now)} later): this machine's clock is "
+                f"behind, or {camera}'s clock is ahead (or a file was planted there). Nothing "
+                f"was changed. Check the clock (timedatectl) and {camera}")
+        ends = sorted(cameras.values())
+        if not ends:
+            continue
+        typical = ends[(len(ends) - 1) // 2]  # the lower median: most cameras must agree
+        if now - typical > tolerance:
+            behind = sorted(c for c, end in cameras.items() if now - end > tolerance)
             raise ClockDisagrees(
-                f"the clock says {now.isoformat()}, but footage on {target} runs until "
-                f"{newest.isoformat()} ({_hours(newest - now)} later): this machine's clock is "
-                "behind, or camera clocks are ahead. Nothing was changed")
+                f"the clock says {now.isoformat()}, but on {target} the newest footage of "
+                f"{len(behind)} of {len(ends)} cameras is more than {_hours(tolerance)} older "
+                f"(for example {', '.join(behind[:5])}; typical newest footage ends "
+                f"{typical.isoformat()}): either this machine's clock is ahead or recording "
+                "stopped. Nothing was changed. Check the clock (timedatectl), then the cameras; "
+                "if recording really stopped, raise config.clock_tolerance_hours for one run")
     if last_apply is not None and now < last_apply - ROLLBACK_MARGIN:
         raise ClockDisagrees(
             f"the clock says {now.isoformat()}, earlier than the last apply recorded in the "
             f"audit log ({last_apply.isoformat()}): the clock went backwards. Nothing was changed")
+
+
+def check_not_rewound(now: datetime, last_logged: datetime | None, what: str) -> None:
+    """For commands that hand out footage (extract, authorize): the clock may not be earlier
+    than the newest entry of the audit log, or an ended use period would open again."""
+    if last_logged is not None and now < last_logged - ROLLBACK_MARGIN:
+        raise ClockDisagrees(
+            f"the clock says {now.isoformat()}, earlier than the audit log's newest entry "
+            f"({last_logged.isoformat()}): the clock went backwards, so {what} is refused")
 
 
 def _hours(delta: timedelta) -> str:

@@ -62,10 +62,10 @@ class Plan(BaseModel):
     grants_refused: list[Skipped] = []
     # Entries at the top of a target that are not footage of a camera of that target.
     unmanaged: list[Skipped] = []
-    # camera -> end of its newest segment (device health); target -> the newest of its
-    # cameras' (the clock gate's evidence).
+    # Grants and revokes are planned by unsharded runs over all cameras (and shard 0/N) only.
+    grants_planned: bool = False
+    # camera -> end of its newest segment (the clock gate's evidence, device health).
     newest_footage: dict[str, datetime] = {}
-    newest_on_target: dict[str, datetime] = {}
     listed_segments: int = 0
 
     def counts(self) -> dict[str, int]:
@@ -109,15 +109,19 @@ def make_plan(ctx: PlanContext, backends: dict[str, Backend], policy_version: st
         on_target = [c for c in all_cameras if ctx.registry.cameras[c].storage == target_id]
         mine = [c for i, c in enumerate(all_cameras)
                 if c in on_target and shard.owns(c, i) and (cameras is None or c in cameras)]
+        backend.state_problems.clear()
+        backend.check_state()
         held = backend.held_keys()  # read once per target: on S3 it is a listing plus GETs
+        damaged = [p.where for p in backend.state_problems if p.blocks_deletes]
+        no_deletes = (f"the state folder has entries whose holds cannot be read "
+                      f"({', '.join(damaged[:3])}): nothing is deleted on {target_id}"
+                      if damaged else None)
         for camera in mine:
-            _plan_retention(ctx, backend, camera, plan, held)
+            _plan_retention(ctx, backend, camera, plan, held, no_deletes)
             ctx.progress(camera, 1)
-        ends = [plan.newest_footage[c] for c in mine if c in plan.newest_footage]
-        if ends:
-            plan.newest_on_target[target_id] = max(ends)
         _plan_releases(ctx, backend, plan, held)
         if shard.owns_grants and cameras is None:
+            plan.grants_planned = True
             _plan_grants(ctx, backend, plan, set(on_target))
             plan.unmanaged += unmanaged_entries(ctx.registry, backend)
     return plan
@@ -151,49 +155,73 @@ def _cutoff(ctx: PlanContext) -> datetime:
 
 
 def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan,
-                    held: dict[str, set[str]]) -> None:
+                    held: dict[str, set[str]], no_deletes: str | None = None) -> None:
     """Holds for protected footage of any age, deletes for expired unprotected footage, and the
     camera's newest footage (evidence for the clock gate and device health)."""
     cutoff = _cutoff(ctx)
     active = [p for p in ctx.decision.protections if p.until > ctx.now and camera in p.cameras]
     held_all = set().union(*held.values()) if held else set()
-    listed = 0
-    for day in _days_to_list(backend, camera, cutoff, active):
-        newest: datetime | None = None
+    days = backend.list_days(camera)
+    newest_by_day: dict[date | None, datetime] = {}
+    for day in _days_to_list(days, cutoff, active):
         for item in backend.list_segments(camera, day):
             if isinstance(item, UnparsableKey):
                 plan.unparsable.append(Skipped(target=backend.target_id, key=item.key,
                                                reason=item.reason))
                 continue
-            listed += 1
-            newest = item.end if newest is None else max(newest, item.end)
-            protection = _covering(active, item)
-            if protection is not None:
-                if item.key not in held.get(protection.id, set()):
-                    plan.actions.append(Action(
-                        action="hold", target=backend.target_id, camera=camera, key=item.key,
-                        rule=protection.rule, request=protection.request,
-                        hold=protection.id))
-                continue
-            if not item.end < cutoff or item.key in held_all:
-                continue  # young; or held by an ended protection: released first, deleted next run
-            blocked = ctx.floor.blocks_delete(item)
-            if blocked:
-                plan.blocked_by_floor.append(Skipped(target=backend.target_id, key=item.key,
-                                                     reason=blocked))
-                continue
-            plan.actions.append(Action(action="delete", target=backend.target_id, camera=camera,
-                                       key=item.key, rule="R3_RETENTION"))
-        if newest is not None:
-            plan.newest_footage[camera] = max(newest, plan.newest_footage.get(camera, newest))
-    plan.listed_segments += listed
+            plan.listed_segments += 1
+            newest_by_day[day] = max(item.end, newest_by_day.get(day, item.end))
+            action = _segment_action(ctx, backend, item, active, held, held_all, cutoff,
+                                     no_deletes, plan)
+            if action is not None:
+                plan.actions.append(action)
+    newest = _newest_end(backend, camera, days, newest_by_day)
+    if newest is not None:
+        plan.newest_footage[camera] = newest
 
 
-def _days_to_list(backend: Backend, camera: str, cutoff: datetime,
+def _segment_action(ctx: PlanContext, backend: Backend, item: Segment,
+                    active: list[Protection], held: dict[str, set[str]], held_all: set[str],
+                    cutoff: datetime, no_deletes: str | None, plan: Plan) -> Action | None:
+    """Hold it (protected, at any age), delete it (expired, unprotected, the floor agrees), or
+    leave it."""
+    protection = _covering(active, item)
+    if protection is not None:
+        if item.key in held.get(protection.id, set()):
+            return None
+        return Action(action="hold", target=backend.target_id, camera=item.camera, key=item.key,
+                      rule=protection.rule, request=protection.request, hold=protection.id)
+    if not item.end < cutoff or item.key in held_all:
+        return None  # young; or held by an ended protection: released first, deleted next run
+    blocked = no_deletes or ctx.floor.blocks_delete(item)
+    if blocked:
+        plan.blocked_by_floor.append(Skipped(target=backend.target_id, key=item.key,
+                                             reason=blocked))
+        return None
+    return Action(action="delete", target=backend.target_id, camera=item.camera, key=item.key,
+                  rule="R3_RETENTION")
+
+
+def _newest_end(backend: Backend, camera: str, days: list[date] | None,
+                listed: dict[date | None, datetime]) -> datetime | None:
+    """The end of the camera's newest segment: from the newest day folder that has any (an NVR
+    may create tomorrow's folder ahead), looking back a week at most."""
+    if days is None:
+        return listed.get(None)
+    for day in reversed(days[-7:]):
+        if day not in listed:
+            ends = [s.end for s in backend.list_segments(camera, day) if isinstance(s, Segment)]
+            if ends:
+                listed[day] = max(ends)
+        if day in listed:
+            return listed[day]
+    return None
+
+
+def _days_to_list(days: list[date] | None, cutoff: datetime,
                   active: list[Protection]) -> list[date | None]:
     """Days that can hold expired footage, days a protection covers (held at any age), and the
     newest day. None: the layout has no day level and the camera is listed whole."""
-    days = backend.list_days(camera)
     if days is None:
         return [None]
     slack = timedelta(days=1)  # day folders may be in a local time zone
@@ -208,7 +236,7 @@ def _days_to_list(backend: Backend, camera: str, cutoff: datetime,
 
 def _covering(protections: Iterable[Protection], segment: Segment) -> Protection | None:
     for p in protections:
-        if p.covers(segment.camera, segment.start, segment.end):
+        if p.covers(segment.camera, segment.earliest_start, segment.end):
             return p
     return None
 

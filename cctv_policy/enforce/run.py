@@ -45,6 +45,9 @@ def prepare(registry: LoadedRegistry, engine: Engine, now: datetime, policy_vers
     evaluation = Evaluation(registry, engine, now, policy_version)
     require_enforceable(evaluation)
     assert registry.config is not None  # a registry without config is not enforceable
+    unknown = sorted((cameras or set()) - set(registry.cameras))
+    if unknown:
+        raise TargetError(f"--camera {', '.join(unknown)}: not in cameras.yaml")
     decision = enforcement_decision(evaluation)
     floor = SafetyFloor(registry, now)
     backends, skipped = make_backends(registry, target, root_overrides)
@@ -81,7 +84,11 @@ def run_apply(prepared: Prepared, audit: AuditLog,
     last_now = datetime.fromisoformat(str(last["now"])) if last and last.get("now") else None
     plan = prepared.plan
     acting = {a.target for a in plan.actions}
-    evidence = {t: newest for t, newest in plan.newest_on_target.items() if t in acting}
+    evidence: dict[str, dict[str, datetime]] = {}
+    for camera, end in plan.newest_footage.items():
+        target = prepared.camera_targets.get(camera)
+        if target in acting:
+            evidence.setdefault(target, {})[camera] = end
     check_clock(plan.now, evidence, last_now, prepared.clock_tolerance)
     audit.policy_version = prepared.plan.policy_version
     report = apply_plan(prepared.plan, prepared.backends, audit, prepared.floor, progress)
@@ -94,3 +101,25 @@ def run_apply(prepared: Prepared, audit: AuditLog,
         backend.sync_lifecycle(prepared.plan.retention_days, cameras,  # type: ignore[attr-defined]
                                others)
     return report
+
+
+def suspend_offload(registry: LoadedRegistry, audit: AuditLog) -> list[str]:
+    """When a run is refused, the buckets that expire footage on their own are told to stop
+    (their lifecycle rules disabled): a refused run cannot place the holds a new protection
+    needs, and the bucket must not delete meanwhile. The next run that is not refused enables
+    them again. Best effort: returns what was done, per target, for the refusal message."""
+    from storage_backends.s3 import S3Backend
+
+    done = []
+    for target in registry.targets.values():
+        if target.kind != "s3" or not target.lifecycle_offload:
+            continue
+        try:
+            backend = S3Backend.from_target(target, target.parsed_layout())
+            count = backend.suspend_lifecycle()
+            audit.record_refusal("lifecycle_suspended", target=target.id, rules=count)
+            done.append(f"{target.id}: lifecycle rules disabled ({count})")
+        except Exception as exc:  # noqa: BLE001 - botocore raises many types; keep refusing
+            done.append(f"{target.id}: lifecycle rules could NOT be disabled ({exc}); the "
+                        "bucket may go on expiring footage")
+    return done

@@ -51,8 +51,9 @@ class SafetyFloor:
         end = segment.end
         if not end < self.cutoff:
             return f"younger than the retention period (ends {end.isoformat()})"
+        start = segment.earliest_start
         for window in self._by_camera.get(segment.camera, ()):
-            if segment.start < window.end and window.start < end and self.now < window.until:
+            if start < window.end and window.start < end and self.now < window.until:
                 return f"protected by {window.reason} until {window.until.isoformat()}"
         return None
 

@@ -29,6 +29,10 @@ def make_backends(registry: LoadedRegistry, only: str | None = None,
     """Backends for the targets that hold cameras (or just `only`), and the targets skipped
     with the reason."""
     overrides = root_overrides or {}
+    unknown = sorted(set(overrides) - set(registry.targets))
+    if unknown:
+        raise TargetError(f"--storage-root names {', '.join(unknown)}, which storage.yaml does "
+                          f"not have (targets: {', '.join(sorted(registry.targets))})")
     used = {camera.storage for camera in registry.cameras.values()}
     if only is not None and only not in registry.targets:
         raise TargetError(f"--target {only!r} is not in storage.yaml "

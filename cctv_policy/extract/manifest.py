@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,26 @@ def public_pem(key: Ed25519PrivateKey) -> str:
 
 
 def write_signed(directory: Path, document: dict[str, Any], key: Ed25519PrivateKey) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        write_signed_at(fd, document, key)
+    finally:
+        os.close(fd)
+
+
+def write_signed_at(dir_fd: int, document: dict[str, Any], key: Ed25519PrivateKey) -> None:
+    """MANIFEST.json and MANIFEST.sig in the folder, replacing any (never through a link)."""
     body = canonical(document)
-    (directory / MANIFEST).write_bytes(body)
-    (directory / SIGNATURE).write_text(base64.b64encode(key.sign(body)).decode() + "\n")
+    signature = (base64.b64encode(key.sign(body)).decode() + "\n").encode()
+    for name, content in ((MANIFEST, body), (SIGNATURE, signature)):
+        try:
+            os.unlink(name, dir_fd=dir_fd)
+        except FileNotFoundError:
+            pass
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
+                     dir_fd=dir_fd)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
 
 
 def sha256_file(path: Path) -> str:
@@ -141,11 +159,18 @@ def verify_package(directory: Path, public_key: Ed25519PublicKey | None = None) 
             check.problems.append(f"{entry.path} is missing")
         elif path.stat().st_size != entry.size or sha256_file(path) != entry.sha256:
             check.problems.append(f"{entry.path} differs from the manifest (changed)")
+    folders = {"/".join(path.split("/")[:i]) for path in listed
+               for i in range(1, path.count("/") + 1)}
     for found in sorted(directory.rglob("*")):
         name = found.relative_to(directory).as_posix()
         if found.is_symlink():
             check.problems.append(f"{name} is a symbolic link (added)")
-        elif found.is_file() and name not in (MANIFEST, SIGNATURE) and name not in listed:
+        elif found.is_dir():
+            if name not in folders:
+                check.problems.append(f"folder {name} is not in the manifest (added)")
+        elif not found.is_file():
+            check.problems.append(f"{name} is not a regular file (added)")
+        elif name not in (MANIFEST, SIGNATURE) and name not in listed:
             check.problems.append(f"{name} is not in the manifest (added)")
     check.files = len(listed)
     check.ok = not check.problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,12 +15,13 @@ from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.targets import make_backends
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable, require_enforceable
-from cctv_policy.extract.manifest import public_pem, write_signed
+from cctv_policy.extract.manifest import public_pem, write_signed_at
 from cctv_policy.registry.approvals import ApprovedScope, NotValidlyApproved, approved_scope
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Role, UseMode
 from cctv_policy.registry.types import format_utc
 from storage_backends.base import Backend, Segment
+from storage_backends.fdtree import DIR_FLAGS, DirectoryWalker, exists_at, remove_tree_at
 
 
 class ExtractRefused(Exception):
@@ -124,6 +125,14 @@ def resolve_destination(registry: LoadedRegistry, destination: str,
                                  "may only be copied to the school's approved storage (R7)")
         return roots[destination]
     path = Path(destination).resolve()
+    for target_id in footage_targets:
+        target = registry.targets.get(target_id)
+        if target is None or target.kind != "filesystem":
+            continue
+        footage = root_overrides.get(target_id, Path(target.root or "")).resolve()
+        if path == footage or footage in path.parents or path in footage.parents:
+            raise ExtractRefused(f"{destination} overlaps the footage of {target_id} "
+                                 f"({footage}); packages never go among footage")
     for root in roots.values():
         if path == root or root in path.parents:
             return path
@@ -134,39 +143,75 @@ def resolve_destination(registry: LoadedRegistry, destination: str,
 def extract(registry: LoadedRegistry, request_id: str, supervisor: str, destination: Path,
             now: datetime, backends: dict[str, Backend], key: Ed25519PrivateKey,
             audit: AuditLog, policy_version: str, scope: Scope) -> Path:
-    package = destination / f"{request_id}-{now.strftime('%Y%m%dT%H%M%SZ')}"
-    if package.exists():
-        raise ExtractRefused(f"{package} already exists")
-    segments = _segments(registry, backends, scope)
-    audit.append("extract_started", request=request_id, supervisor=supervisor,
-                 destination=str(package), files=len(segments))
-    staging = package.with_name("." + package.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    files = []
-    for target_id, segment in segments:
-        out = staging / segment.key
-        out.parent.mkdir(parents=True, exist_ok=True)
-        digest, size = _copy(backends[target_id], segment.key, out)
-        entry = {"path": segment.key, "sha256": digest, "size": size, "camera": segment.camera,
-                 "start": format_utc(segment.start), "end": format_utc(segment.end),
-                 "source": target_id}
-        outside = _seconds_outside(segment, scope)
-        if outside:
-            # Segments are whole files: one that straddles the approved window carries this
-            # much footage the approval did not name. Recorded here and in the audit log.
-            entry["outside_window_seconds"] = outside
-        audit.append("extract_file", request=request_id, supervisor=supervisor, **entry)
-        files.append(entry)
-    write_signed(staging, {
-        "request": request_id, "supervisor": supervisor, "extracted_at": format_utc(now),
-        "policy_version": policy_version, "cameras": list(scope.cameras),
-        "from": format_utc(scope.start), "to": format_utc(scope.end), "files": files,
-        "public_key": public_pem(key)}, key)
-    os.replace(staging, package)
+    """Copy the segments into <destination>/<request>-<time>/ with a signed manifest.
+
+    Every file is created through directory descriptors with O_NOFOLLOW|O_EXCL: whoever else can
+    write the export folder may spoil the package (verify will say so), but cannot turn our
+    writes into writes anywhere else."""
+    name = f"{request_id}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+    dest_fd = _open_destination(destination)
+    try:
+        if exists_at(dest_fd, name):
+            raise ExtractRefused(f"{destination / name} already exists")
+        segments = _segments(registry, backends, scope)
+        audit.append("extract_started", request=request_id, supervisor=supervisor,
+                     destination=str(destination / name), files=len(segments))
+        staging = f".{name}.partial"
+        remove_tree_at(dest_fd, staging)
+        os.mkdir(staging, 0o700, dir_fd=dest_fd)
+        files = []
+        with DirectoryWalker.at(dest_fd, staging, create=True) as sink:
+            for target_id, segment in segments:
+                entry = _copy_segment(backends[target_id], segment, target_id, scope, sink)
+                audit.append("extract_file", request=request_id, supervisor=supervisor, **entry)
+                files.append(entry)
+            write_signed_at(sink.open(""), {
+                "request": request_id, "supervisor": supervisor,
+                "extracted_at": format_utc(now), "policy_version": policy_version,
+                "cameras": list(scope.cameras), "from": format_utc(scope.start),
+                "to": format_utc(scope.end), "files": files, "public_key": public_pem(key)}, key)
+        os.rename(staging, name, src_dir_fd=dest_fd, dst_dir_fd=dest_fd)
+    finally:
+        os.close(dest_fd)
     audit.append("extract_finished", request=request_id, supervisor=supervisor,
-                 destination=str(package), files=len(files))
-    return package
+                 destination=str(destination / name), files=len(files))
+    return destination / name
+
+
+def _open_destination(destination: Path) -> int:
+    try:
+        fd = os.open(destination, DIR_FLAGS)
+    except OSError as exc:
+        raise ExtractRefused(f"the export folder {destination} cannot be opened as a folder "
+                             f"({exc.strerror}; a symbolic link is not followed)") from exc
+    if os.fstat(fd).st_mode & stat.S_IWOTH:
+        os.close(fd)
+        raise ExtractRefused(f"the export folder {destination} is writable by everyone; "
+                             "packages of footage do not go there (chmod o-w)")
+    return fd
+
+
+def _copy_segment(backend: Backend, segment: Segment, target_id: str, scope: Scope,
+                  sink: DirectoryWalker) -> dict[str, object]:
+    directory, _, filename = segment.key.rpartition("/")
+    out = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                  0o640, dir_fd=sink.open(directory))
+    digest, size = hashlib.sha256(), 0
+    with backend.open(segment.key) as source, os.fdopen(out, "wb") as target:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+            target.write(block)
+            size += len(block)
+    entry: dict[str, object] = {
+        "path": segment.key, "sha256": digest.hexdigest(), "size": size,
+        "camera": segment.camera, "start": format_utc(segment.start),
+        "end": format_utc(segment.end), "source": target_id}
+    outside = _seconds_outside(segment, scope)
+    if outside:
+        # Segments are whole files: one that straddles the approved window carries this much
+        # footage the approval did not name. Recorded here and in the audit log.
+        entry["outside_window_seconds"] = outside
+    return entry
 
 
 def _seconds_outside(segment: Segment, scope: Scope) -> int:
@@ -187,13 +232,3 @@ def _segments(registry: LoadedRegistry, backends: dict[str, Backend], scope: Sco
         found += [(target_id, s) for s in
                   segments_in(backends[target_id], camera, scope.start, scope.end)]
     return sorted(found, key=lambda item: (item[1].camera, item[1].start))
-
-
-def _copy(backend: Backend, key: str, out: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with backend.open(key) as source, open(out, "wb") as sink:  # type: ignore[attr-defined]
-        for block in iter(lambda: source.read(1 << 20), b""):
-            digest.update(block)
-            sink.write(block)
-            size += len(block)
-    return digest.hexdigest(), size

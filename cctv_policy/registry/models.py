@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from pathlib import PurePosixPath
 from typing import Literal
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -151,6 +152,19 @@ class StorageTarget(Strict):
 
 class StorageFile(Strict):
     targets: list[StorageTarget]
+
+    @model_validator(mode="after")
+    def _roots_do_not_nest(self) -> StorageFile:
+        """One folder per target: a root inside another would put packages among footage (or
+        footage among packages) and every entry would belong to two targets."""
+        roots = [(t.id, PurePosixPath(t.root)) for t in self.targets
+                 if t.kind == "filesystem" and t.root]
+        for i, (first, a) in enumerate(roots):
+            for second, b in roots[i + 1:]:
+                if a == b or a in b.parents or b in a.parents:
+                    raise ValueError(f"targets {first} ({a}) and {second} ({b}) overlap: each "
+                                     "target needs a folder of its own, neither inside the other")
+        return self
 
 
 class Purpose(Strict):

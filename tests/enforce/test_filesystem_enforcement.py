@@ -90,7 +90,8 @@ def test_grant_exports_exactly_the_approved_segments(footage: Path, tmp_path: Pa
 def test_grant_is_revoked_after_the_use_period(footage: Path, tmp_path: Path):
     run(footage, tmp_path / "audit.jsonl")
     later = parse_rfc3339("2026-11-29T00:00:00+08:00")
-    write_footage(footage, LAYOUT, ["CAM-LIB-01"], later, days=4, segment_minutes=120)
+    write_footage(footage, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], later, days=4,
+                  segment_minutes=120)  # the cameras kept recording meanwhile
     run(footage, tmp_path / "audit.jsonl", later)
     assert not list((footage / ".cctv-policy/grants").glob("REQ-2026-0042--*"))
 

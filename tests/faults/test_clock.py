@@ -37,7 +37,7 @@ def nas(tmp_path: Path) -> Path:
 
 def test_clock_jumped_a_year_ahead_deletes_nothing(nas: Path, tmp_path: Path):
     before = files(nas)
-    with pytest.raises(ClockDisagrees, match="newest footage on nas-main"):
+    with pytest.raises(ClockDisagrees, match="on nas-main the newest footage of 3 of 3"):
         apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl",
                  datetime(2027, 12, 1, tzinfo=UTC))
     assert files(nas) == before
@@ -63,7 +63,7 @@ def test_ntp_fault_on_the_runner_is_refused_by_a_real_apply(tmp_path: Path):
          "--registry", str(DEMO_REGISTRY), "--storage-root", f"nas-main={nas}",
          "--audit-log", str(tmp_path / "audit.jsonl")], capture_output=True, text=True)
     assert result.returncode == 2, result.stderr
-    assert "the newest footage on nas-main" in result.stderr
+    assert "on nas-main the newest footage" in result.stderr
     assert "Traceback" not in result.stderr
     assert files(nas) == before
     refused = (tmp_path / "audit.jsonl").read_text().splitlines()[-1]
@@ -86,3 +86,37 @@ def test_authorize_with_a_clock_is_marked_as_replay(tmp_path: Path):
                              "2026-11-18T14:30:00+08:00", "--audit-log", str(audit)])
     entry = audit.read_text().splitlines()[-1]
     assert '"replay":true' in entry and '"footage_at":"2026-11-18T06:30:00Z"' in entry
+
+
+def test_one_planted_future_file_cannot_vouch_for_a_jumped_clock(nas: Path, tmp_path: Path):
+    """A camera with a wrong clock, or a file planted a year ahead: the jumped clock agrees
+    with it, but the rest of the target does not."""
+    jumped = datetime(2027, 12, 1, tzinfo=UTC)
+    planted = nas / LAYOUT.key("CAM-LIB-01", jumped - timedelta(hours=2), 7200)
+    planted.parent.mkdir(parents=True)
+    planted.write_text("x")
+    before = files(nas)
+    with pytest.raises(ClockDisagrees, match="2 of 3 cameras"):
+        apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", jumped)
+    with pytest.raises(ClockDisagrees, match="CAM-LIB-01's clock is ahead"):
+        apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", NOW)
+    assert files(nas) == before
+
+
+def test_an_empty_folder_for_tomorrow_is_not_a_stopped_recording(nas: Path, tmp_path: Path):
+    for camera in CAMERAS:
+        (nas / camera / (NOW + timedelta(days=1)).strftime("%Y/%m/%d")).mkdir(parents=True)
+    apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", NOW)
+
+
+def test_extract_and_authorize_refuse_a_clock_that_went_back(tmp_path: Path):
+    audit = tmp_path / "audit.jsonl"
+    from cctv_policy.audit.log import AuditLog
+
+    AuditLog(audit).append("apply_started", now=datetime.now(UTC).isoformat())
+    result = subprocess.run(
+        ["faketime", "-f", "-2d", sys.executable, "-m", "cctv_policy.cli", "authorize",
+         "--registry", str(DEMO_REGISTRY), "--principal", "t.wang", "--camera", "CAM-LIB-01",
+         "--at", "2026-11-18T14:30:00+08:00", "--audit-log", str(audit)],
+        capture_output=True, text=True)
+    assert result.returncode == 2 and "went backwards" in result.stderr, result.stderr

@@ -288,3 +288,39 @@ def test_held_young_footage_survives_the_buckets_own_lifecycle(lifecycle_rgw, re
     assert live == {keys[0]}, f"expected only the held object to remain: {sorted(live)}"
     held = owner.list_objects_v2(Bucket=bucket, Prefix="campus/.cctv-policy/holds/")
     assert held.get("KeyCount", 0) >= 1, "the lifecycle rule must not touch the state prefix"
+
+
+def test_held_objects_hidden_by_the_lifecycle_are_made_readable_and_released_whole(
+        lifecycle_rgw):
+    """The bucket's lifecycle puts a delete marker over a legally held object once it is old
+    enough (its bytes stay). The next apply removes such markers; releasing the hold takes
+    the legal hold off every version, so the lifecycle can then free the bytes."""
+    rgw = lifecycle_rgw
+    owner = client(rgw.endpoint, OWNER_KEY, OWNER_SECRET)
+    bucket = new_bucket(owner, locked=True)
+    backend = S3Backend("t", owner, bucket, "campus/", LAYOUT)
+    held, free = (f"CAM-A/2026/10/0{d}/2026100{d}T000000Z_60s.mp4" for d in (1, 2))
+    for key in (held, free):
+        owner.put_object(Bucket=bucket, Key="campus/" + key, Body=b"old")
+    backend.set_hold("hold:H", [held])
+    backend.sync_lifecycle(1, ["CAM-A"])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(5)
+        rgw.lc_process()
+        listed = owner.list_object_versions(Bucket=bucket, Prefix="campus/" + held)
+        if listed.get("DeleteMarkers"):
+            break
+    assert listed.get("DeleteMarkers"), "the lifecycle put a marker over the held object"
+    assert denied(lambda: owner.get_object(Bucket=bucket, Key="campus/" + held))
+    assert backend.refresh_holds() == 1
+    assert owner.get_object(Bucket=bucket, Key="campus/" + held)["Body"].read() == b"old"
+    assert backend.suspend_lifecycle() == 1
+    rules = owner.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert {r["Status"] for r in rules} == {"Disabled"}
+    backend.clear_hold("hold:H")
+    versions = owner.list_object_versions(Bucket=bucket, Prefix="campus/" + held)["Versions"]
+    for version in versions:
+        status = owner.get_object_legal_hold(Bucket=bucket, Key="campus/" + held,
+                                             VersionId=version["VersionId"])
+        assert status["LegalHold"]["Status"] == "OFF"
