@@ -14,10 +14,8 @@ from botocore.config import Config
 from tests.integration.ceph_rgw import OWNER_KEY, OWNER_SECRET, CephRgw, RgwUnavailable
 
 
-@pytest.fixture(scope="session")
-def rgw() -> Iterator[CephRgw]:
-    base = Path(tempfile.mkdtemp(prefix="cctv-rgw-"))
-    server = CephRgw(base, lc_interval=4)
+def _running_rgw(prefix: str) -> Iterator[CephRgw]:
+    server = CephRgw(Path(tempfile.mkdtemp(prefix=prefix)), lc_interval=4)
     try:
         server.start()
     except RgwUnavailable as exc:
@@ -25,6 +23,11 @@ def rgw() -> Iterator[CephRgw]:
         pytest.skip(f"no Ceph RADOS Gateway: {exc}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def rgw() -> Iterator[CephRgw]:
+    yield from _running_rgw("cctv-rgw-")
 
 
 def client(endpoint: str, key: str, secret: str):
@@ -38,15 +41,7 @@ def client(endpoint: str, key: str, secret: str):
 def lifecycle_rgw() -> Iterator[CephRgw]:
     """A Ceph RGW of its own for a lifecycle test: RGW works through the lifecycle queue one
     bucket at a time, and buckets left by earlier tests can keep it busy for minutes."""
-    base = Path(tempfile.mkdtemp(prefix="cctv-rgw-lc-"))
-    server = CephRgw(base, lc_interval=4)
-    try:
-        server.start()
-    except RgwUnavailable as exc:
-        server.stop()
-        pytest.skip(f"no Ceph RADOS Gateway: {exc}")
-    yield server
-    server.stop()
+    yield from _running_rgw("cctv-rgw-lc-")
 
 
 @pytest.fixture(scope="session")
