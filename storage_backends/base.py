@@ -32,6 +32,16 @@ class Segment:
         return self.start - timedelta(seconds=self.early) if self.early else self.start
 
 
+def segment_of(layout: Layout, key: str, camera: str, size: int = 0) -> Segment | None:
+    """The segment a key names, if it matches the layout and is footage of `camera`. Every
+    backend lists through this, and apply re-reads keys through it, so a segment's times
+    (and how much earlier an ambiguous local time may really be) come from one place."""
+    parsed = layout.parse(key)
+    if parsed is None or parsed[0] != camera:
+        return None
+    return Segment(parsed[0], parsed[1], parsed[2], key, size, layout.ambiguity(parsed[1]))
+
+
 @dataclass(frozen=True)
 class UnparsableKey:
     """A key under a camera prefix that does not match the layout: reported, never touched."""

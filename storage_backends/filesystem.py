@@ -26,6 +26,7 @@ from storage_backends.base import (
     StateProblem,
     TopEntry,
     UnparsableKey,
+    segment_of,
 )
 from storage_backends.fdtree import (
     DIR_FLAGS,
@@ -116,7 +117,6 @@ class FilesystemBackend:
               ) -> Iterator[Segment | UnparsableKey]:
         with os.scandir(directory) as entries:
             ordered = sorted(entries, key=lambda e: e.name)
-        parse, ambiguity = self.layout.parse, self.layout.ambiguity
         for entry in ordered:
             key = prefix + entry.name
             if entry.is_symlink():
@@ -126,12 +126,8 @@ class FilesystemBackend:
             elif not entry.is_file(follow_symlinks=False):
                 yield UnparsableKey(key, "not a regular file (a pipe or device?)")
             else:
-                parsed = parse(key)
-                if parsed is None or parsed[0] != camera:
-                    yield UnparsableKey(key, "does not match the layout")
-                else:
-                    yield Segment(parsed[0], parsed[1], parsed[2], key,
-                                  early=ambiguity(parsed[1]))
+                segment = segment_of(self.layout, key, camera)
+                yield segment or UnparsableKey(key, "does not match the layout")
 
     def open(self, key: str) -> BinaryIO:
         """Read one segment, reached through O_NOFOLLOW descriptors from the root."""

@@ -13,6 +13,7 @@ from storage_backends.base import (
     StateProblem,
     TopEntry,
     UnparsableKey,
+    segment_of,
 )
 from storage_backends.layout import Layout
 
@@ -47,12 +48,8 @@ class MemoryBackend:
                       ) -> Iterator[Segment | UnparsableKey]:
         prefix = self.layout.day_prefix(camera, day) if day else f"{camera}/"
         for key in sorted(k for k in self.objects if k.startswith(prefix or f"{camera}/")):
-            parsed = self.layout.parse(key)
-            if parsed is None:
-                yield UnparsableKey(key, "does not match the layout")
-            else:
-                yield Segment(parsed[0], parsed[1], parsed[2], key, self.objects[key],
-                              self.layout.ambiguity(parsed[1]))
+            segment = segment_of(self.layout, key, camera, self.objects[key])
+            yield segment or UnparsableKey(key, "does not match the layout")
 
     def open(self, key: str):  # noqa: ANN201
         import io

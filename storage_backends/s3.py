@@ -30,6 +30,7 @@ from storage_backends.base import (
     StateProblem,
     TopEntry,
     UnparsableKey,
+    segment_of,
 )
 from storage_backends.layout import Layout
 
@@ -144,12 +145,8 @@ class S3Backend:
             self.requests += 1
             for obj in page.get("Contents", []):
                 key = obj["Key"][len(self.prefix):]
-                parsed = self.layout.parse(key)
-                if parsed is None or parsed[0] != camera:
-                    yield UnparsableKey(key, "does not match the layout")
-                else:
-                    yield Segment(parsed[0], parsed[1], parsed[2], key, obj.get("Size", 0),
-                                  self.layout.ambiguity(parsed[1]))
+                segment = segment_of(self.layout, key, camera, obj.get("Size", 0))
+                yield segment or UnparsableKey(key, "does not match the layout")
 
     def open(self, key: str) -> Any:
         """Read one segment as a stream (a key that does not match the layout is refused)."""

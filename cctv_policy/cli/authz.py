@@ -85,7 +85,8 @@ def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: 
     try:
         q = question(principal, camera, at, resolve_now(now))
         if now is None:
-            check_not_rewound(resolve_now(None), audit.last_time(), "authorization")
+            check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry",
+                              "authorization")
     except InvalidQuestion as exc:
         audit.record_refusal("refused", command="authorize", reason=str(exc))
         fail(f"{exc}\nNo decision: access is denied.", EXIT_BAD_INPUT)
@@ -121,7 +122,8 @@ def serve(registry_dir: Path, host: str, port: int, audit_log: Path, engine: str
 
     audit = AuditLog(audit_log)
     try:
-        check_not_rewound(resolve_now(None), audit.last_time(), "serving decisions")
+        check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry",
+                          "serving decisions")
     except (ClockDisagrees, AuditError) as exc:
         audit.record_refusal("refused", command="serve", reason=str(exc))
         fail(str(exc))

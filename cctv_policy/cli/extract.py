@@ -83,7 +83,8 @@ def run_extract(request_id: str, registry_dir: Path, supervisor: str, destinatio
         fail("--signing-key (or CCTV_SIGNING_KEY) is required; make one with "
              "`cctv-policy extract keygen --out KEY`")
     try:
-        check_not_rewound(resolve_now(None), audit.last_time(), "extraction")
+        check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry",
+                          "extraction")
         registry = load_registry(registry_dir)
         policies = load_policies(policy_dir)
         evaluation = Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),

@@ -12,7 +12,7 @@ from datetime import timedelta
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.planner import Action, Plan
 from cctv_policy.enforce.safety import SafetyFloor
-from storage_backends.base import GrantSpec, Segment
+from storage_backends.base import GrantSpec, segment_of
 
 DELETE_BATCH = 1000
 _ORDER = {"hold": 0, "revoke": 1, "grant": 2, "release": 3, "delete": 4}
@@ -117,12 +117,11 @@ def _delete_batch(chunk: list[Action], backend, audit: AuditLog, floor: SafetyFl
     allowed, refused = [], {}
     for action in chunk:
         key = action.key or ""
-        parsed = backend.layout.parse(key)
-        if parsed is None or parsed[0] != action.camera:
+        segment = segment_of(backend.layout, key, action.camera or "")
+        if segment is None:
             refused[key] = "key does not match the layout or camera"
             continue
-        why = floor.blocks_delete(Segment(parsed[0], parsed[1], parsed[2], key,
-                                          early=backend.layout.ambiguity(parsed[1])))
+        why = floor.blocks_delete(segment)
         if why:
             refused[key] = f"safety floor: {why}"
             continue

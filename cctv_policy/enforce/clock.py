@@ -50,19 +50,17 @@ def check_clock(now: datetime, newest: Mapping[str, Mapping[str, datetime]],
                 f"{typical.isoformat()}): either this machine's clock is ahead or recording "
                 "stopped. Nothing was changed. Check the clock (timedatectl), then the cameras; "
                 "if recording really stopped, raise config.clock_tolerance_hours for one run")
-    if last_apply is not None and now < last_apply - ROLLBACK_MARGIN:
-        raise ClockDisagrees(
-            f"the clock says {now.isoformat()}, earlier than the last apply recorded in the "
-            f"audit log ({last_apply.isoformat()}): the clock went backwards. Nothing was changed")
+    check_not_rewound(now, last_apply, "the last apply", "apply")
 
 
-def check_not_rewound(now: datetime, last_logged: datetime | None, what: str) -> None:
-    """For commands that hand out footage (extract, authorize): the clock may not be earlier
-    than the newest entry of the audit log, or an ended use period would open again."""
-    if last_logged is not None and now < last_logged - ROLLBACK_MARGIN:
+def check_not_rewound(now: datetime, logged: datetime | None, evidence: str, what: str) -> None:
+    """The clock may not be earlier than a time the audit log recorded (`evidence`): that
+    would re-open ended use periods, re-grant revoked footage, undo the order of events."""
+    if logged is not None and now < logged - ROLLBACK_MARGIN:
         raise ClockDisagrees(
-            f"the clock says {now.isoformat()}, earlier than the audit log's newest entry "
-            f"({last_logged.isoformat()}): the clock went backwards, so {what} is refused")
+            f"the clock says {now.isoformat()}, earlier than {evidence} in the audit log "
+            f"({logged.isoformat()}): the clock went backwards, so {what} is refused. "
+            "Nothing was changed")
 
 
 def _hours(delta: timedelta) -> str:
