@@ -134,9 +134,10 @@ def rgw(args: argparse.Namespace, work: Path) -> None:
     from cctv_policy.audit.log import AuditLog
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
+    from cctv_policy.evaluation import Evaluation
     from cctv_policy.enforce.run import prepare, run_apply
     from cctv_policy.registry import load_registry
-    from tests.integration.ceph_rgw import OWNER_KEY, OWNER_SECRET, CephRgw
+    from testing.ceph_rgw import OWNER_KEY, OWNER_SECRET, CephRgw
 
     server = CephRgw(work / "rgw").start()
     try:
@@ -158,8 +159,7 @@ def rgw(args: argparse.Namespace, work: Path) -> None:
         registry = work / "s3-registry"
         write_registry(registry, cameras, "s3", "bench-sweep")
         now = first + timedelta(days=days, seconds=1)
-        prep = prepare(load_registry(registry), EmbeddedEngine(load_policies().without_tests()),
-                       now, "bench", target="bench")
+        prep = prepare(Evaluation(load_registry(registry), EmbeddedEngine(load_policies().without_tests()), now, "bench"), target="bench")
         calls: Counter[str] = Counter()
         backend = prep.backends["bench"]
         backend.client.meta.events.register(  # type: ignore[attr-defined]

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
-from cctv_policy.checks.input_doc import build_input, input_hash
+from cctv_policy.registry.input_doc import build_input, input_hash
 from cctv_policy.checks.run import CheckResult, run_check
 from cctv_policy.engine.base import Engine, EngineError
+from cctv_policy.engine.factory import EngineChoice
+from cctv_policy.engine.policies import PolicySet
 from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
-from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.registry.loader import LoadedRegistry, load_registry
 from cctv_policy.violations import Violation
 
 VALID_APPROVALS = "cctv/approvals/valid"
@@ -29,7 +32,16 @@ class Evaluation:
     engine: Engine
     now: datetime
     policy_version: str
+    policies: PolicySet | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, registry_dir: Path, engine: EngineChoice, now: datetime) -> Evaluation:
+        """Load the registry and the rule book once, for one run. Raises RegistryNotFound,
+        FileNotFoundError (no policies) or EngineError."""
+        registry = load_registry(registry_dir)
+        policies = engine.policies()
+        return cls(registry, engine.engine(policies), now, policies.version, policies)
 
     @property
     def input(self) -> dict[str, Any]:
@@ -37,13 +49,13 @@ class Evaluation:
             raise RegistryNotEnforceable(self.input_errors())
         if "input" not in self._cache:
             self._cache["input"] = build_input(self.registry, self.now)
-        return self._cache["input"]  # type: ignore[no-any-return]
+        return cast(dict[str, Any], self._cache["input"])
 
     @property
     def input_hash(self) -> str:
         if "input_hash" not in self._cache:
             self._cache["input_hash"] = input_hash(self.input)
-        return self._cache["input_hash"]  # type: ignore[no-any-return]
+        return cast(str, self._cache["input_hash"])
 
     def evaluate(self, entrypoint: str) -> Any:
         """Evaluate an entrypoint once per run over the shared input."""
@@ -55,9 +67,10 @@ class Evaluation:
     def check(self) -> CheckResult:
         """The rule book over the whole registry (data.cctv.check.violations), once per run."""
         if "check" not in self._cache:
+            document = self.input if self.registry.core_readable else None
             self._cache["check"] = run_check(self.registry, self.engine, self.now,
-                                             self.policy_version, self.input)
-        return self._cache["check"]  # type: ignore[no-any-return]
+                                             self.policy_version, document)
+        return cast(CheckResult, self._cache["check"])
 
     def input_errors(self) -> list[Violation]:
         """E_* from the loader and the policies; the registry cannot be read as written."""

@@ -14,10 +14,14 @@ import json
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cctv_policy.audit.log import VerifyResult, verify_log
+
+if TYPE_CHECKING:
+    from cctv_policy.registry.loader import LoadedRegistry
 
 ANCHOR_FILE = "audit-heads.jsonl"
 
@@ -162,24 +166,41 @@ class S3Anchor:
         return [head] if head else []
 
 
-def anchor_from_spec(spec: str, registry: Any = None, log_path: Path | None = None) -> Anchor:
+def _file_anchor(value: str, registry: LoadedRegistry | None) -> Anchor:
+    return FileAnchor(Path(value))
+
+
+def _git_anchor(value: str, registry: LoadedRegistry | None) -> Anchor:
+    if not (Path(value) / ".git").exists():
+        raise AnchorError(f"--anchor git:{value}: {value} is not a git repository")
+    return GitAnchor(Path(value))
+
+
+def _s3_anchor(value: str, registry: LoadedRegistry | None) -> Anchor:
+    target = registry.targets.get(value) if registry is not None else None
+    if target is None or target.kind != "s3":
+        raise AnchorError(f"--anchor s3:{value}: {value!r} is not an s3 target in storage.yaml")
+    from storage_backends.s3 import S3Backend
+
+    backend = S3Backend.from_target(target, target.parsed_layout())
+    return S3Anchor(backend.client, backend.bucket, backend.prefix)
+
+
+# --anchor KIND:VALUE
+ANCHORS: dict[str, Callable[[str, LoadedRegistry | None], Anchor]] = {
+    "file": _file_anchor,
+    "git": _git_anchor,
+    "s3": _s3_anchor,
+}
+
+
+def anchor_from_spec(spec: str, registry: LoadedRegistry | None = None) -> Anchor:
     """file:PATH, git:DIR or s3:TARGET (a target of the registry, on a bucket with Object Lock)."""
     kind, _, value = spec.partition(":")
-    if kind == "file" and value:
-        return FileAnchor(Path(value))
-    if kind == "git" and value:
-        if not (Path(value) / ".git").exists():
-            raise AnchorError(f"--anchor {spec}: {value} is not a git repository")
-        return GitAnchor(Path(value))
-    if kind == "s3" and value:
-        if registry is None or value not in registry.targets or registry.targets[value].kind != "s3":
-            raise AnchorError(f"--anchor {spec}: {value!r} is not an s3 target in storage.yaml")
-        from storage_backends.s3 import S3Backend
-
-        target = registry.targets[value]
-        backend = S3Backend.from_target(target, target.parsed_layout())
-        return S3Anchor(backend.client, backend.bucket, backend.prefix)
-    raise AnchorError(f"--anchor {spec!r}: write file:PATH, git:DIR or s3:TARGET")
+    make = ANCHORS.get(kind)
+    if make is None or not value:
+        raise AnchorError(f"--anchor {spec!r}: write file:PATH, git:DIR or s3:TARGET")
+    return make(value, registry)
 
 
 @dataclass

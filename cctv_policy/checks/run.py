@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cctv_policy.checks.input_doc import build_input, input_hash
+from cctv_policy.registry.input_doc import build_input, input_hash
 from cctv_policy.engine.base import Engine, EngineError
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation

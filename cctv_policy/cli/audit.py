@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from cctv_policy.audit.anchor import AnchorError, anchor_from_spec, check_log
-from cctv_policy.audit.log import AuditError, AuditLog
+from cctv_policy.audit.anchor import anchor_from_spec, check_log
+from cctv_policy.audit.log import AuditLog
 from cctv_policy.audit.query import entries, matches
-from cctv_policy.cli.common import Timestamp
+from cctv_policy.cli.common import Timestamp, audit_log_option, registry_option
+from cctv_policy.cli.errors import EXIT_OK, EXIT_VIOLATIONS, fail, refusing
 from cctv_policy.output import printable
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
-from cctv_policy.cli.common import EXIT_OK, EXIT_VIOLATIONS, fail
+from cctv_policy.registry.loader import load_registry
 
 
 @click.group()
@@ -23,12 +23,10 @@ def audit() -> None:
 
 
 @audit.command()
-@click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
-              show_default=True)
+@audit_log_option()
 @click.option("--anchor", default=None, metavar="file:PATH|git:DIR|s3:TARGET",
               help="Where the head was anchored (default: file:<log>.head).")
-@click.option("--registry", "registry_dir", type=click.Path(path_type=Path),
-              default=Path("registry"), show_default=True, help="For s3:TARGET anchors.")
+@registry_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @click.option("--reanchor", is_flag=True,
               help="For an admin, after checking a log whose <log>.head was lost: anchor the log "
@@ -55,20 +53,16 @@ def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_forma
     """
     if not audit_log.is_file():
         fail(f"{audit_log} is not an audit log file (it does not exist, or is a folder)")
-    try:
+    with refusing("The log was not verified."):
         registry = load_registry(registry_dir) if anchor and anchor.startswith("s3:") else None
         outcome = check_log(audit_log, anchor_from_spec(anchor, registry) if anchor else None)
-    except (AnchorError, RegistryNotFound) as exc:
-        fail(f"{exc}\nThe log was not verified.")
-    try:
+    with refusing("Nothing was recorded."):
         if reanchor and outcome.state == "not_anchored" and anchor is None:
             AuditLog(audit_log).reanchor()
             outcome = check_log(audit_log)
         if outcome.ok:
             AuditLog(audit_log).append("audit_verified", entries=outcome.result.entries,
                                        anchor=outcome.anchor)
-    except AuditError as exc:
-        fail(str(exc))
     if output_format == "json":
         click.echo(json.dumps({"ok": outcome.ok, "state": outcome.state,
                                "entries": outcome.result.entries,
@@ -80,8 +74,7 @@ def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_forma
 
 
 @audit.command()
-@click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
-              show_default=True)
+@audit_log_option()
 @click.option("--request", default=None, metavar="REQ-ID")
 @click.option("--person", default=None, metavar="ID", help="Actor, principal, supervisor or recipient.")
 @click.option("--camera", default=None, metavar="ID")
@@ -93,12 +86,10 @@ def show(audit_log: Path, request: str | None, person: str | None, camera: str |
     (who read what, with which filters) before anything is shown."""
     if not audit_log.exists():
         fail(f"{audit_log} does not exist")
-    try:
+    with refusing("Nothing is shown without the read being logged."):
         AuditLog(audit_log).append("audit_read", filters={
             "request": request, "person": person, "camera": camera,
             "since": since.isoformat() if since else None})
-    except AuditError as exc:
-        fail(f"{exc}\nNothing is shown without the read being logged.")
     found = [e for e in entries(audit_log) if e["event"] != "audit_read"
              and matches(e, request, person, camera, since)]
     if output_format == "json":

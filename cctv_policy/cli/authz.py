@@ -10,44 +10,33 @@ import click
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.authz.decide import Authorizer, InvalidQuestion, question
 from cctv_policy.cli.common import (
-    EXIT_BAD_INPUT,
-    EXIT_OK,
-    EXIT_VIOLATIONS,
     Timestamp,
+    audit_log_option,
     engine_options,
-    fail,
     now_option,
     registry_option,
     resolve_now,
 )
+from cctv_policy.cli.errors import EXIT_OK, EXIT_VIOLATIONS, fail, refusing
 from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
-from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
 
 
-def _authorizer(registry_dir: Path, now: datetime, audit: AuditLog, engine: str,
-                opa_url: str | None, opa_upload: bool, policy_dir: Path | None,
+def _authorizer(registry_dir: Path, now: datetime, audit: AuditLog, engine: EngineChoice,
                 command: str) -> Authorizer:
-    try:
-        registry = load_registry(registry_dir)
-        policies = load_policies(policy_dir)
-        evaluation = Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),
-                                now, policies.version)
-        return Authorizer(evaluation, policies, audit)
-    except RegistryNotEnforceable as exc:
-        audit.record_refusal("refused", command=command, reason=str(exc))
-        fail(f"{exc}\nNo decision: access is denied.", EXIT_BAD_INPUT)
-    except (RegistryNotFound, EngineError, FileNotFoundError) as exc:
-        fail(f"{exc}\nNo decision: access is denied.")
-    raise AssertionError("unreachable")
+    def log_refusal(error: Exception) -> None:
+        if isinstance(error, RegistryNotEnforceable):
+            audit.record_refusal("refused", command=command, reason=str(error))
+
+    with refusing("No decision: access is denied.", log_refusal):
+        evaluation = Evaluation.open(registry_dir, engine, now)
+        assert evaluation.policies is not None
+        return Authorizer(evaluation, evaluation.policies, audit)
 
 
-
-audit_log_option = click.option(
-    "--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
-    show_default=True, help="Every decision is logged here; if it cannot be, there is none.")
+AUDIT_HELP = "Every decision is logged here; if it cannot be, there is none."
 
 
 @click.command()
@@ -57,11 +46,10 @@ audit_log_option = click.option(
 @click.option("--camera", required=True, metavar="ID")
 @click.option("--at", "at", type=Timestamp(), required=True,
               help="The moment of footage they want to see (RFC 3339 with offset).")
-@audit_log_option
+@audit_log_option(AUDIT_HELP)
 @engine_options
 def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: str,
-              at: datetime, audit_log: Path, engine: str, opa_url: str | None,
-              opa_upload: bool, policy_dir: Path | None) -> None:
+              at: datetime, audit_log: Path, engine: EngineChoice) -> None:
     """Answer: may PRINCIPAL see CAMERA's footage of AT, now? Exit 0 allow, 1 deny.
 
     Allowed only for a recipient of a validly approved request, for its (possibly narrowed)
@@ -82,23 +70,19 @@ def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: 
           --at 2026-11-18T14:30:00+08:00 --now 2026-11-22T10:00:00+08:00
     """
     audit = AuditLog(audit_log)
-    try:
+
+    def log_refusal(error: Exception) -> None:
+        if isinstance(error, InvalidQuestion | ClockDisagrees | AuditError):
+            audit.record_refusal("refused", command="authorize", reason=str(error))
+
+    with refusing("No decision: access is denied.", log_refusal):
         q = question(principal, camera, at, resolve_now(now))
         if now is None:
             check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry",
                               "authorization")
-    except InvalidQuestion as exc:
-        audit.record_refusal("refused", command="authorize", reason=str(exc))
-        fail(f"{exc}\nNo decision: access is denied.", EXIT_BAD_INPUT)
-    except (ClockDisagrees, AuditError) as exc:
-        audit.record_refusal("refused", command="authorize", reason=str(exc))
-        fail(f"{exc}\nNo decision: access is denied.")
-    authorizer = _authorizer(registry_dir, resolve_now(now), audit, engine, opa_url, opa_upload,
-                             policy_dir, "authorize")
-    try:
+    authorizer = _authorizer(registry_dir, resolve_now(now), audit, engine, "authorize")
+    with refusing("No decision: access is denied."):
         decision = authorizer.decide(q, replay=now is not None)
-    except (EngineError, AuditError) as exc:
-        fail(f"{exc}\nNo decision: access is denied.")
     verdict = "ALLOW" if decision.allow else "DENY"
     click.echo(f"{verdict}: {decision.reason}")
     raise SystemExit(EXIT_OK if decision.allow else EXIT_VIOLATIONS)
@@ -108,10 +92,10 @@ def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: 
 @registry_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8181, show_default=True, type=int)
-@audit_log_option
+@audit_log_option(AUDIT_HELP)
 @engine_options
-def serve(registry_dir: Path, host: str, port: int, audit_log: Path, engine: str,
-          opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
+def serve(registry_dir: Path, host: str, port: int, audit_log: Path,
+          engine: EngineChoice) -> None:
     """Serve authorization decisions over HTTP, in the shape of OPA's Data API.
 
     POST /v1/data/cctv/authz/allow (or .../decision) with {"input": {"principal",
@@ -127,8 +111,7 @@ def serve(registry_dir: Path, host: str, port: int, audit_log: Path, engine: str
     except (ClockDisagrees, AuditError) as exc:
         audit.record_refusal("refused", command="serve", reason=str(exc))
         fail(str(exc))
-    authorizer = _authorizer(registry_dir, resolve_now(None), audit, engine, opa_url,
-                             opa_upload, policy_dir, "serve")
+    authorizer = _authorizer(registry_dir, resolve_now(None), audit, engine, "serve")
     try:
         server = make_server(authorizer, host, port)
     except (OSError, OverflowError) as exc:

@@ -8,22 +8,18 @@ from pathlib import Path
 import click
 
 from cctv_policy.checks.renderers import RENDERERS
-from cctv_policy.checks.provenance import ProvenanceUnavailable, check_provenance
-from cctv_policy.checks.run import CheckResult, run_check
+from cctv_policy.checks.provenance import check_provenance
+from cctv_policy.checks.run import CheckResult
 from cctv_policy.cli.common import (
-    EXIT_BAD_INPUT,
-    EXIT_OK,
-    EXIT_TOOL_ERROR,
-    EXIT_VIOLATIONS,
     Timestamp,
     engine_options,
-    fail,
     now_option,
     registry_option,
     resolve_now,
 )
-from cctv_policy.engine import EngineError, load_policies, make_engine
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
+from cctv_policy.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, refusing
+from cctv_policy.engine import EngineChoice
+from cctv_policy.evaluation import Evaluation
 
 
 @click.command()
@@ -46,8 +42,8 @@ from cctv_policy.registry.loader import RegistryNotFound, load_registry
                    "clock): a request it adds counts as filed no earlier (REQUEST_BACKDATED).")
 @engine_options
 def check(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
-          verify_provenance: bool, trust_base: str, opened_at: datetime | None, engine: str,
-          opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
+          verify_provenance: bool, trust_base: str, opened_at: datetime | None,
+          engine: EngineChoice) -> None:
     """Check the registry against the rule book.
 
     Loads every YAML file of the registry (config, people, cameras, storage, requests,
@@ -70,33 +66,18 @@ def check(registry_dir: Path, now: datetime | None, output_format: str, out: Pat
       cctv-policy check --verify-provenance --trust-base origin/main
       cctv-policy check --engine opa --opa-url http://127.0.0.1:8181
     """
-    result = _run(registry_dir, resolve_now(now), engine, opa_url, opa_upload, policy_dir,
-                  trust_base if verify_provenance else None, opened_at)
+    with refusing("No result: a check that could not run is not a pass."):
+        evaluation = Evaluation.open(registry_dir, engine, resolve_now(now))
+        result = evaluation.check()
+        if verify_provenance and result.policies_ran:
+            result.add(check_provenance(evaluation.registry, trust_base, evaluation.now,
+                                        opened_at))
     rendered = RENDERERS[output_format](result, str(registry_dir))
     if out:
         out.write_text(rendered + "\n", encoding="utf-8")
     else:
         click.echo(rendered)
     raise SystemExit(exit_code(result))
-
-
-def _run(registry_dir: Path, now: datetime, engine_name: str, opa_url: str | None,
-         opa_upload: bool, policy_dir: Path | None, trust_base: str | None,
-         opened_at: datetime | None = None) -> CheckResult:
-    try:
-        registry = load_registry(registry_dir)
-    except RegistryNotFound as exc:
-        fail(str(exc))
-    try:
-        policies = load_policies(policy_dir)
-        engine = make_engine(engine_name, policies, opa_url, opa_upload)
-        result = run_check(registry, engine, now, policies.version)
-        if trust_base is not None and result.policies_ran:
-            result.add(check_provenance(registry, trust_base, now, opened_at))
-        return result
-    except (EngineError, FileNotFoundError, ProvenanceUnavailable) as exc:
-        fail(f"{exc}\nNo result: a check that could not run is not a pass.")
-    raise AssertionError("unreachable")
 
 
 def exit_code(result: CheckResult) -> int:
@@ -106,5 +87,3 @@ def exit_code(result: CheckResult) -> int:
         return EXIT_VIOLATIONS
     return EXIT_OK
 
-
-__all__ = ["check", "EXIT_TOOL_ERROR"]

@@ -7,18 +7,12 @@ from pathlib import Path
 
 import click
 
-from cctv_policy.cli.common import (
-    EXIT_VIOLATIONS,
-    engine_options,
-    fail,
-    now_option,
-    registry_option,
-    resolve_now,
-)
-from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.cli.common import engine_options, now_option, registry_option, resolve_now
+from cctv_policy.cli.errors import fail, refusing
+from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.notices import NoticeError, build_notice, render_markdown
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
+from cctv_policy.notices import build_notice, render_markdown
+from cctv_policy.registry.loader import load_registry
 from cctv_policy.review import DecideRefused, DecisionDraft, decide, parse_narrow
 
 
@@ -49,8 +43,8 @@ from cctv_policy.review import DecideRefused, DecisionDraft, decide, parse_narro
 def decide_command(request_id: str, approve: bool | None, decided_by: str,
                    reasons: tuple[str, ...], supervisor: str | None, narrow: tuple[str, ...],
                    allow_third_party: bool, watermark: bool, note: str, replace: bool,
-                   lang: str, registry_dir: Path, now: datetime | None, engine: str,
-                   opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
+                   lang: str, registry_dir: Path, now: datetime | None,
+                   engine: EngineChoice) -> None:
     """Write decisions/REQUEST_ID.yaml: approve or reject a request, pinned to its content.
 
     The decision records request_sha256, the SHA-256 of the request as decided: if the request
@@ -76,26 +70,24 @@ def decide_command(request_id: str, approve: bool | None, decided_by: str,
     """
     if approve is None:
         fail("say --approve or --reject")
-    moment = resolve_now(now)
-    try:
-        registry = load_registry(registry_dir)
-        if not registry.core_readable:
+    def list_violations(error: Exception) -> None:
+        for v in error.violations if isinstance(error, DecideRefused) else []:
+            click.echo(f"  {v.code} [{v.subject}] {v.message}", err=True)
+
+    with refusing("Nothing was written.", list_violations):
+        before = Evaluation.open(registry_dir, engine, resolve_now(now))
+        if not before.registry.core_readable:
             fail("config.yaml, people.yaml, cameras.yaml or storage.yaml cannot be read; run "
                  "`cctv-policy check` and fix them first")
-        policies = load_policies(policy_dir)
-        engine_obj = make_engine(engine, policies, opa_url, opa_upload)
-        draft = DecisionDraft(request_id, approve, decided_by, list(reasons), moment, supervisor,
-                              parse_narrow(narrow), allow_third_party, watermark, note)
-        path = decide(registry, engine_obj, policies.version, draft, replace)
-        written = load_registry(registry_dir)
-        evaluation = Evaluation(written, engine_obj, moment, policies.version)
-        invalid = evaluation.approval_problems(request_id) if approve else []
-        notice = build_notice(written, request_id, lang, invalid)
-    except DecideRefused as exc:
-        for v in exc.violations:
-            click.echo(f"  {v.code} [{v.subject}] {v.message}", err=True)
-        fail(str(exc), EXIT_VIOLATIONS)
-    except (RegistryNotFound, EngineError, FileNotFoundError, NoticeError) as exc:
-        fail(str(exc))
+        draft = DecisionDraft(request_id, approve, decided_by, list(reasons), before.now,
+                              supervisor, parse_narrow(narrow), allow_third_party, watermark,
+                              note)
+        path = decide(before.registry, before.engine, before.policy_version, draft, replace)
+    with refusing(f"{path} was written, but its notice could not be made."):
+        # The registry as written now, with the new decision (read back, not assumed).
+        after = Evaluation(load_registry(registry_dir), before.engine, before.now,
+                           before.policy_version)
+        invalid = after.approval_problems(request_id) if approve else []
+        notice = build_notice(after.registry, request_id, lang, invalid)
     click.echo(f"wrote {path}", err=True)
     click.echo(render_markdown(notice, lang), nl=False)

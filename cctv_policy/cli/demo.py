@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from cctv_policy.cli.common import fail, now_option, registry_option, resolve_now
+from cctv_policy.cli.common import now_option, registry_option, resolve_now
+from cctv_policy.cli.errors import fail, refusing
 from cctv_policy.demo import write_footage
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
+from cctv_policy.registry.loader import load_registry
 
 
 @click.group()
@@ -29,10 +30,8 @@ def demo() -> None:
 def footage(registry_dir: Path, now: datetime | None, target: str, root: Path, days: int,
             segment_minutes: int) -> None:
     """Write tiny synthetic footage files for the cameras of TARGET, DAYS back from now."""
-    try:
+    with refusing("No footage was written."):
         registry = load_registry(registry_dir)
-    except RegistryNotFound as exc:
-        fail(str(exc))
     if target not in registry.targets:
         fail(f"--target {target!r} is not in storage.yaml")
     cameras = sorted(c.id for c in registry.cameras.values() if c.storage == target)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from pydantic import ValidationError
@@ -14,31 +13,33 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cctv_policy.audit.anchor import AnchorError, anchor_from_spec, check_log
-from cctv_policy.audit.log import AuditError, AuditLog
+from cctv_policy.audit.log import AuditLog
 from cctv_policy.cli.common import (
-    EXIT_BAD_INPUT,
-    EXIT_TOOL_ERROR,
+    StorageScope,
+    audit_log_option,
     engine_options,
-    fail,
     now_option,
     registry_option,
     resolve_now,
+    storage_scope_options,
 )
-from cctv_policy.enforce.planner import Plan, Shard
+from cctv_policy.cli.errors import EXIT_BAD_INPUT, fail, refusing
 from cctv_policy.enforce.clock import ClockDisagrees
+from cctv_policy.enforce.planner import Plan, Shard
 from cctv_policy.enforce.run import (
     Prepared,
+    check_apply_clock,
     prepare,
     restrict_to_reviewed,
     run_apply,
     suspend_offload,
 )
-from cctv_policy.enforce.targets import TargetError, parse_root_overrides
-from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.engine import EngineChoice
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.output import printable
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
-from storage_backends.filesystem import UnsafeState
+from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.targets import parse_root_overrides
 
 _err = Console(stderr=True)
 
@@ -54,47 +55,16 @@ def _shard(value: str | None) -> Shard:
     return Shard(index, count)
 
 
-def enforce_options(f: Any) -> Any:
-    f = click.option("--camera", "cameras", multiple=True, metavar="ID",
-                     help="Only these cameras (repeatable).")(f)
-    f = click.option("--shard", default=None, metavar="I/N",
-                     help="Only cameras whose index modulo N is I: run N slices in parallel "
-                          "(a CI matrix, or one cron per storage node).")(f)
-    f = click.option("--storage-root", "storage_roots", multiple=True, metavar="TARGET=DIR",
-                     help="Use DIR as the root of filesystem TARGET (demos, tests, a NAS "
-                          "mounted elsewhere).")(f)
-    f = click.option("--target", default=None, metavar="ID", help="Only this storage target.")(f)
-    return f
-
-
-def _prepare(registry_dir: Path, now: datetime | None, engine: str, opa_url: str | None,
-             opa_upload: bool, policy_dir: Path | None, target: str | None,
-             storage_roots: tuple[str, ...], shard: str | None,
-             cameras: tuple[str, ...], audit: AuditLog | None = None) -> Prepared:
-    try:
-        registry = load_registry(registry_dir)
-        policies = load_policies(policy_dir)
-        engine_obj = make_engine(engine, policies, opa_url, opa_upload)
-        total = sum(1 for c in registry.cameras.values() if not target or c.storage == target)
-        with Progress(TextColumn("listing {task.description}"), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=_err,
-                      transient=True) as bar:
-            task = bar.add_task("cameras", total=total)
-            return prepare(registry, engine_obj, resolve_now(now), policies.version, target,
-                           parse_root_overrides(storage_roots), _shard(shard),
-                           set(cameras) or None,
-                           progress=lambda label, n: bar.update(task, advance=n,
-                                                                description=label))
-    except RegistryNotEnforceable as exc:
-        if audit is not None:
-            audit.record_refusal("refused", command="apply", reason=str(exc))
-            fail(str(exc) + _suspended(registry_dir, audit), EXIT_BAD_INPUT)
-        fail(str(exc), EXIT_BAD_INPUT)
-    except (RegistryNotFound, EngineError, TargetError, UnsafeState, FileNotFoundError) as exc:
-        if audit is not None:
-            audit.record_refusal("refused", command="apply", reason=str(exc))
-        fail(f"{exc}\nNothing was planned or changed.", EXIT_TOOL_ERROR)
-    raise AssertionError("unreachable")
+def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
+    registry = evaluation.registry
+    total = sum(1 for c in registry.cameras.values()
+                if not scope.target or c.storage == scope.target)
+    with Progress(TextColumn("listing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=_err, transient=True) as bar:
+        task = bar.add_task("cameras", total=total)
+        return prepare(evaluation, scope.target, parse_root_overrides(scope.storage_roots),
+                       _shard(scope.shard), set(scope.cameras) or None,
+                       progress=lambda label, n: bar.update(task, advance=n, description=label))
 
 
 def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
@@ -123,12 +93,10 @@ def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
               show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Also write the plan as JSON to FILE (review it, then `apply --plan FILE`).")
-@enforce_options
+@storage_scope_options
 @engine_options
 def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
-         target: str | None, storage_roots: tuple[str, ...], shard: str | None,
-         cameras: tuple[str, ...], engine: str, opa_url: str | None, opa_upload: bool,
-         policy_dir: Path | None) -> None:
+         scope: StorageScope, engine: EngineChoice) -> None:
     """Show what enforcement would do; never changes storage.
 
     Lists footage by camera and day, and plans: delete (expired, unprotected), hold
@@ -141,8 +109,8 @@ def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path
       cctv-policy plan --storage-root nas-main=/mnt/nas
       cctv-policy plan --format json --out plan.json
     """
-    prepared = _prepare(registry_dir, now, engine, opa_url, opa_upload, policy_dir, target,
-                        storage_roots, shard, cameras)
+    with refusing("Nothing was planned."):
+        prepared = _prepare(Evaluation.open(registry_dir, engine, resolve_now(now)), scope)
     document = prepared.plan.model_dump(mode="json")
     if out:
         try:
@@ -171,19 +139,15 @@ def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path
               help="Apply only the actions of this reviewed plan that are still valid now "
                    "(holds and revokes the registry calls for are applied in any case).")
 @click.option("--yes", is_flag=True, help="Really change storage (required).")
-@click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
-              show_default=True, help="Hash-chained audit log; if it cannot be written, "
-                                      "nothing happens.")
+@audit_log_option("Hash-chained audit log; if it cannot be written, nothing happens.")
 @click.option("--anchor", "anchors", multiple=True, metavar="git:DIR|s3:TARGET",
               help="Also anchor the audit log's head where an admin cannot silently rewrite "
                    "it: a commit in a git repository, or an Object Lock object on an S3 "
                    "target (repeatable). The <log>.head file is always written.")
-@enforce_options
+@storage_scope_options
 @engine_options
 def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path,
-          anchors: tuple[str, ...], target: str | None, storage_roots: tuple[str, ...],
-          shard: str | None, cameras: tuple[str, ...], engine: str, opa_url: str | None,
-          opa_upload: bool, policy_dir: Path | None) -> None:
+          anchors: tuple[str, ...], scope: StorageScope, engine: EngineChoice) -> None:
     """Carry out the plan: hold, grant, revoke, release, then delete expired footage.
 
     Runs on this machine's clock (there is no --now: a forged clock must not delete footage),
@@ -207,33 +171,34 @@ def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path
         fail("apply changes storage: pass --yes (run `cctv-policy plan` first to review)")
     reviewed = _reviewed_plan(plan_file) if plan_file else None
     audit = AuditLog(audit_log)
-    prepared = _prepare(registry_dir, None, engine, opa_url, opa_upload, policy_dir, target,
-                        storage_roots, shard, cameras, audit)
-    if reviewed is not None:
-        prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
-    try:
-        audit.anchors = [anchor_from_spec(spec, load_registry(registry_dir)) for spec in anchors]
+    loaded: list[LoadedRegistry] = []
+
+    def refused(error: Exception) -> str:
+        audit.record_refusal("refused", command="apply", reason=str(error))
+        if isinstance(error, RegistryNotEnforceable | ClockDisagrees) and loaded:
+            return _suspended(loaded[0], audit)
+        return ""
+
+    with refusing("Nothing was changed.", refused):
+        evaluation = Evaluation.open(registry_dir, engine, resolve_now(None))
+        loaded.append(evaluation.registry)
+        prepared = _prepare(evaluation, scope)
+        if reviewed is not None:
+            prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
+        audit.anchors = [anchor_from_spec(spec, evaluation.registry) for spec in anchors]
         for anchor in audit.anchors if audit_log.exists() else []:
             outcome = check_log(audit_log, anchor)
             if not outcome.ok:
                 raise AnchorError(f"the audit log disagrees with its anchor: "
                                   f"{outcome.describe()}")
-    except AnchorError as exc:
-        audit.record_refusal("refused", command="apply", reason=str(exc))
-        fail(f"{exc}\nNothing was changed.")
-    total = len(prepared.plan.actions)
-    try:
+        check_apply_clock(prepared, audit)  # refused here: nothing changed yet
+    with refusing("What the audit log records before this was done; run apply again once the "
+                  "cause is fixed (it picks up where it stopped)."):
         with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=_err, transient=True) as bar:
-            task = bar.add_task("actions", total=total)
+            task = bar.add_task("actions", total=len(prepared.plan.actions))
             report = run_apply(prepared, audit, lambda n: bar.update(task, advance=n))
         audit.write_anchor()
-    except ClockDisagrees as exc:
-        audit.record_refusal("refused", command="apply", reason=str(exc))
-        fail(str(exc) + _suspended(registry_dir, audit), EXIT_TOOL_ERROR)
-    except (AuditError, AnchorError, UnsafeState) as exc:
-        fail(f"apply stopped: {exc}. What the audit log records before this was done; run "
-             "apply again once the cause is fixed (it picks up where it stopped)")
     table = Table(title="applied")
     table.add_column("action")
     table.add_column("done", justify="right")
@@ -245,12 +210,8 @@ def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path
     Console().print(f"audit log {audit_log} head {audit.head()[0]}:{audit.head()[1][:12]}")
 
 
-def _suspended(registry_dir: Path, audit: AuditLog) -> str:
+def _suspended(registry: LoadedRegistry, audit: AuditLog) -> str:
     """Stop buckets that expire footage on their own, while runs are refused."""
-    try:
-        registry = load_registry(registry_dir)
-    except RegistryNotFound:
-        return ""
     done = suspend_offload(registry, audit)
     return ("\nMeanwhile, on targets that expire footage by themselves: " + "; ".join(done)
             if done else "")
@@ -262,5 +223,4 @@ def _reviewed_plan(path: Path) -> Plan:
     except (ValidationError, ValueError, OSError) as exc:
         fail(f"--plan {path} is not a plan written by `cctv-policy plan --out` "
              f"({str(exc).splitlines()[0]}); nothing was changed", EXIT_BAD_INPUT)
-    raise AssertionError("unreachable")
 

@@ -8,22 +8,24 @@ from typing import Any
 
 import click
 
-from cctv_policy.audit.log import AuditError, AuditLog
+from cctv_policy.audit.log import AuditLog
 from cctv_policy.cli.common import (
-    EXIT_BAD_INPUT,
+    audit_log_option,
+    engine_options,
+    registry_option,
+    resolve_now,
+    storage_root_option,
+)
+from cctv_policy.cli.errors import (
     EXIT_OK,
     EXIT_UNPINNED,
     EXIT_VIOLATIONS,
-    engine_options,
     fail,
-    registry_option,
-    resolve_now,
+    refusing,
 )
-from cctv_policy.enforce.targets import TargetError, parse_root_overrides
 from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
-from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.output import printable
 from cctv_policy.extract.manifest import (
     generate_key,
@@ -32,7 +34,7 @@ from cctv_policy.extract.manifest import (
     verify_package,
 )
 from cctv_policy.extract.run import ExtractRefused, run_extraction
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
+from cctv_policy.targets import parse_root_overrides
 
 
 class _RequestOrCommand(click.Group):
@@ -65,14 +67,12 @@ def extract_group() -> None:
 @click.option("--signing-key", type=click.Path(path_type=Path, exists=True),
               default=lambda: os.environ.get("CCTV_SIGNING_KEY"),
               help="Ed25519 private key (PEM) that signs the manifest [env CCTV_SIGNING_KEY].")
-@click.option("--storage-root", "storage_roots", multiple=True, metavar="TARGET=DIR")
-@click.option("--audit-log", type=click.Path(path_type=Path), default=Path("audit/audit.jsonl"),
-              show_default=True)
+@storage_root_option("Read footage of filesystem TARGET from DIR (never a destination).")
+@audit_log_option()
 @engine_options
 def run_extract(request_id: str, registry_dir: Path, supervisor: str, destination: str,
                 signing_key: Path | None, storage_roots: tuple[str, ...], audit_log: Path,
-                engine: str, opa_url: str | None, opa_upload: bool,
-                policy_dir: Path | None) -> None:
+                engine: EngineChoice) -> None:
     """Copy exactly REQUEST_ID's approved cameras x window to an approved export target.
 
     Runs on this machine's clock: now must be inside the approved use period (there is no
@@ -82,26 +82,22 @@ def run_extract(request_id: str, registry_dir: Path, supervisor: str, destinatio
     if not signing_key:
         fail("--signing-key (or CCTV_SIGNING_KEY) is required; make one with "
              "`cctv-policy extract keygen --out KEY`")
-    try:
+    def log_refusal(error: Exception) -> str | None:
+        if isinstance(error, ClockDisagrees):
+            audit.record_refusal("extract_refused", request=request_id, supervisor=supervisor,
+                                 reason=str(error))
+        return " (refused)" if isinstance(error, ExtractRefused) else None
+
+    with refusing("Nothing was copied.", log_refusal):
         check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry",
                           "extraction")
-        registry = load_registry(registry_dir)
-        policies = load_policies(policy_dir)
-        evaluation = Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),
-                                resolve_now(None), policies.version)
+        try:
+            key = load_private_key(Path(signing_key))
+        except (ValueError, OSError) as exc:
+            fail(f"--signing-key {signing_key}: {exc}\nNothing was copied.")
+        evaluation = Evaluation.open(registry_dir, engine, resolve_now(None))
         package = run_extraction(evaluation, request_id, supervisor, destination,
-                                 parse_root_overrides(storage_roots),
-                                 load_private_key(Path(signing_key)), audit)
-    except RegistryNotEnforceable as exc:
-        fail(f"{exc}\nNothing was copied.", EXIT_BAD_INPUT)
-    except ClockDisagrees as exc:
-        audit.record_refusal("extract_refused", request=request_id, supervisor=supervisor,
-                             reason=str(exc))
-        fail(f"{exc}\nNothing was copied.")
-    except ExtractRefused as exc:
-        fail(f"refused: {exc}. Nothing was copied.", EXIT_VIOLATIONS)
-    except (RegistryNotFound, TargetError, AuditError, EngineError, ValueError, OSError) as exc:
-        fail(f"{exc}\nNothing was copied.")
+                                 parse_root_overrides(storage_roots), key, audit)
     click.echo(f"extracted {request_id} to {package} (manifest signed; verify with "
                f"`cctv-policy extract verify {package} --public-key KEY.pub`)")
 

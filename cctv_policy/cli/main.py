@@ -13,15 +13,15 @@ from cctv_policy.cli.audit import audit
 from cctv_policy.cli.authz import authorize, serve
 from cctv_policy.cli.changes import changes
 from cctv_policy.cli.check import check
-from cctv_policy.cli.common import EXIT_TOOL_ERROR
+from cctv_policy.cli.errors import EXIT_TOOL_ERROR
 from cctv_policy.cli.decide import decide_command
 from cctv_policy.cli.demo import demo
 from cctv_policy.cli.enforce import apply, plan
 from cctv_policy.cli.extract import extract_group
 from cctv_policy.cli.notice import notice
-from cctv_policy.cli.report import report
-from cctv_policy.cli.reports import reports
+from cctv_policy.cli.inspection import report
 from cctv_policy.cli.test import test
+from cctv_policy.cli.usage_reports import reports
 from cctv_policy.output import printable
 
 

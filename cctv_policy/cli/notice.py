@@ -7,20 +7,11 @@ from pathlib import Path
 
 import click
 
-from cctv_policy.cli.common import (
-    EXIT_BAD_INPUT,
-    EXIT_VIOLATIONS,
-    engine_options,
-    fail,
-    now_option,
-    registry_option,
-    resolve_now,
-)
-from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.cli.common import engine_options, now_option, registry_option, resolve_now
+from cctv_policy.cli.errors import refusing
+from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
-from cctv_policy.notices import NoticeError, build_notice, render_html, render_markdown
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
+from cctv_policy.notices import build_notice, render_html, render_markdown
 
 
 @click.command()
@@ -33,25 +24,16 @@ from cctv_policy.registry.loader import RegistryNotFound, load_registry
 @now_option
 @engine_options
 def notice(request_id: str, registry_dir: Path, lang: str, output_format: str,
-           out: Path | None, now: datetime | None, engine: str, opa_url: str | None,
-           opa_upload: bool, policy_dir: Path | None) -> None:
+           out: Path | None, now: datetime | None, engine: EngineChoice) -> None:
     """Write the notice of REQUEST_ID's decision: the approved scope, conditions, use period
     and report due date, or the rejection with its reasons (R5). Exit 1 if not decided yet,
     or if the approval is not valid (stale, or breaking the rule book)."""
-    try:
-        registry = load_registry(registry_dir)
-        policies = load_policies(policy_dir)
-        evaluation = Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),
-                                resolve_now(now), policies.version)
+    with refusing("No notice was written."):
+        evaluation = Evaluation.open(registry_dir, engine, resolve_now(now))
+        registry = evaluation.registry
         invalid = evaluation.approval_problems(request_id) \
             if request_id in registry.decisions and registry.core_readable else []
         built = build_notice(registry, request_id, lang, invalid)
-    except RegistryNotEnforceable as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    except (RegistryNotFound, EngineError, FileNotFoundError) as exc:
-        fail(str(exc))
-    except NoticeError as exc:
-        fail(str(exc), EXIT_VIOLATIONS)
     text = (render_html if output_format == "html" else render_markdown)(built, lang)
     if out:
         out.write_text(text, encoding="utf-8")

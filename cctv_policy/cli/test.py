@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from cctv_policy.cli.common import EXIT_OK, EXIT_VIOLATIONS, fail
+from cctv_policy.cli.errors import EXIT_OK, EXIT_VIOLATIONS, fail
 from cctv_policy.engine import EngineError, load_policies
 from cctv_policy.engine.rego_tests import Outcome, run_rego_tests
 

@@ -20,6 +20,7 @@ from cctv_policy.enforce.decision import EnforcementDecision, GrantDecision, Pro
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
 from storage_backends.base import Backend, Segment, UnparsableKey
+from storage_backends.listing import segments_in, unmanaged_entries
 
 ActionKind = Literal["delete", "hold", "release", "grant", "revoke"]
 
@@ -123,29 +124,9 @@ def make_plan(ctx: PlanContext, backends: dict[str, Backend], policy_version: st
         if shard.owns_grants and cameras is None:
             plan.grants_planned = True
             _plan_grants(ctx, backend, plan, set(on_target))
-            plan.unmanaged += unmanaged_entries(ctx.registry, backend)
+            plan.unmanaged += [Skipped(target=u.target, key=u.key, reason=u.reason)
+                              for u in unmanaged_entries(backend, ctx.registry.camera_targets)]
     return plan
-
-
-def unmanaged_entries(registry: LoadedRegistry, backend: Backend) -> list[Skipped]:
-    """Every top-level entry of a target is footage of one of its cameras, or reported (as is
-    anything odd the backend met in its own state folder)."""
-    found = [Skipped(target=backend.target_id, key=p.where, reason=p.reason)
-             for p in backend.state_problems]
-    for entry in backend.top_level():
-        known = registry.cameras.get(entry.name)
-        if entry.kind == "dir" and known is not None and known.storage == backend.target_id:
-            continue
-        if entry.kind == "symlink":
-            why = "a symbolic link: never followed, never touched"
-        elif entry.kind != "dir":
-            why = "not a camera folder (a stray file or extraction package?)"
-        elif known is not None:
-            why = f"footage of {entry.name}, which cameras.yaml puts on {known.storage}"
-        else:
-            why = "not a camera in cameras.yaml (removed or renamed?): kept, never deleted"
-        found.append(Skipped(target=backend.target_id, key=entry.name, reason=why))
-    return found
 
 
 def _cutoff(ctx: PlanContext) -> datetime:
@@ -294,16 +275,3 @@ def _grant_id(grant: GrantDecision) -> str:
 def _segments_in(backend: Backend, grant: GrantDecision, cameras: set[str]) -> set[str]:
     return {s.key for camera in sorted(set(grant.cameras) & cameras)
             for s in segments_in(backend, camera, grant.from_, grant.to)}
-
-
-def segments_in(backend: Backend, camera: str, start: datetime, end: datetime) -> list[Segment]:
-    """Segments of a camera that overlap [start, end), listed day by day."""
-    days = backend.list_days(camera)
-    # A segment may start the day before; day folders may be in a local time zone.
-    first, last = start.date() - timedelta(days=1), end.date() + timedelta(days=1)
-    found = []
-    for day in ([None] if days is None else [d for d in days if first <= d <= last]):
-        for item in backend.list_segments(camera, day):
-            if isinstance(item, Segment) and item.start < end and start < item.end:
-                found.append(item)
-    return found

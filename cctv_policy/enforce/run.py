@@ -1,4 +1,4 @@
-"""One enforcement run, end to end, for the CLI and for tests: load, decide, plan, apply."""
+"""One enforcement run, end to end, for the CLI and for tests: decide, plan, apply."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.apply import ApplyReport, apply_plan
 from cctv_policy.enforce.clock import check_clock
 from cctv_policy.enforce.decision import enforcement_decision
-from cctv_policy.enforce.planner import Plan, PlanContext, Shard, make_plan
+from cctv_policy.enforce.planner import Action, Plan, PlanContext, Shard, make_plan
 from cctv_policy.enforce.safety import SafetyFloor
-from cctv_policy.enforce.targets import TargetError, make_backends
-from cctv_policy.engine.base import Engine
+from cctv_policy.targets import TargetError, make_backends
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import require_enforceable
 from cctv_policy.registry.loader import LoadedRegistry
@@ -34,16 +33,18 @@ class Prepared:
     lifecycle_targets: list[str]
     clock_tolerance: timedelta
     camera_targets: dict[str, str]
+    registry: LoadedRegistry
 
 
-def prepare(registry: LoadedRegistry, engine: Engine, now: datetime, policy_version: str,
-            target: str | None = None, root_overrides: dict[str, Path] | None = None,
-            shard: Shard = Shard(), cameras: set[str] | None = None,
+def prepare(evaluation: Evaluation, target: str | None = None,
+            root_overrides: dict[str, Path] | None = None, shard: Shard = Shard(),
+            cameras: set[str] | None = None,
             progress: Callable[[str, int], None] = lambda label, n: None) -> Prepared:
-    """The plan of one run. Raises RegistryNotEnforceable (input errors), EngineError (fail
-    closed) or TargetError (storage not usable)."""
-    evaluation = Evaluation(registry, engine, now, policy_version)
+    """The plan of one run over one evaluation (registry, rule book, now). Raises
+    RegistryNotEnforceable (input errors), EngineError (fail closed) or TargetError (storage
+    not usable)."""
     require_enforceable(evaluation)
+    registry, now = evaluation.registry, evaluation.now
     assert registry.config is not None  # a registry without config is not enforceable
     unknown = sorted((cameras or set()) - set(registry.cameras))
     if unknown:
@@ -59,16 +60,17 @@ def prepare(registry: LoadedRegistry, engine: Engine, now: datetime, policy_vers
                 "Lock: the bucket's lifecycle engine would delete held footage too. Enable "
                 "Object Lock (on a new bucket) or set lifecycle_offload: false")
     ctx = PlanContext(registry, decision, floor, now, progress)
-    plan = make_plan(ctx, backends, policy_version, evaluation.input_hash, shard, cameras)
+    plan = make_plan(ctx, backends, evaluation.policy_version, evaluation.input_hash, shard,
+                     cameras)
     return Prepared(plan, floor, backends, skipped, lifecycle,
                     timedelta(hours=registry.config.clock_tolerance_hours),
-                    {c.id: c.storage for c in registry.cameras.values()})
+                    registry.camera_targets, registry)
 
 
 def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:
     """Apply what was reviewed and is still valid now (the intersection of both plans), plus
     every protective action of the fresh plan."""
-    def ident(a):  # noqa: ANN001, ANN202
+    def ident(a: Action) -> tuple[str, str, str | None, str | None, str | None]:
         return (a.action, a.target, a.key, a.hold, a.grant)
 
     allowed = {ident(a) for a in reviewed.actions}
@@ -80,6 +82,22 @@ def run_apply(prepared: Prepared, audit: AuditLog,
               progress: Callable[[int], None] = lambda n: None) -> ApplyReport:
     """Check the clock against the evidence, then carry out the plan. Raises ClockDisagrees
     (nothing is changed) or AuditError."""
+    check_apply_clock(prepared, audit)
+    audit.policy_version = prepared.plan.policy_version
+    report = apply_plan(prepared.plan, prepared.backends, audit, prepared.floor, progress)
+    for target_id in prepared.lifecycle_targets:
+        backend = prepared.backends[target_id]
+        cameras = sorted(c for c, t in prepared.camera_targets.items() if t == target_id)
+        others = sorted(c for c, t in prepared.camera_targets.items() if t != target_id)
+        audit.append("lifecycle_sync", target=target_id,
+                     retention_days=prepared.plan.retention_days, cameras=len(cameras))
+        backend.sync_lifecycle(prepared.plan.retention_days, cameras, others)
+    return report
+
+
+def check_apply_clock(prepared: Prepared, audit: AuditLog) -> None:
+    """The clock against the newest footage on each target the plan acts on and against the
+    last apply in the audit log. Raises ClockDisagrees."""
     last = audit.last_entry("apply_started")
     last_now = datetime.fromisoformat(str(last["now"])) if last and last.get("now") else None
     plan = prepared.plan
@@ -90,17 +108,6 @@ def run_apply(prepared: Prepared, audit: AuditLog,
         if target in acting:
             evidence.setdefault(target, {})[camera] = end
     check_clock(plan.now, evidence, last_now, prepared.clock_tolerance)
-    audit.policy_version = prepared.plan.policy_version
-    report = apply_plan(prepared.plan, prepared.backends, audit, prepared.floor, progress)
-    for target_id in prepared.lifecycle_targets:
-        backend = prepared.backends[target_id]
-        cameras = sorted(c for c, t in prepared.camera_targets.items() if t == target_id)
-        others = sorted(c for c, t in prepared.camera_targets.items() if t != target_id)
-        audit.append("lifecycle_sync", target=target_id,
-                     retention_days=prepared.plan.retention_days, cameras=len(cameras))
-        backend.sync_lifecycle(prepared.plan.retention_days, cameras,  # type: ignore[attr-defined]
-                               others)
-    return report
 
 
 def suspend_offload(registry: LoadedRegistry, audit: AuditLog) -> list[str]:

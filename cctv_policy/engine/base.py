@@ -24,6 +24,14 @@ class Engine(Protocol):
         """
         ...
 
+    def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run an ad-hoc Rego query; one dict of bindings per result (the Rego test runner)."""
+        ...
+
+    def close(self) -> None:
+        """Release the engine's resources."""
+        ...
+
 
 def dotted(entrypoint: str) -> str:
     return entrypoint.strip("/").replace("/", ".")

@@ -20,6 +20,7 @@ class OpaServerEngine:
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise EngineError(f"--opa-url {url!r} is not an http(s) URL like http://127.0.0.1:8181")
         self.url = url
+        self._timeout = timeout
         self._client = OpaClient(
             host=parsed.hostname,
             port=parsed.port or (443 if parsed.scheme == "https" else 8181),
@@ -47,3 +48,22 @@ class OpaServerEngine:
         if "result" not in response:
             raise EngineUndefined(f"data.{path} is undefined on the OPA server at {self.url}")
         return response["result"]
+
+    def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """POST /v1/query: an ad-hoc query on the server."""
+        body: dict[str, Any] = {"query": query}
+        if input is not None:
+            body["input"] = input
+        try:
+            response = requests.post(f"{self.url.rstrip('/')}/v1/query", json=body,
+                                     timeout=self._timeout)
+            response.raise_for_status()
+            rows = response.json().get("result", [])
+        except (requests.RequestException, ValueError) as exc:
+            raise EngineError(f"OPA server at {self.url} failed: {exc}") from exc
+        if not isinstance(rows, list):
+            raise EngineError(f"OPA server at {self.url} answered a query with {rows!r}")
+        return rows
+
+    def close(self) -> None:
+        self._client.close_connection()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
-DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+
+def bundled_policy_dir() -> Path:
+    """The rule book shipped inside the package (in a checkout: a link to policies/)."""
+    return Path(str(files("cctv_policy") / "rulebook")).resolve()
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class PolicySet:
 
 
 def load_policies(root: Path | str | None = None) -> PolicySet:
-    root = Path(root) if root else DEFAULT_POLICY_DIR
+    root = Path(root) if root else bundled_policy_dir()
     if not root.is_dir():
         raise FileNotFoundError(f"policy directory {root} does not exist")
     modules = tuple(

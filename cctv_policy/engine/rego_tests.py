@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 
-from cctv_policy.engine.base import EngineError
+from cctv_policy.engine.base import Engine, EngineError
 from cctv_policy.engine.policies import PolicySet
 
 _PACKAGE = re.compile(r"^\s*package\s+([\w.]+)", re.MULTILINE)
@@ -109,11 +109,11 @@ def run_rego_tests(policies: PolicySet, name_filter: str | None = None) -> list[
     return results
 
 
-def _run_one(engine: object, test: RegoTest) -> RegoTestResult:
+def _run_one(engine: Engine, test: RegoTest) -> RegoTestResult:
     started = time.perf_counter()
     outcome, detail = Outcome.failed, ""
     try:
-        rows = engine.query(f"result := data.{test.package}.{test.name}")  # type: ignore[attr-defined]
+        rows = engine.query(f"result := data.{test.package}.{test.name}")
         if rows and rows[0].get("result") is True:
             outcome = Outcome.passed
         elif rows:

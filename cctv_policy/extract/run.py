@@ -12,7 +12,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.enforce.targets import make_backends
+from cctv_policy.targets import make_backends
+from storage_backends.listing import segments_in
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable, require_enforceable
 from cctv_policy.extract.manifest import public_pem, write_signed_at
@@ -222,7 +223,6 @@ def _seconds_outside(segment: Segment, scope: Scope) -> int:
 
 def _segments(registry: LoadedRegistry, backends: dict[str, Backend], scope: Scope
               ) -> list[tuple[str, Segment]]:
-    from cctv_policy.enforce.planner import segments_in
 
     found = []
     for camera in scope.cameras:

@@ -79,6 +79,11 @@ class LoadedRegistry:
     _trees: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
+    def camera_targets(self) -> dict[str, str]:
+        """camera id -> the storage target that holds its footage."""
+        return {camera.id: camera.storage for camera in self.cameras.values()}
+
+    @property
     def core_readable(self) -> bool:
         """True when config, people, cameras and storage all loaded: policies can run."""
         return self.config is not None and not any(

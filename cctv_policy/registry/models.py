@@ -6,7 +6,6 @@ Timestamps are normalised to UTC at the edge; the campus time zone is for displa
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
 from pathlib import PurePosixPath
 from typing import Literal

@@ -11,10 +11,10 @@ from pathlib import Path
 from cctv_policy.audit.anchor import AuditCheck, check_log
 from cctv_policy.audit.query import entries
 from cctv_policy.enforce.decision import enforcement_decision
-from cctv_policy.enforce.planner import unmanaged_entries
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.reports.due import DueReport, due_reports
-from storage_backends.base import Backend, Segment
+from storage_backends.base import Backend
+from storage_backends.listing import oldest_segment, unmanaged_entries
 
 
 @dataclass
@@ -74,7 +74,7 @@ def build_inspection(evaluation: Evaluation, period: tuple[datetime, datetime],
         if backend is None:
             notes.setdefault(row.storage, "not read (storage not reachable from here)")
             continue
-        oldest = _oldest(backend, row.id)
+        oldest = oldest_segment(backend, row.id)
         if oldest is not None:
             row.oldest = oldest.start
             row.age_days = (now - oldest.start).total_seconds() / 86400
@@ -83,8 +83,8 @@ def build_inspection(evaluation: Evaluation, period: tuple[datetime, datetime],
                                None)
 
     for backend in backends.values():
-        inspection_unmanaged = unmanaged_entries(registry, backend)
-        unmanaged += [(u.target, u.key, u.reason) for u in inspection_unmanaged]
+        unmanaged += [(u.target, u.key, u.reason)
+                      for u in unmanaged_entries(backend, registry.camera_targets)]
 
     start, end = period
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
@@ -118,12 +118,3 @@ def build_inspection(evaluation: Evaluation, period: tuple[datetime, datetime],
             elif entry["event"] == "extract_finished":
                 inspection.extractions.append(entry)
     return inspection
-
-
-def _oldest(backend: Backend, camera: str) -> Segment | None:
-    days = backend.list_days(camera)
-    for day in ([None] if days is None else days[:1]):
-        found = [s for s in backend.list_segments(camera, day) if isinstance(s, Segment)]
-        if found:
-            return min(found, key=lambda s: s.start)
-    return None

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
 from tests.conftest import DEMO_REGISTRY, NOW_TEXT
-from tests.helpers import campus_repo, git
+from testing.helpers import campus_repo, git
 
 
 @pytest.fixture

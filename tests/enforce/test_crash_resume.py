@@ -28,7 +28,7 @@ def tree(root: Path) -> set[str]:
 def apply_argv(root: Path, audit: Path) -> list[str]:
     """A separate process applying at the demo's fixed clock (the CLI's apply runs on the
     system clock), so that it can be killed at any point."""
-    script = ("import sys; from pathlib import Path; from tests.helpers import apply_at; "
+    script = ("import sys; from pathlib import Path; from testing.helpers import apply_at; "
               "from tests.conftest import DEMO_REGISTRY, NOW; "
               "apply_at(DEMO_REGISTRY, {'nas-main': Path(sys.argv[1])}, Path(sys.argv[2]), NOW)")
     return [sys.executable, "-c", script, str(root), str(audit)]

@@ -13,13 +13,14 @@ from click.testing import CliRunner
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.enforce.run import prepare, run_apply
 from cctv_policy.registry import load_registry
 from storage_backends.filesystem import FilesystemBackend, UnsafePath
 from storage_backends.layout import Layout
 from cctv_policy.registry.types import parse_rfc3339
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
-from tests.helpers import apply_at
+from testing.helpers import apply_at
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
@@ -188,7 +189,7 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(footage: Path, tmp
             return []  # no violations: the gate lets it through
 
     registry = load_registry(DEMO_REGISTRY)
-    prepared = prepare(registry, NoProtection(), NOW, "v", root_overrides={"nas-main": footage})
+    prepared = prepare(Evaluation(registry, NoProtection(), NOW, "v"), root_overrides={"nas-main": footage})
     run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
     remaining = segments(footage)
     assert "CAM-CAN-03/2026/10/18/20261018T180000Z_7200s.mp4" in remaining  # held

@@ -2,7 +2,7 @@
 
 Against a real OPA server when one is reachable: $CCTV_OPA_URL, or an `opa` binary on PATH that
 the fixture starts on 127.0.0.1. Otherwise those tests skip and say why. The adapter itself is
-also exercised over real HTTP against data_api_stub (OPA's API shape over the OPA Go library).
+also exercised over real HTTP against testing/opa_api_stub.py (OPA's API shape over the OPA Go library).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from cctv_policy.engine import EngineUndefined
 from cctv_policy.engine.opa_server import OpaServerEngine
 from cctv_policy.registry import load_registry
 from tests.conftest import DATA, DEMO_REGISTRY, NOW, POLICIES
-from tests.engine import data_api_stub
+from testing import opa_api_stub
 
 SCENARIOS = ["violations/DECISION_SCOPE_WIDENED", "violations/REQUEST_APPLICANT_REPORT_OVERDUE",
              "violations/CAMERA_PRIVATE_AREA", "bad/unknown_camera_reference"]
@@ -61,7 +61,7 @@ def real_opa_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def stub_url() -> Iterator[str]:
-    server, url = data_api_stub.start()
+    server, url = opa_api_stub.start()
     yield url
     server.shutdown()
 

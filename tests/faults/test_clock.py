@@ -17,7 +17,7 @@ from cctv_policy.demo import write_footage
 from cctv_policy.enforce.clock import ClockDisagrees
 from storage_backends.layout import Layout
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
-from tests.helpers import apply_at
+from testing.helpers import apply_at
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"]

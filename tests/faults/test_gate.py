@@ -15,7 +15,7 @@ from cctv_policy.demo import write_footage
 from cctv_policy.gate import RegistryNotEnforceable
 from storage_backends.layout import Layout
 from tests.conftest import NOW, NOW_TEXT
-from tests.helpers import apply_at, extract_at, point_export_target
+from testing.helpers import apply_at, extract_at, point_export_target
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 WORDING = "nothing acts on a registry that cannot be read as written"

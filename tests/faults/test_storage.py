@@ -15,12 +15,13 @@ from click.testing import CliRunner
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.planner import Plan
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.enforce.run import restrict_to_reviewed
 from cctv_policy.registry import load_registry
 from storage_backends.filesystem import FilesystemBackend, UnsafeState
 from storage_backends.layout import Layout, LayoutError
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
-from tests.helpers import apply_at, extract_at, point_export_target
+from testing.helpers import apply_at, extract_at, point_export_target
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
@@ -120,7 +121,7 @@ def test_a_reviewed_plan_cannot_leave_out_holds_and_revokes(nas: Path, tmp_path:
     from cctv_policy.enforce.run import prepare
 
     engine = EmbeddedEngine(load_policies().without_tests())
-    fresh = prepare(load_registry(registry_copy), engine, NOW, "v",
+    fresh = prepare(Evaluation(load_registry(registry_copy), engine, NOW, "v"),
                     root_overrides={"nas-main": nas}).plan
     engine.close()
     reviewed = Plan(now=NOW, policy_version="v", input_hash="x", retention_days=30)  # empty

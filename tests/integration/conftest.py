@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.integration.ceph_rgw import OWNER_KEY, OWNER_SECRET, CephRgw, RgwUnavailable
+from testing.ceph_rgw import OWNER_KEY, OWNER_SECRET, CephRgw, RgwUnavailable
 
 
 def _running_rgw(prefix: str) -> Iterator[CephRgw]:

@@ -13,14 +13,15 @@ from botocore.exceptions import ClientError
 from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.enforce.run import prepare, run_apply
-from cctv_policy.enforce.targets import TargetError
+from cctv_policy.targets import TargetError
 from cctv_policy.registry import load_registry
 from storage_backends.base import GrantSpec
 from storage_backends.layout import Layout
 from storage_backends.s3 import S3Backend
-from tests.helpers import pin_decision
-from tests.integration.ceph_rgw import OWNER_KEY, OWNER_SECRET
+from testing.helpers import pin_decision
+from testing.ceph_rgw import OWNER_KEY, OWNER_SECRET
 from tests.integration.conftest import client
 
 pytestmark = pytest.mark.integration
@@ -101,7 +102,7 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     registry = load_registry(registry_dir)
     assert registry.issues == []
     engine = EmbeddedEngine(load_policies().without_tests())
-    prepared = prepare(registry, engine, now, "test", target="campus-s3")
+    prepared = prepare(Evaluation(registry, engine, now, "test"), target="campus-s3")
     audit = AuditLog(tmp_path / "audit.jsonl")
     report = run_apply(prepared, audit)
     assert verify_log(audit.path).ok
@@ -154,7 +155,7 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     for camera in ("CAM-PRK-01", "CAM-BUS-01"):
         owner.put_object(Bucket=bucket, Key="campus/" + LAYOUT.key(
             camera, later - timedelta(hours=2), 7200), Body=b"frame")
-    prepared = prepare(load_registry(registry_dir), engine, later, "test", target="campus-s3")
+    prepared = prepare(Evaluation(load_registry(registry_dir), engine, later, "test"), target="campus-s3")
     assert [a.action for a in prepared.plan.actions if a.grant] == ["revoke"]
     run_apply(prepared, audit)
     assert denied(lambda: station.get_object(Bucket=bucket, Key="campus/" + granted))
@@ -231,7 +232,7 @@ def test_lifecycle_offload_is_refused_without_object_lock(rgw, owner, owner_env,
     upload_footage(owner, bucket, ["CAM-BUS-01"], now, days=1)
     engine = EmbeddedEngine(load_policies().without_tests())
     with pytest.raises(TargetError, match="Object Lock"):
-        prepare(load_registry(registry_dir), engine, now, "test", target="campus-s3")
+        prepare(Evaluation(load_registry(registry_dir), engine, now, "test"), target="campus-s3")
     with pytest.raises(ClientError):  # nothing was installed
         owner.get_bucket_lifecycle_configuration(Bucket=bucket)
 
@@ -267,7 +268,7 @@ def test_held_young_footage_survives_the_buckets_own_lifecycle(lifecycle_rgw, re
     registry = load_registry(registry_dir)
     assert registry.issues == []
     engine = EmbeddedEngine(load_policies().without_tests())
-    prepared = prepare(registry, engine, now, "test", target="campus-s3")
+    prepared = prepare(Evaluation(registry, engine, now, "test"), target="campus-s3")
     assert [a.key for a in prepared.plan.actions if a.action == "hold"] == [keys[0]]
     assert not [a for a in prepared.plan.actions if a.action == "delete"]
     run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))

@@ -13,7 +13,7 @@ from cctv_policy.demo import write_footage
 from cctv_policy.enforce.run import Prepared
 from storage_backends.layout import Layout
 from tests.conftest import NOW, NOW_TEXT
-from tests.helpers import apply_at
+from testing.helpers import apply_at
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-LIB-02", "CAM-SPT-01", "CAM-SPT-02", "CAM-GYM-01"]

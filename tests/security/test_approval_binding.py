@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cctv_policy.registry.types import parse_rfc3339
-from tests.helpers import extract_at, point_export_target
+from testing.helpers import extract_at, point_export_target
 from cctv_policy.demo import write_footage
 from tests.conftest import NOW
 from tests.security.conftest import (

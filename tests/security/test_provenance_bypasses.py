@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
 from tests.conftest import DEMO_REGISTRY, NOW_TEXT
-from tests.helpers import EMAIL, campus_repo, git
+from testing.helpers import EMAIL, campus_repo, git
 
 DECISION = "registry/decisions/REQ-2026-0042.yaml"  # names h.liu
 
@@ -172,7 +172,7 @@ def test_applicant_edit_merged_over_the_officers_signed_commit_is_caught(signed_
     request = repo / "registry/requests/REQ-2026-0042.yaml"
     request.write_text(request.read_text().replace("cameras: [CAM-LIB-01]",
                                                    "cameras: [CAM-LIB-01, CAM-LIB-02]"))
-    from tests.helpers import request_digest
+    from testing.helpers import request_digest
 
     decision = repo / DECISION
     text = decision.read_text()

@@ -9,12 +9,13 @@ from pathlib import Path
 from cctv_policy.checks.codeowners import parse, unowned_trust_roots
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.enforce.run import prepare, run_apply
 from cctv_policy.registry import load_registry
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.registry.types import parse_rfc3339
 from tests.conftest import NOW, POLICIES, REPO
-from tests.helpers import extract_at, point_export_target
+from testing.helpers import extract_at, point_export_target
 from tests.security.conftest import enforce, grants_of, grants_on_disk, invoke
 
 
@@ -56,7 +57,7 @@ def test_grants_from_a_buggy_policy_are_refused_by_the_floor(registry_copy, nas,
     decision.write_text(decision.read_text().replace("decided_by: h.liu", "decided_by: t.wang"))
     engine = EmbeddedEngine(load_policies(policies).without_tests())
     try:
-        prepared = prepare(load_registry(registry_copy), engine, NOW, "buggy",
+        prepared = prepare(Evaluation(load_registry(registry_copy), engine, NOW, "buggy"),
                            root_overrides={"nas-main": nas}, target="nas-main")
     finally:
         engine.close()

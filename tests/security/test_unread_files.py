@@ -10,7 +10,7 @@ import pytest
 
 from cctv_policy.gate import RegistryNotEnforceable
 from tests.conftest import NOW, NOW_TEXT
-from tests.helpers import apply_at
+from testing.helpers import apply_at
 from tests.security.conftest import LAYOUT, check_json, invoke
 
 HELD_START = (NOW - timedelta(days=35)).replace(hour=2, minute=0, second=0, microsecond=0)

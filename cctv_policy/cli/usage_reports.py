@@ -10,18 +10,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cctv_policy.cli.common import (
-    EXIT_BAD_INPUT,
-    engine_options,
-    fail,
-    now_option,
-    registry_option,
-    resolve_now,
-)
-from cctv_policy.engine import EngineError, load_policies, make_engine
+from cctv_policy.cli.common import engine_options, now_option, registry_option, resolve_now
+from cctv_policy.cli.errors import refusing
+from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
-from cctv_policy.registry.loader import RegistryNotFound, load_registry
 from cctv_policy.reports.due import due_reports
 
 
@@ -35,19 +27,12 @@ def reports() -> None:
 @now_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @engine_options
-def due(registry_dir: Path, now: datetime | None, output_format: str, engine: str,
-        opa_url: str | None, opa_upload: bool, policy_dir: Path | None) -> None:
+def due(registry_dir: Path, now: datetime | None, output_format: str,
+        engine: EngineChoice) -> None:
     """Reports due and overdue, with days late, by unit. Overdue reports block new requests by
     the same applicant (REQUEST_APPLICANT_REPORT_OVERDUE)."""
-    try:
-        registry = load_registry(registry_dir)
-        policies = load_policies(policy_dir)
-        owed = due_reports(Evaluation(registry, make_engine(engine, policies, opa_url, opa_upload),
-                                      resolve_now(now), policies.version))
-    except RegistryNotEnforceable as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    except (RegistryNotFound, EngineError) as exc:
-        fail(str(exc))
+    with refusing("No list of reports owed."):
+        owed = due_reports(Evaluation.open(registry_dir, engine, resolve_now(now)))
     if output_format == "json":
         click.echo(json.dumps([d.model_dump(mode="json") for d in owed], indent=1))
         return

@@ -84,11 +84,12 @@ def apply_at(registry: Path, roots: dict[str, Path], audit: Path, now, target=No
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.enforce.run import prepare, run_apply
+    from cctv_policy.evaluation import Evaluation
     from cctv_policy.registry import load_registry
 
     engine = EmbeddedEngine(load_policies().without_tests())
     try:
-        prepared = prepare(load_registry(registry), engine, now, load_policies().version,
+        prepared = prepare(Evaluation(load_registry(registry), engine, now, load_policies().version),
                            root_overrides=roots, target=target)
         report = run_apply(prepared, AuditLog(audit))
         return prepared, report
