@@ -27,9 +27,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
-from check_bench import machine  # noqa: E402
+from check_bench import machine  # noqa: E402 - after the sys.path insert above
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def _role(index: int) -> str:
+    return "security_office" if index < 10 else "technician" if index < 20 else "applicant"
 
 
 def ts(moment: datetime) -> str:
@@ -42,13 +46,22 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
         (root / sub).mkdir(parents=True)
     (root / "config.yaml").write_text("retention_days: 30\nallowed_purposes: [incident]\n")
     people = [f"p{i:04d}.user" for i in range(n_people)]
-    (root / "people.yaml").write_text("people:\n" + "".join(
-        f"  - {{id: {p}, name: P, unit: u, roles: [{'security_office' if i < 10 else 'technician' if i < 20 else 'applicant'}]}}\n"
-        for i, p in enumerate(people)))
+    (root / "people.yaml").write_text(
+        "people:\n"
+        + "".join(
+            f"  - {{id: {p}, name: P, unit: u, roles: [{_role(i)}]}}\n"
+            for i, p in enumerate(people)
+        )
+    )
     cameras = [f"CAM-{i:05d}" for i in range(n_cameras)]
-    (root / "cameras.yaml").write_text("cameras:\n" + "".join(
-        f"  - {{id: {c}, name: c, location: l, zone: z, installed_by: {people[10]}, "
-        f"installed_on: 2025-01-01T00:00:00Z, storage: nas}}\n" for c in cameras))
+    (root / "cameras.yaml").write_text(
+        "cameras:\n"
+        + "".join(
+            f"  - {{id: {c}, name: c, location: l, zone: z, installed_by: {people[10]}, "
+            f"installed_on: 2025-01-01T00:00:00Z, storage: nas}}\n"
+            for c in cameras
+        )
+    )
     (root / "storage.yaml").write_text("targets:\n  - {id: nas, kind: filesystem, root: /x}\n")
     questions = []
     for i in range(n_requests):
@@ -57,7 +70,11 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
         footage_to = NOW - timedelta(days=rng.uniform(1, 20))
         footage_from = footage_to - timedelta(hours=2)
         submitted = footage_to + timedelta(hours=1)
-        starts = NOW - timedelta(days=rng.uniform(0, 3)) if rng.random() < 0.7 else NOW + timedelta(days=1)
+        starts = (
+            NOW - timedelta(days=rng.uniform(0, 3))
+            if rng.random() < 0.7
+            else NOW + timedelta(days=1)
+        )
         ends = max(starts, NOW) + timedelta(days=2)
         if submitted >= starts:
             submitted = starts - timedelta(hours=1)
@@ -68,15 +85,33 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
             "purpose: {category: incident, description: d}\n"
             f"footage: {{cameras: [{camera}], from: {ts(footage_from)}, to: {ts(footage_to)}}}\n"
             f"use: {{mode: view_supervised, recipients: [{applicant}], starts: {ts(starts)}, "
-            f"ends: {ts(ends)}}}\n")
+            f"ends: {ts(ends)}}}\n"
+        )
         (root / "decisions" / f"{rid}.yaml").write_text(
             f"request: {rid}\ndecision: approved\ndecided_by: {people[i % 10]}\n"
-            f"decided_at: {ts(submitted + timedelta(minutes=30))}\nreasons: [ok]\n")
+            f"decided_at: {ts(submitted + timedelta(minutes=30))}\nreasons: [ok]\n"
+        )
         active = starts <= NOW
-        questions.append(({"principal": applicant, "camera": camera,
-                           "at": ts(footage_from + timedelta(minutes=30))}, active))
-        questions.append(({"principal": applicant, "camera": camera,
-                           "at": ts(footage_to + timedelta(minutes=30))}, False))
+        questions.append(
+            (
+                {
+                    "principal": applicant,
+                    "camera": camera,
+                    "at": ts(footage_from + timedelta(minutes=30)),
+                },
+                active,
+            )
+        )
+        questions.append(
+            (
+                {
+                    "principal": applicant,
+                    "camera": camera,
+                    "at": ts(footage_to + timedelta(minutes=30)),
+                },
+                False,
+            )
+        )
     return questions
 
 
@@ -106,13 +141,25 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         started = time.perf_counter()
-        server = subprocess.Popen([str(REPO / ".venv/bin/cctv-policy"), "serve", "--registry",
-                                   str(registry), "--port", str(port), "--audit-log",
-                                   str(Path(tmp) / "audit.jsonl")], stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                str(REPO / ".venv/bin/cctv-policy"),
+                "serve",
+                "--registry",
+                str(registry),
+                "--port",
+                str(port),
+                "--audit-log",
+                str(Path(tmp) / "audit.jsonl"),
+            ],
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_for(port, 120)
-            print(f"serve: {args.requests} approved requests loaded in "
-                  f"{time.perf_counter() - started:.1f} s")
+            print(
+                f"serve: {args.requests} approved requests loaded in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
             rng = random.Random(9)
             work = [rng.choice(questions) for _ in range(args.calls)]
             latencies: list[float] = []
@@ -120,7 +167,7 @@ def main() -> None:
             lock = threading.Lock()
             deadline = time.monotonic() + args.max_seconds
 
-            def worker(chunk):  # noqa: ANN001
+            def worker(chunk):
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 mine = []
                 for q, expected in chunk:
@@ -128,8 +175,12 @@ def main() -> None:
                         break
                     body = json.dumps({"input": {**q, "now": ts(NOW)}})
                     t = time.perf_counter()
-                    conn.request("POST", "/v1/data/cctv/authz/allow", body,
-                                 {"Content-Type": "application/json"})
+                    conn.request(
+                        "POST",
+                        "/v1/data/cctv/authz/allow",
+                        body,
+                        {"Content-Type": "application/json"},
+                    )
                     answer = json.loads(conn.getresponse().read())
                     mine.append(time.perf_counter() - t)
                     if answer.get("result") is not expected:
@@ -139,7 +190,7 @@ def main() -> None:
                 with lock:
                     latencies.extend(mine)
 
-            chunks = [work[i::args.connections] for i in range(args.connections)]
+            chunks = [work[i :: args.connections] for i in range(args.connections)]
             threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
             t0 = time.perf_counter()
             for t in threads:
@@ -153,9 +204,11 @@ def main() -> None:
         latencies.sort()
         p50 = statistics.median(latencies) * 1000
         p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-        print(f"{len(latencies)} calls over {args.connections} keep-alive connections in "
-              f"{wall:.1f} s: {len(latencies) / wall:.0f} decisions/s, p50 {p50:.2f} ms, "
-              f"p99 {p99:.2f} ms; wrong answers: {wrong[0]} (each call audit-logged, fsync)")
+        print(
+            f"{len(latencies)} calls over {args.connections} keep-alive connections in "
+            f"{wall:.1f} s: {len(latencies) / wall:.0f} decisions/s, p50 {p50:.2f} ms, "
+            f"p99 {p99:.2f} ms; wrong answers: {wrong[0]} (each call audit-logged, fsync)"
+        )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from storage_backends.layout import Layout  # noqa: E402
+from storage_backends.layout import Layout  # noqa: E402 - after the sys.path insert above
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 RETENTION = 30
@@ -39,12 +39,20 @@ RETENTION = 30
 
 def write_registry(root: Path, cameras: list[str], target_kind: str, bucket: str = "") -> None:
     root.mkdir(parents=True)
-    (root / "config.yaml").write_text(f"retention_days: {RETENTION}\nallowed_purposes: [incident]\n")
+    (root / "config.yaml").write_text(
+        f"retention_days: {RETENTION}\nallowed_purposes: [incident]\n"
+    )
     (root / "people.yaml").write_text(
-        "people:\n  - {id: tech, name: Tech, unit: facilities, roles: [technician]}\n")
-    (root / "cameras.yaml").write_text("cameras:\n" + "".join(
-        f"  - {{id: {c}, name: {c}, location: bench, zone: corridor, installed_by: tech, "
-        f"installed_on: 2025-01-01T00:00:00Z, storage: bench}}\n" for c in cameras))
+        "people:\n  - {id: tech, name: Tech, unit: facilities, roles: [technician]}\n"
+    )
+    (root / "cameras.yaml").write_text(
+        "cameras:\n"
+        + "".join(
+            f"  - {{id: {c}, name: {c}, location: bench, zone: corridor, installed_by: tech, "
+            f"installed_on: 2025-01-01T00:00:00Z, storage: bench}}\n"
+            for c in cameras
+        )
+    )
     if target_kind == "filesystem":
         target = "  - {id: bench, kind: filesystem, root: /nonexistent}\n"
     else:
@@ -54,15 +62,25 @@ def write_registry(root: Path, cameras: list[str], target_kind: str, bucket: str
 
 def keys_for(cameras: list[str], first: datetime, days: int, per_day: int) -> list[str]:
     step = 86400 // per_day
-    return [LAYOUT.key(c, first + timedelta(days=d, seconds=i * step), step)
-            for c in cameras for d in range(days) for i in range(per_day)]
+    return [
+        LAYOUT.key(c, first + timedelta(days=d, seconds=i * step), step)
+        for c in cameras
+        for d in range(days)
+        for i in range(per_day)
+    ]
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               "unknown cpu")
-    return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}, Python {platform.python_version()}"
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown cpu",
+    )
+    python = platform.python_version()
+    return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}, Python {python}"
 
 
 def filesystem(args: argparse.Namespace, work: Path) -> None:
@@ -82,14 +100,19 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
     subprocess.run(["cp", "-al", str(ours), str(theirs)], check=True)
     subprocess.run(["cp", "-al", str(ours), str(sharded)], check=True)
     total = sum(1 for _ in ours.rglob("*.mp4"))
-    print(f"trees: 3 x {total} files ({made:.0f} s to write one); {expired_days} of "
-          f"{args.days} days expired")
+    print(
+        f"trees: 3 x {total} files ({made:.0f} s to write one); {expired_days} of "
+        f"{args.days} days expired"
+    )
     registry = work / "registry"
     write_registry(registry, cameras, "filesystem")
     subprocess.run(["sync"], check=False)
 
-    expired_dirs = [str(theirs / c / (first + timedelta(days=d)).strftime("%Y/%m/%d"))
-                    for c in cameras for d in range(expired_days)]
+    expired_dirs = [
+        str(theirs / c / (first + timedelta(days=d)).strftime("%Y/%m/%d"))
+        for c in cameras
+        for d in range(expired_days)
+    ]
     t = time.perf_counter()
     subprocess.run(["find", *expired_dirs, "-type", "f", "-delete"], check=True)
     find_wall = time.perf_counter() - t
@@ -97,10 +120,21 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
     def apply_argv(root: Path, audit: str, *extra: str) -> list[str]:
         # apply runs on the system clock (it has no --now): faketime sets that clock, as an
         # operator's machine would have it, 1 s past the midnight after the last day.
-        return ["faketime", "-f", f"@{now.strftime('%Y-%m-%d %H:%M:%S')}",
-                str(REPO / ".venv/bin/cctv-policy"), "apply", "--yes", "--registry",
-                str(registry), "--storage-root", f"bench={root}",
-                "--audit-log", str(work / audit), *extra]
+        return [
+            "faketime",
+            "-f",
+            f"@{now.strftime('%Y-%m-%d %H:%M:%S')}",
+            str(REPO / ".venv/bin/cctv-policy"),
+            "apply",
+            "--yes",
+            "--registry",
+            str(registry),
+            "--storage-root",
+            f"bench={root}",
+            "--audit-log",
+            str(work / audit),
+            *extra,
+        ]
 
     if not shutil.which("faketime"):
         sys.exit("the filesystem sweep needs faketime (apt-get install faketime)")
@@ -110,9 +144,14 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
     if done.returncode != 0:
         sys.exit(done.stderr + done.stdout)
     t = time.perf_counter()
-    shards = [subprocess.Popen(apply_argv(sharded, f"audit-{i}.jsonl", "--shard", f"{i}/2"),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-              for i in range(2)]
+    shards = [
+        subprocess.Popen(
+            apply_argv(sharded, f"audit-{i}.jsonl", "--shard", f"{i}/2"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(2)
+    ]
     assert all(p.wait() == 0 for p in shards)
     sharded_wall = time.perf_counter() - t
     left_ours = {p.relative_to(ours).as_posix() for p in ours.rglob("*.mp4")}
@@ -124,25 +163,30 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
     print(f"{'find ... -type f -delete':28}{find_wall:>7.2f}s{deleted / find_wall:>11.0f}")
     print(f"{'cctv-policy apply':28}{ours_wall:>7.2f}s{deleted / ours_wall:>11.0f}")
     print(f"{'2 x apply --shard I/2':28}{sharded_wall:>7.2f}s{deleted / sharded_wall:>11.0f}")
-    print(f"deleted {deleted} files in each tree; cctv-policy / find = {ours_wall / find_wall:.2f}x "
-          f"(goal <= 1.5x); 2 shards in parallel = {sharded_wall / find_wall:.2f}x. Ours "
-          "includes start-up (~0.6 s), the OPA decision, listing, two safety checks per file "
-          "and the audit log")
+    print(
+        f"deleted {deleted} files in each tree; cctv-policy / find = {ours_wall / find_wall:.2f}x "
+        f"(goal <= 1.5x); 2 shards in parallel = {sharded_wall / find_wall:.2f}x. Ours "
+        "includes start-up (~0.6 s), the OPA decision, listing, two safety checks per file "
+        "and the audit log"
+    )
 
 
 def rgw(args: argparse.Namespace, work: Path) -> None:
     from cctv_policy.audit.log import AuditLog
+    from cctv_policy.enforce.run import prepare, run_apply
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.evaluation import Evaluation
-    from cctv_policy.enforce.run import prepare, run_apply
     from cctv_policy.registry import load_registry
     from testing.ceph_rgw import OWNER_KEY, OWNER_SECRET, CephRgw
 
     server = CephRgw(work / "rgw").start()
     try:
-        os.environ.update(CCTV_S3_ENDPOINT=server.endpoint, AWS_ACCESS_KEY_ID=OWNER_KEY,
-                          AWS_SECRET_ACCESS_KEY=OWNER_SECRET)
+        os.environ.update(
+            CCTV_S3_ENDPOINT=server.endpoint,
+            AWS_ACCESS_KEY_ID=OWNER_KEY,
+            AWS_SECRET_ACCESS_KEY=OWNER_SECRET,
+        )
         import boto3
 
         s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1")
@@ -153,29 +197,56 @@ def rgw(args: argparse.Namespace, work: Path) -> None:
         keys = keys_for(cameras, first, days, args.rgw_per_day)
         t = time.perf_counter()
         with ThreadPoolExecutor(32) as pool:
-            list(pool.map(lambda k: s3.put_object(Bucket="bench-sweep", Key="f/" + k, Body=b"x"),
-                          keys))
+            list(
+                pool.map(
+                    lambda k: s3.put_object(Bucket="bench-sweep", Key="f/" + k, Body=b"x"), keys
+                )
+            )
         print(f"rgw: uploaded {len(keys)} objects in {time.perf_counter() - t:.0f} s")
         registry = work / "s3-registry"
         write_registry(registry, cameras, "s3", "bench-sweep")
         now = first + timedelta(days=days, seconds=1)
-        prep = prepare(Evaluation(load_registry(registry), EmbeddedEngine(load_policies().without_tests()), now, "bench"), target="bench")
+        prep = prepare(
+            Evaluation(
+                load_registry(registry),
+                EmbeddedEngine(load_policies().without_tests()),
+                now,
+                "bench",
+            ),
+            target="bench",
+        )
         calls: Counter[str] = Counter()
         backend = prep.backends["bench"]
-        backend.client.meta.events.register(  # type: ignore[attr-defined]
-            "before-send.s3.*", lambda request, **kw: calls.update([request.method + " " + (
-                "DeleteObjects" if "delete" in request.url.split("?")[-1] else
-                "ListObjectsV2" if "list-type=2" in request.url else "other")]))
+        backend.client.meta.events.register(  # type: ignore[attr-defined] - boto3 has no types
+            "before-send.s3.*",
+            lambda request, **kw: calls.update(
+                [
+                    request.method
+                    + " "
+                    + (
+                        "DeleteObjects"
+                        if "delete" in request.url.split("?")[-1]
+                        else "ListObjectsV2"
+                        if "list-type=2" in request.url
+                        else "other"
+                    )
+                ]
+            ),
+        )
         t = time.perf_counter()
         report = run_apply(prep, AuditLog(work / "s3-audit.jsonl"))
         wall = time.perf_counter() - t
         deleted = report.done["delete"]
         per_k = {k: v * 1000 / deleted for k, v in calls.items()}
-        print(f"rgw: apply deleted {deleted} objects in {wall:.1f} s; HTTP requests during apply "
-              f"per 1,000 deletions: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(per_k.items())))
-        print(f"rgw: (planning listed with {backend.requests - sum(calls.values())} requests "
-              f"for {len(keys)} objects: one page per camera-day plus the camera/year/month/day "
-              "prefixes)")
+        print(
+            f"rgw: apply deleted {deleted} objects in {wall:.1f} s; HTTP requests during apply "
+            f"per 1,000 deletions: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(per_k.items()))
+        )
+        print(
+            f"rgw: (planning listed with {backend.requests - sum(calls.values())} requests "
+            f"for {len(keys)} objects: one page per camera-day plus the camera/year/month/day "
+            "prefixes)"
+        )
     finally:
         server.stop()
 

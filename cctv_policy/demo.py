@@ -9,8 +9,14 @@ from pathlib import Path
 from storage_backends.layout import Layout
 
 
-def write_footage(root: Path, layout: Layout, cameras: Iterable[str], now: datetime,
-                  days: int = 40, segment_minutes: int = 120) -> int:
+def write_footage(
+    root: Path,
+    layout: Layout,
+    cameras: Iterable[str],
+    now: datetime,
+    days: int = 40,
+    segment_minutes: int = 120,
+) -> int:
     """Write one small file per camera per segment for `days` days before `now`."""
     seconds = segment_minutes * 60
     first = (now - timedelta(days=days)).replace(minute=0, second=0, microsecond=0)

@@ -12,13 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from cctv_policy.registry.input_doc import build_input, input_hash
 from cctv_policy.checks.run import CheckResult, run_check
 from cctv_policy.engine.base import Engine, EngineError
 from cctv_policy.engine.factory import EngineChoice
 from cctv_policy.engine.policies import PolicySet
 from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
+from cctv_policy.registry.input_doc import build_input, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, load_registry
 from cctv_policy.violations import Violation
 
@@ -68,15 +68,17 @@ class Evaluation:
         """The rule book over the whole registry (data.cctv.check.violations), once per run."""
         if "check" not in self._cache:
             document = self.input if self.registry.core_readable else None
-            self._cache["check"] = run_check(self.registry, self.engine, self.now,
-                                             self.policy_version, document)
+            self._cache["check"] = run_check(
+                self.registry, self.engine, self.now, self.policy_version, document
+            )
         return cast(CheckResult, self._cache["check"])
 
     def input_errors(self) -> list[Violation]:
         """E_* from the loader and the policies; the registry cannot be read as written."""
         if not self.registry.core_readable:
             return [v for v in self.registry.issues if v.is_input_error] or list(
-                self.registry.issues)
+                self.registry.issues
+            )
         return [v for v in self.check().violations if v.is_input_error]
 
     def valid_approvals(self) -> set[str]:

@@ -25,7 +25,8 @@ class RegistryNotEnforceable(Exception):
         super().__init__(
             f"the registry has {len(errors)} input error(s) (first: {where} {first.code}: "
             f"{first.message}); nothing acts on a registry that cannot be read as written: run "
-            "`cctv-policy check` and fix them")
+            "`cctv-policy check` and fix them"
+        )
 
 
 def require_enforceable(evaluation: Evaluation) -> None:

@@ -32,15 +32,19 @@ class TargetSkipped(Exception):
 def _filesystem(target: StorageTarget, root_override: Path | None) -> Backend:
     root = root_override or Path(target.root or "")
     if not root.is_dir():
-        raise TargetError(f"target {target.id}: root {root} is not a directory "
-                          f"(mount it, or pass --storage-root {target.id}=DIR)")
+        raise TargetError(
+            f"target {target.id}: root {root} is not a directory "
+            f"(mount it, or pass --storage-root {target.id}=DIR)"
+        )
     return FilesystemBackend(target.id, root, target.parsed_layout())
 
 
 def _s3(target: StorageTarget, root_override: Path | None) -> Backend:
     if not s3_ready():
-        raise TargetSkipped("no S3 credentials in the environment (AWS_ACCESS_KEY_ID/"
-                            "AWS_SECRET_ACCESS_KEY or a boto3 profile)")
+        raise TargetSkipped(
+            "no S3 credentials in the environment (AWS_ACCESS_KEY_ID/"
+            "AWS_SECRET_ACCESS_KEY or a boto3 profile)"
+        )
     from storage_backends.s3 import S3Backend
 
     return S3Backend.from_target(target, target.parsed_layout())
@@ -53,19 +57,23 @@ BACKENDS: dict[str, Callable[[StorageTarget, Path | None], Backend]] = {
 }
 
 
-def make_backends(registry: LoadedRegistry, only: str | None = None,
-                  root_overrides: dict[str, Path] | None = None
-                  ) -> tuple[dict[str, Backend], dict[str, str]]:
+def make_backends(
+    registry: LoadedRegistry, only: str | None = None, root_overrides: dict[str, Path] | None = None
+) -> tuple[dict[str, Backend], dict[str, str]]:
     """Backends for the targets that hold cameras (or just `only`), and the targets skipped
     with the reason."""
     overrides = root_overrides or {}
     unknown = sorted(set(overrides) - set(registry.targets))
     if unknown:
-        raise TargetError(f"--storage-root names {', '.join(unknown)}, which storage.yaml does "
-                          f"not have (targets: {', '.join(sorted(registry.targets))})")
+        raise TargetError(
+            f"--storage-root names {', '.join(unknown)}, which storage.yaml does "
+            f"not have (targets: {', '.join(sorted(registry.targets))})"
+        )
     if only is not None and only not in registry.targets:
-        raise TargetError(f"--target {only!r} is not in storage.yaml "
-                          f"(targets: {', '.join(sorted(registry.targets))})")
+        raise TargetError(
+            f"--target {only!r} is not in storage.yaml "
+            f"(targets: {', '.join(sorted(registry.targets))})"
+        )
     used = set(registry.camera_targets.values())
     backends: dict[str, Backend] = {}
     skipped: dict[str, str] = {}
@@ -88,8 +96,9 @@ def s3_ready() -> bool:
     return boto3.Session().get_credentials() is not None
 
 
-def reachable_backends(registry: LoadedRegistry, storage_roots: tuple[str, ...] = ()
-                       ) -> dict[str, Backend]:
+def reachable_backends(
+    registry: LoadedRegistry, storage_roots: tuple[str, ...] = ()
+) -> dict[str, Backend]:
     """A backend for every target that can be reached from here (for reading only); the others
     are left out, for the caller to report as not read."""
     overrides = parse_root_overrides(storage_roots)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import BinaryIO, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol
 
 from storage_backends.layout import Layout
+
+EntryKind = Literal["dir", "file", "symlink"]
 
 
 @dataclass(frozen=True, order=True)
@@ -55,7 +57,7 @@ class TopEntry:
     """One entry at the top of a target: a camera folder, or something to report."""
 
     name: str
-    kind: Literal["dir", "file", "symlink"]
+    kind: EntryKind
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class GrantSpec:
     ends: datetime
 
 
+class LifecycleRefused(Exception):
+    """Pushing retention down to the storage would not be safe (or not possible) here."""
+
+
 class Backend(Protocol):
     target_id: str
     layout: Layout
@@ -110,8 +116,9 @@ class Backend(Protocol):
         when the layout has no day level and the camera must be listed whole."""
         ...
 
-    def list_segments(self, camera: str, day: date | None = None
-                      ) -> Iterator[Segment | UnparsableKey]:
+    def list_segments(
+        self, camera: str, day: date | None = None
+    ) -> Iterator[Segment | UnparsableKey]:
         """Segments of one camera, of one day when given (listing by prefix)."""
         ...
 
@@ -138,4 +145,16 @@ class Backend(Protocol):
 
     def grants(self) -> set[str]:
         """Ids of grants that currently exist on the storage."""
+        ...
+
+    @property
+    def object_lock(self) -> bool:
+        """The storage itself refuses to delete held footage (S3 Object Lock)."""
+        ...
+
+    def sync_lifecycle(
+        self, retention_days: int, cameras: Sequence[str], other_cameras: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Let the storage expire this target's cameras' footage itself after retention; the
+        rules it now has. Raises LifecycleRefused where that is not safe or not possible."""
         ...

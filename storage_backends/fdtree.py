@@ -5,6 +5,7 @@ folder's holds and grants, and extraction packages."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -21,9 +22,12 @@ class UnsafeState(Exception):
 class DirectoryWalker:
     """Directory descriptors below a base, each opened with O_NOFOLLOW from its parent."""
 
-    def __init__(self, root: Path | None = None, base_fd: int | None = None,
-                 create: bool = False) -> None:
-        self.root_fd = base_fd if base_fd is not None else os.open(root, DIR_FLAGS)
+    def __init__(
+        self, root: Path | None = None, base_fd: int | None = None, create: bool = False
+    ) -> None:
+        if base_fd is None and root is None:
+            raise ValueError("DirectoryWalker needs a root or a base descriptor")
+        self.root_fd = base_fd if base_fd is not None else os.open(str(root), DIR_FLAGS)
         self.fds: dict[str, int] = {"": self.root_fd}
         self.create = create
 
@@ -43,10 +47,8 @@ class DirectoryWalker:
             raise FileNotFoundError(directory)
         parent_fd = self.open(parent)
         if self.create:
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.mkdir(name, 0o700, dir_fd=parent_fd)
-            except FileExistsError:
-                pass
         fd = os.open(name, DIR_FLAGS, dir_fd=parent_fd)
         self.fds[directory] = fd
         return fd
@@ -70,21 +72,27 @@ def open_state_dir(parent_fd: int, name: str, create: bool, where: str) -> int |
         fd = os.open(name, DIR_FLAGS, dir_fd=parent_fd)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise UnsafeState(f"{where} is a symbolic link or not a folder; refusing to use it "
-                              "(remove it and rerun)") from exc
+            raise UnsafeState(
+                f"{where} is a symbolic link or not a folder; refusing to use it "
+                "(remove it and rerun)"
+            ) from exc
         raise
     info = os.fstat(fd)
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         os.close(fd)
-        raise UnsafeState(f"{where} is writable by group or others (mode "
-                          f"{stat.filemode(info.st_mode)}); refusing to trust it: "
-                          f"chmod go-w {where}")
+        raise UnsafeState(
+            f"{where} is writable by group or others (mode "
+            f"{stat.filemode(info.st_mode)}); refusing to trust it: "
+            f"chmod go-w {where}"
+        )
     if info.st_uid != os.geteuid():
         os.close(fd)
-        raise UnsafeState(f"{where} belongs to uid {info.st_uid}, not to the account running "
-                          f"the enforcer (uid {os.geteuid()}); someone else could have written "
-                          "its holds and grants: refusing to trust it (have an admin check it, "
-                          "then chown it)")
+        raise UnsafeState(
+            f"{where} belongs to uid {info.st_uid}, not to the account running "
+            f"the enforcer (uid {os.geteuid()}); someone else could have written "
+            "its holds and grants: refusing to trust it (have an admin check it, "
+            "then chown it)"
+        )
     return fd
 
 
@@ -110,12 +118,14 @@ def read_json_at(dir_fd: int, name: str) -> object:
 
 def write_json_at(dir_fd: int, name: str, document: object) -> None:
     tmp = f".{name}.tmp"
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                 0o640, dir_fd=dir_fd)
+    fd = os.open(
+        tmp,
+        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+        0o640,
+        dir_fd=dir_fd,
+    )
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=1)
         handle.flush()
@@ -134,11 +144,16 @@ def chmod_at(dir_fd: int, name: str, mode: int) -> None:
 
 
 def copy_at(src_dir: int, dst_dir: int, name: str) -> None:
-    source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
-                     dir_fd=src_dir)
+    source = os.open(
+        name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=src_dir
+    )
     try:
-        sink = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                       0o444, dir_fd=dst_dir)
+        sink = os.open(
+            name,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o444,
+            dir_fd=dst_dir,
+        )
         try:
             while block := os.read(source, 1 << 20):
                 os.write(sink, block)

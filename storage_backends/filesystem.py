@@ -11,17 +11,18 @@ inside it are reported and skipped, never followed.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from storage_backends.base import (
     DeleteResult,
+    EntryKind,
     GrantSpec,
+    LifecycleRefused,
     Segment,
     StateProblem,
     TopEntry,
@@ -31,7 +32,6 @@ from storage_backends.base import (
 from storage_backends.fdtree import (
     DIR_FLAGS,
     DirectoryWalker,
-    UnsafeState,
     chmod_at,
     copy_at,
     exists_at,
@@ -84,8 +84,13 @@ class FilesystemBackend:
             for entry in scan:
                 if entry.name == STATE_DIR:
                     continue
-                kind = "symlink" if entry.is_symlink() else \
-                    "dir" if entry.is_dir(follow_symlinks=False) else "file"
+                kind: EntryKind = (
+                    "symlink"
+                    if entry.is_symlink()
+                    else "dir"
+                    if entry.is_dir(follow_symlinks=False)
+                    else "file"
+                )
                 entries.append(TopEntry(entry.name, kind))
         return sorted(entries, key=lambda e: e.name)
 
@@ -105,16 +110,16 @@ class FilesystemBackend:
                 days.append(day)
         return sorted(days)
 
-    def list_segments(self, camera: str, day: date | None = None
-                      ) -> Iterator[Segment | UnparsableKey]:
+    def list_segments(
+        self, camera: str, day: date | None = None
+    ) -> Iterator[Segment | UnparsableKey]:
         prefix = (self.layout.day_prefix(camera, day) if day else None) or f"{camera}/"
         base = self.root / prefix
         if not base.is_dir() or base.is_symlink():
             return
         yield from self._scan(str(base), prefix, camera)
 
-    def _scan(self, directory: str, prefix: str, camera: str
-              ) -> Iterator[Segment | UnparsableKey]:
+    def _scan(self, directory: str, prefix: str, camera: str) -> Iterator[Segment | UnparsableKey]:
         with os.scandir(directory) as entries:
             ordered = sorted(entries, key=lambda e: e.name)
         for entry in ordered:
@@ -136,8 +141,9 @@ class FilesystemBackend:
         directory, _, name = key.rpartition("/")
         try:
             with DirectoryWalker(self.root) as walker:
-                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                             dir_fd=walker.open(directory))
+                fd = os.open(
+                    name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=walker.open(directory)
+                )
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                 raise UnsafePath(f"{key!r} crosses a symbolic link") from exc
@@ -205,8 +211,11 @@ class FilesystemBackend:
                 else:
                     names.append(entry.name)
                     continue
-                self.state_problems.append(StateProblem(f"{STATE_DIR}/{where}/{entry.name}",
-                                                        why, blocks_deletes=where == "holds"))
+                self.state_problems.append(
+                    StateProblem(
+                        f"{STATE_DIR}/{where}/{entry.name}", why, blocks_deletes=where == "holds"
+                    )
+                )
         return sorted(names)
 
     def check_state(self) -> None:
@@ -222,8 +231,11 @@ class FilesystemBackend:
             with os.scandir(state) as scan:
                 for entry in scan:
                     if entry.name not in ("holds", "grants"):
-                        self.state_problems.append(StateProblem(
-                            f"{STATE_DIR}/{entry.name}", "not part of the state folder: skipped"))
+                        self.state_problems.append(
+                            StateProblem(
+                                f"{STATE_DIR}/{entry.name}", "not part of the state folder: skipped"
+                            )
+                        )
         finally:
             os.close(state)
 
@@ -234,8 +246,11 @@ class FilesystemBackend:
         fd = self._state("holds", create=True)
         assert fd is not None
         try:
-            write_json_at(fd, f"{_safe_name(hold_id)}.json",
-                           {"hold": hold_id, "keys": sorted(current | set(keys))})
+            write_json_at(
+                fd,
+                f"{_safe_name(hold_id)}.json",
+                {"hold": hold_id, "keys": sorted(current | set(keys))},
+            )
         finally:
             os.close(fd)
 
@@ -263,12 +278,21 @@ class FilesystemBackend:
                 document = read_json_at(fd, name) if name.endswith(".json") else None
                 hold_id = document.get("hold") if isinstance(document, dict) else None
                 keys = document.get("keys") if isinstance(document, dict) else None
-                if not (isinstance(hold_id, str) and f"{_safe_name(hold_id)}.json" == name
-                        and isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
-                    self.state_problems.append(StateProblem(
-                        f"{STATE_DIR}/holds/{name}", "not a hold manifest written by us: what "
-                        "it held cannot be known, so nothing is deleted on this target until "
-                        "an admin looks at it", blocks_deletes=True))
+                if not (
+                    isinstance(hold_id, str)
+                    and f"{_safe_name(hold_id)}.json" == name
+                    and isinstance(keys, list)
+                    and all(isinstance(k, str) for k in keys)
+                ):
+                    self.state_problems.append(
+                        StateProblem(
+                            f"{STATE_DIR}/holds/{name}",
+                            "not a hold manifest written by us: what "
+                            "it held cannot be known, so nothing is deleted on this target until "
+                            "an admin looks at it",
+                            blocks_deletes=True,
+                        )
+                    )
                     continue
                 held.setdefault(hold_id, set()).update(keys)
         finally:
@@ -291,10 +315,18 @@ class FilesystemBackend:
             files = self._export(grant, grants_fd, staging)
             staging_fd = os.open(staging, DIR_FLAGS, dir_fd=grants_fd)
             try:
-                write_json_at(staging_fd, "MANIFEST.json", {
-                    "grant": grant.grant_id, "request": grant.request,
-                    "recipient": grant.recipient, "starts": grant.starts.isoformat(),
-                    "ends": grant.ends.isoformat(), "files": files})
+                write_json_at(
+                    staging_fd,
+                    "MANIFEST.json",
+                    {
+                        "grant": grant.grant_id,
+                        "request": grant.request,
+                        "recipient": grant.recipient,
+                        "starts": grant.starts.isoformat(),
+                        "ends": grant.ends.isoformat(),
+                        "files": files,
+                    },
+                )
                 chmod_at(staging_fd, "MANIFEST.json", 0o444)
             finally:
                 os.close(staging_fd)
@@ -305,8 +337,10 @@ class FilesystemBackend:
 
     def _export(self, grant: GrantSpec, grants_fd: int, staging: str) -> list[dict[str, object]]:
         files = []
-        with DirectoryWalker(self.root) as source, DirectoryWalker.at(grants_fd, staging,
-                                                                           create=True) as sink:
+        with (
+            DirectoryWalker(self.root) as source,
+            DirectoryWalker.at(grants_fd, staging, create=True) as sink,
+        ):
             for key in grant.keys:
                 if self.layout.parse(key) is None:
                     continue
@@ -320,13 +354,19 @@ class FilesystemBackend:
                     self.state_problems.append(StateProblem(key, f"not exported: {exc.strerror}"))
                     continue
                 if not stat.S_ISREG(info.st_mode):
-                    self.state_problems.append(StateProblem(key, "not exported: not a regular "
-                                                                 "file"))
+                    self.state_problems.append(
+                        StateProblem(key, "not exported: not a regular file")
+                    )
                     continue
                 dst_dir = sink.open(directory)
                 try:
-                    os.link(filename, filename, src_dir_fd=src_dir, dst_dir_fd=dst_dir,
-                            follow_symlinks=False)
+                    os.link(
+                        filename,
+                        filename,
+                        src_dir_fd=src_dir,
+                        dst_dir_fd=dst_dir,
+                        follow_symlinks=False,
+                    )
                 except OSError:
                     copy_at(src_dir, dst_dir, filename)
                 chmod_at(dst_dir, filename, 0o444)
@@ -366,6 +406,15 @@ class FilesystemBackend:
             return document if isinstance(document, dict) else None
         finally:
             os.close(grant_fd)
+
+    @property
+    def object_lock(self) -> bool:
+        return False
+
+    def sync_lifecycle(
+        self, retention_days: int, cameras: Sequence[str], other_cameras: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        raise LifecycleRefused(f"{self.target_id}: this storage has no lifecycle engine")
 
 
 def _safe_id(value: str) -> str:

@@ -15,13 +15,19 @@ does not exist (the hour clocks skip) does not match and is never touched.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _FIELD = re.compile(r"\{(camera|seconds|start:([^}]*))\}")
-_DIRECTIVES = {"Y": r"\d{4}", "m": r"\d{2}", "d": r"\d{2}", "H": r"\d{2}", "M": r"\d{2}",
-               "S": r"\d{2}"}
+_DIRECTIVES = {
+    "Y": r"\d{4}",
+    "m": r"\d{2}",
+    "d": r"\d{2}",
+    "H": r"\d{2}",
+    "M": r"\d{2}",
+    "S": r"\d{2}",
+}
 _CAMERA = r"[A-Z0-9][A-Z0-9-]{0,63}"
 
 
@@ -33,20 +39,27 @@ class LayoutError(ValueError):
 class Layout:
     pattern: str
     timezone: str | None = None
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _zone: ZoneInfo | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if "{camera}" not in self.pattern or "{seconds}" not in self.pattern:
             raise LayoutError(f"layout {self.pattern!r} must contain {{camera}} and {{seconds}}")
         if not self.pattern.startswith("{camera}/"):
-            raise LayoutError(f"layout {self.pattern!r} must start with {{camera}}/ so that "
-                              "footage can be listed and sharded by camera")
+            raise LayoutError(
+                f"layout {self.pattern!r} must start with {{camera}}/ so that "
+                "footage can be listed and sharded by camera"
+            )
         used = set(re.findall(r"%(.)", self.pattern))
         if not {"Y", "m", "d", "H", "M", "S"} <= used:
-            raise LayoutError(f"layout {self.pattern!r} must give the start to the second "
-                              "(%Y %m %d %H %M %S)")
+            raise LayoutError(
+                f"layout {self.pattern!r} must give the start to the second (%Y %m %d %H %M %S)"
+            )
         if used - set(_DIRECTIVES):
-            raise LayoutError(f"layout {self.pattern!r} uses unsupported directives "
-                              f"{sorted(used - set(_DIRECTIVES))}")
+            raise LayoutError(
+                f"layout {self.pattern!r} uses unsupported directives "
+                f"{sorted(used - set(_DIRECTIVES))}"
+            )
         object.__setattr__(self, "_regex", re.compile(self._to_regex()))
         object.__setattr__(self, "_zone", self._clock())
 
@@ -54,25 +67,30 @@ class Layout:
         """The zone local times are in, or None for UTC (a literal Z after the seconds)."""
         utc = any(re.search(r"%S[^%]*Z", fmt or "") for _, fmt in _FIELD.findall(self.pattern))
         if utc and self.timezone:
-            raise LayoutError(f"layout {self.pattern!r} is in UTC (Z) but the target also sets "
-                              f"timezone {self.timezone!r}; remove one of them")
+            raise LayoutError(
+                f"layout {self.pattern!r} is in UTC (Z) but the target also sets "
+                f"timezone {self.timezone!r}; remove one of them"
+            )
         if utc:
             return None
         if not self.timezone:
-            raise LayoutError(f"layout {self.pattern!r} does not say which clock its times are "
-                              "on: end the time with a literal Z (UTC), or give the target a "
-                              "`timezone:` such as Asia/Shanghai")
+            raise LayoutError(
+                f"layout {self.pattern!r} does not say which clock its times are "
+                "on: end the time with a literal Z (UTC), or give the target a "
+                "`timezone:` such as Asia/Shanghai"
+            )
         try:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise LayoutError(f"timezone {self.timezone!r} is not a time zone name like "
-                              "Asia/Shanghai") from exc
+            raise LayoutError(
+                f"timezone {self.timezone!r} is not a time zone name like Asia/Shanghai"
+            ) from exc
 
     def _to_regex(self) -> str:
         seen: set[str] = set()
         parts, last = [], 0
         for match in _FIELD.finditer(self.pattern):
-            parts.append(re.escape(self.pattern[last:match.start()]))
+            parts.append(re.escape(self.pattern[last : match.start()]))
             if match.group(1) == "camera":
                 parts.append(f"(?P<camera>{_CAMERA})" if "camera" not in seen else "(?P=camera)")
                 seen.add("camera")
@@ -100,17 +118,18 @@ class Layout:
 
     def matches(self, key: str) -> bool:
         """The key has the layout's shape (cheaper than parse; no date check)."""
-        return self._regex.match(key) is not None  # type: ignore[attr-defined]
+        return self._regex.match(key) is not None
 
     def parse(self, key: str) -> tuple[str, datetime, int] | None:
         """(camera, start in UTC, seconds) for a key that matches, else None."""
-        match = self._regex.match(key)  # type: ignore[attr-defined]
+        match = self._regex.match(key)
         if not match:
             return None
         g = match.groupdict()
         try:
-            written = datetime(int(g["Y"]), int(g["m"]), int(g["d"]), int(g["H"]), int(g["M"]),
-                               int(g["S"]))
+            written = datetime(
+                int(g["Y"]), int(g["m"]), int(g["d"]), int(g["H"]), int(g["M"]), int(g["S"])
+            )
         except ValueError:
             return None  # e.g. 2026/02/30
         start = self._to_utc(written)
@@ -119,7 +138,7 @@ class Layout:
         return g["camera"], start, int(g["seconds"])
 
     def _to_utc(self, written: datetime) -> datetime | None:
-        zone: ZoneInfo | None = self._zone  # type: ignore[attr-defined]
+        zone: ZoneInfo | None = self._zone
         if zone is None:
             return written.replace(tzinfo=UTC)
         readings = [written.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)]
@@ -130,7 +149,7 @@ class Layout:
         """Seconds by which a parsed start may really be earlier: a local time that occurs
         twice (clocks going back) is read as the later instant, safe for retention; whatever
         protects footage must also cover the earlier reading. 0 for UTC layouts."""
-        zone: ZoneInfo | None = self._zone  # type: ignore[attr-defined]
+        zone: ZoneInfo | None = self._zone
         if zone is None:
             return 0
         written = start.astimezone(zone).replace(tzinfo=None)
@@ -138,7 +157,7 @@ class Layout:
         return int((start - earlier).total_seconds())
 
     def key(self, camera: str, start: datetime, seconds: int) -> str:
-        start = start.astimezone(self._zone or UTC)  # type: ignore[attr-defined]
+        start = start.astimezone(self._zone or UTC)
 
         def render(match: re.Match[str]) -> str:
             if match.group(1) == "camera":
@@ -159,7 +178,7 @@ class Layout:
         rendered, used = [], set()
         last = 0
         for match in _FIELD.finditer(self.pattern):
-            rendered.append(self.pattern[last:match.start()])
+            rendered.append(self.pattern[last : match.start()])
             last = match.end()
             if match.group(1) == "camera":
                 rendered.append(camera)
@@ -177,7 +196,7 @@ class Layout:
         """The day a day prefix stands for: read its numbers as Y, m, d (the only fields a day
         prefix has, in pattern order for every supported layout) and accept the date only if
         rendering it gives the same prefix back."""
-        numbers = [int(n) for n in re.findall(r"\d+", prefix[len(camera):])]
+        numbers = [int(n) for n in re.findall(r"\d+", prefix[len(camera) :])]
         if len(numbers) != 3:
             return None
         try:

@@ -3,12 +3,15 @@ that real storage enforces anything)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from typing import Any, BinaryIO
 
 from storage_backends.base import (
     DeleteResult,
+    EntryKind,
     GrantSpec,
+    LifecycleRefused,
     Segment,
     StateProblem,
     TopEntry,
@@ -31,8 +34,10 @@ class MemoryBackend:
         pass
 
     def top_level(self) -> list[TopEntry]:
-        names = {key.split("/", 1)[0]: "dir" if "/" in key else "file" for key in self.objects}
-        return [TopEntry(name, kind) for name, kind in sorted(names.items())]  # type: ignore[arg-type]
+        names: dict[str, EntryKind] = {
+            key.split("/", 1)[0]: "dir" if "/" in key else "file" for key in self.objects
+        }
+        return [TopEntry(name, kind) for name, kind in sorted(names.items())]
 
     def list_days(self, camera: str) -> list[date] | None:
         if self.layout.day_prefix(camera, date(2000, 1, 1)) is None:
@@ -44,14 +49,15 @@ class MemoryBackend:
                 days.add(parsed[1].date())
         return sorted(days)
 
-    def list_segments(self, camera: str, day: date | None = None
-                      ) -> Iterator[Segment | UnparsableKey]:
+    def list_segments(
+        self, camera: str, day: date | None = None
+    ) -> Iterator[Segment | UnparsableKey]:
         prefix = self.layout.day_prefix(camera, day) if day else f"{camera}/"
         for key in sorted(k for k in self.objects if k.startswith(prefix or f"{camera}/")):
             segment = segment_of(self.layout, key, camera, self.objects[key])
             yield segment or UnparsableKey(key, "does not match the layout")
 
-    def open(self, key: str):  # noqa: ANN201
+    def open(self, key: str) -> BinaryIO:
         import io
 
         if key not in self.objects:
@@ -90,3 +96,12 @@ class MemoryBackend:
 
     def grants(self) -> set[str]:
         return set(self.granted)
+
+    @property
+    def object_lock(self) -> bool:
+        return False
+
+    def sync_lifecycle(
+        self, retention_days: int, cameras: Sequence[str], other_cameras: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        raise LifecycleRefused(f"{self.target_id}: this storage has no lifecycle engine")

@@ -17,15 +17,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date
 from typing import Any
 
 from storage_backends.base import (
     DeleteResult,
     GrantSpec,
+    LifecycleRefused,
     Segment,
     StateProblem,
     TopEntry,
@@ -40,8 +42,6 @@ RULE_PREFIX = "cctv-policy-"
 MAX_LIFECYCLE_RULES = 1000  # S3's limit on rules in one lifecycle configuration
 
 
-class LifecycleRefused(Exception):
-    """Pushing retention down to the bucket would not be safe (or not possible) here."""
 TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -50,8 +50,15 @@ def _compact(document: Any) -> str:
 
 
 class S3Backend:
-    def __init__(self, target_id: str, client: Any, bucket: str, prefix: str, layout: Layout,
-                 principal_template: str = "arn:aws:iam:::user/{person}") -> None:
+    def __init__(
+        self,
+        target_id: str,
+        client: Any,
+        bucket: str,
+        prefix: str,
+        layout: Layout,
+        principal_template: str = "arn:aws:iam:::user/{person}",
+    ) -> None:
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         self.target_id = target_id
@@ -72,11 +79,17 @@ class S3Backend:
 
         endpoint = os.environ.get("CCTV_S3_ENDPOINT") or target.endpoint
         client = boto3.client(
-            "s3", endpoint_url=endpoint, region_name=target.region or "us-east-1",
-            config=Config(s3={"addressing_style": target.addressing_style},
-                          retries={"max_attempts": 5, "mode": "standard"}))
-        return cls(target.id, client, target.bucket, target.prefix, layout,
-                   target.principal_template)
+            "s3",
+            endpoint_url=endpoint,
+            region_name=target.region or "us-east-1",
+            config=Config(
+                s3={"addressing_style": target.addressing_style},
+                retries={"max_attempts": 5, "mode": "standard"},
+            ),
+        )
+        return cls(
+            target.id, client, target.bucket, target.prefix, layout, target.principal_template
+        )
 
     # -- bucket facts -----------------------------------------------------------------------
 
@@ -105,7 +118,8 @@ class S3Backend:
     def _common_prefixes(self, prefix: str) -> list[str]:
         out = []
         for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+        ):
             self.requests += 1
             out += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
         return out
@@ -113,14 +127,15 @@ class S3Backend:
     def top_level(self) -> list[TopEntry]:
         entries = []
         for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self.prefix, Delimiter="/"):
+            Bucket=self.bucket, Prefix=self.prefix, Delimiter="/"
+        ):
             self.requests += 1
             for item in page.get("CommonPrefixes", []):
-                name = item["Prefix"][len(self.prefix):].rstrip("/")
+                name = item["Prefix"][len(self.prefix) :].rstrip("/")
                 if name + "/" != STATE:
                     entries.append(TopEntry(name, "dir"))
             for obj in page.get("Contents", []):
-                entries.append(TopEntry(obj["Key"][len(self.prefix):], "file"))
+                entries.append(TopEntry(obj["Key"][len(self.prefix) :], "file"))
         return sorted(entries, key=lambda e: e.name)
 
     def list_days(self, camera: str) -> list[date] | None:
@@ -132,19 +147,21 @@ class S3Backend:
             level = [child for parent in level for child in self._common_prefixes(parent)]
         days = []
         for full in level:
-            day = self.layout.parse_day_prefix(camera, full[len(self.prefix):])
+            day = self.layout.parse_day_prefix(camera, full[len(self.prefix) :])
             if day is not None:
                 days.append(day)
         return sorted(days)
 
-    def list_segments(self, camera: str, day: date | None = None
-                      ) -> Iterator[Segment | UnparsableKey]:
+    def list_segments(
+        self, camera: str, day: date | None = None
+    ) -> Iterator[Segment | UnparsableKey]:
         relative = (self.layout.day_prefix(camera, day) if day else None) or f"{camera}/"
         for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self.prefix + relative):
+            Bucket=self.bucket, Prefix=self.prefix + relative
+        ):
             self.requests += 1
             for obj in page.get("Contents", []):
-                key = obj["Key"][len(self.prefix):]
+                key = obj["Key"][len(self.prefix) :]
                 segment = segment_of(self.layout, key, camera, obj.get("Size", 0))
                 yield segment or UnparsableKey(key, "does not match the layout")
 
@@ -167,7 +184,7 @@ class S3Backend:
                 wanted.append(key)
         before = self.requests
         for i in range(0, len(wanted), 1000):
-            self._delete_chunk(wanted[i:i + 1000], result)
+            self._delete_chunk(wanted[i : i + 1000], result)
         result.requests = self.requests - before
         return result
 
@@ -180,21 +197,28 @@ class S3Backend:
         for i in range(0, len(objects), 1000):
             self.requests += 1
             response = self.client.delete_objects(
-                Bucket=self.bucket, Delete={"Objects": objects[i:i + 1000], "Quiet": True})
+                Bucket=self.bucket, Delete={"Objects": objects[i : i + 1000], "Quiet": True}
+            )
             for error in response.get("Errors", []):
-                failed[error["Key"][len(self.prefix):]] = f"{error.get('Code')}: {error.get('Message')}"
+                failed[error["Key"][len(self.prefix) :]] = (
+                    f"{error.get('Code')}: {error.get('Message')}"
+                )
         result.refused.update(failed)
-        present = {o["Key"][len(self.prefix):] for o in objects}
+        present = {o["Key"][len(self.prefix) :] for o in objects}
         for key in keys:
             if key in failed:
                 continue
-            (result.deleted if key in present or not self.versioned else result.already_gone
-             ).append(key)
+            (
+                result.deleted if key in present or not self.versioned else result.already_gone
+            ).append(key)
 
     def _all_versions(self, keys: list[str]) -> list[dict[str, str]]:
         """Every version and delete marker of these keys, listed by their shared day prefixes."""
-        return [{"Key": self.prefix + key, "VersionId": v["VersionId"]}
-                for key, found in self._versions(keys).items() for v in found]
+        return [
+            {"Key": self.prefix + key, "VersionId": v["VersionId"]}
+            for key, found in self._versions(keys).items()
+            for v in found
+        ]
 
     def _versions(self, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """key -> its versions and delete markers (each with IsLatest and "marker"), newest
@@ -203,13 +227,14 @@ class S3Backend:
         found: dict[str, list[dict[str, Any]]] = {}
         for prefix in sorted({k.rsplit("/", 1)[0] + "/" for k in wanted}):
             for page in self.client.get_paginator("list_object_versions").paginate(
-                    Bucket=self.bucket, Prefix=prefix):
+                Bucket=self.bucket, Prefix=prefix
+            ):
                 self.requests += 1
                 items = [{**v, "marker": False} for v in page.get("Versions", [])]
                 items += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])]
                 for item in items:
                     if item["Key"] in wanted:
-                        found.setdefault(item["Key"][len(self.prefix):], []).append(item)
+                        found.setdefault(item["Key"][len(self.prefix) :], []).append(item)
         for versions in found.values():
             versions.sort(key=lambda v: (not v.get("IsLatest"), str(v.get("LastModified"))))
         return found
@@ -223,29 +248,43 @@ class S3Backend:
         """Report objects under the state prefix that are neither hold manifests nor audit
         heads."""
         for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=f"{self.prefix}{STATE}"):
+            Bucket=self.bucket, Prefix=f"{self.prefix}{STATE}"
+        ):
             self.requests += 1
             for obj in page.get("Contents", []):
-                rest = obj["Key"][len(self.prefix) + len(STATE):]
+                rest = obj["Key"][len(self.prefix) + len(STATE) :]
                 if not rest.startswith(("holds/", "audit-heads/")):
-                    self.state_problems.append(StateProblem(
-                        obj["Key"][len(self.prefix):], "not part of the state prefix: skipped"))
+                    self.state_problems.append(
+                        StateProblem(
+                            obj["Key"][len(self.prefix) :], "not part of the state prefix: skipped"
+                        )
+                    )
 
     def held_keys(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for page in self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=f"{self.prefix}{STATE}holds/"):
+            Bucket=self.bucket, Prefix=f"{self.prefix}{STATE}holds/"
+        ):
             self.requests += 1
             for obj in page.get("Contents", []):
                 document = self._read_manifest(obj["Key"])
                 hold_id = document.get("hold") if isinstance(document, dict) else None
                 keys = document.get("keys") if isinstance(document, dict) else None
-                if not (isinstance(hold_id, str) and self._hold_key(hold_id) == obj["Key"]
-                        and isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
-                    self.state_problems.append(StateProblem(
-                        obj["Key"][len(self.prefix):], "not a hold manifest written by us: what "
-                        "it held cannot be known, so nothing is deleted on this target until "
-                        "an admin looks at it", blocks_deletes=True))
+                if not (
+                    isinstance(hold_id, str)
+                    and self._hold_key(hold_id) == obj["Key"]
+                    and isinstance(keys, list)
+                    and all(isinstance(k, str) for k in keys)
+                ):
+                    self.state_problems.append(
+                        StateProblem(
+                            obj["Key"][len(self.prefix) :],
+                            "not a hold manifest written by us: what "
+                            "it held cannot be known, so nothing is deleted on this target until "
+                            "an admin looks at it",
+                            blocks_deletes=True,
+                        )
+                    )
                     continue
                 out.setdefault(hold_id, set()).update(keys)
         return out
@@ -262,8 +301,11 @@ class S3Backend:
         current = self.held_keys().get(hold_id, set())
         # Record first, then lock: a crash in between leaves a manifest to retry, never an
         # object that is locked with no record of why.
-        self.client.put_object(Bucket=self.bucket, Key=self._hold_key(hold_id),
-                               Body=_compact({"hold": hold_id, "keys": sorted(current | keys)}))
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self._hold_key(hold_id),
+            Body=_compact({"hold": hold_id, "keys": sorted(current | keys)}),
+        )
         if self.object_lock:
             self._legal_holds(keys, "ON")
 
@@ -286,21 +328,30 @@ class S3Backend:
         if not held:
             return 0
         versions = self._versions(held)
-        markers = [{"Key": self.prefix + key, "VersionId": v["VersionId"]}
-                   for key, found in versions.items() if found and found[0]["marker"]
-                   for v in found if v["marker"]]
+        markers = [
+            {"Key": self.prefix + key, "VersionId": v["VersionId"]}
+            for key, found in versions.items()
+            if found and found[0]["marker"]
+            for v in found
+            if v["marker"]
+        ]
         for i in range(0, len(markers), 1000):
             self.requests += 1
-            self.client.delete_objects(Bucket=self.bucket,
-                                       Delete={"Objects": markers[i:i + 1000], "Quiet": True})
+            self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": markers[i : i + 1000], "Quiet": True}
+            )
         # A key with more than one version (or a marker) changed since it was held: every
         # version must carry the hold. Others were held when the hold was placed.
         changed = {key for key, found in versions.items() if len(found) > 1}
         self._legal_holds(changed, "ON", versions)
         return len({m["Key"] for m in markers})
 
-    def _legal_holds(self, keys: Iterable[str], status: str,
-                     versions: dict[str, list[dict[str, Any]]] | None = None) -> None:
+    def _legal_holds(
+        self,
+        keys: Iterable[str],
+        status: str,
+        versions: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
         """Set or clear the legal hold on every version of each key (a delete marker has no
         hold of its own; the versions under it do)."""
         keys = sorted(keys)
@@ -310,19 +361,23 @@ class S3Backend:
                 if version["marker"]:
                     continue
                 self.requests += 1
-                try:
+                with contextlib.suppress(self.client.exceptions.NoSuchKey):
                     self.client.put_object_legal_hold(
-                        Bucket=self.bucket, Key=self.prefix + key, VersionId=version["VersionId"],
-                        LegalHold={"Status": status})
-                except self.client.exceptions.NoSuchKey:
-                    pass
+                        Bucket=self.bucket,
+                        Key=self.prefix + key,
+                        VersionId=version["VersionId"],
+                        LegalHold={"Status": status},
+                    )
 
     # -- grants -----------------------------------------------------------------------------
 
     def _policy(self) -> dict[str, Any]:
         try:
             self.requests += 1
-            return json.loads(self.client.get_bucket_policy(Bucket=self.bucket)["Policy"])
+            policy: dict[str, Any] = json.loads(
+                self.client.get_bucket_policy(Bucket=self.bucket)["Policy"]
+            )
+            return policy
         except self.client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchBucketPolicy", "NoSuchKey"):
                 return {"Version": "2012-10-17", "Statement": []}
@@ -340,25 +395,36 @@ class S3Backend:
         return SID_PREFIX + grant_id.encode().hex()  # Sids are alphanumeric only
 
     def grants(self) -> set[str]:
-        return {bytes.fromhex(s["Sid"][len(SID_PREFIX):]).decode()
-                for s in self._policy()["Statement"]
-                if str(s.get("Sid", "")).startswith(SID_PREFIX)}
+        return {
+            bytes.fromhex(s["Sid"][len(SID_PREFIX) :]).decode()
+            for s in self._policy()["Statement"]
+            if str(s.get("Sid", "")).startswith(SID_PREFIX)
+        }
 
     def create_grant(self, grant: GrantSpec) -> None:
         policy = self._policy()
         sid = self._sid(grant.grant_id)
         policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != sid]
         if grant.keys:
-            policy["Statement"].append({
-                "Sid": sid, "Effect": "Allow",
-                "Principal": {"AWS": [self.principal_template.format(person=grant.recipient)]},
-                "Action": ["s3:GetObject"],
-                "Resource": [f"arn:aws:s3:::{self.bucket}/{self.prefix}{k}" for k in grant.keys],
-                "Condition": {
-                    "DateGreaterThan": {"aws:CurrentTime": grant.starts.astimezone(UTC).strftime(TIME)},
-                    "DateLessThan": {"aws:CurrentTime": grant.ends.astimezone(UTC).strftime(TIME)},
-                },
-            })
+            policy["Statement"].append(
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"AWS": [self.principal_template.format(person=grant.recipient)]},
+                    "Action": ["s3:GetObject"],
+                    "Resource": [
+                        f"arn:aws:s3:::{self.bucket}/{self.prefix}{k}" for k in grant.keys
+                    ],
+                    "Condition": {
+                        "DateGreaterThan": {
+                            "aws:CurrentTime": grant.starts.astimezone(UTC).strftime(TIME)
+                        },
+                        "DateLessThan": {
+                            "aws:CurrentTime": grant.ends.astimezone(UTC).strftime(TIME)
+                        },
+                    },
+                }
+            )
         self._put_policy(policy)
 
     def revoke_grant(self, grant_id: str) -> None:
@@ -371,8 +437,9 @@ class S3Backend:
 
     # -- lifecycle offload ------------------------------------------------------------------
 
-    def sync_lifecycle(self, retention_days: int, cameras: list[str],
-                       other_cameras: list[str] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+    def sync_lifecycle(
+        self, retention_days: int, cameras: Sequence[str], other_cameras: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         """Let the bucket expire footage itself, with rules scoped to this target's cameras
         (never the state prefix with its hold manifests and audit anchors, never another
         camera's folder or an unmanaged entry): current objects after retention_days + 1
@@ -388,24 +455,32 @@ class S3Backend:
             raise LifecycleRefused(
                 f"lifecycle_offload on {self.target_id}: bucket {self.bucket} has no Object Lock, "
                 "so the lifecycle engine would delete held footage too; enable Object Lock on a "
-                "new bucket or set lifecycle_offload: false")
+                "new bucket or set lifecycle_offload: false"
+            )
         others = {e.name for e in self.top_level() if e.name not in cameras} | set(other_cameras)
         prefixes = covering_prefixes(set(cameras), others - set(cameras))
         if len(prefixes) > MAX_LIFECYCLE_RULES - 1:
             raise LifecycleRefused(
                 f"lifecycle_offload on {self.target_id}: {len(prefixes)} camera prefixes need "
-                f"more than the {MAX_LIFECYCLE_RULES} rules one bucket may have")
-        ours = [{
-            "ID": f"{RULE_PREFIX}{index}", "Status": "Enabled",
-            "Filter": {"Prefix": f"{self.prefix}{prefix}"},
-            "Expiration": {"Days": retention_days + 1},
-            "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
-        } for index, prefix in enumerate(prefixes)]
-        others_rules = [r for r in self._lifecycle_rules()
-                        if not r.get("ID", "").startswith(RULE_PREFIX)]
+                f"more than the {MAX_LIFECYCLE_RULES} rules one bucket may have"
+            )
+        ours = [
+            {
+                "ID": f"{RULE_PREFIX}{index}",
+                "Status": "Enabled",
+                "Filter": {"Prefix": f"{self.prefix}{prefix}"},
+                "Expiration": {"Days": retention_days + 1},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+            }
+            for index, prefix in enumerate(prefixes)
+        ]
+        others_rules = [
+            r for r in self._lifecycle_rules() if not r.get("ID", "").startswith(RULE_PREFIX)
+        ]
         self.requests += 1
         self.client.put_bucket_lifecycle_configuration(
-            Bucket=self.bucket, LifecycleConfiguration={"Rules": others_rules + ours})
+            Bucket=self.bucket, LifecycleConfiguration={"Rules": others_rules + ours}
+        )
         return ours
 
     def suspend_lifecycle(self) -> int:
@@ -413,22 +488,27 @@ class S3Backend:
         otherwise the bucket would go on expiring footage a new hold may be meant to keep.
         The next run that is not refused enables them again. Returns the rules disabled."""
         rules = self._lifecycle_rules()
-        ours = [r for r in rules if r.get("ID", "").startswith(RULE_PREFIX)
-                and r.get("Status") == "Enabled"]
+        ours = [
+            r
+            for r in rules
+            if r.get("ID", "").startswith(RULE_PREFIX) and r.get("Status") == "Enabled"
+        ]
         if not ours:
             return 0
         for rule in ours:
             rule["Status"] = "Disabled"
         self.requests += 1
         self.client.put_bucket_lifecycle_configuration(
-            Bucket=self.bucket, LifecycleConfiguration={"Rules": rules})
+            Bucket=self.bucket, LifecycleConfiguration={"Rules": rules}
+        )
         return len(ours)
 
     def _lifecycle_rules(self) -> list[dict[str, Any]]:
         self.requests += 1
         try:
-            return list(self.client.get_bucket_lifecycle_configuration(
-                Bucket=self.bucket).get("Rules", []))
+            return list(
+                self.client.get_bucket_lifecycle_configuration(Bucket=self.bucket).get("Rules", [])
+            )
         except self.client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
                 return []

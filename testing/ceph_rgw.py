@@ -8,6 +8,7 @@ name passed to add_user (recipients in grant tests).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -95,14 +96,17 @@ class CephRgw:
     env: dict[str, str] = field(default_factory=dict)
 
     def _run(self, *argv: str, timeout: float = 60) -> str:
-        return subprocess.run(argv, env=self.env, capture_output=True, text=True, check=True,
-                              timeout=timeout).stdout
+        return subprocess.run(
+            argv, env=self.env, capture_output=True, text=True, check=True, timeout=timeout
+        ).stdout
 
     def start(self) -> CephRgw:
         missing = [b for b in BINARIES if not shutil.which(b)]
         if missing:
-            raise RgwUnavailable(f"Ceph binaries missing: {', '.join(missing)} (install radosgw "
-                                 "ceph-mon ceph-osd ceph-common; .ci/run does)")
+            raise RgwUnavailable(
+                f"Ceph binaries missing: {', '.join(missing)} (install radosgw "
+                "ceph-mon ceph-osd ceph-common; .ci/run does)"
+            )
         for sub in ("data/mon.a", "data/osd.0", "data/rgw.a", "run", "log"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         mon_port, rgw_port = _free_port(), _free_port()
@@ -111,8 +115,16 @@ class CephRgw:
         conf.write_text(_conf(self.base, fsid, mon_port, rgw_port, self.lc_interval))
         self.env = {**os.environ, "CEPH_CONF": str(conf)}
         monmap = self.base / "run" / "monmap"
-        self._run("monmaptool", "--create", "--fsid", fsid, "--addv", "a",
-                  f"[v2:127.0.0.1:{mon_port}]", str(monmap))
+        self._run(
+            "monmaptool",
+            "--create",
+            "--fsid",
+            fsid,
+            "--addv",
+            "a",
+            f"[v2:127.0.0.1:{mon_port}]",
+            str(monmap),
+        )
         self._run("ceph-mon", "--mkfs", "-i", "a", "--monmap", str(monmap))
         self._run("ceph-mon", "-i", "a")
         self._wait(lambda: self._ok("ceph", "-s", "--connect-timeout", "2"), 30, "ceph-mon")
@@ -120,22 +132,38 @@ class CephRgw:
         osd_id = self._run("ceph", "osd", "new", osd_uuid).strip()
         self._run("ceph-osd", "-i", osd_id, "--mkfs", "--osd-uuid", osd_uuid)
         self._run("ceph-osd", "-i", osd_id)
-        self._wait(lambda: '"num_up_osds":1' in self._out("ceph", "osd", "stat", "-f", "json"),
-                   60, "ceph-osd")
+        self._wait(
+            lambda: '"num_up_osds":1' in self._out("ceph", "osd", "stat", "-f", "json"),
+            60,
+            "ceph-osd",
+        )
         self._run("radosgw", "-n", "client.rgw.a")
         self.endpoint = f"http://127.0.0.1:{rgw_port}"
         self._wait(lambda: _port_open(rgw_port), 120, "radosgw")
-        self._run("radosgw-admin", "user", "create", "--uid=owner", "--display-name=Owner",
-                  f"--access-key={OWNER_KEY}", f"--secret={OWNER_SECRET}")
-        self._run("radosgw-admin", "caps", "add", "--uid=owner",
-                  "--caps=roles=*;users=*;buckets=*")
+        self._run(
+            "radosgw-admin",
+            "user",
+            "create",
+            "--uid=owner",
+            "--display-name=Owner",
+            f"--access-key={OWNER_KEY}",
+            f"--secret={OWNER_SECRET}",
+        )
+        self._run("radosgw-admin", "caps", "add", "--uid=owner", "--caps=roles=*;users=*;buckets=*")
         return self
 
     def add_user(self, uid: str) -> tuple[str, str]:
         key = ("K" + uid.upper().replace(".", "").replace("-", "") + "0" * 20)[:20]
         secret = ("s" + uid.replace(".", "") + "0" * 40)[:40]
-        self._run("radosgw-admin", "user", "create", f"--uid={uid}", f"--display-name={uid}",
-                  f"--access-key={key}", f"--secret={secret}")
+        self._run(
+            "radosgw-admin",
+            "user",
+            "create",
+            f"--uid={uid}",
+            f"--display-name={uid}",
+            f"--access-key={key}",
+            f"--secret={secret}",
+        )
         return key, secret
 
     def lc_process(self) -> None:
@@ -143,26 +171,21 @@ class CephRgw:
 
     def stop(self) -> None:
         for pidfile in sorted((self.base / "run").glob("*.pid")):
-            try:
+            with contextlib.suppress(ValueError, ProcessLookupError):
                 os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
-            except (ValueError, ProcessLookupError):
-                pass
         time.sleep(0.5)
         for pidfile in sorted((self.base / "run").glob("*.pid")):
-            try:
+            with contextlib.suppress(ValueError, ProcessLookupError):
                 os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
-            except (ValueError, ProcessLookupError):
-                pass
         shutil.rmtree(self.base, ignore_errors=True)
 
     def _ok(self, *argv: str) -> bool:
         return subprocess.run(argv, env=self.env, capture_output=True, timeout=30).returncode == 0
 
     def _out(self, *argv: str) -> str:
-        return subprocess.run(argv, env=self.env, capture_output=True, text=True,
-                              timeout=30).stdout
+        return subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=30).stdout
 
-    def _wait(self, ready, seconds: float, what: str) -> None:  # noqa: ANN001
+    def _wait(self, ready, seconds: float, what: str) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if ready():

@@ -9,35 +9,51 @@ from cctv_policy.registry.canonical import document_sha256
 
 
 def request_digest(registry: Path, request_id: str) -> str:
-    return document_sha256(yaml_source.parse(
-        (registry / "requests" / f"{request_id}.yaml").read_text(encoding="utf-8")))
+    return document_sha256(
+        yaml_source.parse(
+            (registry / "requests" / f"{request_id}.yaml").read_text(encoding="utf-8")
+        )
+    )
 
 
 def pin_decision(registry: Path, request_id: str) -> None:
     """Give a hand-written decision the request_sha256 of its request, as `decide` would."""
     path = registry / "decisions" / f"{request_id}.yaml"
     text = path.read_text(encoding="utf-8").rstrip("\n")
-    path.write_text(f"{text}\nrequest_sha256: {request_digest(registry, request_id)}\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"{text}\nrequest_sha256: {request_digest(registry, request_id)}\n", encoding="utf-8"
+    )
 
 
 EMAIL = "{}@campus.example.edu"  # the demo's people.yaml git_identities
 
 
-def git(repo: Path, *args: str, person: str | None = None, committer: str | None = None,
-        date: str | None = None, extra_env: dict[str, str] | None = None) -> str:
+def git(
+    repo: Path,
+    *args: str,
+    person: str | None = None,
+    committer: str | None = None,
+    date: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> str:
     """Run git in `repo` as `person` (author; also committer unless `committer` is given)."""
     import subprocess
 
     committer = committer or person
-    env = {"GIT_AUTHOR_NAME": person or "setup", "GIT_COMMITTER_NAME": committer or "setup",
-           "GIT_AUTHOR_EMAIL": EMAIL.format(person) if person else "setup@example.org",
-           "GIT_COMMITTER_EMAIL": EMAIL.format(committer) if committer else "setup@example.org",
-           "PATH": "/usr/bin:/bin", "HOME": str(repo), **(extra_env or {})}
+    env = {
+        "GIT_AUTHOR_NAME": person or "setup",
+        "GIT_COMMITTER_NAME": committer or "setup",
+        "GIT_AUTHOR_EMAIL": EMAIL.format(person) if person else "setup@example.org",
+        "GIT_COMMITTER_EMAIL": EMAIL.format(committer) if committer else "setup@example.org",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(repo),
+        **(extra_env or {}),
+    }
     if date:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def campus_repo(root: Path, registry: Path) -> Path:
@@ -50,11 +66,18 @@ def campus_repo(root: Path, registry: Path) -> Path:
 
     shutil.copytree(registry, root / "registry")
     (root / ".github").mkdir()
-    shutil.copy(Path(__file__).resolve().parents[1] / ".github" / "CODEOWNERS",
-                root / ".github" / "CODEOWNERS")
+    shutil.copy(
+        Path(__file__).resolve().parents[1] / ".github" / "CODEOWNERS",
+        root / ".github" / "CODEOWNERS",
+    )
     git(root, "init", "-q", "-b", "main")
-    git(root, "add", "--", ".github", *[f"registry/{n}" for n in (
-        "config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")])
+    git(
+        root,
+        "add",
+        "--",
+        ".github",
+        *[f"registry/{n}" for n in ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")],
+    )
     git(root, "commit", "-q", "-m", "campus", date="2026-01-01T00:00:00+08:00")
     documents = sorted((root / "registry").glob("*/*.y*ml"))
     by_time = []
@@ -77,20 +100,23 @@ def campus_repo(root: Path, registry: Path) -> Path:
     return root
 
 
-def apply_at(registry: Path, roots: dict[str, Path], audit: Path, now, target=None):  # noqa: ANN001
+def apply_at(registry: Path, roots: dict[str, Path], audit: Path, now, target=None):
     """One enforcement run (prepare + apply) on real storage at a fixed clock, through the
     library: the CLI's apply always runs on the system clock."""
     from cctv_policy.audit.log import AuditLog
+    from cctv_policy.enforce.run import prepare, run_apply
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
-    from cctv_policy.enforce.run import prepare, run_apply
     from cctv_policy.evaluation import Evaluation
     from cctv_policy.registry import load_registry
 
     engine = EmbeddedEngine(load_policies().without_tests())
     try:
-        prepared = prepare(Evaluation(load_registry(registry), engine, now, load_policies().version),
-                           root_overrides=roots, target=target)
+        prepared = prepare(
+            Evaluation(load_registry(registry), engine, now, load_policies().version),
+            root_overrides=roots,
+            target=target,
+        )
         report = run_apply(prepared, AuditLog(audit))
         return prepared, report
     finally:
@@ -101,12 +127,19 @@ def point_export_target(registry: Path, exports: Path) -> None:
     """Make the registry's export target nas-export live at `exports` (extraction writes only
     where storage.yaml says, never where --storage-root says)."""
     storage = registry / "storage.yaml"
-    storage.write_text(storage.read_text().replace("root: /srv/cctv/exports",
-                                                   f"root: {exports}"))
+    storage.write_text(storage.read_text().replace("root: /srv/cctv/exports", f"root: {exports}"))
 
 
-def extract_at(registry: Path, request_id: str, supervisor: str, destination: str,
-               nas: Path, key: Path, audit: Path, now):  # noqa: ANN001, ANN201
+def extract_at(
+    registry: Path,
+    request_id: str,
+    supervisor: str,
+    destination: str,
+    nas: Path,
+    key: Path,
+    audit: Path,
+    now,
+):
     """An extraction at a fixed clock through the library (the CLI runs on the system clock).
     Returns (exit code as the CLI would give it, message)."""
     from cctv_policy.audit.log import AuditError, AuditLog
@@ -121,8 +154,15 @@ def extract_at(registry: Path, request_id: str, supervisor: str, destination: st
     engine = EmbeddedEngine(load_policies().without_tests())
     evaluation = Evaluation(load_registry(registry), engine, now, "test")
     try:
-        package = run_extraction(evaluation, request_id, supervisor, destination,
-                                 {"nas-main": nas}, load_private_key(key), AuditLog(audit))
+        package = run_extraction(
+            evaluation,
+            request_id,
+            supervisor,
+            destination,
+            {"nas-main": nas},
+            load_private_key(key),
+            AuditLog(audit),
+        )
         return 0, f"extracted to {package}"
     except ExtractRefused as exc:
         return 1, f"refused: {exc}. Nothing was copied."

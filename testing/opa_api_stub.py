@@ -32,13 +32,14 @@ class _Handler(JsonHandler):
             return self._reply(404, {"code": "not_found"})
         with self.lock:
             try:
-                self.engine.add_policy(self.path.removeprefix("/v1/policies/"),
-                                       self._body().decode())
+                self.engine.add_policy(
+                    self.path.removeprefix("/v1/policies/"), self._body().decode()
+                )
             except OpaError as exc:
                 return self._reply(400, {"code": "invalid_parameter", "message": exc.message})
         self._reply(200, {})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
         if not self.path.startswith("/v1/data/"):
             return self._reply(404, {"code": "not_found"})
         path = self.path.removeprefix("/v1/data/").split("?")[0].replace("/", ".")

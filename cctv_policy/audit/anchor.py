@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -43,8 +44,11 @@ class Anchor(Protocol):
 
 
 def _head(document: Any, where: str) -> dict[str, Any]:
-    if not isinstance(document, dict) or not isinstance(document.get("seq"), int) \
-            or not isinstance(document.get("hash"), str):
+    if (
+        not isinstance(document, dict)
+        or not isinstance(document.get("seq"), int)
+        or not isinstance(document.get("hash"), str)
+    ):
         raise AnchorError(f"{where} does not hold an anchored head {{seq, hash}}")
     return document
 
@@ -77,10 +81,21 @@ class GitAnchor:
 
     def _git(self, *args: str) -> str:
         try:
-            return subprocess.run(["git", "-c", "user.name=cctv-policy",
-                                   "-c", "user.email=cctv-policy@localhost", *args],
-                                  cwd=self.repo, capture_output=True, text=True, check=True,
-                                  timeout=60).stdout
+            return subprocess.run(
+                [
+                    "git",
+                    "-c",
+                    "user.name=cctv-policy",
+                    "-c",
+                    "user.email=cctv-policy@localhost",
+                    *args,
+                ],
+                cwd=self.repo,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            ).stdout
         except (OSError, subprocess.CalledProcessError) as exc:
             detail = getattr(exc, "stderr", "") or str(exc)
             raise AnchorError(f"git anchor in {self.repo} failed: {detail.strip()}") from exc
@@ -88,9 +103,11 @@ class GitAnchor:
     def write(self, seq: int, digest: str) -> None:
         anchored = self.history()
         if anchored and seq < max(h["seq"] for h in anchored):
-            raise AnchorError(f"refusing to anchor head {seq}: {self.repo} already anchors "
-                              f"{max(h['seq'] for h in anchored)}; the log was cut (run "
-                              "`cctv-policy audit verify`)")
+            raise AnchorError(
+                f"refusing to anchor head {seq}: {self.repo} already anchors "
+                f"{max(h['seq'] for h in anchored)}; the log was cut (run "
+                "`cctv-policy audit verify`)"
+            )
         lines = [json.dumps({"seq": h["seq"], "hash": h["hash"]}) for h in anchored]
         lines.append(json.dumps({"seq": seq, "hash": digest}))
         (self.repo / ANCHOR_FILE).write_text("\n".join(lines) + "\n")
@@ -114,7 +131,7 @@ class GitAnchor:
                 heads.append(_head(json.loads(line), f"{ANCHOR_FILE} line {number}"))
             except ValueError as exc:
                 raise AnchorError(f"{self.repo}/{ANCHOR_FILE} line {number} is damaged") from exc
-        if any(b["seq"] < a["seq"] for a, b in zip(heads, heads[1:])):
+        if any(b["seq"] < a["seq"] for a, b in itertools.pairwise(heads)):
             raise AnchorError(f"{self.repo}/{ANCHOR_FILE}: the anchored heads go backwards")
         return heads
 
@@ -131,23 +148,34 @@ class S3Anchor:
         return f"{self.prefix}.cctv-policy/audit-heads/"
 
     def _keys(self) -> list[str]:
-        return sorted(o["Key"] for page in self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self._folder) for o in page.get("Contents", []))
+        return sorted(
+            o["Key"]
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._folder
+            )
+            for o in page.get("Contents", [])
+        )
 
     def write(self, seq: int, digest: str) -> None:
         until = datetime.now(UTC) + timedelta(days=self.retain_days)
         newest = self.read()
         if newest is not None and seq < newest["seq"]:
-            raise AnchorError(f"refusing to anchor head {seq}: s3://{self.bucket}/{self._folder} "
-                              f"already anchors {newest['seq']}; the log was cut")
+            raise AnchorError(
+                f"refusing to anchor head {seq}: s3://{self.bucket}/{self._folder} "
+                f"already anchors {newest['seq']}; the log was cut"
+            )
         try:
             self.client.put_object(
-                Bucket=self.bucket, Key=f"{self._folder}{seq:012d}.json",
+                Bucket=self.bucket,
+                Key=f"{self._folder}{seq:012d}.json",
                 Body=json.dumps({"seq": seq, "hash": digest}).encode(),
-                ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)
-        except Exception as exc:  # noqa: BLE001 - botocore raises many types
-            raise AnchorError(f"S3 anchor in {self.bucket} failed (needs a bucket with "
-                              f"Object Lock): {exc}") from exc
+                ObjectLockMode="COMPLIANCE",
+                ObjectLockRetainUntilDate=until,
+            )
+        except Exception as exc:
+            raise AnchorError(
+                f"S3 anchor in {self.bucket} failed (needs a bucket with Object Lock): {exc}"
+            ) from exc
 
     def read(self) -> dict[str, Any] | None:
         try:
@@ -158,7 +186,7 @@ class S3Anchor:
             return _head(json.loads(body), f"s3://{self.bucket}/{keys[-1]}")
         except AnchorError:
             raise
-        except Exception as exc:  # noqa: BLE001 - botocore raises many types
+        except Exception as exc:
             raise AnchorError(f"cannot read the S3 anchor in {self.bucket}: {exc}") from exc
 
     def history(self) -> list[dict[str, Any]]:
@@ -227,10 +255,13 @@ class AuditCheck:
         if self.state == "tampered":
             return "TAMPERED: " + "; ".join(self.result.problems)
         if self.state == "not_anchored":
-            return (f"NOT ANCHORED: {self.result.entries} entries and a valid chain, but no "
-                    f"anchored head at {self.anchor}, so lines cut off the end cannot be seen")
-        return (f"OK: {self.result.entries} entries, chain intact, matches the anchor "
-                f"({self.anchor})")
+            return (
+                f"NOT ANCHORED: {self.result.entries} entries and a valid chain, but no "
+                f"anchored head at {self.anchor}, so lines cut off the end cannot be seen"
+            )
+        return (
+            f"OK: {self.result.entries} entries, chain intact, matches the anchor ({self.anchor})"
+        )
 
 
 def check_log(log_path: Path, anchor: Anchor | None = None) -> AuditCheck:

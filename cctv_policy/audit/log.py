@@ -25,7 +25,7 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,10 +61,15 @@ def ci_identity() -> dict[str, str]:
     """Who ran us in CI (GitHub Actions), besides the OS user: the actor and the run."""
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return {}
-    names = {"GITHUB_ACTOR": "actor", "GITHUB_TRIGGERING_ACTOR": "triggering_actor",
-             "GITHUB_REPOSITORY": "repository", "GITHUB_WORKFLOW": "workflow",
-             "GITHUB_RUN_ID": "run_id", "GITHUB_RUN_ATTEMPT": "run_attempt",
-             "GITHUB_SHA": "sha"}
+    names = {
+        "GITHUB_ACTOR": "actor",
+        "GITHUB_TRIGGERING_ACTOR": "triggering_actor",
+        "GITHUB_REPOSITORY": "repository",
+        "GITHUB_WORKFLOW": "workflow",
+        "GITHUB_RUN_ID": "run_id",
+        "GITHUB_RUN_ATTEMPT": "run_attempt",
+        "GITHUB_SHA": "sha",
+    }
     return {key: bounded(os.environ[env]) for env, key in names.items() if os.environ.get(env)}
 
 
@@ -123,7 +128,8 @@ class AuditLog:
                     except ValueError:
                         continue
                     if entry.get("event") == event:
-                        return entry  # type: ignore[no-any-return]
+                        found: dict[str, Any] = entry
+                        return found
         return None
 
     def append(self, event: str, **details: Any) -> dict[str, Any]:
@@ -132,10 +138,8 @@ class AuditLog:
     def record_refusal(self, event: str, **details: Any) -> None:
         """Log that something was refused, when the log can be written: a refusal stands
         whether or not it could be logged."""
-        try:
+        with suppress(AuditError):
             self.append(event, **details)
-        except AuditError:
-            pass
 
     def append_many(self, events: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
         """Append events in order under one lock and one fsync (group commit)."""
@@ -152,21 +156,27 @@ class AuditLog:
                     entry = self._entry(seq + 1, prev, event, details)
                     seq, prev = entry["seq"], entry["hash"]
                     written.append(entry)
-                    lines.append(json.dumps(entry, sort_keys=True, separators=(",", ":"),
-                                            default=str) + "\n")
+                    lines.append(
+                        json.dumps(entry, sort_keys=True, separators=(",", ":"), default=str) + "\n"
+                    )
                 os.write(fd, "".join(lines).encode())
                 os.fsync(fd)
                 _write_file_anchor(self.anchor_path, seq, prev)
         except OSError as exc:
-            raise AuditError(f"cannot write the audit log {self.path}: {exc.strerror}; the "
-                             "action was not done (fix the path or permissions and rerun)"
-                             ) from exc
+            raise AuditError(
+                f"cannot write the audit log {self.path}: {exc.strerror}; the "
+                "action was not done (fix the path or permissions and rerun)"
+            ) from exc
         return written
 
     def _entry(self, seq: int, prev: str, event: str, details: dict[str, Any]) -> dict[str, Any]:
-        entry: dict[str, Any] = {"seq": seq, "at": datetime.now(UTC).isoformat(),
-                                 "actor": self.actor, "event": event,
-                                 "policy_version": self.policy_version}
+        entry: dict[str, Any] = {
+            "seq": seq,
+            "at": datetime.now(UTC).isoformat(),
+            "actor": self.actor,
+            "event": event,
+            "policy_version": self.policy_version,
+        }
         if self.ci:
             entry["ci"] = self.ci
         entry.update(bounded(details))
@@ -180,26 +190,31 @@ class AuditLog:
         try:
             text = self.anchor_path.read_text() if self.anchor_path.exists() else None
             anchored = json.loads(text) if text is not None else None
-            if text is not None and not (isinstance(anchored, dict)
-                                         and isinstance(anchored.get("seq"), int)):
+            if text is not None and not (
+                isinstance(anchored, dict) and isinstance(anchored.get("seq"), int)
+            ):
                 raise ValueError("not a head")
         except (OSError, ValueError) as exc:
-            raise AuditError(f"the head anchor {self.anchor_path} cannot be read; nothing was "
-                             "done: have an admin check the log with `cctv-policy audit "
-                             "verify`") from exc
+            raise AuditError(
+                f"the head anchor {self.anchor_path} cannot be read; nothing was "
+                "done: have an admin check the log with `cctv-policy audit "
+                "verify`"
+            ) from exc
         if anchored is None:
             if seq:
                 raise AuditError(
                     f"the audit log {self.path} has {seq} entries but its head anchor "
                     f"{self.anchor_path} is missing, so a cut tail could not be seen; nothing was "
                     "done: have an admin check it, then run `cctv-policy audit verify "
-                    "--reanchor`")
+                    "--reanchor`"
+                )
             return
         if anchored["seq"] > seq or (anchored["seq"] == seq and anchored.get("hash") != digest):
             raise AuditError(
                 f"the audit log {self.path} ends at entry {seq}, but its head anchor records "
                 f"entry {anchored['seq']}: the log was cut or rewritten; nothing was done: run "
-                "`cctv-policy audit verify` and have an admin look at it")
+                "`cctv-policy audit verify` and have an admin look at it"
+            )
 
     def reanchor(self) -> tuple[int, str]:
         """Anchor the log as it is now (after an admin checked a log that lost its anchor),
@@ -255,8 +270,10 @@ def _last_head(fd: int, path: Path) -> tuple[int, str]:
         last = json.loads(line)
         return int(last["seq"]), str(last["hash"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise AuditError(f"the audit log {path} ends in a damaged line; run "
-                         "`cctv-policy audit verify` and have an admin look at it") from exc
+        raise AuditError(
+            f"the audit log {path} ends in a damaged line; run "
+            "`cctv-policy audit verify` and have an admin look at it"
+        ) from exc
 
 
 def _last_line(fd: int) -> bytes | None:
@@ -311,8 +328,10 @@ def verify_log(path: Path, anchors: Sequence[dict[str, Any]] = ()) -> VerifyResu
                 problems.append(f"line {number}: not JSON (edited or torn)")
                 break
             if entry.get("prev") != prev:
-                problems.append(f"line {number}: does not follow line {number - 1} "
-                                "(a line was removed, inserted or reordered)")
+                problems.append(
+                    f"line {number}: does not follow line {number - 1} "
+                    "(a line was removed, inserted or reordered)"
+                )
                 break
             if entry.get("seq") != seq + 1:
                 problems.append(f"line {number}: sequence {entry.get('seq')} after {seq}")
@@ -322,10 +341,14 @@ def verify_log(path: Path, anchors: Sequence[dict[str, Any]] = ()) -> VerifyResu
                 break
             prev, seq = claimed, entry["seq"]
             if seq in wanted and wanted[seq] != claimed:
-                problems.append(f"line {number} is not the line that was anchored: the log "
-                                "was cut off and rewritten after it was anchored")
+                problems.append(
+                    f"line {number} is not the line that was anchored: the log "
+                    "was cut off and rewritten after it was anchored"
+                )
                 break
     if not problems and wanted and max(wanted) > seq:
-        problems.append(f"the log ends at {seq} but the anchor records {max(wanted)} "
-                        "entries: lines were cut off the end")
+        problems.append(
+            f"the log ends at {seq} but the anchor records {max(wanted)} "
+            "entries: lines were cut off the end"
+        )
     return VerifyResult(not problems, count, problems, (seq, prev), anchored=bool(wanted))

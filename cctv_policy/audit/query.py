@@ -18,17 +18,20 @@ def entries(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def matches(entry: dict[str, Any], request: str | None, person: str | None,
-            camera: str | None, since: datetime | None) -> bool:
+def matches(
+    entry: dict[str, Any],
+    request: str | None,
+    person: str | None,
+    camera: str | None,
+    since: datetime | None,
+) -> bool:
     if request and request not in (entry.get("request"), _grant_request(entry)):
         return False
     if person and not any(person == str(entry.get(f, "")).split("@")[0] for f in PERSON_FIELDS):
         return False
     if camera and not _mentions_camera(entry, camera):
         return False
-    if since and datetime.fromisoformat(entry["at"]) < since:
-        return False
-    return True
+    return not (since and datetime.fromisoformat(entry["at"]) < since)
 
 
 def _grant_request(entry: dict[str, Any]) -> str | None:
@@ -43,5 +46,6 @@ def _mentions_camera(entry: dict[str, Any], camera: str) -> bool:
     if isinstance(keys, dict):
         keys = list(keys)
     prefix = camera + "/"
-    return any(str(k).startswith(prefix) for k in [*keys, entry.get("key") or "",
-                                                     entry.get("path") or ""])
+    return any(
+        str(k).startswith(prefix) for k in [*keys, entry.get("key") or "", entry.get("path") or ""]
+    )

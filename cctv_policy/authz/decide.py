@@ -39,8 +39,9 @@ def registry_data(evaluation: Evaluation) -> dict[str, Any]:
     """The registry as the authz policy reads it, with its person -> request index and the
     approvals the policies find valid (computed once here: they do not depend on the clock)."""
     document = dict(evaluation.input)
-    document["valid_approvals"] = {request_id: True
-                                   for request_id in sorted(evaluation.valid_approvals())}
+    document["valid_approvals"] = {
+        request_id: True for request_id in sorted(evaluation.valid_approvals())
+    }
     index: dict[str, list[str]] = {}
     for request_id, request in evaluation.registry.requests.items():
         for person in request.use.recipients:
@@ -52,13 +53,14 @@ def registry_data(evaluation: Evaluation) -> dict[str, Any]:
 def question(principal: str, camera: str, at: datetime, now: datetime) -> dict[str, str]:
     """The policy's input; principal and camera must be ids (they reach the audit log)."""
     if not PERSON_ID.fullmatch(principal):
-        raise InvalidQuestion(f"principal {printable(principal)[:80]!r} is not a person id "
-                              "like t.wang")
+        raise InvalidQuestion(
+            f"principal {printable(principal)[:80]!r} is not a person id like t.wang"
+        )
     if not CAMERA_ID.fullmatch(camera):
-        raise InvalidQuestion(f"camera {printable(camera)[:80]!r} is not a camera id like "
-                              "CAM-LIB-01")
-    return {"principal": principal, "camera": camera, "at": format_utc(at),
-            "now": format_utc(now)}
+        raise InvalidQuestion(
+            f"camera {printable(camera)[:80]!r} is not a camera id like CAM-LIB-01"
+        )
+    return {"principal": principal, "camera": camera, "at": format_utc(at), "now": format_utc(now)}
 
 
 class Authorizer:
@@ -66,8 +68,9 @@ class Authorizer:
 
     Built only from a registry that passes the enforcement gate (no input errors)."""
 
-    def __init__(self, evaluation: Evaluation, policies: PolicySet,
-                 audit: AuditLog | None = None) -> None:
+    def __init__(
+        self, evaluation: Evaluation, policies: PolicySet, audit: AuditLog | None = None
+    ) -> None:
         require_enforceable(evaluation)
         data = registry_data(evaluation)
         self._engine = EmbeddedEngine(policies.without_tests())
@@ -78,8 +81,7 @@ class Authorizer:
         if audit is not None:
             audit.policy_version = policies.version
 
-    def decide(self, q: dict[str, str], caller: str = "cli", replay: bool = False
-               ) -> AuthzDecision:
+    def decide(self, q: dict[str, str], caller: str = "cli", replay: bool = False) -> AuthzDecision:
         try:
             decision = AuthzDecision.model_validate(self._engine.evaluate(DECISION_ENTRYPOINT, q))
         except (EngineError, ValidationError) as exc:  # undefined, engine error, bad shape
@@ -87,17 +89,29 @@ class Authorizer:
         if decision.allow:
             decision = self._floor_check(decision, q)
         if self.audit is not None:  # the decision is only returned once it is logged
-            self.audit.append("authorize", caller=caller, principal=q["principal"],
-                              camera=q["camera"], footage_at=q["at"], now=q["now"],
-                              replay=replay, allow=decision.allow, request=decision.request)
+            self.audit.append(
+                "authorize",
+                caller=caller,
+                principal=q["principal"],
+                camera=q["camera"],
+                footage_at=q["at"],
+                now=q["now"],
+                replay=replay,
+                allow=decision.allow,
+                request=decision.request,
+            )
         return decision
 
     def _floor_check(self, decision: AuthzDecision, q: dict[str, str]) -> AuthzDecision:
         """An ALLOW stands only if the approval floor, reading the registry itself, agrees."""
         scope = self._floor.get(decision.request or "")
-        if scope is not None and scope.lets_see(q["principal"], q["camera"],
-                                                parse_rfc3339(q["at"]), parse_rfc3339(q["now"])):
+        if scope is not None and scope.lets_see(
+            q["principal"], q["camera"], parse_rfc3339(q["at"]), parse_rfc3339(q["now"])
+        ):
             return decision
-        return AuthzDecision(allow=False, request=decision.request,
-                             reason=f"the approval of {decision.request} does not pass the "
-                                    "independent approval check; access is denied")
+        return AuthzDecision(
+            allow=False,
+            request=decision.request,
+            reason=f"the approval of {decision.request} does not pass the "
+            "independent approval check; access is denied",
+        )

@@ -5,16 +5,17 @@ integrations written for OPA work unchanged.
     POST /v1/data/cctv/authz/decision  same input -> {"result": {allow, reason, request?}}
     GET  /health                       -> {}
 
-"now" is always the server's clock: a caller's input.now is ignored and logged as ignored. Anything malformed is a 400 with OPA's error shape; an
-evaluation or audit failure is a 500 and never an allow.
+"now" is always the server's clock: a caller's input.now is ignored and logged as ignored.
+Anything malformed is a 400 with OPA's error shape; an evaluation or audit failure is a 500
+and never an allow.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Callable
 from typing import Any
 
 from cctv_policy.audit.log import AuditError
@@ -57,16 +58,19 @@ class _Handler(JsonHandler):
     def _error(self, status: int, code: str, message: str) -> None:
         self._reply(status, {"code": code, "message": message})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/health":
             return self._reply(200, {})
         self._error(404, "resource_not_found", f"{self.path} is not served here")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         route = ROUTES.get(self.path.split("?")[0])
         if route is None:
-            return self._error(404, "resource_not_found",
-                               f"{self.path}: POST /v1/data/cctv/authz/allow or .../decision")
+            return self._error(
+                404,
+                "resource_not_found",
+                f"{self.path}: POST /v1/data/cctv/authz/allow or .../decision",
+            )
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             return self._error(400, "invalid_parameter", "request body too large")
@@ -83,8 +87,14 @@ class _Handler(JsonHandler):
             decision = self.authorizer.decide(q, caller=caller)
         except (EngineError, AuditError) as exc:
             return self._error(500, "internal_error", str(exc))
-        self._reply(200, {"result": decision.allow if route == "allow"
-                          else decision.model_dump(exclude_none=True)})
+        self._reply(
+            200,
+            {
+                "result": decision.allow
+                if route == "allow"
+                else decision.model_dump(exclude_none=True)
+            },
+        )
 
 
 def _question(data: Any, now: datetime) -> dict[str, str]:
@@ -95,11 +105,11 @@ def _question(data: Any, now: datetime) -> dict[str, str]:
     return question(principal, camera, at, now)
 
 
-def make_server(authorizer: Authorizer, host: str, port: int,
-                clock: Callable[[], datetime] = system_clock) -> ThreadingHTTPServer:
+def make_server(
+    authorizer: Authorizer, host: str, port: int, clock: Callable[[], datetime] = system_clock
+) -> ThreadingHTTPServer:
     """`clock` is the server's own; only a test or an operator's start-up flag fixes it."""
-    handler = type("Handler", (_Handler,), {"authorizer": authorizer,
-                                            "clock": staticmethod(clock)})
+    handler = type("Handler", (_Handler,), {"authorizer": authorizer, "clock": staticmethod(clock)})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

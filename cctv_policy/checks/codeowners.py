@@ -83,15 +83,20 @@ def trust_roots(repo: Path, registry: Path) -> list[str]:
     and a made-up new file of each kind (.yaml and .yml), since a pull request adds files."""
     rel = registry.resolve().relative_to(repo.resolve()).as_posix()
     base = "" if rel == "." else rel + "/"
-    roots = [f"{base}{name}" for name in ("people.yaml", "cameras.yaml", "storage.yaml",
-                                           "config.yaml")]
+    roots = [
+        f"{base}{name}" for name in ("people.yaml", "cameras.yaml", "storage.yaml", "config.yaml")
+    ]
     for folder in ("decisions", "holds", "requests"):
         roots += [f"{base}{folder}/NEW-0000.yaml", f"{base}{folder}/NEW-0000.yml"]
         if (registry / folder).is_dir():
             roots += sorted(f"{base}{folder}/{p.name}" for p in (registry / folder).iterdir())
     roots.append(".github/workflows/new.yml")
-    for folder, example in (("policies", "cctv/new.rego"), ("cctv_policy", "new.py"),
-                            ("storage_backends", "new.py"), ("scripts", "new.sh")):
+    for folder, example in (
+        ("policies", "cctv/new.rego"),
+        ("cctv_policy", "new.py"),
+        ("storage_backends", "new.py"),
+        ("scripts", "new.sh"),
+    ):
         if (repo / folder).is_dir():
             roots.append(f"{folder}/{example}")
     if (repo / "pyproject.toml").is_file():
@@ -101,8 +106,9 @@ def trust_roots(repo: Path, registry: Path) -> list[str]:
     return list(dict.fromkeys(roots))
 
 
-def unowned_trust_roots(repo: Path, registry: Path, text: str | None = None,
-                        office: list[str] | None = None) -> list[str]:
+def unowned_trust_roots(
+    repo: Path, registry: Path, text: str | None = None, office: list[str] | None = None
+) -> list[str]:
     """Trust roots whose owners are not only the security office.
 
     The office is `office` (config.security_office_owners) or, when that is not set, whoever
@@ -117,5 +123,8 @@ def unowned_trust_roots(repo: Path, registry: Path, text: str | None = None,
     reference = set(office or owners_of(rules, roots[4]))
     if not reference:
         return roots
-    return [root for root in roots
-            if not owners_of(rules, root) or not set(owners_of(rules, root)) <= reference]
+    return [
+        root
+        for root in roots
+        if not owners_of(rules, root) or not set(owners_of(rules, root)) <= reference
+    ]

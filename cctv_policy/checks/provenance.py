@@ -12,8 +12,9 @@ creator, the request's applicant or a security officer filing for them), or a co
 trusted committer.
 With `require_signed_commits` a decision's or hold's commit must carry a good SSH signature by a
 key listed for that person (an allowed-signers file built from the base's people.yaml; requests
-are filed by teachers, who need not sign); unsigned, or signed by anyone else, is an error. Merge approvals with merge commits, not squash or rebase on GitHub
-(both rewrite the commit that the officer signed).
+are filed by teachers, who need not sign); unsigned, or signed by anyone else, is an error.
+Merge approvals with merge commits, not squash or rebase on GitHub (both rewrite the commit
+that the officer signed).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ class Repository:
         except ProvenanceUnavailable as exc:
             raise ProvenanceUnavailable(
                 f"{registry_root} is not in a git repository with history; --verify-provenance "
-                "needs one (in CI check out with fetch-depth: 0)") from exc
+                "needs one (in CI check out with fetch-depth: 0)"
+            ) from exc
         rel = root.relative_to(top).as_posix()
         return cls(top, "" if rel == "." else rel + "/")
 
@@ -92,25 +94,38 @@ def load_trust_base(repo: Repository, ref: str) -> TrustBase:
     except (ProvenanceUnavailable, yaml_source.YamlError, ValidationError, yaml.YAMLError) as exc:
         raise ProvenanceUnavailable(
             f"cannot read people.yaml and config.yaml at the trust base {ref!r} ({exc}); pass "
-            "--trust-base with the pull request's base commit") from exc
+            "--trust-base with the pull request's base commit"
+        ) from exc
     return TrustBase(ref, {p.id: p for p in people.people}, config)
 
 
-def producers(repo: Repository, folders: tuple[str, ...], signers: Path | None
-              ) -> dict[str, list[Commit]]:
+def producers(
+    repo: Repository, folders: tuple[str, ...], signers: Path | None
+) -> dict[str, list[Commit]]:
     """registry file -> the commits that wrote its current content (its blob at HEAD), newest
     first. One `git log --raw` over the folders: each change line names the blob it wrote."""
     current = {}
-    for line in _git(repo.top, "ls-tree", "-r", "HEAD", "--",
-                     *[repo.path(f) for f in folders]).splitlines():
+    for line in _git(
+        repo.top, "ls-tree", "-r", "HEAD", "--", *[repo.path(f) for f in folders]
+    ).splitlines():
         meta, _, name = line.partition("\t")
         if name.startswith(repo.registry_rel):
-            current[name[len(repo.registry_rel):]] = meta.split()[2]
+            current[name[len(repo.registry_rel) :]] = meta.split()[2]
     config = ["-c", f"gpg.ssh.allowedSignersFile={signers}"] if signers else []
     fields = _FIELDS if signers else tuple(f if f not in ("%G?", "%GS") else "-" for f in _FIELDS)
-    output = _git(repo.top, *config, "log", "--topo-order", "--cc", "--raw", "--no-abbrev",
-                  "--no-renames", "--format=%x1e" + "%x1f".join(fields), "--",
-                  *[repo.path(f) for f in folders])
+    output = _git(
+        repo.top,
+        *config,
+        "log",
+        "--topo-order",
+        "--cc",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "--format=%x1e" + "%x1f".join(fields),
+        "--",
+        *[repo.path(f) for f in folders],
+    )
     found: dict[str, list[Commit]] = {}
     for header, lines in _records(output):
         commit = _commit(header)
@@ -118,7 +133,7 @@ def producers(repo: Repository, folders: tuple[str, ...], signers: Path | None
             meta, _, name = line.partition("\t")
             if not meta.startswith(":") or not name.startswith(repo.registry_rel):
                 continue
-            file = name[len(repo.registry_rel):]
+            file = name[len(repo.registry_rel) :]
             if current.get(file) is not None and meta.split()[-2] == current[file]:
                 found.setdefault(file, []).append(commit)
     return found
@@ -126,32 +141,51 @@ def producers(repo: Repository, folders: tuple[str, ...], signers: Path | None
 
 def added_at(repo: Repository, folder: str) -> dict[str, datetime]:
     """registry file -> author time of the commit that (last) added it."""
-    output = _git(repo.top, "log", "--topo-order", "--diff-filter=A", "--no-renames",
-                  "--name-only", "--format=%x1e%H%x1f%at", "--", repo.path(folder))
+    output = _git(
+        repo.top,
+        "log",
+        "--topo-order",
+        "--diff-filter=A",
+        "--no-renames",
+        "--name-only",
+        "--format=%x1e%H%x1f%at",
+        "--",
+        repo.path(folder),
+    )
     found: dict[str, datetime] = {}
     for header, names in _records(output):
         when = datetime.fromtimestamp(int(header.split("\x1f")[1]), UTC)
         for name in names:
             if name.startswith(repo.registry_rel):
-                found.setdefault(name[len(repo.registry_rel):], when)
+                found.setdefault(name[len(repo.registry_rel) :], when)
     return found
 
 
 def uncommitted(repo: Repository, folders: tuple[str, ...]) -> set[str]:
     """Registry files whose working copy differs from HEAD (modified, added or untracked)."""
-    output = _git(repo.top, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--",
-                  *[repo.path(f) for f in folders])
+    output = _git(
+        repo.top,
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--",
+        *[repo.path(f) for f in folders],
+    )
     names = set()
     for item in output.split("\0"):
         name = item[3:]
         if name.startswith(repo.registry_rel):
-            names.add(name[len(repo.registry_rel):])
+            names.add(name[len(repo.registry_rel) :])
     return names
 
 
-def check_provenance(registry: LoadedRegistry, trust_ref: str = "HEAD",
-                     now: datetime | None = None, opened_at: datetime | None = None
-                     ) -> list[Violation]:
+def check_provenance(
+    registry: LoadedRegistry,
+    trust_ref: str = "HEAD",
+    now: datetime | None = None,
+    opened_at: datetime | None = None,
+) -> list[Violation]:
     """`opened_at`: when the pull request under check was opened (GitHub's clock, not the
     applicant's): a request it adds counts as filed no earlier (REQUEST_BACKDATED)."""
     assert registry.config is not None
@@ -173,83 +207,149 @@ def check_provenance(registry: LoadedRegistry, trust_ref: str = "HEAD",
             allowed, field = {registry.requests[doc_id].applicant} | officers, "applicant"
         else:
             continue
-        violations += _written_by(registry, base, source, f"{kind}:{doc_id}", allowed, field,
-                                  commits, source.file in dirty)
+        violations += _written_by(
+            registry,
+            base,
+            source,
+            f"{kind}:{doc_id}",
+            allowed,
+            field,
+            commits,
+            source.file in dirty,
+        )
     violations += _backdated(registry, base, repo, dirty, now or datetime.now(UTC), opened_at)
     violations += _unowned(repo, registry, base.ref)
     return violations
 
 
-def _written_by(registry: LoadedRegistry, base: TrustBase, source: Source, subject: str,
-                allowed: set[str], field: str, commits: list[Commit], dirty: bool
-                ) -> list[Violation]:
+def _written_by(
+    registry: LoadedRegistry,
+    base: TrustBase,
+    source: Source,
+    subject: str,
+    allowed: set[str],
+    field: str,
+    commits: list[Commit],
+    dirty: bool,
+) -> list[Violation]:
     """The file's current content must come from a commit by one of `allowed`: authored and
     committed by them (signed by their key when required). Any one such commit suffices."""
     line, column = registry.position(source, (field,))
 
     def violation(code: str, severity: Severity, message: str) -> Violation:
-        return Violation(code=code, severity=severity, subject=subject, file=source.file,
-                         line=line, column=column, field=field, message=message)
+        return Violation(
+            code=code,
+            severity=severity,
+            subject=subject,
+            file=source.file,
+            line=line,
+            column=column,
+            field=field,
+            message=message,
+        )
 
     if not commits or dirty:
-        return [violation("PROVENANCE_UNCOMMITTED", Severity.warning,
-                          f"{source.file} has changes that are not committed, so who wrote it "
-                          "cannot be verified")]
-    names = " or ".join(sorted(allowed)) if len(allowed) < 4 else \
-        f"{sorted(allowed)[0]} (or a security officer)"
+        return [
+            violation(
+                "PROVENANCE_UNCOMMITTED",
+                Severity.warning,
+                f"{source.file} has changes that are not committed, so who wrote it "
+                "cannot be verified",
+            )
+        ]
+    names = (
+        " or ".join(sorted(allowed))
+        if len(allowed) < 4
+        else f"{sorted(allowed)[0]} (or a security officer)"
+    )
     signed = base.config.require_signed_commits and not subject.startswith("request:")
-    attempts = [_commit_problems(base, commit, allowed, names, source.file, signed)
-                for commit in commits]
+    attempts = [
+        _commit_problems(base, commit, allowed, names, source.file, signed) for commit in commits
+    ]
     if any(not problems for problems in attempts):
         return []
     return [violation(code, Severity.error, message) for code, message in attempts[0]]
 
 
-def _commit_problems(base: TrustBase, commit: Commit, allowed: set[str], names: str,
-                     file: str, signed: bool) -> list[tuple[str, str]]:
-    identities = {i.lower(): pid for pid in allowed if pid in base.people
-                  for i in base.people[pid].git_identities}
+def _commit_problems(
+    base: TrustBase, commit: Commit, allowed: set[str], names: str, file: str, signed: bool
+) -> list[tuple[str, str]]:
+    identities = {
+        i.lower(): pid
+        for pid in allowed
+        if pid in base.people
+        for i in base.people[pid].git_identities
+    }
     trusted = {i.lower() for i in base.config.trusted_committers}
     problems = []
     author = identities.get(commit.author_email.lower())
     if author is None:
-        problems.append(("PROVENANCE_MISMATCH",
-                         f"{file} must be written by {names}, but its content comes from commit "
-                         f"{commit.sha[:10]} authored by {commit.author_name} "
-                         f"<{commit.author_email}>, who is none of them by people.yaml at the "
-                         f"trust base {base.ref}"))
+        problems.append(
+            (
+                "PROVENANCE_MISMATCH",
+                f"{file} must be written by {names}, but its content comes from commit "
+                f"{commit.sha[:10]} authored by {commit.author_name} "
+                f"<{commit.author_email}>, who is none of them by people.yaml at the "
+                f"trust base {base.ref}",
+            )
+        )
     committer = commit.committer_email.lower()
     if committer not in identities and committer not in trusted:
-        problems.append(("PROVENANCE_MISMATCH",
-                         f"{file}: commit {commit.sha[:10]} was committed by "
-                         f"{commit.committer_name} <{commit.committer_email}> (a rewritten or "
-                         f"amended commit?), who is neither {names} nor a trusted committer"))
+        problems.append(
+            (
+                "PROVENANCE_MISMATCH",
+                f"{file}: commit {commit.sha[:10]} was committed by "
+                f"{commit.committer_name} <{commit.committer_email}> (a rewritten or "
+                f"amended commit?), who is neither {names} nor a trusted committer",
+            )
+        )
     if signed:
         if commit.signature != "G":
-            problems.append(("PROVENANCE_UNSIGNED",
-                             f"{file} comes from commit {commit.sha[:10]}, which has no good "
-                             "signature by a key listed in people.yaml (git %G? = "
-                             f"{commit.signature}); config requires signed commits"))
+            problems.append(
+                (
+                    "PROVENANCE_UNSIGNED",
+                    f"{file} comes from commit {commit.sha[:10]}, which has no good "
+                    "signature by a key listed in people.yaml (git %G? = "
+                    f"{commit.signature}); config requires signed commits",
+                )
+            )
         elif commit.signer not in allowed:
-            problems.append(("PROVENANCE_WRONG_SIGNER",
-                             f"{file} must be written by {names}, but commit {commit.sha[:10]} "
-                             f"is signed by {commit.signer}'s key"))
+            problems.append(
+                (
+                    "PROVENANCE_WRONG_SIGNER",
+                    f"{file} must be written by {names}, but commit {commit.sha[:10]} "
+                    f"is signed by {commit.signer}'s key",
+                )
+            )
         elif author is not None and commit.signer != author:
-            problems.append(("PROVENANCE_WRONG_SIGNER",
-                             f"{file}: commit {commit.sha[:10]} is authored as {author} but "
-                             f"signed by {commit.signer}'s key"))
+            problems.append(
+                (
+                    "PROVENANCE_WRONG_SIGNER",
+                    f"{file}: commit {commit.sha[:10]} is authored as {author} but "
+                    f"signed by {commit.signer}'s key",
+                )
+            )
     return problems
 
 
-def _backdated(registry: LoadedRegistry, base: TrustBase, repo: Repository, dirty: set[str],
-               now: datetime, opened_at: datetime | None) -> list[Violation]:
+def _backdated(
+    registry: LoadedRegistry,
+    base: TrustBase,
+    repo: Repository,
+    dirty: set[str],
+    now: datetime,
+    opened_at: datetime | None,
+) -> list[Violation]:
     """REQUEST_BACKDATED: filed "in advance" (R4) only on paper. A request is filed when the
     commit adding it says, but a request the branch adds (not at the trust base) no earlier
     than the pull request was opened, and an uncommitted one now."""
     tolerance = timedelta(hours=base.config.backdating_tolerance_hours)
     added = added_at(repo, "requests")
-    at_base = set(_git(repo.top, "ls-tree", "-r", "--name-only", base.ref, "--",
-                       repo.path("requests")).splitlines())
+    at_base = set(
+        _git(
+            repo.top, "ls-tree", "-r", "--name-only", base.ref, "--", repo.path("requests")
+        ).splitlines()
+    )
     found = []
     for request_id, request in sorted(registry.requests.items()):
         source = registry.sources[("request", request_id)]
@@ -258,14 +358,21 @@ def _backdated(registry: LoadedRegistry, base: TrustBase, repo: Repository, dirt
             filed = max(filed, opened_at)
         if request.submitted_at < filed - tolerance:
             line, column = registry.position(source, ("submitted_at",))
-            found.append(Violation(
-                code="REQUEST_BACKDATED", severity=Severity.error,
-                subject=f"request:{request_id}", file=source.file, line=line, column=column,
-                field="submitted_at",
-                message=f"request {request_id} says it was submitted at "
-                        f"{request.submitted_at.isoformat()}, but it was filed (committed) at "
-                        f"{filed.isoformat()}, more than {tolerance} later; write the real "
-                        "submission time (a request is filed in advance only if it really is, R4)"))
+            found.append(
+                Violation(
+                    code="REQUEST_BACKDATED",
+                    severity=Severity.error,
+                    subject=f"request:{request_id}",
+                    file=source.file,
+                    line=line,
+                    column=column,
+                    field="submitted_at",
+                    message=f"request {request_id} says it was submitted at "
+                    f"{request.submitted_at.isoformat()}, but it was filed (committed) at "
+                    f"{filed.isoformat()}, more than {tolerance} later; write the real "
+                    "submission time (a request is filed in advance only if it really is, R4)",
+                )
+            )
     return found
 
 
@@ -279,18 +386,27 @@ def _unowned(repo: Repository, registry: LoadedRegistry, trust_ref: str) -> list
         except ProvenanceUnavailable:
             continue
     assert registry.config is not None
-    roots = unowned_trust_roots(repo.top, registry.root, text, registry.config.security_office_owners)
+    roots = unowned_trust_roots(
+        repo.top, registry.root, text, registry.config.security_office_owners
+    )
     if not roots:
         return []
-    where = os.path.relpath(repo.top / (location if text is not None else LOCATIONS[0]),
-                            registry.root)
-    return [Violation(
-        code="PROVENANCE_TRUST_ROOT_UNOWNED", severity=Severity.warning, subject="repository",
-        file=where, line=1,
-        message=f"CODEOWNERS at {trust_ref} does not make the security office owner of "
-                f"{', '.join(roots[:8])}{' ...' if len(roots) > 8 else ''}: a pull request "
-                "could change who may decide, what a camera may see or where footage may go "
-                "without their review")]
+    where = os.path.relpath(
+        repo.top / (location if text is not None else LOCATIONS[0]), registry.root
+    )
+    return [
+        Violation(
+            code="PROVENANCE_TRUST_ROOT_UNOWNED",
+            severity=Severity.warning,
+            subject="repository",
+            file=where,
+            line=1,
+            message=f"CODEOWNERS at {trust_ref} does not make the security office owner of "
+            f"{', '.join(roots[:8])}{' ...' if len(roots) > 8 else ''}: a pull request "
+            "could change who may decide, what a camera may see or where footage may go "
+            "without their review",
+        )
+    ]
 
 
 def _shared_keys(base: TrustBase) -> list[Violation]:
@@ -299,17 +415,28 @@ def _shared_keys(base: TrustBase) -> list[Violation]:
     for person in base.people.values():
         for key in person.signing_keys:
             owners.setdefault(" ".join(key.split()[:2]), []).append(person.id)
-    return [Violation(code="PROVENANCE_SHARED_KEY", severity=Severity.error,
-                      subject=f"person:{ids[0]}", file="people.yaml", line=1,
-                      message=f"one signing key is listed for {', '.join(ids)}: their commits "
-                              "cannot be told apart; give each person their own key")
-            for ids in owners.values() if len(ids) > 1]
+    return [
+        Violation(
+            code="PROVENANCE_SHARED_KEY",
+            severity=Severity.error,
+            subject=f"person:{ids[0]}",
+            file="people.yaml",
+            line=1,
+            message=f"one signing key is listed for {', '.join(ids)}: their commits "
+            "cannot be told apart; give each person their own key",
+        )
+        for ids in owners.values()
+        if len(ids) > 1
+    ]
 
 
 def _allowed_signers(base: TrustBase, folder: Path) -> Path:
     """git's SSH allowed-signers file: principal = person id, so %GS names the person."""
-    lines = [f'{person.id} namespaces="git" {key}' for person in base.people.values()
-             for key in person.signing_keys]
+    lines = [
+        f'{person.id} namespaces="git" {key}'
+        for person in base.people.values()
+        for key in person.signing_keys
+    ]
     path = folder / "allowed_signers"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -325,14 +452,19 @@ def _records(output: str) -> list[tuple[str, list[str]]]:
 
 def _commit(header: str) -> Commit:
     sha, ae, an, ce, cn, signature, signer, at = header.split("\x1f")
-    return Commit(sha, ae, an, ce, cn, signature, signer,
-                  datetime.fromtimestamp(int(at), UTC))
+    return Commit(sha, ae, an, ce, cn, signature, signer, datetime.fromtimestamp(int(at), UTC))
 
 
 def _git(cwd: Path, *args: str) -> str:
     try:
-        return subprocess.run(["git", "-c", "log.showSignature=false", *args], cwd=cwd,
-                              capture_output=True, text=True, check=True, timeout=300).stdout
+        return subprocess.run(
+            ["git", "-c", "log.showSignature=false", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
         raise ProvenanceUnavailable(f"git {' '.join(args[:2])} failed: {detail.strip()}") from exc

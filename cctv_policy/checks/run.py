@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cctv_policy.registry.input_doc import build_input, input_hash
 from cctv_policy.engine.base import Engine, EngineError
+from cctv_policy.registry.input_doc import build_input, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation
 
@@ -17,10 +17,13 @@ CHECK_ENTRYPOINT = "cctv/check/violations"
 
 # Where a subject's own file is, for subjects the loader did not see (e.g. a decision whose
 # request file is missing still has its own decisions/<id>.yaml).
-_FOLDER_OF_KIND = {"request": "requests", "decision": "decisions", "report": "reports",
-                   "hold": "holds"}
-_LIST_FILE_OF_KIND = {"person": "people.yaml", "camera": "cameras.yaml",
-                      "target": "storage.yaml"}
+_FOLDER_OF_KIND = {
+    "request": "requests",
+    "decision": "decisions",
+    "report": "reports",
+    "hold": "holds",
+}
+_LIST_FILE_OF_KIND = {"person": "people.yaml", "camera": "cameras.yaml", "target": "storage.yaml"}
 
 
 @dataclass
@@ -62,34 +65,50 @@ class CheckResult:
         }
 
 
-def run_check(registry: LoadedRegistry, engine: Engine, now: datetime,
-              policy_version: str, document: dict[str, Any] | None = None) -> CheckResult:
+def run_check(
+    registry: LoadedRegistry,
+    engine: Engine,
+    now: datetime,
+    policy_version: str,
+    document: dict[str, Any] | None = None,
+) -> CheckResult:
     """Evaluate the rule book once over the whole registry.
 
     Raises EngineError when the engine fails or the result is undefined or malformed: a check
     that could not run must never look like a pass.
     """
     counts = {
-        "people": len(registry.people), "cameras": len(registry.cameras),
-        "targets": len(registry.targets), "requests": len(registry.requests),
-        "decisions": len(registry.decisions), "reports": len(registry.reports),
+        "people": len(registry.people),
+        "cameras": len(registry.cameras),
+        "targets": len(registry.targets),
+        "requests": len(registry.requests),
+        "decisions": len(registry.decisions),
+        "reports": len(registry.reports),
         "holds": len(registry.holds),
     }
     violations = list(registry.issues)
     if not registry.core_readable:
-        return CheckResult(_sorted(violations), policy_version, engine.name, now,
-                           policies_ran=False, counts=counts)
+        return CheckResult(
+            _sorted(violations), policy_version, engine.name, now, policies_ran=False, counts=counts
+        )
     document = document if document is not None else build_input(registry, now)
     # The embedded engine releases the GIL while OPA evaluates: hash the input meanwhile.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(input_hash, document)
         raw = engine.evaluate(CHECK_ENTRYPOINT, document)
         if not isinstance(raw, list):
-            raise EngineError(f"data.cctv.check.violations returned {type(raw).__name__}, "
-                              "not a set")
+            raise EngineError(
+                f"data.cctv.check.violations returned {type(raw).__name__}, not a set"
+            )
         violations.extend(_place(registry, item) for item in raw)
-        return CheckResult(_sorted(violations), policy_version, engine.name, now,
-                           input_hash=digest.result(), counts=counts)
+        return CheckResult(
+            _sorted(violations),
+            policy_version,
+            engine.name,
+            now,
+            input_hash=digest.result(),
+            counts=counts,
+        )
 
 
 def _sorted(violations: list[Violation]) -> list[Violation]:
@@ -107,9 +126,16 @@ def _place(registry: LoadedRegistry, item: Any) -> Violation:
         line, column = registry.position(source, field_path)
     except OSError:
         line, column = 1, 1
-    return Violation(code=code, severity=severity, subject=f"{kind}:{doc_id}", message=message,
-                     file=source.file, line=line, column=column,
-                     field=".".join(str(p) for p in field_path) or None)
+    return Violation(
+        code=code,
+        severity=severity,
+        subject=f"{kind}:{doc_id}",
+        message=message,
+        file=source.file,
+        line=line,
+        column=column,
+        field=".".join(str(p) for p in field_path) or None,
+    )
 
 
 def _fallback_source(kind: str, doc_id: str) -> Source:

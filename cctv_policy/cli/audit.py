@@ -24,15 +24,23 @@ def audit() -> None:
 
 @audit.command()
 @audit_log_option()
-@click.option("--anchor", default=None, metavar="file:PATH|git:DIR|s3:TARGET",
-              help="Where the head was anchored (default: file:<log>.head).")
+@click.option(
+    "--anchor",
+    default=None,
+    metavar="file:PATH|git:DIR|s3:TARGET",
+    help="Where the head was anchored (default: file:<log>.head).",
+)
 @registry_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-@click.option("--reanchor", is_flag=True,
-              help="For an admin, after checking a log whose <log>.head was lost: anchor the log "
-                   "as it is now (only when its chain is intact); the act is logged.")
-def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_format: str,
-           reanchor: bool) -> None:
+@click.option(
+    "--reanchor",
+    is_flag=True,
+    help="For an admin, after checking a log whose <log>.head was lost: anchor the log "
+    "as it is now (only when its chain is intact); the act is logged.",
+)
+def verify(
+    audit_log: Path, anchor: str | None, registry_dir: Path, output_format: str, reanchor: bool
+) -> None:
     """Detect any edit, reorder, insertion or cut-off tail of the audit log.
 
     The chain shows edits, insertions and reordering; the anchored heads show lines cut off
@@ -61,13 +69,22 @@ def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_forma
             AuditLog(audit_log).reanchor()
             outcome = check_log(audit_log)
         if outcome.ok:
-            AuditLog(audit_log).append("audit_verified", entries=outcome.result.entries,
-                                       anchor=outcome.anchor)
+            AuditLog(audit_log).append(
+                "audit_verified", entries=outcome.result.entries, anchor=outcome.anchor
+            )
     if output_format == "json":
-        click.echo(json.dumps({"ok": outcome.ok, "state": outcome.state,
-                               "entries": outcome.result.entries,
-                               "problems": outcome.result.problems, "anchor": outcome.anchor,
-                               "anchored": outcome.result.anchored}))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": outcome.ok,
+                    "state": outcome.state,
+                    "entries": outcome.result.entries,
+                    "problems": outcome.result.problems,
+                    "anchor": outcome.anchor,
+                    "anchored": outcome.result.anchored,
+                }
+            )
+        )
     else:
         click.echo(outcome.describe())
     raise SystemExit(EXIT_OK if outcome.ok else EXIT_VIOLATIONS)
@@ -76,29 +93,53 @@ def verify(audit_log: Path, anchor: str | None, registry_dir: Path, output_forma
 @audit.command()
 @audit_log_option()
 @click.option("--request", default=None, metavar="REQ-ID")
-@click.option("--person", default=None, metavar="ID", help="Actor, principal, supervisor or recipient.")
+@click.option(
+    "--person", default=None, metavar="ID", help="Actor, principal, supervisor or recipient."
+)
 @click.option("--camera", default=None, metavar="ID")
 @click.option("--since", type=Timestamp(), default=None, help="RFC 3339 with offset.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-def show(audit_log: Path, request: str | None, person: str | None, camera: str | None,
-         since: datetime | None, output_format: str) -> None:
+def show(
+    audit_log: Path,
+    request: str | None,
+    person: str | None,
+    camera: str | None,
+    since: datetime | None,
+    output_format: str,
+) -> None:
     """Show audit log entries by request, person, camera and time. Reading is itself logged
     (who read what, with which filters) before anything is shown."""
     if not audit_log.exists():
         fail(f"{audit_log} does not exist")
     with refusing("Nothing is shown without the read being logged."):
-        AuditLog(audit_log).append("audit_read", filters={
-            "request": request, "person": person, "camera": camera,
-            "since": since.isoformat() if since else None})
-    found = [e for e in entries(audit_log) if e["event"] != "audit_read"
-             and matches(e, request, person, camera, since)]
+        AuditLog(audit_log).append(
+            "audit_read",
+            filters={
+                "request": request,
+                "person": person,
+                "camera": camera,
+                "since": since.isoformat() if since else None,
+            },
+        )
+    found = [
+        e
+        for e in entries(audit_log)
+        if e["event"] != "audit_read" and matches(e, request, person, camera, since)
+    ]
     if output_format == "json":
         click.echo(json.dumps(found, indent=1))
         return
     for e in found:
         subject = e.get("request") or e.get("grant") or e.get("hold") or e.get("target") or ""
-        detail = f"{len(e['keys'])} keys" if isinstance(e.get("keys"), list) else \
-            e.get("key") or e.get("path") or e.get("camera") or ""
-        click.echo(printable(f"{e['seq']:>6} {str(e['at'])[:19]} {e['event']:<16} "
-                             f"{subject:<24} {detail} [{e.get('actor', '')}]"))
+        detail = (
+            f"{len(e['keys'])} keys"
+            if isinstance(e.get("keys"), list)
+            else e.get("key") or e.get("path") or e.get("camera") or ""
+        )
+        click.echo(
+            printable(
+                f"{e['seq']:>6} {str(e['at'])[:19]} {e['event']:<16} "
+                f"{subject:<24} {detail} [{e.get('actor', '')}]"
+            )
+        )
     click.echo(f"{len(found)} entries")

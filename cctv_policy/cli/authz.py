@@ -24,8 +24,9 @@ from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
 
 
-def _authorizer(registry_dir: Path, now: datetime, audit: AuditLog, engine: EngineChoice,
-                command: str) -> Authorizer:
+def _authorizer(
+    registry_dir: Path, now: datetime, audit: AuditLog, engine: EngineChoice, command: str
+) -> Authorizer:
     def log_refusal(error: Exception) -> None:
         if isinstance(error, RegistryNotEnforceable):
             audit.record_refusal("refused", command=command, reason=str(error))
@@ -44,12 +45,24 @@ AUDIT_HELP = "Every decision is logged here; if it cannot be, there is none."
 @now_option
 @click.option("--principal", required=True, metavar="PERSON", help="Who wants to see footage.")
 @click.option("--camera", required=True, metavar="ID")
-@click.option("--at", "at", type=Timestamp(), required=True,
-              help="The moment of footage they want to see (RFC 3339 with offset).")
+@click.option(
+    "--at",
+    "at",
+    type=Timestamp(),
+    required=True,
+    help="The moment of footage they want to see (RFC 3339 with offset).",
+)
 @audit_log_option(AUDIT_HELP)
 @engine_options
-def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: str,
-              at: datetime, audit_log: Path, engine: EngineChoice) -> None:
+def authorize(
+    registry_dir: Path,
+    now: datetime | None,
+    principal: str,
+    camera: str,
+    at: datetime,
+    audit_log: Path,
+    engine: EngineChoice,
+) -> None:
     """Answer: may PRINCIPAL see CAMERA's footage of AT, now? Exit 0 allow, 1 deny.
 
     Allowed only for a recipient of a validly approved request, for its (possibly narrowed)
@@ -78,8 +91,9 @@ def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: 
     with refusing("No decision: access is denied.", log_refusal):
         q = question(principal, camera, at, resolve_now(now))
         if now is None:
-            check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry",
-                              "authorization")
+            check_not_rewound(
+                resolve_now(None), audit.last_time(), "the newest entry", "authorization"
+            )
     authorizer = _authorizer(registry_dir, resolve_now(now), audit, engine, "authorize")
     with refusing("No decision: access is denied."):
         decision = authorizer.decide(q, replay=now is not None)
@@ -94,8 +108,7 @@ def authorize(registry_dir: Path, now: datetime | None, principal: str, camera: 
 @click.option("--port", default=8181, show_default=True, type=int)
 @audit_log_option(AUDIT_HELP)
 @engine_options
-def serve(registry_dir: Path, host: str, port: int, audit_log: Path,
-          engine: EngineChoice) -> None:
+def serve(registry_dir: Path, host: str, port: int, audit_log: Path, engine: EngineChoice) -> None:
     """Serve authorization decisions over HTTP, in the shape of OPA's Data API.
 
     POST /v1/data/cctv/authz/allow (or .../decision) with {"input": {"principal",
@@ -106,8 +119,9 @@ def serve(registry_dir: Path, host: str, port: int, audit_log: Path,
 
     audit = AuditLog(audit_log)
     try:
-        check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry",
-                          "serving decisions")
+        check_not_rewound(
+            resolve_now(None), audit.last_time(), "the newest entry", "serving decisions"
+        )
     except (ClockDisagrees, AuditError) as exc:
         audit.record_refusal("refused", command="serve", reason=str(exc))
         fail(str(exc))
@@ -116,8 +130,11 @@ def serve(registry_dir: Path, host: str, port: int, audit_log: Path,
         server = make_server(authorizer, host, port)
     except (OSError, OverflowError) as exc:
         fail(f"cannot listen on {host}:{port}: {exc}")
-    click.echo(f"serving decisions on http://{host}:{server.server_address[1]} "
-               f"(policies {authorizer.policy_version}); Ctrl-C to stop", err=True)
+    click.echo(
+        f"serving decisions on http://{host}:{server.server_address[1]} "
+        f"(policies {authorizer.policy_version}); Ctrl-C to stop",
+        err=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -15,8 +15,12 @@ from cctv_policy.registry.loader import load_registry
 
 @click.command()
 @registry_option
-@click.option("--base", required=True, metavar="REF",
-              help="The pull request's base commit (compared as BASE...HEAD).")
+@click.option(
+    "--base",
+    required=True,
+    metavar="REF",
+    help="The pull request's base commit (compared as BASE...HEAD).",
+)
 def changes(registry_dir: Path, base: str) -> None:
     """Markdown table of the requests this branch adds or changes, with their decision status
     (for $GITHUB_STEP_SUMMARY)."""

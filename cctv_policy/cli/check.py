@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from cctv_policy.checks.renderers import RENDERERS
 from cctv_policy.checks.provenance import check_provenance
+from cctv_policy.checks.renderers import RENDERERS
 from cctv_policy.checks.run import CheckResult
 from cctv_policy.cli.common import (
     Timestamp,
@@ -25,25 +25,55 @@ from cctv_policy.evaluation import Evaluation
 @click.command()
 @registry_option
 @now_option
-@click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text",
-              show_default=True, help="text for people (file:line first); json for machines; "
-                                      "github annotations; sarif for code scanning; junit.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Write the report to this file instead of standard output.")
-@click.option("--verify-provenance", is_flag=True,
-              help="Also check in git history that each decision and hold was written (authored "
-                   "and committed, and signed if config requires) by the person it names, that "
-                   "no request is backdated, and that CODEOWNERS covers every trust root.")
-@click.option("--trust-base", default="HEAD", show_default=True, metavar="REF",
-              help="With --verify-provenance: the commit whose people.yaml and config.yaml say "
-                   "who may act (in a pull request: its base, never the branch under review).")
-@click.option("--opened-at", type=Timestamp(), default=None, metavar="T",
-              help="With --verify-provenance: when the pull request was opened (GitHub's "
-                   "clock): a request it adds counts as filed no earlier (REQUEST_BACKDATED).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(sorted(RENDERERS)),
+    default="text",
+    show_default=True,
+    help="text for people (file:line first); json for machines; "
+    "github annotations; sarif for code scanning; junit.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--verify-provenance",
+    is_flag=True,
+    help="Also check in git history that each decision and hold was written (authored "
+    "and committed, and signed if config requires) by the person it names, that "
+    "no request is backdated, and that CODEOWNERS covers every trust root.",
+)
+@click.option(
+    "--trust-base",
+    default="HEAD",
+    show_default=True,
+    metavar="REF",
+    help="With --verify-provenance: the commit whose people.yaml and config.yaml say "
+    "who may act (in a pull request: its base, never the branch under review).",
+)
+@click.option(
+    "--opened-at",
+    type=Timestamp(),
+    default=None,
+    metavar="T",
+    help="With --verify-provenance: when the pull request was opened (GitHub's "
+    "clock): a request it adds counts as filed no earlier (REQUEST_BACKDATED).",
+)
 @engine_options
-def check(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
-          verify_provenance: bool, trust_base: str, opened_at: datetime | None,
-          engine: EngineChoice) -> None:
+def check(
+    registry_dir: Path,
+    now: datetime | None,
+    output_format: str,
+    out: Path | None,
+    verify_provenance: bool,
+    trust_base: str,
+    opened_at: datetime | None,
+    engine: EngineChoice,
+) -> None:
     """Check the registry against the rule book.
 
     Loads every YAML file of the registry (config, people, cameras, storage, requests,
@@ -70,8 +100,7 @@ def check(registry_dir: Path, now: datetime | None, output_format: str, out: Pat
         evaluation = Evaluation.open(registry_dir, engine, resolve_now(now))
         result = evaluation.check()
         if verify_provenance and result.policies_ran:
-            result.add(check_provenance(evaluation.registry, trust_base, evaluation.now,
-                                        opened_at))
+            result.add(check_provenance(evaluation.registry, trust_base, evaluation.now, opened_at))
     rendered = RENDERERS[output_format](result, str(registry_dir))
     if out:
         out.write_text(rendered + "\n", encoding="utf-8")
@@ -86,4 +115,3 @@ def exit_code(result: CheckResult) -> int:
     if result.errors:
         return EXIT_VIOLATIONS
     return EXIT_OK
-

@@ -22,19 +22,34 @@ def demo() -> None:
 @registry_option
 @now_option
 @click.option("--target", default="nas-main", show_default=True)
-@click.option("--root", type=click.Path(path_type=Path), required=True,
-              help="Directory to fill (it stands in for the target's root).")
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Directory to fill (it stands in for the target's root).",
+)
 @click.option("--days", default=40, show_default=True, type=click.IntRange(1, 400))
-@click.option("--segment-minutes", default=120, show_default=True,
-              type=click.IntRange(1, 1440))
-def footage(registry_dir: Path, now: datetime | None, target: str, root: Path, days: int,
-            segment_minutes: int) -> None:
+@click.option("--segment-minutes", default=120, show_default=True, type=click.IntRange(1, 1440))
+def footage(
+    registry_dir: Path,
+    now: datetime | None,
+    target: str,
+    root: Path,
+    days: int,
+    segment_minutes: int,
+) -> None:
     """Write tiny synthetic footage files for the cameras of TARGET, DAYS back from now."""
     with refusing("No footage was written."):
         registry = load_registry(registry_dir)
     if target not in registry.targets:
         fail(f"--target {target!r} is not in storage.yaml")
     cameras = sorted(c.id for c in registry.cameras.values() if c.storage == target)
-    count = write_footage(root, registry.targets[target].parsed_layout(), cameras,
-                          resolve_now(now), days, segment_minutes)
+    count = write_footage(
+        root,
+        registry.targets[target].parsed_layout(),
+        cameras,
+        resolve_now(now),
+        days,
+        segment_minutes,
+    )
     click.echo(f"wrote {count} segments for {len(cameras)} cameras under {root}")

@@ -57,14 +57,26 @@ def _shard(value: str | None) -> Shard:
 
 def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
     registry = evaluation.registry
-    total = sum(1 for c in registry.cameras.values()
-                if not scope.target or c.storage == scope.target)
-    with Progress(TextColumn("listing {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=_err, transient=True) as bar:
+    total = sum(
+        1 for c in registry.cameras.values() if not scope.target or c.storage == scope.target
+    )
+    with Progress(
+        TextColumn("listing {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=True,
+    ) as bar:
         task = bar.add_task("cameras", total=total)
-        return prepare(evaluation, scope.target, parse_root_overrides(scope.storage_roots),
-                       _shard(scope.shard), set(scope.cameras) or None,
-                       progress=lambda label, n: bar.update(task, advance=n, description=label))
+        return prepare(
+            evaluation,
+            scope.target,
+            parse_root_overrides(scope.storage_roots),
+            _shard(scope.shard),
+            set(scope.cameras) or None,
+            progress=lambda label, n: bar.update(task, advance=n, description=label),
+        )
 
 
 def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
@@ -81,22 +93,40 @@ def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
     for target, reason in skipped.items():
         table.add_row(f"skipped target {target}", reason)
     if not plan.grants_planned:
-        table.add_row("grants and revokes", "not planned by --camera or shard I>0 runs: the "
-                                            "unsharded run (or shard 0/N) handles them")
+        table.add_row(
+            "grants and revokes",
+            "not planned by --camera or shard I>0 runs: the "
+            "unsharded run (or shard 0/N) handles them",
+        )
     return table
 
 
 @click.command()
 @registry_option
 @now_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Also write the plan as JSON to FILE (review it, then `apply --plan FILE`).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the plan as JSON to FILE (review it, then `apply --plan FILE`).",
+)
 @storage_scope_options
 @engine_options
-def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path | None,
-         scope: StorageScope, engine: EngineChoice) -> None:
+def plan(
+    registry_dir: Path,
+    now: datetime | None,
+    output_format: str,
+    out: Path | None,
+    scope: StorageScope,
+    engine: EngineChoice,
+) -> None:
     """Show what enforcement would do; never changes storage.
 
     Lists footage by camera and day, and plans: delete (expired, unprotected), hold
@@ -122,32 +152,54 @@ def plan(registry_dir: Path, now: datetime | None, output_format: str, out: Path
         return
     console = Console()
     for action in prepared.plan.actions[:20]:
-        console.print(f"{action.action:8} {action.target}:{action.key or action.hold or action.grant}"
-                      f"  [dim]{action.rule}{' ' + action.request if action.request else ''}[/]",
-                      soft_wrap=True)
+        console.print(
+            f"{action.action:8} {action.target}:{action.key or action.hold or action.grant}"
+            f"  [dim]{action.rule}{' ' + action.request if action.request else ''}[/]",
+            soft_wrap=True,
+        )
     if len(prepared.plan.actions) > 20:
         console.print(f"... and {len(prepared.plan.actions) - 20} more (--format json for all)")
     for item in prepared.plan.unmanaged[:20]:
-        console.print(printable(f"unmanaged {item.target}:{item.key}  {item.reason}"),
-                      soft_wrap=True, markup=False)
+        console.print(
+            printable(f"unmanaged {item.target}:{item.key}  {item.reason}"),
+            soft_wrap=True,
+            markup=False,
+        )
     console.print(_summary(prepared.plan, prepared.skipped_targets))
 
 
 @click.command()
 @registry_option
-@click.option("--plan", "plan_file", type=click.Path(path_type=Path, exists=True), default=None,
-              help="Apply only the actions of this reviewed plan that are still valid now "
-                   "(holds and revokes the registry calls for are applied in any case).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Apply only the actions of this reviewed plan that are still valid now "
+    "(holds and revokes the registry calls for are applied in any case).",
+)
 @click.option("--yes", is_flag=True, help="Really change storage (required).")
 @audit_log_option("Hash-chained audit log; if it cannot be written, nothing happens.")
-@click.option("--anchor", "anchors", multiple=True, metavar="git:DIR|s3:TARGET",
-              help="Also anchor the audit log's head where an admin cannot silently rewrite "
-                   "it: a commit in a git repository, or an Object Lock object on an S3 "
-                   "target (repeatable). The <log>.head file is always written.")
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    metavar="git:DIR|s3:TARGET",
+    help="Also anchor the audit log's head where an admin cannot silently rewrite "
+    "it: a commit in a git repository, or an Object Lock object on an S3 "
+    "target (repeatable). The <log>.head file is always written.",
+)
 @storage_scope_options
 @engine_options
-def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path,
-          anchors: tuple[str, ...], scope: StorageScope, engine: EngineChoice) -> None:
+def apply(
+    registry_dir: Path,
+    plan_file: Path | None,
+    yes: bool,
+    audit_log: Path,
+    anchors: tuple[str, ...],
+    scope: StorageScope,
+    engine: EngineChoice,
+) -> None:
     """Carry out the plan: hold, grant, revoke, release, then delete expired footage.
 
     Runs on this machine's clock (there is no --now: a forged clock must not delete footage),
@@ -189,13 +241,20 @@ def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path
         for anchor in audit.anchors if audit_log.exists() else []:
             outcome = check_log(audit_log, anchor)
             if not outcome.ok:
-                raise AnchorError(f"the audit log disagrees with its anchor: "
-                                  f"{outcome.describe()}")
+                raise AnchorError(f"the audit log disagrees with its anchor: {outcome.describe()}")
         check_apply_clock(prepared, audit)  # refused here: nothing changed yet
-    with refusing("What the audit log records before this was done; run apply again once the "
-                  "cause is fixed (it picks up where it stopped)."):
-        with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=_err, transient=True) as bar:
+    with refusing(
+        "What the audit log records before this was done; run apply again once the "
+        "cause is fixed (it picks up where it stopped)."
+    ):
+        with Progress(
+            TextColumn("applying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=_err,
+            transient=True,
+        ) as bar:
             task = bar.add_task("actions", total=len(prepared.plan.actions))
             report = run_apply(prepared, audit, lambda n: bar.update(task, advance=n))
         audit.write_anchor()
@@ -213,14 +272,19 @@ def apply(registry_dir: Path, plan_file: Path | None, yes: bool, audit_log: Path
 def _suspended(registry: LoadedRegistry, audit: AuditLog) -> str:
     """Stop buckets that expire footage on their own, while runs are refused."""
     done = suspend_offload(registry, audit)
-    return ("\nMeanwhile, on targets that expire footage by themselves: " + "; ".join(done)
-            if done else "")
+    return (
+        "\nMeanwhile, on targets that expire footage by themselves: " + "; ".join(done)
+        if done
+        else ""
+    )
 
 
 def _reviewed_plan(path: Path) -> Plan:
     try:
         return Plan.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, ValueError, OSError) as exc:
-        fail(f"--plan {path} is not a plan written by `cctv-policy plan --out` "
-             f"({str(exc).splitlines()[0]}); nothing was changed", EXIT_BAD_INPUT)
-
+        fail(
+            f"--plan {path} is not a plan written by `cctv-policy plan --out` "
+            f"({str(exc).splitlines()[0]}); nothing was changed",
+            EXIT_BAD_INPUT,
+        )

@@ -59,8 +59,9 @@ def fail(message: str, code: int = EXIT_TOOL_ERROR) -> NoReturn:
 
 
 @contextmanager
-def refusing(consequence: str,
-             on_error: Callable[[Exception], str | None] | None = None) -> Iterator[None]:
+def refusing(
+    consequence: str, on_error: Callable[[Exception], str | None] | None = None
+) -> Iterator[None]:
     """Turn a known error into `cctv-policy: <error>` + the consequence (what was not done),
     with the error's exit code. `on_error` runs first (e.g. to log the refusal) and may return
     more to say."""

@@ -26,7 +26,6 @@ from cctv_policy.cli.errors import (
 from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
 from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.output import printable
 from cctv_policy.extract.manifest import (
     generate_key,
     load_private_key,
@@ -34,6 +33,7 @@ from cctv_policy.extract.manifest import (
     verify_package,
 )
 from cctv_policy.extract.run import ExtractRefused, run_extraction
+from cctv_policy.output import printable
 from cctv_policy.targets import parse_root_overrides
 
 
@@ -60,19 +60,38 @@ def extract_group() -> None:
 @extract_group.command("request", hidden=True)
 @click.argument("request_id")
 @registry_option
-@click.option("--supervisor", required=True, metavar="PERSON",
-              help="Security-office member or supervisor present; not the applicant.")
-@click.option("--to", "destination", required=True, metavar="TARGET-ID|DIR",
-              help="An approved storage target, or a directory inside one (R7).")
-@click.option("--signing-key", type=click.Path(path_type=Path, exists=True),
-              default=lambda: os.environ.get("CCTV_SIGNING_KEY"),
-              help="Ed25519 private key (PEM) that signs the manifest [env CCTV_SIGNING_KEY].")
+@click.option(
+    "--supervisor",
+    required=True,
+    metavar="PERSON",
+    help="Security-office member or supervisor present; not the applicant.",
+)
+@click.option(
+    "--to",
+    "destination",
+    required=True,
+    metavar="TARGET-ID|DIR",
+    help="An approved storage target, or a directory inside one (R7).",
+)
+@click.option(
+    "--signing-key",
+    type=click.Path(path_type=Path, exists=True),
+    default=lambda: os.environ.get("CCTV_SIGNING_KEY"),
+    help="Ed25519 private key (PEM) that signs the manifest [env CCTV_SIGNING_KEY].",
+)
 @storage_root_option("Read footage of filesystem TARGET from DIR (never a destination).")
 @audit_log_option()
 @engine_options
-def run_extract(request_id: str, registry_dir: Path, supervisor: str, destination: str,
-                signing_key: Path | None, storage_roots: tuple[str, ...], audit_log: Path,
-                engine: EngineChoice) -> None:
+def run_extract(
+    request_id: str,
+    registry_dir: Path,
+    supervisor: str,
+    destination: str,
+    signing_key: Path | None,
+    storage_roots: tuple[str, ...],
+    audit_log: Path,
+    engine: EngineChoice,
+) -> None:
     """Copy exactly REQUEST_ID's approved cameras x window to an approved export target.
 
     Runs on this machine's clock: now must be inside the approved use period (there is no
@@ -80,33 +99,49 @@ def run_extract(request_id: str, registry_dir: Path, supervisor: str, destinatio
     """
     audit = AuditLog(audit_log)
     if not signing_key:
-        fail("--signing-key (or CCTV_SIGNING_KEY) is required; make one with "
-             "`cctv-policy extract keygen --out KEY`")
+        fail(
+            "--signing-key (or CCTV_SIGNING_KEY) is required; make one with "
+            "`cctv-policy extract keygen --out KEY`"
+        )
+
     def log_refusal(error: Exception) -> str | None:
         if isinstance(error, ClockDisagrees):
-            audit.record_refusal("extract_refused", request=request_id, supervisor=supervisor,
-                                 reason=str(error))
+            audit.record_refusal(
+                "extract_refused", request=request_id, supervisor=supervisor, reason=str(error)
+            )
         return " (refused)" if isinstance(error, ExtractRefused) else None
 
     with refusing("Nothing was copied.", log_refusal):
-        check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry",
-                          "extraction")
+        check_not_rewound(resolve_now(None), audit.last_time(), "the newest entry", "extraction")
         try:
             key = load_private_key(Path(signing_key))
         except (ValueError, OSError) as exc:
             fail(f"--signing-key {signing_key}: {exc}\nNothing was copied.")
         evaluation = Evaluation.open(registry_dir, engine, resolve_now(None))
-        package = run_extraction(evaluation, request_id, supervisor, destination,
-                                 parse_root_overrides(storage_roots), key, audit)
-    click.echo(f"extracted {request_id} to {package} (manifest signed; verify with "
-               f"`cctv-policy extract verify {package} --public-key KEY.pub`)")
+        package = run_extraction(
+            evaluation,
+            request_id,
+            supervisor,
+            destination,
+            parse_root_overrides(storage_roots),
+            key,
+            audit,
+        )
+    click.echo(
+        f"extracted {request_id} to {package} (manifest signed; verify with "
+        f"`cctv-policy extract verify {package} --public-key KEY.pub`)"
+    )
 
 
 @extract_group.command()
 @click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--public-key", type=click.Path(path_type=Path, exists=True), default=None,
-              help="The security office's public key. Without it the key inside the manifest is "
-                   "used, which proves integrity but not who signed (exit 4).")
+@click.option(
+    "--public-key",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="The security office's public key. Without it the key inside the manifest is "
+    "used, which proves integrity but not who signed (exit 4).",
+)
 def verify(directory: Path, public_key: Path | None) -> None:
     """Check an extraction package: signature, every file's SHA-256 and size, nothing added.
 
@@ -131,17 +166,23 @@ def verify(directory: Path, public_key: Path | None) -> None:
         click.echo("TAMPERED: " + "; ".join(printable(p) for p in check.problems))
         raise SystemExit(EXIT_VIOLATIONS)
     if not check.key_pinned:
-        click.echo(f"UNPINNED: {check.files} files match the manifest, but it was checked only "
-                   "against the key inside it, so anyone could have made it; pass --public-key "
-                   "with the security office's key")
+        click.echo(
+            f"UNPINNED: {check.files} files match the manifest, but it was checked only "
+            "against the key inside it, so anyone could have made it; pass --public-key "
+            "with the security office's key"
+        )
         raise SystemExit(EXIT_UNPINNED)
     click.echo(f"OK: {check.files} files match the manifest signed by the pinned key")
     raise SystemExit(EXIT_OK)
 
 
 @extract_group.command()
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Where to write the private key (0600); KEY.pub is written beside it.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Where to write the private key (0600); KEY.pub is written beside it.",
+)
 def keygen(out: Path) -> None:
     """Make an Ed25519 signing key for extraction manifests."""
     if out.exists():

@@ -20,8 +20,8 @@ from cctv_policy.cli.errors import refusing
 from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.reports.inspection import build_inspection
-from cctv_policy.targets import reachable_backends
 from cctv_policy.reports.render import render_html, render_markdown
+from cctv_policy.targets import reachable_backends
 
 
 @click.command()
@@ -29,16 +29,29 @@ from cctv_policy.reports.render import render_html, render_markdown
 @now_option
 @click.option("--from", "start", type=Timestamp(), default=None, help="Default: 30 days ago.")
 @click.option("--to", "end", type=Timestamp(), default=None, help="Default: now.")
-@click.option("--format", "output_format", type=click.Choice(["md", "html"]), default="md",
-              show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Write the report to this file instead of standard output.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["md", "html"]), default="md", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
 @storage_root_option("Read footage age from filesystem TARGET at DIR (and reachable S3).")
 @audit_log_option("The audit log whose grants, extractions and integrity are reported.")
 @engine_options
-def report(registry_dir: Path, now: datetime | None, start: datetime | None,
-           end: datetime | None, output_format: str, out: Path | None,
-           storage_roots: tuple[str, ...], audit_log: Path, engine: EngineChoice) -> None:
+def report(
+    registry_dir: Path,
+    now: datetime | None,
+    start: datetime | None,
+    end: datetime | None,
+    output_format: str,
+    out: Path | None,
+    storage_roots: tuple[str, ...],
+    audit_log: Path,
+    engine: EngineChoice,
+) -> None:
     """The periodic inspection report: cameras and compliance, footage age against retention
     (read from storage), requests by unit, purpose and outcome, grants, extractions, overdue
     reports, violations and audit-log integrity. HTML has charts."""

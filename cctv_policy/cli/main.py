@@ -13,13 +13,13 @@ from cctv_policy.cli.audit import audit
 from cctv_policy.cli.authz import authorize, serve
 from cctv_policy.cli.changes import changes
 from cctv_policy.cli.check import check
-from cctv_policy.cli.errors import EXIT_TOOL_ERROR
 from cctv_policy.cli.decide import decide_command
 from cctv_policy.cli.demo import demo
 from cctv_policy.cli.enforce import apply, plan
+from cctv_policy.cli.errors import EXIT_TOOL_ERROR
 from cctv_policy.cli.extract import extract_group
-from cctv_policy.cli.notice import notice
 from cctv_policy.cli.inspection import report
+from cctv_policy.cli.notice import notice
 from cctv_policy.cli.test import test
 from cctv_policy.cli.usage_reports import reports
 from cctv_policy.output import printable
@@ -32,20 +32,29 @@ class _Cli(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
-                KeyboardInterrupt):
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.Abort,
+            SystemExit,
+            KeyboardInterrupt,
+        ):
             raise
-        except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+        except Exception as exc:
             if os.environ.get("CCTV_POLICY_DEBUG"):
                 raise
-            click.echo(f"cctv-policy: internal error ({type(exc).__name__}: "
-                       f"{printable(exc)[:300]}). Nothing more was done. Please report it with "
-                       "the command you ran; CCTV_POLICY_DEBUG=1 shows the details.", err=True)
+            click.echo(
+                f"cctv-policy: internal error ({type(exc).__name__}: "
+                f"{printable(exc)[:300]}). Nothing more was done. Please report it with "
+                "the command you ran; CCTV_POLICY_DEBUG=1 shows the details.",
+                err=True,
+            )
             sys.exit(EXIT_TOOL_ERROR)
 
 
-@click.group(cls=_Cli,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=_Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="cctv-policy")
 def cli() -> None:
     """Policy-as-code governance for a school's CCTV footage.

@@ -15,13 +15,24 @@ from cctv_policy.engine.rego_tests import Outcome, run_rego_tests
 
 @click.command("test")
 @click.argument("policy_dir", type=click.Path(path_type=Path), required=False)
-@click.option("--run", "name_filter", default=None, metavar="REGEX",
-              help="Only tests whose package.name matches this regular expression.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--run",
+    "name_filter",
+    default=None,
+    metavar="REGEX",
+    help="Only tests whose package.name matches this regular expression.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 @click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
-def test(policy_dir: Path | None, name_filter: str | None, output_format: str,
-         verbose: bool) -> None:
+def test(
+    policy_dir: Path | None, name_filter: str | None, output_format: str, verbose: bool
+) -> None:
     """Run the Rego tests (test_* rules in *_test.rego), like `opa test`.
 
     Every test rule is evaluated on its own by the embedded OPA engine: true passes,
@@ -34,19 +45,36 @@ def test(policy_dir: Path | None, name_filter: str | None, output_format: str,
         fail(str(exc))
     failed = [r for r in results if r.outcome is not Outcome.passed]
     if output_format == "json":
-        click.echo(json.dumps([{
-            "package": r.package, "name": r.name, "file": r.file, "line": r.line,
-            "outcome": r.outcome.value, "seconds": round(r.seconds, 6), "detail": r.detail,
-        } for r in results], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "package": r.package,
+                        "name": r.name,
+                        "file": r.file,
+                        "line": r.line,
+                        "outcome": r.outcome.value,
+                        "seconds": round(r.seconds, 6),
+                        "detail": r.detail,
+                    }
+                    for r in results
+                ],
+                indent=2,
+            )
+        )
     else:
         console = Console(highlight=False)
         # One line per test, like `opa test`: names are never truncated.
         for r in results if verbose else failed:
             style = "green" if r.outcome is Outcome.passed else "red"
             detail = f" - {r.detail}" if r.detail else ""
-            console.print(f"[{style}]{r.outcome.value.upper():5}[/] data.{r.package}.{r.name} "
-                          f"({r.file}:{r.line}, {r.seconds * 1000:.1f} ms){detail}",
-                          soft_wrap=True)
+            console.print(
+                f"[{style}]{r.outcome.value.upper():5}[/] data.{r.package}.{r.name} "
+                f"({r.file}:{r.line}, {r.seconds * 1000:.1f} ms){detail}",
+                soft_wrap=True,
+            )
         passed = len(results) - len(failed)
-        console.print(f"PASS: {passed}/{len(results)}" + (f"  FAIL: {len(failed)}" if failed else ""))
+        console.print(
+            f"PASS: {passed}/{len(results)}" + (f"  FAIL: {len(failed)}" if failed else "")
+        )
     raise SystemExit(EXIT_VIOLATIONS if failed or not results else EXIT_OK)

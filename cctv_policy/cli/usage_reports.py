@@ -27,8 +27,7 @@ def reports() -> None:
 @now_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @engine_options
-def due(registry_dir: Path, now: datetime | None, output_format: str,
-        engine: EngineChoice) -> None:
+def due(registry_dir: Path, now: datetime | None, output_format: str, engine: EngineChoice) -> None:
     """Reports due and overdue, with days late, by unit. Overdue reports block new requests by
     the same applicant (REQUEST_APPLICANT_REPORT_OVERDUE)."""
     with refusing("No list of reports owed."):
@@ -38,10 +37,15 @@ def due(registry_dir: Path, now: datetime | None, output_format: str,
         return
     table = Table(title="usage reports owed")
     for column in ("unit", "request", "applicant", "due (UTC)", "state", "days late"):
-        table.add_column(column, justify="right" if column == "days late" else "left",
-                         no_wrap=True)
+        table.add_column(column, justify="right" if column == "days late" else "left", no_wrap=True)
     for d in owed:
         style = "red" if d.state == "overdue" else ""
-        table.add_row(d.unit, d.request, d.applicant, d.due.strftime("%Y-%m-%d %H:%M"),
-                      f"[{style}]{d.state}[/]" if style else d.state, str(d.days_late))
+        table.add_row(
+            d.unit,
+            d.request,
+            d.applicant,
+            d.due.strftime("%Y-%m-%d %H:%M"),
+            f"[{style}]{d.state}[/]" if style else d.state,
+            str(d.days_late),
+        )
     Console().print(table)

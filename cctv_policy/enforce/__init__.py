@@ -1,1 +1,2 @@
-"""Enforcement: the policy's decision -> a plan of storage actions -> applied, under a safety floor."""
+"""Enforcement: the policy's decision -> a plan of storage actions -> applied, under a safety
+floor."""

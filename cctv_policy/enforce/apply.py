@@ -12,7 +12,7 @@ from datetime import timedelta
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.planner import Action, Plan
 from cctv_policy.enforce.safety import SafetyFloor
-from storage_backends.base import GrantSpec, segment_of
+from storage_backends.base import Backend, GrantSpec, segment_of
 
 DELETE_BATCH = 1000
 _ORDER = {"hold": 0, "revoke": 1, "grant": 2, "release": 3, "delete": 4}
@@ -26,11 +26,15 @@ class ApplyReport:
     storage_requests: int = 0
 
 
-def apply_plan(plan: Plan, backends: dict, audit: AuditLog, floor: SafetyFloor,
-               progress: Callable[[int], None] = lambda n: None) -> ApplyReport:
+def apply_plan(
+    plan: Plan,
+    backends: dict,
+    audit: AuditLog,
+    floor: SafetyFloor,
+    progress: Callable[[int], None] = lambda n: None,
+) -> ApplyReport:
     report = ApplyReport()
-    audit.append("apply_started", now=plan.now, input_hash=plan.input_hash,
-                 planned=plan.counts())
+    audit.append("apply_started", now=plan.now, input_hash=plan.input_hash, planned=plan.counts())
     actions = sorted(plan.actions, key=lambda a: (_ORDER[a.action], a.target, a.key or ""))
     holds: dict[tuple[str, str], list[Action]] = defaultdict(list)
     deletes: dict[str, list[Action]] = defaultdict(list)
@@ -57,11 +61,15 @@ def apply_plan(plan: Plan, backends: dict, audit: AuditLog, floor: SafetyFloor,
     for target, batch in deletes.items():
         backend = backends[target]
         for i in range(0, len(batch), DELETE_BATCH):
-            chunk = batch[i:i + DELETE_BATCH]
+            chunk = batch[i : i + DELETE_BATCH]
             _delete_batch(chunk, backend, audit, floor, report)
             progress(len(chunk))
-    audit.append("apply_finished", done=dict(report.done), already_gone=report.already_gone,
-                 refused=len(report.refused))
+    audit.append(
+        "apply_finished",
+        done=dict(report.done),
+        already_gone=report.already_gone,
+        refused=len(report.refused),
+    )
     audit.write_anchor()
     return report
 
@@ -70,10 +78,12 @@ def _details(action: Action) -> dict:
     return action.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
 
 
-def _apply_one(action: Action, backend, audit: AuditLog, floor: SafetyFloor,
-               report: ApplyReport) -> None:
+def _apply_one(
+    action: Action, backend: Backend, audit: AuditLog, floor: SafetyFloor, report: ApplyReport
+) -> None:
     details = _details(action)
     if action.action == "release":
+        assert action.hold is not None  # planned releases name their hold
         audit.append("release", **details)
         backend.clear_hold(action.hold)
     elif action.action == "grant":
@@ -83,37 +93,60 @@ def _apply_one(action: Action, backend, audit: AuditLog, floor: SafetyFloor,
             report.refused[action.grant or ""] = f"safety floor: {refused}"
             return
         audit.append("grant", **details)
-        backend.create_grant(GrantSpec(action.grant, action.request, action.recipient,
-                                       action.keys, action.starts, action.ends))
+        backend.create_grant(grant_spec(action))
     elif action.action == "revoke":
+        assert action.grant is not None  # planned revokes name their grant
         audit.append("revoke", **details)
         backend.revoke_grant(action.grant)
     report.done[action.action] += 1
 
 
-def _grant_refusal(action: Action, backend, floor: SafetyFloor) -> str | None:  # noqa: ANN001
+def grant_spec(action: Action) -> GrantSpec:
+    """What the storage is told to grant; a grant action always carries all of it."""
+    if None in (action.grant, action.request, action.recipient, action.starts, action.ends):
+        raise ValueError(f"grant action without its id, request, recipient or period: {action}")
+    assert action.grant and action.request and action.recipient and action.starts and action.ends
+    return GrantSpec(
+        action.grant, action.request, action.recipient, action.keys, action.starts, action.ends
+    )
+
+
+def _grant_refusal(action: Action, backend: Backend, floor: SafetyFloor) -> str | None:
     """The floor's reason to refuse a grant, checked again on the very keys to be exported."""
-    if action.starts is None or action.ends is None or action.window_from is None \
-            or action.window_to is None or action.request is None or action.recipient is None:
+    if (
+        action.starts is None
+        or action.ends is None
+        or action.window_from is None
+        or action.window_to is None
+        or action.request is None
+        or action.recipient is None
+    ):
         return "the grant action is incomplete"
-    refused = floor.blocks_grant(action.request, action.recipient, action.cameras,
-                                 action.window_from, action.window_to, action.starts,
-                                 action.ends)
+    refused = floor.blocks_grant(
+        action.request,
+        action.recipient,
+        action.cameras,
+        action.window_from,
+        action.window_to,
+        action.starts,
+        action.ends,
+    )
     if refused:
         return refused
     for key in action.keys:
         parsed = backend.layout.parse(key)
         if parsed is None or parsed[0] not in action.cameras:
             return f"{key} is not footage of an approved camera"
-        camera, start, seconds = parsed
+        _camera, start, seconds = parsed
         end = start + timedelta(seconds=seconds)
         if not (start < action.window_to and action.window_from < end):
             return f"{key} lies outside the approved footage window"
     return None
 
 
-def _delete_batch(chunk: list[Action], backend, audit: AuditLog, floor: SafetyFloor,
-                  report: ApplyReport) -> None:
+def _delete_batch(
+    chunk: list[Action], backend: Backend, audit: AuditLog, floor: SafetyFloor, report: ApplyReport
+) -> None:
     allowed, refused = [], {}
     for action in chunk:
         key = action.key or ""

@@ -20,8 +20,12 @@ class ClockDisagrees(Exception):
     """The clock and the evidence disagree beyond the tolerance; the message says which."""
 
 
-def check_clock(now: datetime, newest: Mapping[str, Mapping[str, datetime]],
-                last_apply: datetime | None, tolerance: timedelta) -> None:
+def check_clock(
+    now: datetime,
+    newest: Mapping[str, Mapping[str, datetime]],
+    last_apply: datetime | None,
+    tolerance: timedelta,
+) -> None:
     """Raise ClockDisagrees when `now` is not believable; return quietly when it is.
 
     `newest`: target -> camera -> end of the camera's newest segment. No camera's footage may
@@ -36,7 +40,8 @@ def check_clock(now: datetime, newest: Mapping[str, Mapping[str, datetime]],
                 f"the clock says {now.isoformat()}, but footage of {camera} on {target} runs "
                 f"until {end.isoformat()} ({_hours(end - now)} later): this machine's clock is "
                 f"behind, or {camera}'s clock is ahead (or a file was planted there). Nothing "
-                f"was changed. Check the clock (timedatectl) and {camera}")
+                f"was changed. Check the clock (timedatectl) and {camera}"
+            )
         ends = sorted(cameras.values())
         if not ends:
             continue
@@ -49,7 +54,8 @@ def check_clock(now: datetime, newest: Mapping[str, Mapping[str, datetime]],
                 f"(for example {', '.join(behind[:5])}; typical newest footage ends "
                 f"{typical.isoformat()}): either this machine's clock is ahead or recording "
                 "stopped. Nothing was changed. Check the clock (timedatectl), then the cameras; "
-                "if recording really stopped, raise config.clock_tolerance_hours for one run")
+                "if recording really stopped, raise config.clock_tolerance_hours for one run"
+            )
     check_not_rewound(now, last_apply, "the last apply", "apply")
 
 
@@ -60,7 +66,8 @@ def check_not_rewound(now: datetime, logged: datetime | None, evidence: str, wha
         raise ClockDisagrees(
             f"the clock says {now.isoformat()}, earlier than {evidence} in the audit log "
             f"({logged.isoformat()}): the clock went backwards, so {what} is refused. "
-            "Nothing was changed")
+            "Nothing was changed"
+        )
 
 
 def _hours(delta: timedelta) -> str:

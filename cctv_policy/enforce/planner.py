@@ -101,22 +101,38 @@ class PlanContext:
     progress: Callable[[str, int], None] = field(default=lambda label, n: None)
 
 
-def make_plan(ctx: PlanContext, backends: dict[str, Backend], policy_version: str,
-              input_hash: str, shard: Shard = Shard(), cameras: set[str] | None = None) -> Plan:
-    plan = Plan(now=ctx.now, policy_version=policy_version, input_hash=input_hash,
-                retention_days=ctx.decision.retention_days)
+def make_plan(
+    ctx: PlanContext,
+    backends: dict[str, Backend],
+    policy_version: str,
+    input_hash: str,
+    shard: Shard = Shard(),
+    cameras: set[str] | None = None,
+) -> Plan:
+    plan = Plan(
+        now=ctx.now,
+        policy_version=policy_version,
+        input_hash=input_hash,
+        retention_days=ctx.decision.retention_days,
+    )
     all_cameras = sorted(ctx.registry.cameras)
     for target_id, backend in backends.items():
         on_target = [c for c in all_cameras if ctx.registry.cameras[c].storage == target_id]
-        mine = [c for i, c in enumerate(all_cameras)
-                if c in on_target and shard.owns(c, i) and (cameras is None or c in cameras)]
+        mine = [
+            c
+            for i, c in enumerate(all_cameras)
+            if c in on_target and shard.owns(c, i) and (cameras is None or c in cameras)
+        ]
         backend.state_problems.clear()
         backend.check_state()
         held = backend.held_keys()  # read once per target: on S3 it is a listing plus GETs
         damaged = [p.where for p in backend.state_problems if p.blocks_deletes]
-        no_deletes = (f"the state folder has entries whose holds cannot be read "
-                      f"({', '.join(damaged[:3])}): nothing is deleted on {target_id}"
-                      if damaged else None)
+        no_deletes = (
+            f"the state folder has entries whose holds cannot be read "
+            f"({', '.join(damaged[:3])}): nothing is deleted on {target_id}"
+            if damaged
+            else None
+        )
         for camera in mine:
             _plan_retention(ctx, backend, camera, plan, held, no_deletes)
             ctx.progress(camera, 1)
@@ -124,8 +140,10 @@ def make_plan(ctx: PlanContext, backends: dict[str, Backend], policy_version: st
         if shard.owns_grants and cameras is None:
             plan.grants_planned = True
             _plan_grants(ctx, backend, plan, set(on_target))
-            plan.unmanaged += [Skipped(target=u.target, key=u.key, reason=u.reason)
-                              for u in unmanaged_entries(backend, ctx.registry.camera_targets)]
+            plan.unmanaged += [
+                Skipped(target=u.target, key=u.key, reason=u.reason)
+                for u in unmanaged_entries(backend, ctx.registry.camera_targets)
+            ]
     return plan
 
 
@@ -135,8 +153,14 @@ def _cutoff(ctx: PlanContext) -> datetime:
     return min(policy_cutoff, ctx.floor.cutoff)
 
 
-def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan,
-                    held: dict[str, set[str]], no_deletes: str | None = None) -> None:
+def _plan_retention(
+    ctx: PlanContext,
+    backend: Backend,
+    camera: str,
+    plan: Plan,
+    held: dict[str, set[str]],
+    no_deletes: str | None = None,
+) -> None:
     """Holds for protected footage of any age, deletes for expired unprotected footage, and the
     camera's newest footage (evidence for the clock gate and device health)."""
     cutoff = _cutoff(ctx)
@@ -147,13 +171,15 @@ def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan,
     for day in _days_to_list(days, cutoff, active):
         for item in backend.list_segments(camera, day):
             if isinstance(item, UnparsableKey):
-                plan.unparsable.append(Skipped(target=backend.target_id, key=item.key,
-                                               reason=item.reason))
+                plan.unparsable.append(
+                    Skipped(target=backend.target_id, key=item.key, reason=item.reason)
+                )
                 continue
             plan.listed_segments += 1
             newest_by_day[day] = max(item.end, newest_by_day.get(day, item.end))
-            action = _segment_action(ctx, backend, item, active, held, held_all, cutoff,
-                                     no_deletes, plan)
+            action = _segment_action(
+                ctx, backend, item, active, held, held_all, cutoff, no_deletes, plan
+            )
             if action is not None:
                 plan.actions.append(action)
     newest = _newest_end(backend, camera, days, newest_by_day)
@@ -161,30 +187,52 @@ def _plan_retention(ctx: PlanContext, backend: Backend, camera: str, plan: Plan,
         plan.newest_footage[camera] = newest
 
 
-def _segment_action(ctx: PlanContext, backend: Backend, item: Segment,
-                    active: list[Protection], held: dict[str, set[str]], held_all: set[str],
-                    cutoff: datetime, no_deletes: str | None, plan: Plan) -> Action | None:
+def _segment_action(
+    ctx: PlanContext,
+    backend: Backend,
+    item: Segment,
+    active: list[Protection],
+    held: dict[str, set[str]],
+    held_all: set[str],
+    cutoff: datetime,
+    no_deletes: str | None,
+    plan: Plan,
+) -> Action | None:
     """Hold it (protected, at any age), delete it (expired, unprotected, the floor agrees), or
     leave it."""
     protection = _covering(active, item)
     if protection is not None:
         if item.key in held.get(protection.id, set()):
             return None
-        return Action(action="hold", target=backend.target_id, camera=item.camera, key=item.key,
-                      rule=protection.rule, request=protection.request, hold=protection.id)
+        return Action(
+            action="hold",
+            target=backend.target_id,
+            camera=item.camera,
+            key=item.key,
+            rule=protection.rule,
+            request=protection.request,
+            hold=protection.id,
+        )
     if not item.end < cutoff or item.key in held_all:
         return None  # young; or held by an ended protection: released first, deleted next run
     blocked = no_deletes or ctx.floor.blocks_delete(item)
     if blocked:
-        plan.blocked_by_floor.append(Skipped(target=backend.target_id, key=item.key,
-                                             reason=blocked))
+        plan.blocked_by_floor.append(
+            Skipped(target=backend.target_id, key=item.key, reason=blocked)
+        )
         return None
-    return Action(action="delete", target=backend.target_id, camera=item.camera, key=item.key,
-                  rule="R3_RETENTION")
+    return Action(
+        action="delete",
+        target=backend.target_id,
+        camera=item.camera,
+        key=item.key,
+        rule="R3_RETENTION",
+    )
 
 
-def _newest_end(backend: Backend, camera: str, days: list[date] | None,
-                listed: dict[date | None, datetime]) -> datetime | None:
+def _newest_end(
+    backend: Backend, camera: str, days: list[date] | None, listed: dict[date | None, datetime]
+) -> datetime | None:
     """The end of the camera's newest segment: from the newest day folder that has any (an NVR
     may create tomorrow's folder ahead), looking back a week at most."""
     if days is None:
@@ -199,8 +247,9 @@ def _newest_end(backend: Backend, camera: str, days: list[date] | None,
     return None
 
 
-def _days_to_list(days: list[date] | None, cutoff: datetime,
-                  active: list[Protection]) -> list[date | None]:
+def _days_to_list(
+    days: list[date] | None, cutoff: datetime, active: list[Protection]
+) -> list[date | None]:
     """Days that can hold expired footage, days a protection covers (held at any age), and the
     newest day. None: the layout has no day level and the camera is listed whole."""
     if days is None:
@@ -212,7 +261,7 @@ def _days_to_list(days: list[date] | None, cutoff: datetime,
         wanted |= {d for d in days if first <= d <= last}
     if days:
         wanted.add(days[-1])
-    return sorted(wanted)
+    return list(sorted(wanted))
 
 
 def _covering(protections: Iterable[Protection], segment: Segment) -> Protection | None:
@@ -222,13 +271,20 @@ def _covering(protections: Iterable[Protection], segment: Segment) -> Protection
     return None
 
 
-def _plan_releases(ctx: PlanContext, backend: Backend, plan: Plan,
-                   held: dict[str, set[str]]) -> None:
+def _plan_releases(
+    ctx: PlanContext, backend: Backend, plan: Plan, held: dict[str, set[str]]
+) -> None:
     active = {p.id for p in ctx.decision.protections if p.until > ctx.now}
     for hold_id in sorted(held):
         if hold_id not in active:
-            plan.actions.append(Action(action="release", target=backend.target_id,
-                                       rule="PROTECTION_ENDED", hold=hold_id))
+            plan.actions.append(
+                Action(
+                    action="release",
+                    target=backend.target_id,
+                    rule="PROTECTION_ENDED",
+                    hold=hold_id,
+                )
+            )
 
 
 def _plan_grants(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[str]) -> None:
@@ -238,40 +294,81 @@ def _plan_grants(ctx: PlanContext, backend: Backend, plan: Plan, cameras: set[st
     for grant in ctx.decision.grants:
         if not (set(grant.cameras) & cameras and grant.starts <= ctx.now < grant.ends):
             continue
-        refused = ctx.floor.blocks_grant(grant.request, grant.recipient, grant.cameras,
-                                         grant.from_, grant.to, grant.starts, grant.ends)
+        refused = ctx.floor.blocks_grant(
+            grant.request,
+            grant.recipient,
+            grant.cameras,
+            grant.from_,
+            grant.to,
+            grant.starts,
+            grant.ends,
+        )
         if refused:
-            plan.grants_refused.append(Skipped(target=backend.target_id, key=grant.id,
-                                               reason=refused))
+            plan.grants_refused.append(
+                Skipped(target=backend.target_id, key=grant.id, reason=refused)
+            )
             continue
         wanted[_grant_id(grant)] = grant
     for grant_id, grant in sorted(wanted.items()):
         if grant_id in existing:
             continue
         keys = tuple(sorted(_segments_in(backend, grant, cameras)))
-        plan.actions.append(Action(
-            action="grant", target=backend.target_id, rule=grant.rule, request=grant.request,
-            grant=grant_id, recipient=grant.recipient, keys=keys, starts=grant.starts,
-            ends=grant.ends, cameras=tuple(sorted(set(grant.cameras) & cameras)),
-            window_from=grant.from_, window_to=grant.to))
+        plan.actions.append(
+            Action(
+                action="grant",
+                target=backend.target_id,
+                rule=grant.rule,
+                request=grant.request,
+                grant=grant_id,
+                recipient=grant.recipient,
+                keys=keys,
+                starts=grant.starts,
+                ends=grant.ends,
+                cameras=tuple(sorted(set(grant.cameras) & cameras)),
+                window_from=grant.from_,
+                window_to=grant.to,
+            )
+        )
     for grant_id in sorted(existing - set(wanted)):
         request = grant_id.split("--", 1)[0]
         scope = ctx.floor.approvals.get(request)
-        rule = "USE_PERIOD_ENDED" if scope and not scope.in_use_period(ctx.now) \
+        rule = (
+            "USE_PERIOD_ENDED"
+            if scope and not scope.in_use_period(ctx.now)
             else "NO_VALID_APPROVAL"
-        plan.actions.append(Action(action="revoke", target=backend.target_id, rule=rule,
-                                   grant=grant_id, request=request))
+        )
+        plan.actions.append(
+            Action(
+                action="revoke",
+                target=backend.target_id,
+                rule=rule,
+                grant=grant_id,
+                request=request,
+            )
+        )
 
 
 def _grant_id(grant: GrantDecision) -> str:
     """The policy's grant id plus a digest of what it gives: when an approval is narrowed or
     decided again, the old grant no longer matches, so it is revoked and the new one made."""
-    scope = json.dumps([grant.request, grant.recipient, sorted(grant.cameras),
-                        grant.from_.isoformat(), grant.to.isoformat(), grant.starts.isoformat(),
-                        grant.ends.isoformat()], separators=(",", ":"))
+    scope = json.dumps(
+        [
+            grant.request,
+            grant.recipient,
+            sorted(grant.cameras),
+            grant.from_.isoformat(),
+            grant.to.isoformat(),
+            grant.starts.isoformat(),
+            grant.ends.isoformat(),
+        ],
+        separators=(",", ":"),
+    )
     return f"{grant.id}--{hashlib.sha256(scope.encode()).hexdigest()[:10]}"
 
 
 def _segments_in(backend: Backend, grant: GrantDecision, cameras: set[str]) -> set[str]:
-    return {s.key for camera in sorted(set(grant.cameras) & cameras)
-            for s in segments_in(backend, camera, grant.from_, grant.to)}
+    return {
+        s.key
+        for camera in sorted(set(grant.cameras) & cameras)
+        for s in segments_in(backend, camera, grant.from_, grant.to)
+    }

@@ -13,10 +13,10 @@ from cctv_policy.enforce.clock import check_clock
 from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.enforce.planner import Action, Plan, PlanContext, Shard, make_plan
 from cctv_policy.enforce.safety import SafetyFloor
-from cctv_policy.targets import TargetError, make_backends
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import require_enforceable
 from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.targets import TargetError, make_backends
 from storage_backends.base import Backend
 
 # Actions that only ever keep more or give less: applied whether a reviewed plan lists them or
@@ -36,10 +36,14 @@ class Prepared:
     registry: LoadedRegistry
 
 
-def prepare(evaluation: Evaluation, target: str | None = None,
-            root_overrides: dict[str, Path] | None = None, shard: Shard = Shard(),
-            cameras: set[str] | None = None,
-            progress: Callable[[str, int], None] = lambda label, n: None) -> Prepared:
+def prepare(
+    evaluation: Evaluation,
+    target: str | None = None,
+    root_overrides: dict[str, Path] | None = None,
+    shard: Shard = Shard(),
+    cameras: set[str] | None = None,
+    progress: Callable[[str, int], None] = lambda label, n: None,
+) -> Prepared:
     """The plan of one run over one evaluation (registry, rule book, now). Raises
     RegistryNotEnforceable (input errors), EngineError (fail closed) or TargetError (storage
     not usable)."""
@@ -54,22 +58,32 @@ def prepare(evaluation: Evaluation, target: str | None = None,
     backends, skipped = make_backends(registry, target, root_overrides)
     lifecycle = [t for t in backends if registry.targets[t].lifecycle_offload]
     for target_id in lifecycle:
-        if not getattr(backends[target_id], "object_lock", False):
+        if not backends[target_id].object_lock:
             raise TargetError(
                 f"target {target_id} asks for lifecycle_offload, but its bucket has no Object "
                 "Lock: the bucket's lifecycle engine would delete held footage too. Enable "
-                "Object Lock (on a new bucket) or set lifecycle_offload: false")
+                "Object Lock (on a new bucket) or set lifecycle_offload: false"
+            )
     ctx = PlanContext(registry, decision, floor, now, progress)
-    plan = make_plan(ctx, backends, evaluation.policy_version, evaluation.input_hash, shard,
-                     cameras)
-    return Prepared(plan, floor, backends, skipped, lifecycle,
-                    timedelta(hours=registry.config.clock_tolerance_hours),
-                    registry.camera_targets, registry)
+    plan = make_plan(
+        ctx, backends, evaluation.policy_version, evaluation.input_hash, shard, cameras
+    )
+    return Prepared(
+        plan,
+        floor,
+        backends,
+        skipped,
+        lifecycle,
+        timedelta(hours=registry.config.clock_tolerance_hours),
+        registry.camera_targets,
+        registry,
+    )
 
 
 def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:
     """Apply what was reviewed and is still valid now (the intersection of both plans), plus
     every protective action of the fresh plan."""
+
     def ident(a: Action) -> tuple[str, str, str | None, str | None, str | None]:
         return (a.action, a.target, a.key, a.hold, a.grant)
 
@@ -78,8 +92,9 @@ def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:
     return fresh.model_copy(update={"actions": kept})
 
 
-def run_apply(prepared: Prepared, audit: AuditLog,
-              progress: Callable[[int], None] = lambda n: None) -> ApplyReport:
+def run_apply(
+    prepared: Prepared, audit: AuditLog, progress: Callable[[int], None] = lambda n: None
+) -> ApplyReport:
     """Check the clock against the evidence, then carry out the plan. Raises ClockDisagrees
     (nothing is changed) or AuditError."""
     check_apply_clock(prepared, audit)
@@ -89,8 +104,12 @@ def run_apply(prepared: Prepared, audit: AuditLog,
         backend = prepared.backends[target_id]
         cameras = sorted(c for c, t in prepared.camera_targets.items() if t == target_id)
         others = sorted(c for c, t in prepared.camera_targets.items() if t != target_id)
-        audit.append("lifecycle_sync", target=target_id,
-                     retention_days=prepared.plan.retention_days, cameras=len(cameras))
+        audit.append(
+            "lifecycle_sync",
+            target=target_id,
+            retention_days=prepared.plan.retention_days,
+            cameras=len(cameras),
+        )
         backend.sync_lifecycle(prepared.plan.retention_days, cameras, others)
     return report
 
@@ -127,6 +146,8 @@ def suspend_offload(registry: LoadedRegistry, audit: AuditLog) -> list[str]:
             audit.record_refusal("lifecycle_suspended", target=target.id, rules=count)
             done.append(f"{target.id}: lifecycle rules disabled ({count})")
         except Exception as exc:  # noqa: BLE001 - botocore raises many types; keep refusing
-            done.append(f"{target.id}: lifecycle rules could NOT be disabled ({exc}); the "
-                        "bucket may go on expiring footage")
+            done.append(
+                f"{target.id}: lifecycle rules could NOT be disabled ({exc}); the "
+                "bucket may go on expiring footage"
+            )
     return done

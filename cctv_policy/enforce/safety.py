@@ -13,7 +13,7 @@ only make the enforcer grant less, never more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,9 +57,16 @@ class SafetyFloor:
                 return f"protected by {window.reason} until {window.until.isoformat()}"
         return None
 
-    def blocks_grant(self, request: str, recipient: str, cameras: Iterable[str],
-                     start: datetime, end: datetime, starts: datetime, ends: datetime
-                     ) -> str | None:
+    def blocks_grant(
+        self,
+        request: str,
+        recipient: str,
+        cameras: Iterable[str],
+        start: datetime,
+        end: datetime,
+        starts: datetime,
+        ends: datetime,
+    ) -> str | None:
         """Why this grant must not be made, or None if the floor allows it."""
         scope = self.approvals.get(request)
         if scope is None:
@@ -80,19 +87,24 @@ class SafetyFloor:
         return None
 
 
-def _floor_windows(registry: LoadedRegistry, now: datetime):
+def _floor_windows(registry: LoadedRegistry, now: datetime) -> Iterator[FloorWindow]:
     assert registry.config is not None
     config = registry.config
     tail = timedelta(days=config.report_due_days + config.report_grace_days)
     for request_id, request in registry.requests.items():
         decision = registry.decisions.get(request_id)
-        pinned = decision is not None and \
-            decision.request_sha256 == registry.request_sha256.get(request_id)
+        pinned = decision is not None and decision.request_sha256 == registry.request_sha256.get(
+            request_id
+        )
         if decision is not None and decision.decision == "rejected" and pinned:
             continue  # a rejection of this very request; a stale one leaves it pending
         # Approved or pending: the whole requested window, and whatever a decision's scope
         # names besides (a widening decision is invalid, but keeping more is the safe side).
-        cameras, start, end = set(request.footage.cameras), request.footage.from_, request.footage.to
+        cameras, start, end = (
+            set(request.footage.cameras),
+            request.footage.from_,
+            request.footage.to,
+        )
         ends = request.use.ends
         if decision is not None:
             scope = decision.scope
@@ -101,5 +113,6 @@ def _floor_windows(registry: LoadedRegistry, now: datetime):
             ends = max(ends, scope.ends or ends)
         yield FloorWindow(f"request {request_id}", frozenset(cameras), start, end, ends + tail)
     for hold_id, hold in registry.holds.items():  # any hold, even one the policy rejects
-        yield FloorWindow(f"hold {hold_id}", frozenset(hold.cameras), hold.from_, hold.to,
-                          hold.until)
+        yield FloorWindow(
+            f"hold {hold_id}", frozenset(hold.cameras), hold.from_, hold.to, hold.until
+        )

@@ -48,7 +48,8 @@ class EmbeddedEngine:
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run an ad-hoc Rego query (used by the Rego test runner)."""
         try:
-            return self._opa.eval_query(query, input)
+            rows: list[dict[str, Any]] = self._opa.eval_query(query, input)
+            return rows
         except self._error_type as exc:
             raise EngineError(f"OPA evaluation failed: {exc.message}") from exc
 

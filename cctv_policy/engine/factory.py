@@ -46,11 +46,11 @@ class EngineChoice:
     def engine(self, policies: PolicySet) -> Engine:
         make = ENGINES.get(self.name)
         if make is None:
-            raise EngineError(f"unknown engine {self.name!r}; choose one of "
-                              f"{', '.join(ENGINES)}")
+            raise EngineError(f"unknown engine {self.name!r}; choose one of {', '.join(ENGINES)}")
         return make(self, policies)
 
 
-def make_engine(name: str, policies: PolicySet, opa_url: str | None = None,
-                upload_policies: bool = False) -> Engine:
+def make_engine(
+    name: str, policies: PolicySet, opa_url: str | None = None, upload_policies: bool = False
+) -> Engine:
     return EngineChoice(name, opa_url, upload_policies).engine(policies)

@@ -35,8 +35,10 @@ class OpaServerEngine:
         for module in policies.without_tests().modules:
             try:
                 self._client.update_policy_from_string(module.source, module.path.replace("/", "_"))
-            except Exception as exc:  # noqa: BLE001 - the client raises several unrelated types
-                raise EngineError(f"OPA server at {self.url} rejected {module.path}: {exc}") from exc
+            except Exception as exc:
+                raise EngineError(
+                    f"OPA server at {self.url} rejected {module.path}: {exc}"
+                ) from exc
 
     def evaluate(self, entrypoint: str, input: dict[str, Any]) -> Any:
         path = dotted(entrypoint)
@@ -55,8 +57,9 @@ class OpaServerEngine:
         if input is not None:
             body["input"] = input
         try:
-            response = requests.post(f"{self.url.rstrip('/')}/v1/query", json=body,
-                                     timeout=self._timeout)
+            response = requests.post(
+                f"{self.url.rstrip('/')}/v1/query", json=body, timeout=self._timeout
+            )
             response.raise_for_status()
             rows = response.json().get("result", [])
         except (requests.RequestException, ValueError) as exc:

@@ -63,11 +63,26 @@ def load_policies(root: Path | str | None = None) -> PolicySet:
 def _git_tree_sha(root: Path) -> str | None:
     """The committed tree SHA of `root`, or None if not in git or it has local changes."""
     try:
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=root,
-                               capture_output=True, text=True, timeout=10, check=True).stdout
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
         if dirty.strip():
             return None
-        return subprocess.run(["git", "rev-parse", "HEAD:./"], cwd=root, capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD:./"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from cctv_policy.engine.base import Engine, EngineError
 from cctv_policy.engine.policies import PolicySet
@@ -15,7 +15,7 @@ _PACKAGE = re.compile(r"^\s*package\s+([\w.]+)", re.MULTILINE)
 _TEST_HEAD = re.compile(r"\s*(test_\w+)\b")
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     passed = "pass"
     failed = "fail"
     error = "error"
@@ -68,7 +68,9 @@ def _rule_heads(source: str) -> list[tuple[str, int]]:
             match = _TEST_HEAD.match(code)
             if match:
                 heads.append((match.group(1), number))
-        depth = max(0, depth + sum(code.count(c) for c in "{[(") - sum(code.count(c) for c in "}])"))
+        depth = max(
+            0, depth + sum(code.count(c) for c in "{[(") - sum(code.count(c) for c in "}])")
+        )
     return heads
 
 
@@ -87,7 +89,7 @@ def _code_only(line: str) -> str:
             continue
         if char == "#":
             break
-        if char in "\"`":
+        if char in '"`':
             quote = char
         out.append(char)
     return "".join(out)
@@ -122,5 +124,12 @@ def _run_one(engine: Engine, test: RegoTest) -> RegoTestResult:
             detail = "undefined"
     except EngineError as exc:
         outcome, detail = Outcome.error, str(exc)
-    return RegoTestResult(test.package, test.name, test.file, test.line, outcome,
-                          time.perf_counter() - started, detail)
+    return RegoTestResult(
+        test.package,
+        test.name,
+        test.file,
+        test.line,
+        outcome,
+        time.perf_counter() - started,
+        detail,
+    )

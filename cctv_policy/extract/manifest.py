@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -11,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MANIFEST = "MANIFEST.json"
 SIGNATURE = "MANIFEST.sig"
@@ -28,12 +29,19 @@ def generate_key(path: Path) -> Path:
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600, exist_ok=False)
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     public = path.with_name(path.name + ".pub")
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     return public
 
 
@@ -52,8 +60,11 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 
 def public_pem(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def write_signed(directory: Path, document: dict[str, Any], key: Ed25519PrivateKey) -> None:
@@ -69,12 +80,11 @@ def write_signed_at(dir_fd: int, document: dict[str, Any], key: Ed25519PrivateKe
     body = canonical(document)
     signature = (base64.b64encode(key.sign(body)).decode() + "\n").encode()
     for name, content in ((MANIFEST, body), (SIGNATURE, signature)):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(name, dir_fd=dir_fd)
-        except FileNotFoundError:
-            pass
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
-                     dir_fd=dir_fd)
+        fd = os.open(
+            name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=dir_fd
+        )
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
 
@@ -146,8 +156,9 @@ def verify_package(directory: Path, public_key: Ed25519PublicKey | None = None) 
     try:
         key.verify(signature, body)
     except InvalidSignature:
-        check.problems.append("the manifest's signature does not match (manifest edited, or "
-                              "signed by another key)")
+        check.problems.append(
+            "the manifest's signature does not match (manifest edited, or signed by another key)"
+        )
     listed = set()
     for entry in manifest.files:
         path = _confined(directory, entry.path)
@@ -159,8 +170,9 @@ def verify_package(directory: Path, public_key: Ed25519PublicKey | None = None) 
             check.problems.append(f"{entry.path} is missing")
         elif path.stat().st_size != entry.size or sha256_file(path) != entry.sha256:
             check.problems.append(f"{entry.path} differs from the manifest (changed)")
-    folders = {"/".join(path.split("/")[:i]) for path in listed
-               for i in range(1, path.count("/") + 1)}
+    folders = {
+        "/".join(path.split("/")[:i]) for path in listed for i in range(1, path.count("/") + 1)
+    }
     for found in sorted(directory.rglob("*")):
         name = found.relative_to(directory).as_posix()
         if found.is_symlink():

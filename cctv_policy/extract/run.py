@@ -12,26 +12,32 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.targets import make_backends
-from storage_backends.listing import segments_in
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable, require_enforceable
 from cctv_policy.extract.manifest import public_pem, write_signed_at
+from cctv_policy.gate import RegistryNotEnforceable, require_enforceable
 from cctv_policy.registry.approvals import ApprovedScope, NotValidlyApproved, approved_scope
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Role, UseMode
 from cctv_policy.registry.types import format_utc
+from cctv_policy.targets import make_backends
 from storage_backends.base import Backend, Segment
 from storage_backends.fdtree import DIR_FLAGS, DirectoryWalker, exists_at, remove_tree_at
+from storage_backends.listing import segments_in
 
 
 class ExtractRefused(Exception):
     """Extraction is not allowed; the message says why. Nothing was copied."""
 
 
-def run_extraction(evaluation: Evaluation, request_id: str, supervisor: str, destination: str,
-                   root_overrides: dict[str, Path], key: Ed25519PrivateKey,
-                   audit: AuditLog) -> Path:
+def run_extraction(
+    evaluation: Evaluation,
+    request_id: str,
+    supervisor: str,
+    destination: str,
+    root_overrides: dict[str, Path],
+    key: Ed25519PrivateKey,
+    audit: AuditLog,
+) -> Path:
     """The whole extraction at evaluation.now: the enforcement gate, the approval (rule book
     and floor), the destination (R7), then the copy with its signed manifest. A refusal is
     written to the audit log (when it can be) and raised: RegistryNotEnforceable or
@@ -39,21 +45,32 @@ def run_extraction(evaluation: Evaluation, request_id: str, supervisor: str, des
     registry = evaluation.registry
     try:
         require_enforceable(evaluation)
-        scope = check_allowed(registry, request_id, supervisor, evaluation.now,
-                              evaluation.valid_approvals())
+        scope = check_allowed(
+            registry, request_id, supervisor, evaluation.now, evaluation.valid_approvals()
+        )
         target_dir = resolve_destination(registry, destination, root_overrides)
     except (RegistryNotEnforceable, ExtractRefused) as exc:
-        audit.record_refusal("extract_refused", request=request_id, supervisor=supervisor,
-                             reason=str(exc))
+        audit.record_refusal(
+            "extract_refused", request=request_id, supervisor=supervisor, reason=str(exc)
+        )
         raise
     sources = {registry.cameras[c].storage for c in scope.cameras}
     backends: dict[str, Backend] = {}
     for target_id in sorted(sources):
         backends.update(make_backends(registry, target_id, root_overrides)[0])
     audit.policy_version = evaluation.policy_version
-    return extract(registry, request_id, supervisor, target_dir, evaluation.now, backends, key,
-                   audit, evaluation.policy_version, scope)
-
+    return extract(
+        registry,
+        request_id,
+        supervisor,
+        target_dir,
+        evaluation.now,
+        backends,
+        key,
+        audit,
+        evaluation.policy_version,
+        scope,
+    )
 
 
 @dataclass(frozen=True)
@@ -63,8 +80,13 @@ class Scope:
     end: datetime
 
 
-def check_allowed(registry: LoadedRegistry, request_id: str, supervisor: str,
-                  now: datetime, policy_valid: set[str]) -> Scope:
+def check_allowed(
+    registry: LoadedRegistry,
+    request_id: str,
+    supervisor: str,
+    now: datetime,
+    policy_valid: set[str],
+) -> Scope:
     """The approved scope to copy, or ExtractRefused. Both the rule book (policy_valid, from
     data.cctv.approvals.valid) and the approval floor must find the approval valid."""
     try:
@@ -72,15 +94,21 @@ def check_allowed(registry: LoadedRegistry, request_id: str, supervisor: str,
     except NotValidlyApproved as exc:
         raise ExtractRefused(f"{exc}: only validly approved footage may be extracted") from exc
     if request_id not in policy_valid:
-        raise ExtractRefused(f"the rule book does not find the approval of {request_id} valid "
-                             "(run `cctv-policy check`)")
+        raise ExtractRefused(
+            f"the rule book does not find the approval of {request_id} valid "
+            "(run `cctv-policy check`)"
+        )
     if not approved.in_use_period(now):
-        raise ExtractRefused(f"{request_id} may be used only from "
-                             f"{approved.use_starts.isoformat()} to "
-                             f"{approved.use_ends.isoformat()}; it is {now.isoformat()}")
+        raise ExtractRefused(
+            f"{request_id} may be used only from "
+            f"{approved.use_starts.isoformat()} to "
+            f"{approved.use_ends.isoformat()}; it is {now.isoformat()}"
+        )
     if approved.mode is UseMode.view_supervised:
-        raise ExtractRefused(f"{request_id} was approved for supervised viewing only; "
-                             "copies need mode export_copy or share_external")
+        raise ExtractRefused(
+            f"{request_id} was approved for supervised viewing only; "
+            "copies need mode export_copy or share_external"
+        )
     _check_supervisor(registry, approved, supervisor)
     return Scope(approved.cameras, approved.start, approved.end)
 
@@ -90,19 +118,25 @@ def _check_supervisor(registry: LoadedRegistry, approved: ApprovedScope, supervi
     if person is None:
         raise ExtractRefused(f"supervisor {supervisor!r} is not in people.yaml")
     if not {Role.supervisor, Role.security_office} & set(person.roles):
-        raise ExtractRefused(f"{supervisor} may not supervise extractions (needs the "
-                             "supervisor or security_office role)")
+        raise ExtractRefused(
+            f"{supervisor} may not supervise extractions (needs the "
+            "supervisor or security_office role)"
+        )
     request = registry.requests[approved.request]
     if supervisor == request.applicant or supervisor in approved.recipients:
-        raise ExtractRefused(f"{supervisor} is the applicant or a recipient of "
-                             f"{approved.request} and cannot supervise its extraction")
+        raise ExtractRefused(
+            f"{supervisor} is the applicant or a recipient of "
+            f"{approved.request} and cannot supervise its extraction"
+        )
     if approved.supervised_by and approved.supervised_by != supervisor:
-        raise ExtractRefused(f"the approval names {approved.supervised_by} as supervisor, "
-                             f"not {supervisor}")
+        raise ExtractRefused(
+            f"the approval names {approved.supervised_by} as supervisor, not {supervisor}"
+        )
 
 
-def resolve_destination(registry: LoadedRegistry, destination: str,
-                        root_overrides: dict[str, Path]) -> Path:
+def resolve_destination(
+    registry: LoadedRegistry, destination: str, root_overrides: dict[str, Path]
+) -> Path:
     """A target id, or a directory inside an approved filesystem target that holds no cameras
     (R7: copies go to the school's approved storage; never into a footage target, where a
     package would look like footage and escape retention). The destination is always the
@@ -114,36 +148,55 @@ def resolve_destination(registry: LoadedRegistry, destination: str,
         if target.kind == "filesystem" and target.approved and target_id not in footage_targets:
             roots[target_id] = Path(target.root or "").resolve()
     if destination in root_overrides and destination in roots:
-        raise ExtractRefused(f"--storage-root {destination}=... may not move where copies go: "
-                             f"extraction writes to {roots[destination]} as storage.yaml says")
+        raise ExtractRefused(
+            f"--storage-root {destination}=... may not move where copies go: "
+            f"extraction writes to {roots[destination]} as storage.yaml says"
+        )
     if destination in registry.targets:
         if destination in footage_targets:
-            raise ExtractRefused(f"{destination} holds camera footage; extraction packages go "
-                                 "to an approved export target (e.g. nas-export), never into a "
-                                 "footage target")
+            raise ExtractRefused(
+                f"{destination} holds camera footage; extraction packages go "
+                "to an approved export target (e.g. nas-export), never into a "
+                "footage target"
+            )
         if destination not in roots:
-            raise ExtractRefused(f"{destination} is not an approved filesystem target; footage "
-                                 "may only be copied to the school's approved storage (R7)")
+            raise ExtractRefused(
+                f"{destination} is not an approved filesystem target; footage "
+                "may only be copied to the school's approved storage (R7)"
+            )
         return roots[destination]
     path = Path(destination).resolve()
     for target_id in footage_targets:
-        target = registry.targets.get(target_id)
-        if target is None or target.kind != "filesystem":
+        footage_target = registry.targets.get(target_id)
+        if footage_target is None or footage_target.kind != "filesystem":
             continue
-        footage = root_overrides.get(target_id, Path(target.root or "")).resolve()
+        footage = root_overrides.get(target_id, Path(footage_target.root or "")).resolve()
         if path == footage or footage in path.parents or path in footage.parents:
-            raise ExtractRefused(f"{destination} overlaps the footage of {target_id} "
-                                 f"({footage}); packages never go among footage")
+            raise ExtractRefused(
+                f"{destination} overlaps the footage of {target_id} "
+                f"({footage}); packages never go among footage"
+            )
     for root in roots.values():
         if path == root or root in path.parents:
             return path
-    raise ExtractRefused(f"{destination} is not inside an approved storage target "
-                         f"({', '.join(sorted(roots))}); no personal devices (R7)")
+    raise ExtractRefused(
+        f"{destination} is not inside an approved storage target "
+        f"({', '.join(sorted(roots))}); no personal devices (R7)"
+    )
 
 
-def extract(registry: LoadedRegistry, request_id: str, supervisor: str, destination: Path,
-            now: datetime, backends: dict[str, Backend], key: Ed25519PrivateKey,
-            audit: AuditLog, policy_version: str, scope: Scope) -> Path:
+def extract(
+    registry: LoadedRegistry,
+    request_id: str,
+    supervisor: str,
+    destination: Path,
+    now: datetime,
+    backends: dict[str, Backend],
+    key: Ed25519PrivateKey,
+    audit: AuditLog,
+    policy_version: str,
+    scope: Scope,
+) -> Path:
     """Copy the segments into <destination>/<request>-<time>/ with a signed manifest.
 
     Every file is created through directory descriptors with O_NOFOLLOW|O_EXCL: whoever else can
@@ -155,8 +208,13 @@ def extract(registry: LoadedRegistry, request_id: str, supervisor: str, destinat
         if exists_at(dest_fd, name):
             raise ExtractRefused(f"{destination / name} already exists")
         segments = _segments(registry, backends, scope)
-        audit.append("extract_started", request=request_id, supervisor=supervisor,
-                     destination=str(destination / name), files=len(segments))
+        audit.append(
+            "extract_started",
+            request=request_id,
+            supervisor=supervisor,
+            destination=str(destination / name),
+            files=len(segments),
+        )
         staging = f".{name}.partial"
         remove_tree_at(dest_fd, staging)
         os.mkdir(staging, 0o700, dir_fd=dest_fd)
@@ -166,16 +224,31 @@ def extract(registry: LoadedRegistry, request_id: str, supervisor: str, destinat
                 entry = _copy_segment(backends[target_id], segment, target_id, scope, sink)
                 audit.append("extract_file", request=request_id, supervisor=supervisor, **entry)
                 files.append(entry)
-            write_signed_at(sink.open(""), {
-                "request": request_id, "supervisor": supervisor,
-                "extracted_at": format_utc(now), "policy_version": policy_version,
-                "cameras": list(scope.cameras), "from": format_utc(scope.start),
-                "to": format_utc(scope.end), "files": files, "public_key": public_pem(key)}, key)
+            write_signed_at(
+                sink.open(""),
+                {
+                    "request": request_id,
+                    "supervisor": supervisor,
+                    "extracted_at": format_utc(now),
+                    "policy_version": policy_version,
+                    "cameras": list(scope.cameras),
+                    "from": format_utc(scope.start),
+                    "to": format_utc(scope.end),
+                    "files": files,
+                    "public_key": public_pem(key),
+                },
+                key,
+            )
         os.rename(staging, name, src_dir_fd=dest_fd, dst_dir_fd=dest_fd)
     finally:
         os.close(dest_fd)
-    audit.append("extract_finished", request=request_id, supervisor=supervisor,
-                 destination=str(destination / name), files=len(files))
+    audit.append(
+        "extract_finished",
+        request=request_id,
+        supervisor=supervisor,
+        destination=str(destination / name),
+        files=len(files),
+    )
     return destination / name
 
 
@@ -183,20 +256,29 @@ def _open_destination(destination: Path) -> int:
     try:
         fd = os.open(destination, DIR_FLAGS)
     except OSError as exc:
-        raise ExtractRefused(f"the export folder {destination} cannot be opened as a folder "
-                             f"({exc.strerror}; a symbolic link is not followed)") from exc
+        raise ExtractRefused(
+            f"the export folder {destination} cannot be opened as a folder "
+            f"({exc.strerror}; a symbolic link is not followed)"
+        ) from exc
     if os.fstat(fd).st_mode & stat.S_IWOTH:
         os.close(fd)
-        raise ExtractRefused(f"the export folder {destination} is writable by everyone; "
-                             "packages of footage do not go there (chmod o-w)")
+        raise ExtractRefused(
+            f"the export folder {destination} is writable by everyone; "
+            "packages of footage do not go there (chmod o-w)"
+        )
     return fd
 
 
-def _copy_segment(backend: Backend, segment: Segment, target_id: str, scope: Scope,
-                  sink: DirectoryWalker) -> dict[str, object]:
+def _copy_segment(
+    backend: Backend, segment: Segment, target_id: str, scope: Scope, sink: DirectoryWalker
+) -> dict[str, object]:
     directory, _, filename = segment.key.rpartition("/")
-    out = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                  0o640, dir_fd=sink.open(directory))
+    out = os.open(
+        filename,
+        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+        0o640,
+        dir_fd=sink.open(directory),
+    )
     digest, size = hashlib.sha256(), 0
     with backend.open(segment.key) as source, os.fdopen(out, "wb") as target:
         for block in iter(lambda: source.read(1 << 20), b""):
@@ -204,9 +286,14 @@ def _copy_segment(backend: Backend, segment: Segment, target_id: str, scope: Sco
             target.write(block)
             size += len(block)
     entry: dict[str, object] = {
-        "path": segment.key, "sha256": digest.hexdigest(), "size": size,
-        "camera": segment.camera, "start": format_utc(segment.start),
-        "end": format_utc(segment.end), "source": target_id}
+        "path": segment.key,
+        "sha256": digest.hexdigest(),
+        "size": size,
+        "camera": segment.camera,
+        "start": format_utc(segment.start),
+        "end": format_utc(segment.end),
+        "source": target_id,
+    }
     outside = _seconds_outside(segment, scope)
     if outside:
         # Segments are whole files: one that straddles the approved window carries this much
@@ -221,14 +308,16 @@ def _seconds_outside(segment: Segment, scope: Scope) -> int:
     return int(before + after)
 
 
-def _segments(registry: LoadedRegistry, backends: dict[str, Backend], scope: Scope
-              ) -> list[tuple[str, Segment]]:
+def _segments(
+    registry: LoadedRegistry, backends: dict[str, Backend], scope: Scope
+) -> list[tuple[str, Segment]]:
 
     found = []
     for camera in scope.cameras:
         target_id = registry.cameras[camera].storage
         if target_id not in backends:
             raise ExtractRefused(f"the storage of {camera} ({target_id}) is not reachable here")
-        found += [(target_id, s) for s in
-                  segments_in(backends[target_id], camera, scope.start, scope.end)]
+        found += [
+            (target_id, s) for s in segments_in(backends[target_id], camera, scope.start, scope.end)
+        ]
     return sorted(found, key=lambda item: (item[1].camera, item[1].start))

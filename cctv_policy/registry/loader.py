@@ -341,7 +341,7 @@ class _Reader:
         self, file: str, list_field: str, kind: str, items: Iterable[Model], into: dict[str, Model]
     ) -> None:
         for index, item in enumerate(items):
-            item_id: str = item.id  # type: ignore[attr-defined]
+            item_id: str = item.id  # type: ignore[attr-defined]  # every list item has an id
             if item_id in into:
                 first = self.reg.sources[(kind, item_id)]
                 first_line, _ = self.reg.position(first)

@@ -42,7 +42,8 @@ def timestamp(moment: datetime, zone: ZoneInfo | None = None) -> TimeStamp:
 
 def text(value: str) -> DoubleQuotedScalarString:
     """Free text, always quoted: a colon or a leading dash in a reason stays text."""
-    return DoubleQuotedScalarString(value)
+    quoted: DoubleQuotedScalarString = DoubleQuotedScalarString(value)
+    return quoted
 
 
 def flow_list(items: list[Any]) -> CommentedSeq:

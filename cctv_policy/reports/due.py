@@ -25,5 +25,7 @@ def due_reports(evaluation: Evaluation) -> list[DueReport]:
     raw = evaluation.evaluate(DUE_ENTRYPOINT)
     if not isinstance(raw, list):
         raise EngineError("data.cctv.reports.due_reports is not a set")
-    return sorted((DueReport.model_validate(item) for item in raw),
-                  key=lambda d: (d.unit, -d.days_late, d.due, d.request))
+    return sorted(
+        (DueReport.model_validate(item) for item in raw),
+        key=lambda d: (d.unit, -d.days_late, d.due, d.request),
+    )

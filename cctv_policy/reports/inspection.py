@@ -30,8 +30,11 @@ class CameraRow:
 
     def over_retention(self, retention_days: int) -> bool:
         """Older than retention (plus a day of sweep slack) with nothing protecting it."""
-        return (self.age_days is not None and self.age_days > retention_days + 1
-                and self.kept_by is None)
+        return (
+            self.age_days is not None
+            and self.age_days > retention_days + 1
+            and self.kept_by is None
+        )
 
 
 @dataclass
@@ -55,8 +58,12 @@ class Inspection:
     unmanaged: list[tuple[str, str, str]] = field(default_factory=list)  # target, entry, why
 
 
-def build_inspection(evaluation: Evaluation, period: tuple[datetime, datetime],
-                     backends: dict[str, Backend], audit_path: Path | None) -> Inspection:
+def build_inspection(
+    evaluation: Evaluation,
+    period: tuple[datetime, datetime],
+    backends: dict[str, Backend],
+    audit_path: Path | None,
+) -> Inspection:
     registry, now, policy_version = evaluation.registry, evaluation.now, evaluation.policy_version
     assert registry.config is not None
     check = evaluation.check()
@@ -65,9 +72,11 @@ def build_inspection(evaluation: Evaluation, period: tuple[datetime, datetime],
     for v in check.violations:
         if v.subject.startswith("camera:"):
             by_camera[v.subject.split(":", 1)[1]].append(v.code)
-    cameras = [CameraRow(c.id, c.name, c.zone, c.storage, by_camera.get(c.id, []))
-               for c in sorted(registry.cameras.values(), key=lambda c: c.id)]
-    notes = {}
+    cameras = [
+        CameraRow(c.id, c.name, c.zone, c.storage, by_camera.get(c.id, []))
+        for c in sorted(registry.cameras.values(), key=lambda c: c.id)
+    ]
+    notes: dict[str, str] = {}
     unmanaged: list[tuple[str, str, str]] = []
     for row in cameras:
         backend = backends.get(row.storage)
@@ -78,13 +87,19 @@ def build_inspection(evaluation: Evaluation, period: tuple[datetime, datetime],
         if oldest is not None:
             row.oldest = oldest.start
             row.age_days = (now - oldest.start).total_seconds() / 86400
-            row.kept_by = next((p.id for p in decision.protections
-                                if p.until > now and p.covers(row.id, oldest.start, oldest.end)),
-                               None)
+            row.kept_by = next(
+                (
+                    p.id
+                    for p in decision.protections
+                    if p.until > now and p.covers(row.id, oldest.start, oldest.end)
+                ),
+                None,
+            )
 
     for backend in backends.values():
-        unmanaged += [(u.target, u.key, u.reason)
-                      for u in unmanaged_entries(backend, registry.camera_targets)]
+        unmanaged += [
+            (u.target, u.key, u.reason) for u in unmanaged_entries(backend, registry.camera_targets)
+        ]
 
     start, end = period
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)
@@ -93,18 +108,28 @@ def build_inspection(evaluation: Evaluation, period: tuple[datetime, datetime],
     for request_id, request in registry.requests.items():
         if not start <= request.submitted_at < end:
             continue
-        decision = registry.decisions.get(request_id)
-        outcomes[request.unit][decision.decision if decision else "pending"] += 1
+        office = registry.decisions.get(request_id)
+        outcomes[request.unit][office.decision if office else "pending"] += 1
         purposes[request.purpose.category] += 1
         per_month[request.submitted_at.strftime("%Y-%m")][request.unit] += 1
 
-    inspection = Inspection(now, period, registry.config.retention_days, policy_version, cameras,
-                            dict(outcomes), purposes, dict(sorted(per_month.items())),
-                            storage_notes=notes, unmanaged=unmanaged)
+    inspection = Inspection(
+        now,
+        period,
+        registry.config.retention_days,
+        policy_version,
+        cameras,
+        dict(outcomes),
+        purposes,
+        dict(sorted(per_month.items())),
+        storage_notes=notes,
+        unmanaged=unmanaged,
+    )
     inspection.owed = [d for d in due_reports(evaluation) if d.state == "overdue"]
     inspection.violations = Counter(v.code for v in check.violations)
-    inspection.violation_lines = [f"{v.file}:{v.line} {v.code} {v.message}"
-                                  for v in check.violations]
+    inspection.violation_lines = [
+        f"{v.file}:{v.line} {v.code} {v.message}" for v in check.violations
+    ]
     if audit_path is not None and audit_path.exists():
         inspection.audit = check_log(audit_path)
         for entry in entries(audit_path):

@@ -17,7 +17,7 @@ from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.authz.decide import Authorizer, question
 from cctv_policy.authz.server import make_server
 from cctv_policy.cli.main import cli
-from cctv_policy.engine import EngineError, load_policies
+from cctv_policy.engine import EngineError
 from cctv_policy.engine.opa_server import OpaServerEngine
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
@@ -43,8 +43,9 @@ def server_url(authorizer) -> Iterator[str]:
     server.shutdown()
 
 
-def ask(authorizer: Authorizer, principal: str, camera: str, at: datetime = AT,
-        now: datetime = NOW):
+def ask(
+    authorizer: Authorizer, principal: str, camera: str, at: datetime = AT, now: datetime = NOW
+):
     return authorizer.decide(question(principal, camera, at, now))
 
 
@@ -53,15 +54,22 @@ def test_recipient_of_approved_request_is_allowed(authorizer):
     assert decision.allow and decision.request == "REQ-2026-0042"
 
 
-@pytest.mark.parametrize("principal,camera,at,now", [
-    ("t.wang", "CAM-LIB-02", AT, NOW),                                   # other camera
-    ("y.zhang", "CAM-LIB-01", AT, NOW),                                  # not a recipient
-    ("t.wang", "CAM-LIB-01", parse_rfc3339("2026-11-18T16:30:00+08:00"), NOW),  # outside window
-    ("t.wang", "CAM-LIB-01", AT, parse_rfc3339("2026-11-21T07:59:59+08:00")),   # before use
-    ("t.wang", "CAM-LIB-01", AT, parse_rfc3339("2026-11-28T18:00:00+08:00")),   # after use
-    ("x.huang", "CAM-CAN-01", parse_rfc3339("2026-10-25T12:00:00+08:00"),       # rejected
-     parse_rfc3339("2026-11-10T10:00:00+08:00")),
-])
+@pytest.mark.parametrize(
+    "principal,camera,at,now",
+    [
+        ("t.wang", "CAM-LIB-02", AT, NOW),  # other camera
+        ("y.zhang", "CAM-LIB-01", AT, NOW),  # not a recipient
+        ("t.wang", "CAM-LIB-01", parse_rfc3339("2026-11-18T16:30:00+08:00"), NOW),  # outside window
+        ("t.wang", "CAM-LIB-01", AT, parse_rfc3339("2026-11-21T07:59:59+08:00")),  # before use
+        ("t.wang", "CAM-LIB-01", AT, parse_rfc3339("2026-11-28T18:00:00+08:00")),  # after use
+        (
+            "x.huang",
+            "CAM-CAN-01",
+            parse_rfc3339("2026-10-25T12:00:00+08:00"),  # rejected
+            parse_rfc3339("2026-11-10T10:00:00+08:00"),
+        ),
+    ],
+)
 def test_everything_else_is_denied_with_a_reason(authorizer, principal, camera, at, now):
     decision = ask(authorizer, principal, camera, at, now)
     assert not decision.allow and decision.reason
@@ -87,8 +95,17 @@ def test_every_decision_is_audit_logged(authorizer):
 
 
 def test_cli_exit_codes(tmp_path: Path):
-    base = ["authorize", "--registry", str(DEMO_REGISTRY), "--now", "2026-11-22T10:00:00+08:00",
-            "--at", "2026-11-18T14:30:00+08:00", "--audit-log", str(tmp_path / "a.jsonl")]
+    base = [
+        "authorize",
+        "--registry",
+        str(DEMO_REGISTRY),
+        "--now",
+        "2026-11-22T10:00:00+08:00",
+        "--at",
+        "2026-11-18T14:30:00+08:00",
+        "--audit-log",
+        str(tmp_path / "a.jsonl"),
+    ]
     allowed = CliRunner().invoke(cli, [*base, "--principal", "t.wang", "--camera", "CAM-LIB-01"])
     denied = CliRunner().invoke(cli, [*base, "--principal", "t.wang", "--camera", "CAM-GATE-01"])
     assert allowed.exit_code == 0 and allowed.output.startswith("ALLOW")
@@ -97,16 +114,36 @@ def test_cli_exit_codes(tmp_path: Path):
 
 def test_cli_denies_when_the_audit_log_cannot_be_written(tmp_path: Path):
     (tmp_path / "f").write_text("x")
-    result = CliRunner().invoke(cli, [
-        "authorize", "--registry", str(DEMO_REGISTRY), "--now", "2026-11-22T10:00:00+08:00",
-        "--at", "2026-11-18T14:30:00+08:00", "--principal", "t.wang", "--camera", "CAM-LIB-01",
-        "--audit-log", str(tmp_path / "f" / "a.jsonl")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "authorize",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--now",
+            "2026-11-22T10:00:00+08:00",
+            "--at",
+            "2026-11-18T14:30:00+08:00",
+            "--principal",
+            "t.wang",
+            "--camera",
+            "CAM-LIB-01",
+            "--audit-log",
+            str(tmp_path / "f" / "a.jsonl"),
+        ],
+    )
     assert result.exit_code == 2 and "denied" in result.output
 
 
 def test_serve_speaks_opas_data_api(server_url):
-    body = {"input": {"principal": "t.wang", "camera": "CAM-LIB-01",
-                      "at": "2026-11-18T14:30:00+08:00", "now": "2026-11-22T10:00:00+08:00"}}
+    body = {
+        "input": {
+            "principal": "t.wang",
+            "camera": "CAM-LIB-01",
+            "at": "2026-11-18T14:30:00+08:00",
+            "now": "2026-11-22T10:00:00+08:00",
+        }
+    }
     allow = requests.post(f"{server_url}/v1/data/cctv/authz/allow", json=body, timeout=10)
     assert allow.json() == {"result": True}
     decision = requests.post(f"{server_url}/v1/data/cctv/authz/decision", json=body, timeout=10)
@@ -119,8 +156,12 @@ def test_serve_speaks_opas_data_api(server_url):
 
 def test_opa_engine_adapter_against_serve(server_url):
     engine = OpaServerEngine(server_url)
-    q = {"principal": "t.wang", "camera": "CAM-LIB-01", "at": "2026-11-18T06:30:00Z",
-         "now": "2026-11-22T02:00:00Z"}
+    q = {
+        "principal": "t.wang",
+        "camera": "CAM-LIB-01",
+        "at": "2026-11-18T06:30:00Z",
+        "now": "2026-11-22T02:00:00Z",
+    }
     assert engine.evaluate("cctv/authz/allow", q) is True
     assert engine.evaluate("cctv/authz/allow", {**q, "camera": "CAM-LIB-02"}) is False
     assert engine.evaluate("cctv/authz/decision", q)["request"] == "REQ-2026-0042"

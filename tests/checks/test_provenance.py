@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
-from tests.conftest import DEMO_REGISTRY, NOW_TEXT
 from testing.helpers import campus_repo, git
+from tests.conftest import DEMO_REGISTRY, NOW_TEXT
 
 
 @pytest.fixture
@@ -20,9 +20,20 @@ def repo(tmp_path: Path) -> Path:
 
 
 def check(root: Path, *extra: str) -> tuple[int, list[dict]]:
-    result = CliRunner().invoke(cli, ["check", "--registry", str(root / "registry"), "--now",
-                                      NOW_TEXT, "--verify-provenance", "--format", "json",
-                                      *extra])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--registry",
+            str(root / "registry"),
+            "--now",
+            NOW_TEXT,
+            "--verify-provenance",
+            "--format",
+            "json",
+            *extra,
+        ],
+    )
     assert result.exit_code in (0, 1, 3), result.output
     return result.exit_code, json.loads(result.stdout)["violations"]
 
@@ -49,19 +60,30 @@ def test_uncommitted_decision_is_reported(repo: Path):
     decision = repo / "registry/decisions/REQ-2026-0042.yaml"
     decision.write_text(decision.read_text() + "# a note\n")
     _, violations = check(repo)
-    assert any(v["code"] == "PROVENANCE_UNCOMMITTED" and "REQ-2026-0042" in v["file"]
-               for v in violations)
+    assert any(
+        v["code"] == "PROVENANCE_UNCOMMITTED" and "REQ-2026-0042" in v["file"] for v in violations
+    )
 
 
 def test_not_a_git_repository_is_a_tool_error(registry_copy: Path):
-    result = CliRunner().invoke(cli, ["check", "--registry", str(registry_copy),
-                                      "--verify-provenance"])
+    result = CliRunner().invoke(
+        cli, ["check", "--registry", str(registry_copy), "--verify-provenance"]
+    )
     assert result.exit_code == 2 and "git" in result.output
 
 
 def test_unknown_trust_base_is_a_tool_error(repo: Path):
-    result = CliRunner().invoke(cli, ["check", "--registry", str(repo / "registry"),
-                                      "--verify-provenance", "--trust-base", "no-such-ref"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--registry",
+            str(repo / "registry"),
+            "--verify-provenance",
+            "--trust-base",
+            "no-such-ref",
+        ],
+    )
     assert result.exit_code == 2 and "trust base" in result.output
 
 
@@ -70,8 +92,9 @@ def test_changes_lists_requests_of_the_branch(repo: Path):
     request = repo / "registry/requests/REQ-2026-0047.yaml"
     request.write_text(request.read_text().replace("06:00-07:00", "06:00-07:30"))
     git(repo, "commit", "-q", "-am", "clarify", person="x.huang")
-    result = CliRunner().invoke(cli, ["changes", "--registry", str(repo / "registry"),
-                                      "--base", base])
+    result = CliRunner().invoke(
+        cli, ["changes", "--registry", str(repo / "registry"), "--base", base]
+    )
     assert result.exit_code == 0
     assert "| REQ-2026-0047 | x.huang | insurance_claim |" in result.output
     assert "pending" in result.output

@@ -13,14 +13,14 @@ from click.testing import CliRunner
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.enforce.run import prepare, run_apply
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
+from cctv_policy.registry.types import parse_rfc3339
 from storage_backends.filesystem import FilesystemBackend, UnsafePath
 from storage_backends.layout import Layout
-from cctv_policy.registry.types import parse_rfc3339
-from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 from testing.helpers import apply_at
+from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
@@ -29,22 +29,30 @@ LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4
 def footage(tmp_path: Path) -> Path:
     root = tmp_path / "nas-main"
     # Three cameras are enough: one under a hold, one with an active grant, one with neither.
-    write_footage(root, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], NOW, days=40,
-                  segment_minutes=120)
+    write_footage(
+        root, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], NOW, days=40, segment_minutes=120
+    )
     return root
 
 
 def segments(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*.mp4")
-            if ".cctv-policy" not in p.parts}
+    return {
+        p.relative_to(root).as_posix() for p in root.rglob("*.mp4") if ".cctv-policy" not in p.parts
+    }
 
 
 @pytest.fixture
 def live_footage(tmp_path: Path) -> Path:
     """Footage up to the real clock, for the CLI's apply (it runs on the system clock)."""
     root = tmp_path / "live-nas"
-    write_footage(root, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"],
-                  datetime.now(UTC), days=40, segment_minutes=120)
+    write_footage(
+        root,
+        LAYOUT,
+        ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"],
+        datetime.now(UTC),
+        days=40,
+        segment_minutes=120,
+    )
     return root
 
 
@@ -54,9 +62,20 @@ def run(root: Path, audit: Path, now: datetime = NOW):
 
 
 def cli_apply(root: Path, audit: Path, *extra: str, registry: Path = DEMO_REGISTRY):
-    return CliRunner().invoke(cli, ["apply", "--yes", "--registry", str(registry),
-                                    "--storage-root", f"nas-main={root}",
-                                    "--audit-log", str(audit), *extra])
+    return CliRunner().invoke(
+        cli,
+        [
+            "apply",
+            "--yes",
+            "--registry",
+            str(registry),
+            "--storage-root",
+            f"nas-main={root}",
+            "--audit-log",
+            str(audit),
+            *extra,
+        ],
+    )
 
 
 def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Path):
@@ -67,8 +86,11 @@ def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Pat
     for key in before:
         camera, start, seconds = LAYOUT.parse(key)
         end = start + timedelta(seconds=seconds)
-        held = camera == "CAM-CAN-03" and start.date().isoformat() == "2026-10-18" \
-            and 16 <= start.hour <= 20  # HOLD-2026-0002: 2026-10-18 17:00-21:00Z
+        held = (
+            camera == "CAM-CAN-03"
+            and start.date().isoformat() == "2026-10-18"
+            and 16 <= start.hour <= 20
+        )  # HOLD-2026-0002: 2026-10-18 17:00-21:00Z
         if end < cutoff and not held:
             assert key not in after, key
         else:
@@ -82,7 +104,8 @@ def test_grant_exports_exactly_the_approved_segments(footage: Path, tmp_path: Pa
     manifest = json.loads((grant / "MANIFEST.json").read_text())
     # REQ-2026-0042: CAM-LIB-01, 2026-11-18 06:00-08:00Z; segments are 2 h on even hours.
     assert [f["key"] for f in manifest["files"]] == [
-        "CAM-LIB-01/2026/11/18/20261118T060000Z_7200s.mp4"]
+        "CAM-LIB-01/2026/11/18/20261118T060000Z_7200s.mp4"
+    ]
     exported = grant / manifest["files"][0]["key"]
     assert not os.access(exported, os.W_OK) or os.geteuid() == 0
     assert oct(exported.stat().st_mode)[-3:] == "444"
@@ -91,23 +114,51 @@ def test_grant_exports_exactly_the_approved_segments(footage: Path, tmp_path: Pa
 def test_grant_is_revoked_after_the_use_period(footage: Path, tmp_path: Path):
     run(footage, tmp_path / "audit.jsonl")
     later = parse_rfc3339("2026-11-29T00:00:00+08:00")
-    write_footage(footage, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], later, days=4,
-                  segment_minutes=120)  # the cameras kept recording meanwhile
+    write_footage(
+        footage,
+        LAYOUT,
+        ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"],
+        later,
+        days=4,
+        segment_minutes=120,
+    )  # the cameras kept recording meanwhile
     run(footage, tmp_path / "audit.jsonl", later)
     assert not list((footage / ".cctv-policy/grants").glob("REQ-2026-0042--*"))
 
 
 def test_second_run_is_a_no_op(footage: Path, tmp_path: Path):
     run(footage, tmp_path / "audit.jsonl")
-    plan = CliRunner().invoke(cli, ["plan", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT,
-                                    "--storage-root", f"nas-main={footage}", "--format", "json"])
+    plan = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--now",
+            NOW_TEXT,
+            "--storage-root",
+            f"nas-main={footage}",
+            "--format",
+            "json",
+        ],
+    )
     assert json.loads(plan.stdout)["actions"] == []
 
 
 def test_plan_never_changes_storage(footage: Path):
     before = segments(footage)
-    result = CliRunner().invoke(cli, ["plan", "--registry", str(DEMO_REGISTRY), "--now",
-                                      NOW_TEXT, "--storage-root", f"nas-main={footage}"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--now",
+            NOW_TEXT,
+            "--storage-root",
+            f"nas-main={footage}",
+        ],
+    )
     assert result.exit_code == 0
     assert segments(footage) == before
 
@@ -120,23 +171,27 @@ def test_unparsable_and_symlinked_keys_are_reported_never_touched(footage: Path,
     os.symlink(outside, day / "20261016T220000Z_3600s.mp4")
     prepared, _ = run(footage, tmp_path / "audit.jsonl")
     assert {s.key for s in prepared.plan.unparsable} >= {
-        "CAM-LIB-01/2026/10/16/notes.txt", "CAM-LIB-01/2026/10/16/20261016T220000Z_3600s.mp4"}
+        "CAM-LIB-01/2026/10/16/notes.txt",
+        "CAM-LIB-01/2026/10/16/20261016T220000Z_3600s.mp4",
+    }
     assert (day / "notes.txt").exists() and outside.read_text() == "precious"
     assert (day / "20261016T220000Z_3600s.mp4").is_symlink()
 
 
 def test_backend_refuses_paths_outside_its_root(tmp_path: Path):
     backend = FilesystemBackend("t", tmp_path, LAYOUT)
-    for key in ["../CAM-A/2026/01/01/20260101T000000Z_60s.mp4", "/etc/passwd",
-                "CAM-A/2026/01/02/20260101T000000Z_60s.mp4"]:
+    for key in [
+        "../CAM-A/2026/01/01/20260101T000000Z_60s.mp4",
+        "/etc/passwd",
+        "CAM-A/2026/01/02/20260101T000000Z_60s.mp4",
+    ]:
         with pytest.raises(UnsafePath):
             backend.path_of(key)
     result = backend.delete(["../../etc/passwd"])
     assert result.deleted == [] and result.refused
 
 
-def test_cli_apply_on_the_system_clock_deletes_expired_footage(live_footage: Path,
-                                                               tmp_path: Path):
+def test_cli_apply_on_the_system_clock_deletes_expired_footage(live_footage: Path, tmp_path: Path):
     before = segments(live_footage)
     result = cli_apply(live_footage, tmp_path / "audit.jsonl")
     assert result.exit_code == 0, result.output
@@ -166,8 +221,9 @@ def test_engine_failure_means_nothing_happens(live_footage: Path, tmp_path: Path
     assert segments(live_footage) == before
 
 
-def test_registry_with_input_errors_is_not_enforced(live_footage: Path, tmp_path: Path,
-                                                    registry_copy: Path):
+def test_registry_with_input_errors_is_not_enforced(
+    live_footage: Path, tmp_path: Path, registry_copy: Path
+):
     (registry_copy / "holds" / "HOLD-2026-0002.yaml").write_text("id: [broken\n")
     before = segments(live_footage)
     result = cli_apply(live_footage, tmp_path / "a.jsonl", registry=registry_copy)
@@ -177,9 +233,11 @@ def test_registry_with_input_errors_is_not_enforced(live_footage: Path, tmp_path
     assert refused["event"] == "refused" and refused["command"] == "apply"
 
 
-def test_policy_that_protects_nothing_is_stopped_by_the_floor(footage: Path, tmp_path: Path,
-                                                            embedded_engine):
+def test_policy_that_protects_nothing_is_stopped_by_the_floor(
+    footage: Path, tmp_path: Path, embedded_engine
+):
     """A buggy policy (no protections, 1-day retention) cannot delete held or young footage."""
+
     class NoProtection:
         name = "broken"
 
@@ -189,7 +247,9 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(footage: Path, tmp
             return []  # no violations: the gate lets it through
 
     registry = load_registry(DEMO_REGISTRY)
-    prepared = prepare(Evaluation(registry, NoProtection(), NOW, "v"), root_overrides={"nas-main": footage})
+    prepared = prepare(
+        Evaluation(registry, NoProtection(), NOW, "v"), root_overrides={"nas-main": footage}
+    )
     run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
     remaining = segments(footage)
     assert "CAM-CAN-03/2026/10/18/20261018T180000Z_7200s.mp4" in remaining  # held
@@ -231,16 +291,29 @@ def test_delete_never_follows_a_symlinked_directory(tmp_path: Path):
     (root / "CAM-A" / "2026").mkdir(parents=True)
     os.symlink(outside, root / "CAM-A" / "2026" / "10")  # swapped in after planning
     result = FilesystemBackend("t", root, LAYOUT).delete(
-        ["CAM-A/2026/10/10/20261010T000000Z_60s.mp4"])
+        ["CAM-A/2026/10/10/20261010T000000Z_60s.mp4"]
+    )
     assert result.deleted == [] and result.refused
     assert victim.read_text() == "not ours"
 
 
 def test_shards_split_the_work_without_overlap(footage: Path):
     def planned(*extra: str) -> set[str]:
-        result = CliRunner().invoke(cli, ["plan", "--registry", str(DEMO_REGISTRY), "--now",
-                                          NOW_TEXT, "--storage-root", f"nas-main={footage}",
-                                          "--format", "json", *extra])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "plan",
+                "--registry",
+                str(DEMO_REGISTRY),
+                "--now",
+                NOW_TEXT,
+                "--storage-root",
+                f"nas-main={footage}",
+                "--format",
+                "json",
+                *extra,
+            ],
+        )
         assert result.exit_code == 0, result.output
         return {a["key"] for a in json.loads(result.stdout)["actions"] if a["action"] == "delete"}
 

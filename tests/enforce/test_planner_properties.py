@@ -11,12 +11,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cctv_policy.enforce.decision import enforcement_decision
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.enforce.planner import PlanContext, make_plan
 from cctv_policy.enforce.safety import SafetyFloor
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import (
-    Camera, Config, Decision, Hold, Person, Report, Request, StorageTarget,
+    Camera,
+    Config,
+    Decision,
+    Hold,
+    Person,
+    Report,
+    Request,
+    StorageTarget,
 )
 from storage_backends.base import Segment
 from storage_backends.layout import Layout
@@ -34,15 +41,29 @@ def ts(hours: int) -> datetime:
 
 @st.composite
 def scenarios(draw):
-    config = Config(retention_days=draw(st.integers(1, 10)), report_due_days=draw(st.integers(0, 7)),
-                    report_grace_days=draw(st.integers(0, 7)), allowed_purposes=["incident"])
+    config = Config(
+        retention_days=draw(st.integers(1, 10)),
+        report_due_days=draw(st.integers(0, 7)),
+        report_grace_days=draw(st.integers(0, 7)),
+        allowed_purposes=["incident"],
+    )
     people = {
         "app": Person(id="app", name="A", unit="u", roles=["applicant"]),
         "sec": Person(id="sec", name="S", unit="u", roles=["security_office"]),
         "tech": Person(id="tech", name="T", unit="u", roles=["technician"]),
     }
-    cameras = {c: Camera(id=c, name=c, location="x", zone="z", installed_by="tech",
-                         installed_on=EPOCH, storage="nas") for c in CAMERAS}
+    cameras = {
+        c: Camera(
+            id=c,
+            name=c,
+            location="x",
+            zone="z",
+            installed_by="tech",
+            installed_on=EPOCH,
+            storage="nas",
+        )
+        for c in CAMERAS
+    }
     requests, decisions, reports, holds, digests = {}, {}, {}, {}, {}
     for i in range(draw(st.integers(0, 4))):
         rid = f"REQ-{i}"
@@ -52,33 +73,70 @@ def scenarios(draw):
         starts = draw(st.integers(submitted + 1, submitted + 200))
         ends = draw(st.integers(starts + 1, starts + 400))
         requests[rid] = Request(
-            id=rid, applicant="app", unit="u", submitted_at=ts(submitted),
+            id=rid,
+            applicant="app",
+            unit="u",
+            submitted_at=ts(submitted),
             purpose={"category": "incident", "description": "d"},
-            footage={"cameras": draw(st.lists(st.sampled_from(CAMERAS), min_size=1, max_size=3, unique=True)),
-                     "from": ts(f), "to": ts(to)},
-            use={"mode": "view_supervised", "recipients": ["app"], "starts": ts(starts), "ends": ts(ends)})
+            footage={
+                "cameras": draw(
+                    st.lists(st.sampled_from(CAMERAS), min_size=1, max_size=3, unique=True)
+                ),
+                "from": ts(f),
+                "to": ts(to),
+            },
+            use={
+                "mode": "view_supervised",
+                "recipients": ["app"],
+                "starts": ts(starts),
+                "ends": ts(ends),
+            },
+        )
         digests[rid] = f"{i:064x}"
         state = draw(st.sampled_from(["pending", "approved", "rejected"]))
         if state != "pending":
             # A stale decision pins another version of the request.
             pinned = digests[rid] if draw(st.booleans()) else "f" * 64
-            decisions[rid] = Decision(request=rid, decision=state, decided_by="sec",
-                                      decided_at=ts(submitted + draw(st.integers(0, 48))),
-                                      reasons=["r"], request_sha256=pinned)
+            decisions[rid] = Decision(
+                request=rid,
+                decision=state,
+                decided_by="sec",
+                decided_at=ts(submitted + draw(st.integers(0, 48))),
+                reasons=["r"],
+                request_sha256=pinned,
+            )
         if state == "approved" and draw(st.booleans()):
-            reports[rid] = Report(request=rid, submitted_by="app", submitted_at=ts(ends + draw(st.integers(0, 300))),
-                                  summary="s", copies="destroyed")
+            reports[rid] = Report(
+                request=rid,
+                submitted_by="app",
+                submitted_at=ts(ends + draw(st.integers(0, 300))),
+                summary="s",
+                copies="destroyed",
+            )
     for i in range(draw(st.integers(0, 2))):
         f = draw(st.integers(0, 600))
-        holds[f"HOLD-{i}"] = Hold(id=f"HOLD-{i}", created_by=draw(st.sampled_from(["sec", "app"])),
-                                  created_at=ts(f), cameras=draw(st.lists(st.sampled_from(CAMERAS), min_size=1, max_size=2, unique=True)),
-                                  **{"from": ts(f)}, to=ts(f + draw(st.integers(1, 100))),
-                                  until=ts(f + draw(st.integers(1, 1000))), reason="r")
-    registry = LoadedRegistry(root=Path("."), config=config,
-                              people=people, cameras=cameras,
-                              targets={"nas": StorageTarget(id="nas", kind="filesystem", root="/x")},
-                              requests=requests, decisions=decisions, reports=reports, holds=holds,
-                              request_sha256=digests)
+        holds[f"HOLD-{i}"] = Hold(
+            id=f"HOLD-{i}",
+            created_by=draw(st.sampled_from(["sec", "app"])),
+            created_at=ts(f),
+            cameras=draw(st.lists(st.sampled_from(CAMERAS), min_size=1, max_size=2, unique=True)),
+            **{"from": ts(f)},
+            to=ts(f + draw(st.integers(1, 100))),
+            until=ts(f + draw(st.integers(1, 1000))),
+            reason="r",
+        )
+    registry = LoadedRegistry(
+        root=Path("."),
+        config=config,
+        people=people,
+        cameras=cameras,
+        targets={"nas": StorageTarget(id="nas", kind="filesystem", root="/x")},
+        requests=requests,
+        decisions=decisions,
+        reports=reports,
+        holds=holds,
+        request_sha256=digests,
+    )
     segments = set()
     for camera in CAMERAS:
         for start in draw(st.lists(st.integers(0, 700), max_size=40)):
@@ -87,8 +145,9 @@ def scenarios(draw):
     return registry, segments, now
 
 
-def spec_protected(reg: LoadedRegistry, camera: str, start: datetime, end: datetime,
-                   now: datetime) -> bool:
+def spec_protected(
+    reg: LoadedRegistry, camera: str, start: datetime, end: datetime, now: datetime
+) -> bool:
     """The spec's protection, written out independently of Rego and of the safety floor."""
     cfg = reg.config
     for rid, r in reg.requests.items():
@@ -106,8 +165,13 @@ def spec_protected(reg: LoadedRegistry, camera: str, start: datetime, end: datet
         if active and camera in window[0] and start < window[2] and window[1] < end:
             return True
     for h in reg.holds.values():
-        if h.created_by == "sec" and now < h.until and camera in h.cameras \
-                and start < h.to and h.from_ < end:
+        if (
+            h.created_by == "sec"
+            and now < h.until
+            and camera in h.cameras
+            and start < h.to
+            and h.from_ < end
+        ):
             return True
     return False
 
@@ -120,8 +184,9 @@ def test_plan_deletes_exactly_the_expired_unprotected_segments(embedded_engine, 
     evaluation = Evaluation(registry, embedded_engine, now, "v")
     decision = enforcement_decision(evaluation)
     floor = SafetyFloor(registry, now)
-    plan = make_plan(PlanContext(registry, decision, floor, now), {"nas": backend}, "v",
-                     evaluation.input_hash)
+    plan = make_plan(
+        PlanContext(registry, decision, floor, now), {"nas": backend}, "v", evaluation.input_hash
+    )
     deleted = {a.key for a in plan.actions if a.action == "delete"}
     cutoff = now - timedelta(days=registry.config.retention_days)
     for key in keys:
@@ -134,5 +199,6 @@ def test_plan_deletes_exactly_the_expired_unprotected_segments(embedded_engine, 
             assert not protected, f"deleted a protected segment {key}"
         elif expired and not protected:
             # Only the deliberately more conservative floor may keep it.
-            assert floor.blocks_delete(Segment(camera, start, seconds, key)), \
+            assert floor.blocks_delete(Segment(camera, start, seconds, key)), (
                 f"expired, unprotected {key} was not deleted"
+            )

@@ -14,14 +14,28 @@ from tests.conftest import DEMO_REGISTRY, NOW
 
 
 def test_check_entrypoint_returns_a_set_of_violation_objects(embedded_engine):
-    result = embedded_engine.evaluate("cctv/check/violations", {
-        "now": "2026-11-25T00:00:00Z",
-        "config": {"retention_days": 30, "report_due_days": 7, "max_use_days": 30,
-                   "allowed_purposes": ["x"], "private_zones": ["restroom"]},
-        "people": {}, "targets": {}, "requests": {}, "decisions": {}, "reports": {}, "holds": {},
-        "cameras": {"CAM-1": {"zone": "restroom", "installed_by": "t", "storage": "s",
-                              "location": "WC"}},
-    })
+    result = embedded_engine.evaluate(
+        "cctv/check/violations",
+        {
+            "now": "2026-11-25T00:00:00Z",
+            "config": {
+                "retention_days": 30,
+                "report_due_days": 7,
+                "max_use_days": 30,
+                "allowed_purposes": ["x"],
+                "private_zones": ["restroom"],
+            },
+            "people": {},
+            "targets": {},
+            "requests": {},
+            "decisions": {},
+            "reports": {},
+            "holds": {},
+            "cameras": {
+                "CAM-1": {"zone": "restroom", "installed_by": "t", "storage": "s", "location": "WC"}
+            },
+        },
+    )
     assert {v["code"] for v in result} == {"CAMERA_PRIVATE_AREA", "E_REFERENCE"}
 
 
@@ -32,9 +46,13 @@ def test_undefined_document_raises_instead_of_passing(embedded_engine):
 
 def test_builtin_error_is_an_engine_error(embedded_engine):
     # A timestamp the policies cannot parse must stop the check, not silently skip a rule.
-    bad = {"now": "not a time", "config": {"report_due_days": 7}, "requests": {"R": {
-        "applicant": "a", "use": {"ends": "2026-01-01T00:00:00Z"}}},
-        "decisions": {"R": {"decision": "approved"}}, "reports": {}}
+    bad = {
+        "now": "not a time",
+        "config": {"report_due_days": 7},
+        "requests": {"R": {"applicant": "a", "use": {"ends": "2026-01-01T00:00:00Z"}}},
+        "decisions": {"R": {"decision": "approved"}},
+        "reports": {},
+    }
     with pytest.raises(EngineError):
         EmbeddedEngine(load_policies().without_tests()).evaluate("cctv/reports/violations", bad)
 
@@ -54,7 +72,8 @@ def test_check_without_the_entrypoint_fails_closed(tmp_path: Path):
 
 def test_malformed_policy_output_fails_closed(tmp_path: Path):
     (tmp_path / "check.rego").write_text(
-        "package cctv.check\nimport rego.v1\nviolations := [{\"code\": \"X\"}]\n")
+        'package cctv.check\nimport rego.v1\nviolations := [{"code": "X"}]\n'
+    )
     engine = EmbeddedEngine(load_policies(tmp_path))
     with pytest.raises(EngineError, match="malformed"):
         run_check(load_registry(DEMO_REGISTRY), engine, NOW, "test")

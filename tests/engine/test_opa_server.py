@@ -2,7 +2,8 @@
 
 Against a real OPA server when one is reachable: $CCTV_OPA_URL, or an `opa` binary on PATH that
 the fixture starts on 127.0.0.1. Otherwise those tests skip and say why. The adapter itself is
-also exercised over real HTTP against testing/opa_api_stub.py (OPA's API shape over the OPA Go library).
+also exercised over real HTTP against testing/opa_api_stub.py (OPA's API shape over the OPA Go
+library).
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from cctv_policy.checks.run import run_check
 from cctv_policy.engine import EngineUndefined
 from cctv_policy.engine.opa_server import OpaServerEngine
 from cctv_policy.registry import load_registry
-from tests.conftest import DATA, DEMO_REGISTRY, NOW, POLICIES
 from testing import opa_api_stub
+from tests.conftest import DATA, DEMO_REGISTRY, NOW, POLICIES
 
-SCENARIOS = ["violations/DECISION_SCOPE_WIDENED", "violations/REQUEST_APPLICANT_REPORT_OVERDUE",
-             "violations/CAMERA_PRIVATE_AREA", "bad/unknown_camera_reference"]
+SCENARIOS = [
+    "violations/DECISION_SCOPE_WIDENED",
+    "violations/REQUEST_APPLICANT_REPORT_OVERDUE",
+    "violations/CAMERA_PRIVATE_AREA",
+    "bad/unknown_camera_reference",
+]
 
 
 def _free_port() -> int:
@@ -41,12 +46,16 @@ def real_opa_url() -> Iterator[str]:
         return
     binary = shutil.which("opa")
     if not binary:
-        pytest.skip("no real OPA server: set CCTV_OPA_URL or put the `opa` binary on PATH "
-                    "(it is not in PyPI/Debian, so this machine has none)")
+        pytest.skip(
+            "no real OPA server: set CCTV_OPA_URL or put the `opa` binary on PATH "
+            "(it is not in PyPI/Debian, so this machine has none)"
+        )
     port = _free_port()
-    process = subprocess.Popen([binary, "run", "--server", "--addr", f"127.0.0.1:{port}",
-                                str(POLICIES)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "run", "--server", "--addr", f"127.0.0.1:{port}", str(POLICIES)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -89,13 +98,13 @@ def _same_decisions(url: str, embedded_engine, policies, tmp_path: Path) -> None
         assert _decisions(remote, registry) == expected, registry.name
 
 
-def test_real_opa_server_gives_the_same_decisions(real_opa_url, embedded_engine, policies,
-                                                  tmp_path):
+def test_real_opa_server_gives_the_same_decisions(
+    real_opa_url, embedded_engine, policies, tmp_path
+):
     _same_decisions(real_opa_url, embedded_engine, policies, tmp_path)
 
 
-def test_adapter_over_http_gives_the_same_decisions(stub_url, embedded_engine, policies,
-                                                   tmp_path):
+def test_adapter_over_http_gives_the_same_decisions(stub_url, embedded_engine, policies, tmp_path):
     _same_decisions(stub_url, embedded_engine, policies, tmp_path)
 
 
@@ -113,7 +122,7 @@ def test_adapter_over_http_gives_the_same_authz_answers(stub_url, policies):
     _same_authz_answers(stub_url, policies)
 
 
-def _same_authz_answers(url: str, policies) -> None:  # noqa: ANN001
+def _same_authz_answers(url: str, policies) -> None:
     """The registry is PUT as data, the question POSTed as input, as a VMS would."""
     from opa_client.opa import OpaClient
 
@@ -124,10 +133,16 @@ def _same_authz_answers(url: str, policies) -> None:  # noqa: ANN001
     remote = OpaServerEngine(url, policies)
     host, port = url.split("//")[1].split(":")
     OpaClient(host=host, port=int(port), timeout=30).update_or_create_data(
-        registry_data(Evaluation(registry, remote, NOW, policies.version)), "cctv_registry")
+        registry_data(Evaluation(registry, remote, NOW, policies.version)), "cctv_registry"
+    )
     local = Authorizer(Evaluation(registry, remote, NOW, policies.version), policies)
     for camera in ("CAM-LIB-01", "CAM-LIB-02"):
-        q = {"principal": "t.wang", "camera": camera, "at": "2026-11-18T06:30:00Z",
-             "now": "2026-11-22T02:00:00Z"}
-        assert remote.evaluate("cctv/authz/decision", q) == \
-            local.decide(q).model_dump(exclude_none=True)
+        q = {
+            "principal": "t.wang",
+            "camera": camera,
+            "at": "2026-11-18T06:30:00Z",
+            "now": "2026-11-22T02:00:00Z",
+        }
+        assert remote.evaluate("cctv/authz/decision", q) == local.decide(q).model_dump(
+            exclude_none=True
+        )

@@ -29,8 +29,12 @@ def test_bundled_rego_tests_all_pass(policies):
 
 def test_every_rule_code_is_exercised_by_a_rego_test(policies):
     tests = "\n".join(m.source for m in policies.modules if m.is_test)
-    codes = {code for m in policies.modules if not m.is_test
-             for code in re.findall(r'lib\.(?:error|warning)\(\s*"([A-Z_]+)"', m.source)}
+    codes = {
+        code
+        for m in policies.modules
+        if not m.is_test
+        for code in re.findall(r'lib\.(?:error|warning)\(\s*"([A-Z_]+)"', m.source)
+    }
     assert len(codes) >= 20
     missing = sorted(c for c in codes if c not in tests and c != "E_REFERENCE")
     assert not missing, f"codes with no Rego test: {missing}"
@@ -39,8 +43,11 @@ def test_every_rule_code_is_exercised_by_a_rego_test(policies):
 def test_a_broken_policy_fails_its_tests(tmp_path: Path):
     shutil.copytree(POLICIES, tmp_path / "p")
     cameras = tmp_path / "p" / "cctv" / "cameras.rego"
-    cameras.write_text(cameras.read_text().replace(
-        "cam.zone in input.config.private_zones", 'cam.zone == "nowhere"'))
+    cameras.write_text(
+        cameras.read_text().replace(
+            "cam.zone in input.config.private_zones", 'cam.zone == "nowhere"'
+        )
+    )
     result = CliRunner().invoke(cli, ["test", str(tmp_path / "p")])
     assert result.exit_code == 1
     assert "FAIL" in result.output and "test_private_area_flagged" in result.output
@@ -48,7 +55,8 @@ def test_a_broken_policy_fails_its_tests(tmp_path: Path):
 
 def test_discovery_counts_incremental_test_definitions_once(tmp_path: Path):
     (tmp_path / "x_test.rego").write_text(
-        "package x_test\nimport rego.v1\ntest_a if true\ntest_a if false\ntest_b if false\n")
+        "package x_test\nimport rego.v1\ntest_a if true\ntest_a if false\ntest_b if false\n"
+    )
     tests = discover(load_policies(tmp_path))
     assert [t.name for t in tests] == ["test_a", "test_b"]
     results = {r.name: r.outcome for r in run_rego_tests(load_policies(tmp_path))}

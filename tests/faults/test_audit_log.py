@@ -45,20 +45,48 @@ def test_a_long_line_leaves_every_command_working(tmp_path: Path):
     for argv in (["audit", "verify"], ["audit", "show"]):
         result = CliRunner().invoke(cli, [*argv, "--audit-log", str(path)])
         assert result.exit_code == 0, result.output
-    result = CliRunner().invoke(cli, [
-        "authorize", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT, "--principal",
-        "t.wang", "--camera", "CAM-LIB-01", "--at", "2026-11-18T14:30:00+08:00",
-        "--audit-log", str(path)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "authorize",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--now",
+            NOW_TEXT,
+            "--principal",
+            "t.wang",
+            "--camera",
+            "CAM-LIB-01",
+            "--at",
+            "2026-11-18T14:30:00+08:00",
+            "--audit-log",
+            str(path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert verify_log(path).ok
 
 
 def test_a_megabyte_principal_is_refused_and_bounded_in_the_log(tmp_path: Path):
     path = tmp_path / "audit.jsonl"
-    result = CliRunner().invoke(cli, [
-        "authorize", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT, "--principal",
-        "a" * 1_000_000, "--camera", "CAM-LIB-01", "--at", "2026-11-18T14:30:00+08:00",
-        "--audit-log", str(path)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "authorize",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--now",
+            NOW_TEXT,
+            "--principal",
+            "a" * 1_000_000,
+            "--camera",
+            "CAM-LIB-01",
+            "--at",
+            "2026-11-18T14:30:00+08:00",
+            "--audit-log",
+            str(path),
+        ],
+    )
     assert result.exit_code == 3 and "not a person id" in result.output
     assert path.stat().st_size < 4096
     assert CliRunner().invoke(cli, ["audit", "verify", "--audit-log", str(path)]).exit_code == 0
@@ -90,8 +118,9 @@ def test_an_unreadable_explicit_anchor_is_a_tool_error(tmp_path: Path):
     broken = tmp_path / "head.json"
     broken.write_text("{not json")
     for spec in (f"file:{broken}", f"git:{tmp_path / 'no-repo'}"):
-        result = CliRunner().invoke(cli, ["audit", "verify", "--audit-log", str(path),
-                                          "--anchor", spec])
+        result = CliRunner().invoke(
+            cli, ["audit", "verify", "--audit-log", str(path), "--anchor", spec]
+        )
         assert result.exit_code == 2, (spec, result.output)
 
 
@@ -120,17 +149,34 @@ def test_the_inspection_report_agrees_with_audit_verify(tmp_path: Path):
     for i in range(3):
         log.append("x", n=i)
     log.anchor_path.unlink()
-    report = CliRunner().invoke(cli, ["report", "--registry", str(DEMO_REGISTRY), "--now",
-                                      NOW_TEXT, "--audit-log", str(path)])
+    report = CliRunner().invoke(
+        cli,
+        ["report", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT, "--audit-log", str(path)],
+    )
     assert report.exit_code == 0 and "NOT ANCHORED" in report.output
     assert "intact" not in report.output.split("## Audit log")[1]
 
 
 def test_decision_entries_keep_their_own_time(tmp_path: Path):
     path = tmp_path / "audit.jsonl"
-    CliRunner().invoke(cli, ["authorize", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT,
-                             "--principal", "t.wang", "--camera", "CAM-LIB-01", "--at",
-                             "2026-11-18T14:30:00+08:00", "--audit-log", str(path)])
+    CliRunner().invoke(
+        cli,
+        [
+            "authorize",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--now",
+            NOW_TEXT,
+            "--principal",
+            "t.wang",
+            "--camera",
+            "CAM-LIB-01",
+            "--at",
+            "2026-11-18T14:30:00+08:00",
+            "--audit-log",
+            str(path),
+        ],
+    )
     entry = json.loads(path.read_text().splitlines()[-1])
     assert entry["footage_at"] == "2026-11-18T06:30:00Z"
     assert not entry["at"].startswith("2026-11-18")

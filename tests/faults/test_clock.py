@@ -16,16 +16,17 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.clock import ClockDisagrees
 from storage_backends.layout import Layout
-from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 from testing.helpers import apply_at
+from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"]
 
 
 def files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*.mp4")
-            if ".cctv-policy" not in p.parts}
+    return {
+        p.relative_to(root).as_posix() for p in root.rglob("*.mp4") if ".cctv-policy" not in p.parts
+    }
 
 
 @pytest.fixture
@@ -38,8 +39,12 @@ def nas(tmp_path: Path) -> Path:
 def test_clock_jumped_a_year_ahead_deletes_nothing(nas: Path, tmp_path: Path):
     before = files(nas)
     with pytest.raises(ClockDisagrees, match="on nas-main the newest footage of 3 of 3"):
-        apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl",
-                 datetime(2027, 12, 1, tzinfo=UTC))
+        apply_at(
+            DEMO_REGISTRY,
+            {"nas-main": nas},
+            tmp_path / "audit.jsonl",
+            datetime(2027, 12, 1, tzinfo=UTC),
+        )
     assert files(nas) == before
 
 
@@ -59,9 +64,25 @@ def test_ntp_fault_on_the_runner_is_refused_by_a_real_apply(tmp_path: Path):
     write_footage(nas, LAYOUT, CAMERAS, datetime.now(UTC), days=40, segment_minutes=240)
     before = files(nas)
     result = subprocess.run(
-        ["faketime", "-f", "+400d", sys.executable, "-m", "cctv_policy.cli", "apply", "--yes",
-         "--registry", str(DEMO_REGISTRY), "--storage-root", f"nas-main={nas}",
-         "--audit-log", str(tmp_path / "audit.jsonl")], capture_output=True, text=True)
+        [
+            "faketime",
+            "-f",
+            "+400d",
+            sys.executable,
+            "-m",
+            "cctv_policy.cli",
+            "apply",
+            "--yes",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--storage-root",
+            f"nas-main={nas}",
+            "--audit-log",
+            str(tmp_path / "audit.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2, result.stderr
     assert "on nas-main the newest footage" in result.stderr
     assert "Traceback" not in result.stderr
@@ -70,10 +91,13 @@ def test_ntp_fault_on_the_runner_is_refused_by_a_real_apply(tmp_path: Path):
     assert '"event":"refused"' in refused
 
 
-@pytest.mark.parametrize("command", [
-    ["apply", "--yes"],
-    ["extract", "REQ-2026-0038", "--supervisor", "m.guo", "--to", "nas-export"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["apply", "--yes"],
+        ["extract", "REQ-2026-0038", "--supervisor", "m.guo", "--to", "nas-export"],
+    ],
+)
 def test_commands_that_act_take_no_clock_from_a_flag(command: list[str]):
     result = CliRunner().invoke(cli, [*command, "--now", NOW_TEXT])
     assert result.exit_code == 2 and "No such option '--now'" in result.output
@@ -81,9 +105,24 @@ def test_commands_that_act_take_no_clock_from_a_flag(command: list[str]):
 
 def test_authorize_with_a_clock_is_marked_as_replay(tmp_path: Path):
     audit = tmp_path / "audit.jsonl"
-    CliRunner().invoke(cli, ["authorize", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT,
-                             "--principal", "t.wang", "--camera", "CAM-LIB-01", "--at",
-                             "2026-11-18T14:30:00+08:00", "--audit-log", str(audit)])
+    CliRunner().invoke(
+        cli,
+        [
+            "authorize",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--now",
+            NOW_TEXT,
+            "--principal",
+            "t.wang",
+            "--camera",
+            "CAM-LIB-01",
+            "--at",
+            "2026-11-18T14:30:00+08:00",
+            "--audit-log",
+            str(audit),
+        ],
+    )
     entry = audit.read_text().splitlines()[-1]
     assert '"replay":true' in entry and '"footage_at":"2026-11-18T06:30:00Z"' in entry
 
@@ -115,8 +154,26 @@ def test_extract_and_authorize_refuse_a_clock_that_went_back(tmp_path: Path):
 
     AuditLog(audit).append("apply_started", now=datetime.now(UTC).isoformat())
     result = subprocess.run(
-        ["faketime", "-f", "-2d", sys.executable, "-m", "cctv_policy.cli", "authorize",
-         "--registry", str(DEMO_REGISTRY), "--principal", "t.wang", "--camera", "CAM-LIB-01",
-         "--at", "2026-11-18T14:30:00+08:00", "--audit-log", str(audit)],
-        capture_output=True, text=True)
+        [
+            "faketime",
+            "-f",
+            "-2d",
+            sys.executable,
+            "-m",
+            "cctv_policy.cli",
+            "authorize",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--principal",
+            "t.wang",
+            "--camera",
+            "CAM-LIB-01",
+            "--at",
+            "2026-11-18T14:30:00+08:00",
+            "--audit-log",
+            str(audit),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and "went backwards" in result.stderr, result.stderr

@@ -14,8 +14,8 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.gate import RegistryNotEnforceable
 from storage_backends.layout import Layout
-from tests.conftest import NOW, NOW_TEXT
 from testing.helpers import apply_at, extract_at, point_export_target
+from tests.conftest import NOW, NOW_TEXT
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 WORDING = "nothing acts on a registry that cannot be read as written"
@@ -25,8 +25,7 @@ WORDING = "nothing acts on a registry that cannot be read as written"
 def misspelled(registry_copy: Path) -> Path:
     hold = registry_copy / "holds" / "HOLD-2026-0002.yaml"
     hold.write_text(hold.read_text().replace("cameras: [CAM-CAN-03]", "cameras: [CAM-CAN-3]"))
-    result = CliRunner().invoke(cli, ["check", "--registry", str(registry_copy), "--now",
-                                      NOW_TEXT])
+    result = CliRunner().invoke(cli, ["check", "--registry", str(registry_copy), "--now", NOW_TEXT])
     assert result.exit_code == 3 and "E_REFERENCE" in result.output
     return registry_copy
 
@@ -40,16 +39,29 @@ def test_apply_deletes_nothing(misspelled: Path, tmp_path: Path):
     assert sorted(nas.rglob("*.mp4")) == before
 
 
-@pytest.mark.parametrize("command", [
-    ["authorize", "--principal", "t.wang", "--camera", "CAM-LIB-01", "--at",
-     "2026-11-18T14:30:00+08:00", "--now", NOW_TEXT],
-    ["serve", "--port", "0"],
-    ["apply", "--yes"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [
+            "authorize",
+            "--principal",
+            "t.wang",
+            "--camera",
+            "CAM-LIB-01",
+            "--at",
+            "2026-11-18T14:30:00+08:00",
+            "--now",
+            NOW_TEXT,
+        ],
+        ["serve", "--port", "0"],
+        ["apply", "--yes"],
+    ],
+)
 def test_commands_that_act_refuse_with_one_wording(misspelled: Path, tmp_path: Path, command):
     audit = tmp_path / "audit.jsonl"
-    result = CliRunner().invoke(cli, [*command, "--registry", str(misspelled), "--audit-log",
-                                      str(audit)])
+    result = CliRunner().invoke(
+        cli, [*command, "--registry", str(misspelled), "--audit-log", str(audit)]
+    )
     assert result.exit_code == 3, result.output
     assert WORDING in result.output and "HOLD-2026-0002" in result.output
     refused = json.loads(audit.read_text().splitlines()[-1])
@@ -59,10 +71,20 @@ def test_commands_that_act_refuse_with_one_wording(misspelled: Path, tmp_path: P
 def test_extract_refuses(misspelled: Path, tmp_path: Path):
     (tmp_path / "exports").mkdir()
     point_export_target(misspelled, tmp_path / "exports")
-    assert CliRunner().invoke(cli, ["extract", "keygen", "--out", str(tmp_path / "key")]
-                              ).exit_code == 0
-    code, output = extract_at(misspelled, "REQ-2026-0038", "m.guo", "nas-export",
-                              tmp_path / "nas", tmp_path / "key", tmp_path / "audit.jsonl", NOW)
+    assert (
+        CliRunner().invoke(cli, ["extract", "keygen", "--out", str(tmp_path / "key")]).exit_code
+        == 0
+    )
+    code, output = extract_at(
+        misspelled,
+        "REQ-2026-0038",
+        "m.guo",
+        "nas-export",
+        tmp_path / "nas",
+        tmp_path / "key",
+        tmp_path / "audit.jsonl",
+        NOW,
+    )
     assert code == 3 and WORDING in output
     assert not list((tmp_path / "exports").iterdir())
     refused = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])

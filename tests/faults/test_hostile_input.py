@@ -3,8 +3,6 @@ traceback (issue 9, hole 8), including a fuzz over registry mutations."""
 
 from __future__ import annotations
 
-import base64
-import json
 import shutil
 from pathlib import Path
 
@@ -19,23 +17,35 @@ from tests.conftest import DEMO_REGISTRY, NOW_TEXT
 
 def check(registry: Path) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["check", "--registry", str(registry), "--now", NOW_TEXT])
-    assert "Traceback" not in result.output and "internal error" not in result.output, \
-        result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     return result.exit_code, result.output
 
 
-@pytest.mark.parametrize("where,old,new", [
-    ("holds/HOLD-2026-0002.yaml", "until: 2027-01-31T23:59:59+08:00",
-     "until: 2999-12-31T23:59:59+08:00"),
-    ("holds/HOLD-2026-0002.yaml", "until: 2027-01-31T23:59:59+08:00",
-     "until: 9999-12-31T23:59:59-05:00"),
-    ("requests/REQ-2026-0042.yaml", "submitted_at: 2026-11-20T09:30:00+08:00",
-     "submitted_at: 0001-01-01T00:00:00+08:00"),
-    ("config.yaml", "timezone: Asia/Shanghai", "timezone: Mars/Olympus_Mons"),
-])
-def test_out_of_range_values_are_schema_errors_with_their_line(registry_copy: Path, where: str,
-                                                               old: str, new: str):
+@pytest.mark.parametrize(
+    "where,old,new",
+    [
+        (
+            "holds/HOLD-2026-0002.yaml",
+            "until: 2027-01-31T23:59:59+08:00",
+            "until: 2999-12-31T23:59:59+08:00",
+        ),
+        (
+            "holds/HOLD-2026-0002.yaml",
+            "until: 2027-01-31T23:59:59+08:00",
+            "until: 9999-12-31T23:59:59-05:00",
+        ),
+        (
+            "requests/REQ-2026-0042.yaml",
+            "submitted_at: 2026-11-20T09:30:00+08:00",
+            "submitted_at: 0001-01-01T00:00:00+08:00",
+        ),
+        ("config.yaml", "timezone: Asia/Shanghai", "timezone: Mars/Olympus_Mons"),
+    ],
+)
+def test_out_of_range_values_are_schema_errors_with_their_line(
+    registry_copy: Path, where: str, old: str, new: str
+):
     path = registry_copy / where
     assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new))
@@ -59,15 +69,16 @@ def test_yaml_tags_are_schema_errors(registry_copy: Path):
 def test_a_malformed_reviewed_plan_is_bad_input(tmp_path: Path):
     plan = tmp_path / "plan.json"
     plan.write_text('{"actions": [{"action": "rm -rf"}]}')
-    result = CliRunner().invoke(cli, ["apply", "--yes", "--plan", str(plan), "--registry",
-                                      str(DEMO_REGISTRY)])
+    result = CliRunner().invoke(
+        cli, ["apply", "--yes", "--plan", str(plan), "--registry", str(DEMO_REGISTRY)]
+    )
     assert result.exit_code == 3 and "not a plan" in result.output
 
 
 def test_unknown_exception_is_a_named_error_not_a_traceback(monkeypatch, registry_copy: Path):
     import cctv_policy.evaluation as check_module
 
-    def boom(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(check_module, "run_check", boom)
@@ -76,6 +87,7 @@ def test_unknown_exception_is_a_named_error_not_a_traceback(monkeypatch, registr
 
 
 # -- extraction packages -----------------------------------------------------------------------
+
 
 @pytest.fixture
 def package(tmp_path: Path) -> Path:
@@ -90,17 +102,30 @@ def package(tmp_path: Path) -> Path:
     import hashlib
 
     key = Ed25519PrivateKey.generate()
-    write_signed(folder, {"request": "REQ-2026-0038", "supervisor": "m.guo",
-                          "public_key": public_pem(key), "files": [
-                              {"path": "CAM-SPT-01/a.mp4", "size": 6,
-                               "sha256": hashlib.sha256(b"forged").hexdigest()}]}, key)
+    write_signed(
+        folder,
+        {
+            "request": "REQ-2026-0038",
+            "supervisor": "m.guo",
+            "public_key": public_pem(key),
+            "files": [
+                {
+                    "path": "CAM-SPT-01/a.mp4",
+                    "size": 6,
+                    "sha256": hashlib.sha256(b"forged").hexdigest(),
+                }
+            ],
+        },
+        key,
+    )
     return folder
 
 
 def verify(folder: Path, *extra: str):
     result = CliRunner().invoke(cli, ["extract", "verify", str(folder), *extra])
-    assert "Traceback" not in result.output and result.exception in (None,) or \
-        isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.output and result.exception in (None,)) or isinstance(
+        result.exception, SystemExit
+    )
     return result
 
 
@@ -112,10 +137,15 @@ def test_unpinned_verification_has_its_own_exit_code(package: Path, tmp_path: Pa
     assert pinned.exit_code == 1 and "signature" in pinned.output
 
 
-@pytest.mark.parametrize("manifest", [
-    b"not json", b"[]", b'{"files": "x"}', b'{"request": "R", "supervisor": "s", '
-    b'"public_key": "nope", "files": []}',
-])
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        b"not json",
+        b"[]",
+        b'{"files": "x"}',
+        b'{"request": "R", "supervisor": "s", "public_key": "nope", "files": []}',
+    ],
+)
 def test_malformed_manifests_are_tampered_not_tracebacks(package: Path, manifest: bytes):
     (package / "MANIFEST.json").write_bytes(manifest)
     result = verify(package)
@@ -129,9 +159,16 @@ def test_manifest_paths_are_confined_to_the_package(package: Path, tmp_path: Pat
 
     (tmp_path / "secret.txt").write_text("outside")
     key = Ed25519PrivateKey.generate()
-    write_signed(package, {"request": "R", "supervisor": "s", "public_key": public_pem(key),
-                           "files": [{"path": "../secret.txt", "size": 7,
-                                      "sha256": "0" * 64}]}, key)
+    write_signed(
+        package,
+        {
+            "request": "R",
+            "supervisor": "s",
+            "public_key": public_pem(key),
+            "files": [{"path": "../secret.txt", "size": 7, "sha256": "0" * 64}],
+        },
+        key,
+    )
     result = verify(package)
     assert result.exit_code == 1 and "outside the package" in result.output
 
@@ -139,29 +176,73 @@ def test_manifest_paths_are_confined_to_the_package(package: Path, tmp_path: Pat
 def test_the_rego_test_runner_finds_indented_tests(tmp_path: Path):
     shutil.copytree(Path(__file__).resolve().parents[2] / "policies", tmp_path / "policies")
     (tmp_path / "policies" / "cctv" / "extra_test.rego").write_text(
-        "package cctv.extra_test\n\nimport rego.v1\n\n  test_indented_fails if {\n"
-        "\t1 == 2\n  }\n")
+        "package cctv.extra_test\n\nimport rego.v1\n\n  test_indented_fails if {\n\t1 == 2\n  }\n"
+    )
     result = CliRunner().invoke(cli, ["test", str(tmp_path / "policies")])
     assert result.exit_code == 1 and "test_indented_fails" in result.output
 
 
 # -- fuzz ------------------------------------------------------------------------------------
 
-FILES = ["config.yaml", "people.yaml", "cameras.yaml", "storage.yaml",
-         "requests/REQ-2026-0042.yaml", "decisions/REQ-2026-0042.yaml",
-         "holds/HOLD-2026-0002.yaml", "reports/REQ-2026-0021.yaml"]
-NASTY = st.sampled_from([
-    "\t", ": ", "- ", "{", "]", "!!binary AA==", "9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z",
-    "\x00", "\ufeff", "&a", "*a", "<<: *a", "null", "~", "[]", "{}", "'", '"', "\\u202e", "é",
-    "REQ-2026-0042", "../../etc/passwd", "t.wang", "2026-11-20T09:30:00", "1e999", "-1",
-    "\n  extra: field\n", "\n---\nid: x\n", "%YAML 1.1\n", "? complex\n",
-])
+FILES = [
+    "config.yaml",
+    "people.yaml",
+    "cameras.yaml",
+    "storage.yaml",
+    "requests/REQ-2026-0042.yaml",
+    "decisions/REQ-2026-0042.yaml",
+    "holds/HOLD-2026-0002.yaml",
+    "reports/REQ-2026-0021.yaml",
+]
+NASTY = st.sampled_from(
+    [
+        "\t",
+        ": ",
+        "- ",
+        "{",
+        "]",
+        "!!binary AA==",
+        "9999-12-31T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "\x00",
+        "\ufeff",
+        "&a",
+        "*a",
+        "<<: *a",
+        "null",
+        "~",
+        "[]",
+        "{}",
+        "'",
+        '"',
+        "\\u202e",
+        "é",
+        "REQ-2026-0042",
+        "../../etc/passwd",
+        "t.wang",
+        "2026-11-20T09:30:00",
+        "1e999",
+        "-1",
+        "\n  extra: field\n",
+        "\n---\nid: x\n",
+        "%YAML 1.1\n",
+        "? complex\n",
+    ]
+)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(edits=st.lists(st.tuples(st.sampled_from(FILES), st.floats(0, 1), NASTY,
-                                st.booleans()), min_size=1, max_size=4))
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edits=st.lists(
+        st.tuples(st.sampled_from(FILES), st.floats(0, 1), NASTY, st.booleans()),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_no_registry_mutation_gives_a_traceback(tmp_path_factory, edits):
     registry = tmp_path_factory.mktemp("fuzz") / "registry"
     shutil.copytree(DEMO_REGISTRY, registry)
@@ -174,8 +255,8 @@ def test_no_registry_mutation_gives_a_traceback(tmp_path_factory, edits):
     code, _ = check(registry)
     assert code in (0, 1, 2, 3)
     for command in (["plan", "--format", "json"], ["reports", "due"]):
-        result = CliRunner().invoke(cli, [*command, "--registry", str(registry), "--now",
-                                          NOW_TEXT])
+        result = CliRunner().invoke(cli, [*command, "--registry", str(registry), "--now", NOW_TEXT])
         assert result.exit_code in (0, 1, 2, 3), result.output
-        assert "Traceback" not in result.output and "internal error" not in result.output, \
+        assert "Traceback" not in result.output and "internal error" not in result.output, (
             result.output
+        )

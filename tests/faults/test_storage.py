@@ -15,13 +15,13 @@ from click.testing import CliRunner
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.planner import Plan
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.enforce.run import restrict_to_reviewed
+from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
-from storage_backends.filesystem import FilesystemBackend, UnsafeState
+from storage_backends.fdtree import UnsafeState
 from storage_backends.layout import Layout, LayoutError
+from testing.helpers import apply_at, extract_at
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
-from testing.helpers import apply_at, extract_at, point_export_target
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
@@ -82,17 +82,21 @@ def test_state_folder_writable_by_others_is_refused(nas: Path, tmp_path: Path):
 
 def test_layout_without_a_time_zone_is_an_input_error(registry_copy: Path):
     storage = registry_copy / "storage.yaml"
-    storage.write_text(storage.read_text().replace(
-        '{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4"', '{start:%Y%m%dT%H%M%S}_{seconds}s.mp4"'))
+    storage.write_text(
+        storage.read_text().replace(
+            '{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4"', '{start:%Y%m%dT%H%M%S}_{seconds}s.mp4"'
+        )
+    )
     result = CliRunner().invoke(cli, ["check", "--registry", str(registry_copy)])
     assert result.exit_code == 3 and "storage.yaml" in result.output
     assert "which clock" in result.output
 
 
 def test_local_time_names_are_read_in_their_zone_with_dst():
-    layout = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%d-%H%M%S}_{seconds}s.mp4",
-                    "Europe/Berlin")
-    camera, start, _ = layout.parse("CAM-A/2026/11/18/20261118-143000_60s.mp4")
+    layout = Layout(
+        "{camera}/{start:%Y/%m/%d}/{start:%Y%m%d-%H%M%S}_{seconds}s.mp4", "Europe/Berlin"
+    )
+    _camera, start, _ = layout.parse("CAM-A/2026/11/18/20261118-143000_60s.mp4")
     assert start == datetime(2026, 11, 18, 13, 30, tzinfo=UTC)
     # 02:30 on 2026-10-25 happens twice in Berlin: the later reading, so never deleted early
     _, twice, _ = layout.parse("CAM-A/2026/10/25/20261025-023000_60s.mp4")
@@ -105,24 +109,29 @@ def test_local_time_names_are_read_in_their_zone_with_dst():
     assert key == "CAM-A/2026/11/18/20261118-143000_60s.mp4"
 
 
-def test_a_reviewed_plan_cannot_leave_out_holds_and_revokes(nas: Path, tmp_path: Path,
-                                                            registry_copy: Path):
+def test_a_reviewed_plan_cannot_leave_out_holds_and_revokes(
+    nas: Path, tmp_path: Path, registry_copy: Path
+):
     audit = tmp_path / "audit.jsonl"
-    prepared, _ = apply_at(registry_copy, {"nas-main": nas}, audit, NOW)
+    _prepared, _ = apply_at(registry_copy, {"nas-main": nas}, audit, NOW)
     decision = registry_copy / "decisions" / "REQ-2026-0042.yaml"
     decision.write_text(decision.read_text().replace("decided_by: h.liu", "decided_by: t.wang"))
     (registry_copy / "holds" / "HOLD-2026-0090.yaml").write_text(  # young footage, held at once
-        (registry_copy / "holds" / "HOLD-2026-0002.yaml").read_text()
-        .replace("HOLD-2026-0002", "HOLD-2026-0090").replace("CAM-CAN-03", "CAM-LIB-01")
+        (registry_copy / "holds" / "HOLD-2026-0002.yaml")
+        .read_text()
+        .replace("HOLD-2026-0002", "HOLD-2026-0090")
+        .replace("CAM-CAN-03", "CAM-LIB-01")
         .replace("from: 2026-10-19T01:00:00+08:00", "from: 2026-11-20T01:00:00+08:00")
-        .replace("to: 2026-10-19T05:00:00+08:00", "to: 2026-11-20T05:00:00+08:00"))
+        .replace("to: 2026-10-19T05:00:00+08:00", "to: 2026-11-20T05:00:00+08:00")
+    )
+    from cctv_policy.enforce.run import prepare
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
-    from cctv_policy.enforce.run import prepare
 
     engine = EmbeddedEngine(load_policies().without_tests())
-    fresh = prepare(Evaluation(load_registry(registry_copy), engine, NOW, "v"),
-                    root_overrides={"nas-main": nas}).plan
+    fresh = prepare(
+        Evaluation(load_registry(registry_copy), engine, NOW, "v"), root_overrides={"nas-main": nas}
+    ).plan
     engine.close()
     reviewed = Plan(now=NOW, policy_version="v", input_hash="x", retention_days=30)  # empty
     kept = restrict_to_reviewed(fresh, reviewed)
@@ -132,9 +141,21 @@ def test_a_reviewed_plan_cannot_leave_out_holds_and_revokes(nas: Path, tmp_path:
 
 def test_shards_do_not_revoke_each_others_grants(nas: Path):
     def actions(*extra: str) -> list[dict]:
-        result = CliRunner().invoke(cli, ["plan", "--registry", str(DEMO_REGISTRY), "--now",
-                                          NOW_TEXT, "--storage-root", f"nas-main={nas}",
-                                          "--format", "json", *extra])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "plan",
+                "--registry",
+                str(DEMO_REGISTRY),
+                "--now",
+                NOW_TEXT,
+                "--storage-root",
+                f"nas-main={nas}",
+                "--format",
+                "json",
+                *extra,
+            ],
+        )
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)["actions"]
 
@@ -158,28 +179,63 @@ def test_footage_nobody_manages_is_reported(nas: Path, tmp_path: Path):
     assert "not a camera" in reported["REQ-2026-0038-20261120T020000Z"]
     assert "symbolic link" in reported["CAM-LINK-01"]
     assert (nas / "CAM-OLD-09/2026/10/01/20261001T000000Z_60s.mp4").exists()
-    report = CliRunner().invoke(cli, ["report", "--registry", str(DEMO_REGISTRY), "--now",
-                                      NOW_TEXT, "--storage-root", f"nas-main={nas}"])
+    report = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--now",
+            NOW_TEXT,
+            "--storage-root",
+            f"nas-main={nas}",
+        ],
+    )
     assert "## Unmanaged footage" in report.output and "CAM-OLD-09" in report.output
 
 
-def test_extraction_never_writes_into_a_footage_target(nas: Path, tmp_path: Path,
-                                                       registry_copy: Path):
+def test_extraction_never_writes_into_a_footage_target(
+    nas: Path, tmp_path: Path, registry_copy: Path
+):
     CliRunner().invoke(cli, ["extract", "keygen", "--out", str(tmp_path / "key")])
-    code, output = extract_at(registry_copy, "REQ-2026-0038", "m.guo", "nas-main", nas,
-                              tmp_path / "key", tmp_path / "audit.jsonl",
-                              NOW - timedelta(days=5))
+    code, output = extract_at(
+        registry_copy,
+        "REQ-2026-0038",
+        "m.guo",
+        "nas-main",
+        nas,
+        tmp_path / "key",
+        tmp_path / "audit.jsonl",
+        NOW - timedelta(days=5),
+    )
     assert code == 1 and "holds camera footage" in output
 
 
-def test_extraction_destination_cannot_be_moved_by_a_flag(nas: Path, tmp_path: Path,
-                                                          registry_copy: Path):
+def test_extraction_destination_cannot_be_moved_by_a_flag(
+    nas: Path, tmp_path: Path, registry_copy: Path
+):
     usb = tmp_path / "usb"
     usb.mkdir()
     CliRunner().invoke(cli, ["extract", "keygen", "--out", str(tmp_path / "key")])
-    result = CliRunner().invoke(cli, [
-        "extract", "REQ-2026-0038", "--registry", str(registry_copy), "--supervisor", "m.guo",
-        "--to", "nas-export", "--signing-key", str(tmp_path / "key"),
-        "--storage-root", f"nas-main={nas}", "--storage-root", f"nas-export={usb}",
-        "--audit-log", str(tmp_path / "audit.jsonl")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "extract",
+            "REQ-2026-0038",
+            "--registry",
+            str(registry_copy),
+            "--supervisor",
+            "m.guo",
+            "--to",
+            "nas-export",
+            "--signing-key",
+            str(tmp_path / "key"),
+            "--storage-root",
+            f"nas-main={nas}",
+            "--storage-root",
+            f"nas-export={usb}",
+            "--audit-log",
+            str(tmp_path / "audit.jsonl"),
+        ],
+    )
     assert result.exit_code != 0 and list(usb.iterdir()) == []

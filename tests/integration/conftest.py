@@ -31,10 +31,14 @@ def rgw() -> Iterator[CephRgw]:
 
 
 def client(endpoint: str, key: str, secret: str):
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key,
-                        aws_secret_access_key=secret, region_name="us-east-1",
-                        config=Config(s3={"addressing_style": "path"},
-                                      retries={"max_attempts": 2}))
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+    )
 
 
 @pytest.fixture

@@ -11,17 +11,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cctv_policy.audit.log import AuditLog, verify_log
+from cctv_policy.enforce.run import prepare, run_apply
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.enforce.run import prepare, run_apply
-from cctv_policy.targets import TargetError
 from cctv_policy.registry import load_registry
+from cctv_policy.targets import TargetError
 from storage_backends.base import GrantSpec
 from storage_backends.layout import Layout
 from storage_backends.s3 import S3Backend
-from testing.helpers import pin_decision
 from testing.ceph_rgw import OWNER_KEY, OWNER_SECRET
+from testing.helpers import pin_decision
 from tests.integration.conftest import client
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def new_bucket(owner, locked: bool = False) -> str:
     return name
 
 
-def denied(call) -> bool:  # noqa: ANN001
+def denied(call) -> bool:
     try:
         call()
         return False
@@ -47,14 +47,16 @@ def s3_registry(registry_copy: Path, bucket: str, now: datetime) -> Path:
     """The demo registry with campus-s3 pointed at `bucket`, a hold on CAM-PRK-01 footage
     that is already past retention, and an approved request on CAM-BUS-01 in use right now."""
     storage = (registry_copy / "storage.yaml").read_text()
-    (registry_copy / "storage.yaml").write_text(storage.replace(
-        "bucket: cctv-footage", f"bucket: {bucket}\n    lifecycle_offload: true"))
+    (registry_copy / "storage.yaml").write_text(
+        storage.replace("bucket: cctv-footage", f"bucket: {bucket}\n    lifecycle_offload: true")
+    )
     held_day = (now - timedelta(days=35)).replace(hour=2, minute=0, second=0, microsecond=0)
     (registry_copy / "holds" / "HOLD-2026-0090.yaml").write_text(
         f"id: HOLD-2026-0090\ncreated_by: s.zhou\ncreated_at: {held_day.isoformat()}\n"
         f"cameras: [CAM-PRK-01]\nfrom: {held_day.isoformat()}\n"
         f"to: {(held_day + timedelta(hours=2)).isoformat()}\n"
-        f"until: {(now + timedelta(days=60)).isoformat()}\nreason: Car break-in, police informed\n")
+        f"until: {(now + timedelta(days=60)).isoformat()}\nreason: Car break-in, police informed\n"
+    )
     footage_from = (now - timedelta(days=2)).replace(hour=8, minute=0, second=0, microsecond=0)
     (registry_copy / "requests" / "REQ-2026-0090.yaml").write_text(
         f"id: REQ-2026-0090\napplicant: y.zhang\nunit: library\n"
@@ -64,10 +66,12 @@ def s3_registry(registry_copy: Path, bucket: str, now: datetime) -> Path:
         f"to: {(footage_from + timedelta(hours=2)).isoformat()}}}\n"
         f"use: {{mode: view_supervised, recipients: [y.zhang], "
         f"starts: {(now - timedelta(hours=12)).isoformat()}, "
-        f"ends: {(now + timedelta(days=2)).isoformat()}}}\n")
+        f"ends: {(now + timedelta(days=2)).isoformat()}}}\n"
+    )
     (registry_copy / "decisions" / "REQ-2026-0090.yaml").write_text(
         f"request: REQ-2026-0090\ndecision: approved\ndecided_by: h.liu\n"
-        f"decided_at: {(now - timedelta(hours=20)).isoformat()}\nreasons: [Loss reported]\n")
+        f"decided_at: {(now - timedelta(hours=20)).isoformat()}\nreasons: [Loss reported]\n"
+    )
     pin_decision(registry_copy, "REQ-2026-0090")
     return registry_copy
 
@@ -87,8 +91,12 @@ def upload_footage(owner, bucket: str, cameras: list[str], now: datetime, days: 
 
 def current_keys(owner, bucket: str) -> set[str]:
     pages = owner.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="campus/")
-    return {o["Key"][len("campus/"):] for p in pages for o in p.get("Contents", [])
-            if "/.cctv-policy/" not in "/" + o["Key"]}
+    return {
+        o["Key"][len("campus/") :]
+        for p in pages
+        for o in p.get("Contents", [])
+        if "/.cctv-policy/" not in "/" + o["Key"]
+    }
 
 
 def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy, tmp_path):
@@ -109,9 +117,13 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
 
     cutoff = now - timedelta(days=30)
     remaining = current_keys(owner, bucket)
-    held = {k for k in keys if k.startswith("CAM-PRK-01/")
-            and LAYOUT.parse(k)[1] == (now - timedelta(days=35)).replace(
-                hour=2, minute=0, second=0, microsecond=0)}
+    held = {
+        k
+        for k in keys
+        if k.startswith("CAM-PRK-01/")
+        and LAYOUT.parse(k)[1]
+        == (now - timedelta(days=35)).replace(hour=2, minute=0, second=0, microsecond=0)
+    }
     assert held, "the scenario holds one segment"
     for key in keys:
         end = LAYOUT.parse(key)[1] + timedelta(seconds=7200)
@@ -123,11 +135,14 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     # The held object carries a legal hold: the server refuses to delete its bytes.
     (held_key,) = held
     versions = owner.list_object_versions(Bucket=bucket, Prefix="campus/" + held_key)["Versions"]
-    status = owner.get_object_legal_hold(Bucket=bucket, Key="campus/" + held_key,
-                                         VersionId=versions[0]["VersionId"])
+    status = owner.get_object_legal_hold(
+        Bucket=bucket, Key="campus/" + held_key, VersionId=versions[0]["VersionId"]
+    )
     assert status["LegalHold"]["Status"] == "ON"
-    response = owner.delete_objects(Bucket=bucket, Delete={"Objects": [
-        {"Key": "campus/" + held_key, "VersionId": versions[0]["VersionId"]}]})
+    response = owner.delete_objects(
+        Bucket=bucket,
+        Delete={"Objects": [{"Key": "campus/" + held_key, "VersionId": versions[0]["VersionId"]}]},
+    )
     assert response.get("Errors"), "a legally held version must not be deletable"
 
     # Deleted footage is really gone: no versions and no delete markers are left behind.
@@ -153,9 +168,14 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     # recording meanwhile: the clock gate sees footage up to the later clock).
     later = now + timedelta(days=3)
     for camera in ("CAM-PRK-01", "CAM-BUS-01"):
-        owner.put_object(Bucket=bucket, Key="campus/" + LAYOUT.key(
-            camera, later - timedelta(hours=2), 7200), Body=b"frame")
-    prepared = prepare(Evaluation(load_registry(registry_dir), engine, later, "test"), target="campus-s3")
+        owner.put_object(
+            Bucket=bucket,
+            Key="campus/" + LAYOUT.key(camera, later - timedelta(hours=2), 7200),
+            Body=b"frame",
+        )
+    prepared = prepare(
+        Evaluation(load_registry(registry_dir), engine, later, "test"), target="campus-s3"
+    )
     assert [a.action for a in prepared.plan.actions if a.grant] == ["revoke"]
     run_apply(prepared, audit)
     assert denied(lambda: station.get_object(Bucket=bucket, Key="campus/" + granted))
@@ -164,20 +184,29 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
 
 def test_grant_expires_on_the_server_by_itself(rgw, owner):
     bucket = new_bucket(owner)
-    owner.put_object(Bucket=bucket, Key="campus/CAM-A/2026/11/20/20261120T000000Z_60s.mp4",
-                     Body=b"clip")
+    owner.put_object(
+        Bucket=bucket, Key="campus/CAM-A/2026/11/20/20261120T000000Z_60s.mp4", Body=b"clip"
+    )
     viewer = client(rgw.endpoint, *rgw.add_user("r.sun"))
     backend = S3Backend("t", owner, bucket, "campus/", LAYOUT)
     now = datetime.now(UTC)
-    backend.create_grant(GrantSpec("REQ-1--r.sun", "REQ-1", "r.sun",
-                                   ("CAM-A/2026/11/20/20261120T000000Z_60s.mp4",),
-                                   now - timedelta(minutes=1), now + timedelta(seconds=4)))
+    backend.create_grant(
+        GrantSpec(
+            "REQ-1--r.sun",
+            "REQ-1",
+            "r.sun",
+            ("CAM-A/2026/11/20/20261120T000000Z_60s.mp4",),
+            now - timedelta(minutes=1),
+            now + timedelta(seconds=4),
+        )
+    )
     key = "campus/CAM-A/2026/11/20/20261120T000000Z_60s.mp4"
     assert viewer.get_object(Bucket=bucket, Key=key)["Body"].read() == b"clip"
     assert backend.grants() == {"REQ-1--r.sun"}
     time.sleep(6)
-    assert denied(lambda: viewer.get_object(Bucket=bucket, Key=key)), \
+    assert denied(lambda: viewer.get_object(Bucket=bucket, Key=key)), (
         "aws:CurrentTime must end access without any action of ours"
+    )
     backend.revoke_grant("REQ-1--r.sun")
     assert backend.grants() == set()
 
@@ -217,8 +246,9 @@ def test_s3_anchor_is_locked_and_catches_truncation(rgw, owner, tmp_path):
     assert anchor.read() == {"seq": 4, "hash": log.head()[1]}
     key = "campus/.cctv-policy/audit-heads/000000000004.json"
     version = owner.list_object_versions(Bucket=bucket, Prefix=key)["Versions"][0]["VersionId"]
-    assert denied(lambda: owner.delete_object(Bucket=bucket, Key=key, VersionId=version)), \
+    assert denied(lambda: owner.delete_object(Bucket=bucket, Key=key, VersionId=version)), (
         "a COMPLIANCE-locked anchor must not be deletable, even by the bucket owner"
+    )
     lines = log.path.read_text().splitlines(keepends=True)
     log.path.write_text("".join(lines[:-1]))
     result = verify_log(log.path, anchor.history())
@@ -237,8 +267,9 @@ def test_lifecycle_offload_is_refused_without_object_lock(rgw, owner, owner_env,
         owner.get_bucket_lifecycle_configuration(Bucket=bucket)
 
 
-def test_held_young_footage_survives_the_buckets_own_lifecycle(lifecycle_rgw, registry_copy,
-                                                               tmp_path, monkeypatch):
+def test_held_young_footage_survives_the_buckets_own_lifecycle(
+    lifecycle_rgw, registry_copy, tmp_path, monkeypatch
+):
     """A pending request protects footage recorded two hours ago. With lifecycle offload the
     bucket expires objects by itself (here after 2 'days' of 4 s each, retention_days: 1); the
     legal hold placed at once, on young footage, keeps the protected object."""
@@ -261,7 +292,8 @@ def test_held_young_footage_survives_the_buckets_own_lifecycle(lifecycle_rgw, re
         f"to: {(start + timedelta(hours=1)).isoformat()}}}\n"
         f"use: {{mode: view_supervised, recipients: [y.zhang], "
         f"starts: {(now + timedelta(days=1)).isoformat()}, "
-        f"ends: {(now + timedelta(days=2)).isoformat()}}}\n")
+        f"ends: {(now + timedelta(days=2)).isoformat()}}}\n"
+    )
     keys = [LAYOUT.key("CAM-PRK-02", start + timedelta(hours=h), 3600) for h in range(3)]
     for key in keys:
         owner.put_object(Bucket=bucket, Key="campus/" + key, Body=b"frame")
@@ -275,7 +307,7 @@ def test_held_young_footage_survives_the_buckets_own_lifecycle(lifecycle_rgw, re
     rules = owner.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     prefixes = {r["Filter"]["Prefix"] for r in rules}
     assert any("campus/CAM-PRK-02/".startswith(p) for p in prefixes)
-    assert not any(".cctv-policy/".startswith(p[len("campus/"):]) for p in prefixes)
+    assert not any(".cctv-policy/".startswith(p[len("campus/") :]) for p in prefixes)
     nas_cameras = [c.id for c in registry.cameras.values() if c.storage == "nas-main"]
     assert not any(f"campus/{c}/".startswith(p) for p in prefixes for c in nas_cameras)
     deadline = time.monotonic() + 180
@@ -283,7 +315,7 @@ def test_held_young_footage_survives_the_buckets_own_lifecycle(lifecycle_rgw, re
         time.sleep(5)
         rgw.lc_process()
         versions = owner.list_object_versions(Bucket=bucket, Prefix="campus/CAM-PRK-02/")
-        live = {v["Key"][len("campus/"):] for v in versions.get("Versions", [])}
+        live = {v["Key"][len("campus/") :] for v in versions.get("Versions", [])}
         if live == {keys[0]}:
             break
     assert live == {keys[0]}, f"expected only the held object to remain: {sorted(live)}"
@@ -291,8 +323,7 @@ def test_held_young_footage_survives_the_buckets_own_lifecycle(lifecycle_rgw, re
     assert held.get("KeyCount", 0) >= 1, "the lifecycle rule must not touch the state prefix"
 
 
-def test_held_objects_hidden_by_the_lifecycle_are_made_readable_and_released_whole(
-        lifecycle_rgw):
+def test_held_objects_hidden_by_the_lifecycle_are_made_readable_and_released_whole(lifecycle_rgw):
     """The bucket's lifecycle puts a delete marker over a legally held object once it is old
     enough (its bytes stay). The next apply removes such markers; releasing the hold takes
     the legal hold off every version, so the lifecycle can then free the bytes."""
@@ -322,6 +353,7 @@ def test_held_objects_hidden_by_the_lifecycle_are_made_readable_and_released_who
     backend.clear_hold("hold:H")
     versions = owner.list_object_versions(Bucket=bucket, Prefix="campus/" + held)["Versions"]
     for version in versions:
-        status = owner.get_object_legal_hold(Bucket=bucket, Key="campus/" + held,
-                                             VersionId=version["VersionId"])
+        status = owner.get_object_legal_hold(
+            Bucket=bucket, Key="campus/" + held, VersionId=version["VersionId"]
+        )
         assert status["LegalHold"]["Status"] == "OFF"

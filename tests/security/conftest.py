@@ -12,8 +12,8 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.run import Prepared
 from storage_backends.layout import Layout
-from tests.conftest import NOW, NOW_TEXT
 from testing.helpers import apply_at
+from tests.conftest import NOW, NOW_TEXT
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-LIB-02", "CAM-SPT-01", "CAM-SPT-02", "CAM-GYM-01"]
@@ -37,12 +37,24 @@ def check_json(registry: Path) -> tuple[int, list[dict]]:
 
 
 def authorize(registry: Path, audit: Path, principal: str, camera: str, at: str) -> Result:
-    return invoke("authorize", "--registry", str(registry), "--now", NOW_TEXT,
-                  "--audit-log", str(audit), "--principal", principal, "--camera", camera,
-                  "--at", at)
+    return invoke(
+        "authorize",
+        "--registry",
+        str(registry),
+        "--now",
+        NOW_TEXT,
+        "--audit-log",
+        str(audit),
+        "--principal",
+        principal,
+        "--camera",
+        camera,
+        "--at",
+        at,
+    )
 
 
-def enforce(registry: Path, nas: Path, audit: Path, now=NOW) -> Prepared:  # noqa: ANN001
+def enforce(registry: Path, nas: Path, audit: Path, now=NOW) -> Prepared:
     """One enforcement run on the real directory tree at a fixed clock (library level)."""
     return apply_at(registry, {"nas-main": nas}, audit, now, target="nas-main")[0]
 

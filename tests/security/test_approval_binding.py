@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cctv_policy.demo import write_footage
 from cctv_policy.registry.types import parse_rfc3339
 from testing.helpers import extract_at, point_export_target
-from cctv_policy.demo import write_footage
 from tests.conftest import NOW
 from tests.security.conftest import (
     LAYOUT,
@@ -27,9 +27,11 @@ REQUEST = "requests/REQ-2026-0042.yaml"
 
 def widen(registry: Path) -> None:
     path = registry / REQUEST
-    path.write_text(path.read_text()
-                    .replace("cameras: [CAM-LIB-01]", "cameras: [CAM-LIB-01, CAM-LIB-02]")
-                    .replace("recipients: [t.wang]", "recipients: [t.wang, r.sun]"))
+    path.write_text(
+        path.read_text()
+        .replace("cameras: [CAM-LIB-01]", "cameras: [CAM-LIB-01, CAM-LIB-02]")
+        .replace("recipients: [t.wang]", "recipients: [t.wang, r.sun]")
+    )
 
 
 def test_edited_request_makes_the_approval_stale_and_grants_nothing(registry_copy, tmp_path):
@@ -38,14 +40,16 @@ def test_edited_request_makes_the_approval_stale_and_grants_nothing(registry_cop
     stale = [v for v in violations if v["code"] == "DECISION_STALE"]
     assert code == 1 and stale and stale[0]["file"].endswith("decisions/REQ-2026-0042.yaml")
     audit = tmp_path / "audit.jsonl"
-    for principal, camera in [("t.wang", "CAM-LIB-02"), ("r.sun", "CAM-LIB-01"),
-                              ("t.wang", "CAM-LIB-01")]:
+    for principal, camera in [
+        ("t.wang", "CAM-LIB-02"),
+        ("r.sun", "CAM-LIB-01"),
+        ("t.wang", "CAM-LIB-01"),
+    ]:
         answer = authorize(registry_copy, audit, principal, camera, AT)
         assert answer.exit_code == 1 and answer.output.startswith("DENY"), answer.output
 
 
-def test_edited_request_gets_no_grant_and_an_existing_one_is_revoked(registry_copy, nas,
-                                                                     tmp_path):
+def test_edited_request_gets_no_grant_and_an_existing_one_is_revoked(registry_copy, nas, tmp_path):
     audit = tmp_path / "audit.jsonl"
     enforce(registry_copy, nas, audit)
     (granted,) = grants_of(nas, "REQ-2026-0042")
@@ -53,8 +57,9 @@ def test_edited_request_gets_no_grant_and_an_existing_one_is_revoked(registry_co
     prepared = enforce(registry_copy, nas, audit)
     revokes = [a for a in prepared.plan.actions if a.action == "revoke"]
     assert [(a.grant, a.rule) for a in revokes] == [(granted, "NO_VALID_APPROVAL")]
-    assert not any(a.action == "grant" and a.request == "REQ-2026-0042"
-                   for a in prepared.plan.actions)
+    assert not any(
+        a.action == "grant" and a.request == "REQ-2026-0042" for a in prepared.plan.actions
+    )
     assert grants_of(nas, "REQ-2026-0042") == []
 
 
@@ -65,12 +70,29 @@ def test_narrowed_reapproval_replaces_the_existing_grant(registry_copy, nas, tmp
     audit = tmp_path / "audit.jsonl"
     enforce(registry_copy, nas, audit)
     (before,) = grants_of(nas, "REQ-2026-0040")
-    assert [p for p in (nas / ".cctv-policy/grants" / before).rglob("*.mp4")
-            if "CAM-TB2-02" in p.as_posix()]
-    result = invoke("decide", "REQ-2026-0040", "--approve", "--replace", "--by", "m.guo",
-                    "--supervisor", "d.he", "--narrow", "cameras=CAM-LAB-02", "--reason",
-                    "Only the lab camera", "--registry", str(registry_copy), "--now",
-                    "2026-11-25T11:00:00+08:00")
+    assert [
+        p
+        for p in (nas / ".cctv-policy/grants" / before).rglob("*.mp4")
+        if "CAM-TB2-02" in p.as_posix()
+    ]
+    result = invoke(
+        "decide",
+        "REQ-2026-0040",
+        "--approve",
+        "--replace",
+        "--by",
+        "m.guo",
+        "--supervisor",
+        "d.he",
+        "--narrow",
+        "cameras=CAM-LAB-02",
+        "--reason",
+        "Only the lab camera",
+        "--registry",
+        str(registry_copy),
+        "--now",
+        "2026-11-25T11:00:00+08:00",
+    )
     assert result.exit_code == 0, result.output
     enforce(registry_copy, nas, audit)
     (after,) = grants_of(nas, "REQ-2026-0040")
@@ -82,11 +104,14 @@ def test_narrowed_reapproval_replaces_the_existing_grant(registry_copy, nas, tmp
 def test_twin_file_is_a_duplicate_id_and_changes_nothing(registry_copy, tmp_path):
     original = (registry_copy / REQUEST).read_text()
     (registry_copy / "requests/REQ-2026-0042.yml").write_text(
-        original.replace("cameras: [CAM-LIB-01]", "cameras: [CAM-LIB-01, CAM-LIB-02]"))
+        original.replace("cameras: [CAM-LIB-01]", "cameras: [CAM-LIB-01, CAM-LIB-02]")
+    )
     code, violations = check_json(registry_copy)
     assert code == 3
-    assert any(v["code"] == "E_DUPLICATE_ID" and v["file"].endswith("REQ-2026-0042.yml")
-               for v in violations)
+    assert any(
+        v["code"] == "E_DUPLICATE_ID" and v["file"].endswith("REQ-2026-0042.yml")
+        for v in violations
+    )
     answer = authorize(registry_copy, tmp_path / "audit.jsonl", "t.wang", "CAM-LIB-02", AT)
     assert answer.exit_code != 0 and "ALLOW" not in answer.output
 
@@ -106,7 +131,8 @@ def test_self_approval_is_denied_revoked_and_not_extractable(registry_copy, nas,
     decision_by(registry_copy, "t.wang")
     code, violations = check_json(registry_copy)
     assert code == 1 and {"DECISION_SELF_APPROVAL", "DECISION_NOT_SECURITY_OFFICE"} <= {
-        v["code"] for v in violations}
+        v["code"] for v in violations
+    }
     answer = authorize(registry_copy, audit, "t.wang", "CAM-LIB-01", AT)
     assert answer.exit_code == 1 and answer.output.startswith("DENY")
     prepared = enforce(registry_copy, nas, audit)
@@ -124,13 +150,23 @@ def test_widening_decision_is_refused_by_extract(registry_copy, nas, tmp_path):
     """REQ-2026-0038 asks for 3 cameras x 3 hours; a decision that widens the footage window to
     24 days must not let extract copy anything."""
     path = registry_copy / "decisions/REQ-2026-0038.yaml"
-    path.write_text(path.read_text().replace("from: 2026-11-16T15:30:00+08:00",
-                                             "from: 2026-10-23T15:30:00+08:00"))
+    path.write_text(
+        path.read_text().replace(
+            "from: 2026-11-16T15:30:00+08:00", "from: 2026-10-23T15:30:00+08:00"
+        )
+    )
     (tmp_path / "exports").mkdir()
     point_export_target(registry_copy, tmp_path / "exports")
     assert invoke("extract", "keygen", "--out", str(tmp_path / "key")).exit_code == 0
-    code, output = extract_at(registry_copy, "REQ-2026-0038", "m.guo", "nas-export", nas,
-                              tmp_path / "key", tmp_path / "audit.jsonl",
-                              parse_rfc3339("2026-11-20T10:00:00+08:00"))
+    code, output = extract_at(
+        registry_copy,
+        "REQ-2026-0038",
+        "m.guo",
+        "nas-export",
+        nas,
+        tmp_path / "key",
+        tmp_path / "audit.jsonl",
+        parse_rfc3339("2026-11-20T10:00:00+08:00"),
+    )
     assert code == 1 and "refused" in output, output
     assert not any(p.is_file() for p in (tmp_path / "exports").rglob("*"))

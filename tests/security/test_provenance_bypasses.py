@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
-from tests.conftest import DEMO_REGISTRY, NOW_TEXT
 from testing.helpers import EMAIL, campus_repo, git
+from tests.conftest import DEMO_REGISTRY, NOW_TEXT
 
 DECISION = "registry/decisions/REQ-2026-0042.yaml"  # names h.liu
 
@@ -23,9 +23,20 @@ def repo(tmp_path: Path) -> Path:
 
 
 def provenance(repo: Path, *extra: str) -> tuple[int, list[dict]]:
-    result = CliRunner().invoke(cli, ["check", "--registry", str(repo / "registry"), "--now",
-                                      NOW_TEXT, "--verify-provenance", "--format", "json",
-                                      *extra])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--registry",
+            str(repo / "registry"),
+            "--now",
+            NOW_TEXT,
+            "--verify-provenance",
+            "--format",
+            "json",
+            *extra,
+        ],
+    )
     assert result.exit_code in (0, 1, 3), result.output
     return result.exit_code, json.loads(result.stdout)["violations"]
 
@@ -61,8 +72,16 @@ def test_amend_that_keeps_the_officer_as_author_is_caught_by_the_committer(repo:
     git(repo, "commit", "-q", "-am", "scope", person="h.liu")
     path = repo / DECISION
     path.write_text(path.read_text().replace("2026-11-28T18:00", "2026-11-28T17:00"))
-    git(repo, "commit", "-q", "--amend", "--no-edit", "-a", committer="t.wang",
-        extra_env={"GIT_AUTHOR_NAME": "h.liu", "GIT_AUTHOR_EMAIL": EMAIL.format("h.liu")})
+    git(
+        repo,
+        "commit",
+        "-q",
+        "--amend",
+        "--no-edit",
+        "-a",
+        committer="t.wang",
+        extra_env={"GIT_AUTHOR_NAME": "h.liu", "GIT_AUTHOR_EMAIL": EMAIL.format("h.liu")},
+    )
     author = git(repo, "log", "-1", "--format=%ae %ce").split()
     assert author == [EMAIL.format("h.liu"), EMAIL.format("t.wang")]
     code, violations = provenance(repo)
@@ -73,9 +92,12 @@ def test_amend_that_keeps_the_officer_as_author_is_caught_by_the_committer(repo:
 def test_identities_come_from_the_trust_base_not_the_branch(repo: Path):
     base = git(repo, "rev-parse", "HEAD").strip()
     people = repo / "registry/people.yaml"
-    people.write_text(people.read_text().replace(
-        "git_identities: [h.liu@campus.example.edu]",
-        "git_identities: [h.liu@campus.example.edu, t.wang@campus.example.edu]"))
+    people.write_text(
+        people.read_text().replace(
+            "git_identities: [h.liu@campus.example.edu]",
+            "git_identities: [h.liu@campus.example.edu, t.wang@campus.example.edu]",
+        )
+    )
     widen_decision(repo)
     git(repo, "commit", "-q", "-am", "add my alias; approve", person="t.wang")
     code, violations = provenance(repo, "--trust-base", base)
@@ -84,11 +106,15 @@ def test_identities_come_from_the_trust_base_not_the_branch(repo: Path):
 
 def test_backdated_request_is_caught(repo: Path):
     path = repo / "registry/requests/REQ-2026-0090.yaml"
-    path.write_text((repo / "registry/requests/REQ-2026-0046.yaml").read_text()
-                    .replace("REQ-2026-0046", "REQ-2026-0090"))
+    path.write_text(
+        (repo / "registry/requests/REQ-2026-0046.yaml")
+        .read_text()
+        .replace("REQ-2026-0046", "REQ-2026-0090")
+    )
     git(repo, "add", str(path))
-    git(repo, "commit", "-q", "-m", "file late", person="x.huang",
-        date="2026-11-27T09:00:00+08:00")  # 2.7 days after its submitted_at
+    git(
+        repo, "commit", "-q", "-m", "file late", person="x.huang", date="2026-11-27T09:00:00+08:00"
+    )  # 2.7 days after its submitted_at
     code, violations = provenance(repo)
     backdated = [v for v in violations if v["code"] == "REQUEST_BACKDATED"]
     assert code == 1 and len(backdated) == 1 and backdated[0]["field"] == "submitted_at"
@@ -96,10 +122,12 @@ def test_backdated_request_is_caught(repo: Path):
 
 # -- signatures ------------------------------------------------------------------------------
 
+
 def keygen(folder: Path, name: str) -> Path:
     key = folder / name
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
-                   check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True
+    )
     return key
 
 
@@ -112,9 +140,10 @@ def signed_repo(repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     text = people.read_text()
     for person in ("h.liu", "t.wang"):
         public = Path(f"{keys[person]}.pub").read_text().strip()
-        text = text.replace(f"git_identities: [{person}@campus.example.edu]",
-                            f"git_identities: [{person}@campus.example.edu]\n"
-                            f"    signing_keys: [\"{public}\"]")
+        text = text.replace(
+            f"git_identities: [{person}@campus.example.edu]",
+            f'git_identities: [{person}@campus.example.edu]\n    signing_keys: ["{public}"]',
+        )
     people.write_text(text)
     config = repo / "registry/config.yaml"
     config.write_text(config.read_text() + "require_signed_commits: true\n")
@@ -126,15 +155,29 @@ def signed_repo(repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
 
 
 def sign(repo: Path, key: Path, person: str) -> None:
-    git(repo, "-c", "gpg.format=ssh", "-c", f"user.signingkey={key}", "commit", "-q", "-S",
-        "-am", "decision", person=person)
+    git(
+        repo,
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        f"user.signingkey={key}",
+        "commit",
+        "-q",
+        "-S",
+        "-am",
+        "decision",
+        person=person,
+    )
 
 
 def test_officers_signature_passes(signed_repo):
     repo, _ = signed_repo
     _, violations = provenance(repo)
-    assert not [v for v in violations if v["file"].endswith(DECISION[9:])
-                and v["code"].startswith("PROVENANCE")], violations
+    assert not [
+        v
+        for v in violations
+        if v["file"].endswith(DECISION[9:]) and v["code"].startswith("PROVENANCE")
+    ], violations
 
 
 def test_typed_identity_without_signature_is_an_error(signed_repo):
@@ -170,15 +213,19 @@ def test_applicant_edit_merged_over_the_officers_signed_commit_is_caught(signed_
     decision_commit = git(repo, "log", "-1", "--format=%H", "--", DECISION).strip()
     git(repo, "checkout", "-q", "-b", "pr", f"{decision_commit}~1")
     request = repo / "registry/requests/REQ-2026-0042.yaml"
-    request.write_text(request.read_text().replace("cameras: [CAM-LIB-01]",
-                                                   "cameras: [CAM-LIB-01, CAM-LIB-02]"))
+    request.write_text(
+        request.read_text().replace("cameras: [CAM-LIB-01]", "cameras: [CAM-LIB-01, CAM-LIB-02]")
+    )
     from testing.helpers import request_digest
 
     decision = repo / DECISION
     text = decision.read_text()
     old_pin = next(line for line in text.splitlines() if line.startswith("request_sha256:"))
-    decision.write_text(text.replace(old_pin, "request_sha256: "
-                                     + request_digest(repo / "registry", "REQ-2026-0042")))
+    decision.write_text(
+        text.replace(
+            old_pin, "request_sha256: " + request_digest(repo / "registry", "REQ-2026-0042")
+        )
+    )
     git(repo, "commit", "-q", "-am", "add CAM-LIB-02", person="t.wang")
     mine = git(repo, "rev-parse", "HEAD").strip()
     subprocess.run(["git", "merge", "-q", "--no-commit", "main"], cwd=repo, capture_output=True)
@@ -187,8 +234,21 @@ def test_applicant_edit_merged_over_the_officers_signed_commit_is_caught(signed_
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--no-edit", person="t.wang")
     git(repo, "checkout", "-q", "main")
-    git(repo, "-c", "gpg.format=ssh", "-c", f"user.signingkey={keys['h.liu']}", "merge", "-q",
-        "--no-ff", "-S", "pr", "-m", "Merge pull request", person="h.liu")
+    git(
+        repo,
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        f"user.signingkey={keys['h.liu']}",
+        "merge",
+        "-q",
+        "--no-ff",
+        "-S",
+        "pr",
+        "-m",
+        "Merge pull request",
+        person="h.liu",
+    )
     code, violations = provenance(repo)
     assert code == 1 and on_decision(violations, "PROVENANCE_MISMATCH"), violations
     assert on_decision(violations, "PROVENANCE_UNSIGNED")
@@ -197,37 +257,53 @@ def test_applicant_edit_merged_over_the_officers_signed_commit_is_caught(signed_
 def test_a_request_filed_in_someone_elses_name_is_caught(repo: Path):
     """l.chen owes a usage report (R11) and files as y.zhang to get round it."""
     path = repo / "registry/requests/REQ-2026-0091.yaml"
-    path.write_text((repo / "registry/requests/REQ-2026-0046.yaml").read_text()
-                    .replace("REQ-2026-0046", "REQ-2026-0091")
-                    .replace("recipients: [y.zhang]", "recipients: [l.chen]"))
+    path.write_text(
+        (repo / "registry/requests/REQ-2026-0046.yaml")
+        .read_text()
+        .replace("REQ-2026-0046", "REQ-2026-0091")
+        .replace("recipients: [y.zhang]", "recipients: [l.chen]")
+    )
     git(repo, "add", str(path))
     git(repo, "commit", "-q", "-m", "file", person="l.chen", date="2026-11-24T16:30:00+08:00")
     _, violations = provenance(repo)
-    assert [v for v in violations if v["code"] == "PROVENANCE_MISMATCH"
-            and v["file"].endswith("REQ-2026-0091.yaml") and v["field"] == "applicant"]
+    assert [
+        v
+        for v in violations
+        if v["code"] == "PROVENANCE_MISMATCH"
+        and v["file"].endswith("REQ-2026-0091.yaml")
+        and v["field"] == "applicant"
+    ]
 
 
 def test_backdating_cannot_hide_behind_a_typed_commit_date(repo: Path):
     """The pull request was opened (GitHub's clock) after the date the applicant typed."""
     base = git(repo, "rev-parse", "HEAD").strip()
     path = repo / "registry/requests/REQ-2026-0090.yaml"
-    path.write_text((repo / "registry/requests/REQ-2026-0046.yaml").read_text()
-                    .replace("REQ-2026-0046", "REQ-2026-0090"))
+    path.write_text(
+        (repo / "registry/requests/REQ-2026-0046.yaml")
+        .read_text()
+        .replace("REQ-2026-0046", "REQ-2026-0090")
+    )
     git(repo, "add", str(path))
     git(repo, "commit", "-q", "-m", "file", person="y.zhang", date="2026-11-24T16:30:00+08:00")
     code, _ = provenance(repo, "--trust-base", base)
     assert code == 0
-    code, violations = provenance(repo, "--trust-base", base, "--opened-at",
-                                  "2026-11-27T09:00:00+08:00")
+    code, violations = provenance(
+        repo, "--trust-base", base, "--opened-at", "2026-11-27T09:00:00+08:00"
+    )
     assert code == 1 and [v for v in violations if v["code"] == "REQUEST_BACKDATED"]
 
 
-@pytest.mark.parametrize("codeowners", [
-    "* @t-wang\n",
-    "* @your-school/security-office\n/registry/decisions/*.yml\n",
-    "* @your-school/security-office\n/registry/people.yaml @your-school/security-office @t-wang\n",
-    "* @your-school/security-office\n/registry/requests/ @t-wang\n",
-])
+@pytest.mark.parametrize(
+    "codeowners",
+    [
+        "* @t-wang\n",
+        "* @your-school/security-office\n/registry/decisions/*.yml\n",
+        "* @your-school/security-office\n"
+        "/registry/people.yaml @your-school/security-office @t-wang\n",
+        "* @your-school/security-office\n/registry/requests/ @t-wang\n",
+    ],
+)
 def test_codeowners_that_only_look_like_they_cover_are_reported(repo: Path, codeowners: str):
     (repo / ".github/CODEOWNERS").write_text(codeowners)
     git(repo, "commit", "-q", "-am", "loosen", person="s.zhou")
@@ -247,9 +323,12 @@ def test_one_signing_key_for_two_people_is_an_error(signed_repo):
     repo, keys = signed_repo
     people = repo / "registry/people.yaml"
     public = Path(f"{keys['h.liu']}.pub").read_text().strip()
-    people.write_text(people.read_text().replace(
-        "git_identities: [m.guo@campus.example.edu]",
-        f"git_identities: [m.guo@campus.example.edu]\n    signing_keys: [\"{public}\"]"))
+    people.write_text(
+        people.read_text().replace(
+            "git_identities: [m.guo@campus.example.edu]",
+            f'git_identities: [m.guo@campus.example.edu]\n    signing_keys: ["{public}"]',
+        )
+    )
     git(repo, "commit", "-q", "-am", "keys")
     code, violations = provenance(repo)
     assert code == 1 and [v for v in violations if v["code"] == "PROVENANCE_SHARED_KEY"]

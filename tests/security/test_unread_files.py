@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cctv_policy.gate import RegistryNotEnforceable
-from tests.conftest import NOW, NOW_TEXT
 from testing.helpers import apply_at
+from tests.conftest import NOW, NOW_TEXT
 from tests.security.conftest import LAYOUT, check_json, invoke
 
 HELD_START = (NOW - timedelta(days=35)).replace(hour=2, minute=0, second=0, microsecond=0)
@@ -24,10 +24,16 @@ until: 2027-06-01T00:00:00+08:00
 reason: Fight reported at the library entrance
 """
 
-MISNAMED = ["holds/HOLD-2026-0090.YAML", "holds/HOLD-2026-0090.yaml.txt", "holds/HOLD-2026-0090",
-            "holds/2026/HOLD-2026-0090.yaml", "hold/HOLD-2026-0090.yaml",
-            "Holds/HOLD-2026-0090.yaml", "holds/.HOLD-2026-0090.yaml.swp",
-            "holds/HOLD-2026-0090.yaml~"]
+MISNAMED = [
+    "holds/HOLD-2026-0090.YAML",
+    "holds/HOLD-2026-0090.yaml.txt",
+    "holds/HOLD-2026-0090",
+    "holds/2026/HOLD-2026-0090.yaml",
+    "hold/HOLD-2026-0090.yaml",
+    "Holds/HOLD-2026-0090.yaml",
+    "holds/.HOLD-2026-0090.yaml.swp",
+    "holds/HOLD-2026-0090.yaml~",
+]
 
 
 @pytest.mark.parametrize("where", MISNAMED)
@@ -39,14 +45,28 @@ def test_misplaced_hold_is_named_and_nothing_is_deleted(where: str, registry_cop
     assert held.exists()
 
     code, violations = check_json(registry_copy)
-    named = where.split("/")[0] + "/" if where.split("/")[0] in ("hold", "Holds") else \
-        "/".join(where.split("/")[:2]) + ("/" if where.count("/") == 2 else "")
+    named = (
+        where.split("/")[0] + "/"
+        if where.split("/")[0] in ("hold", "Holds")
+        else "/".join(where.split("/")[:2]) + ("/" if where.count("/") == 2 else "")
+    )
     assert code == 3
-    assert any(v["code"] == "E_SCHEMA" and v["file"].endswith(named) for v in violations), \
-        (named, violations)
+    assert any(v["code"] == "E_SCHEMA" and v["file"].endswith(named) for v in violations), (
+        named,
+        violations,
+    )
 
-    plan = invoke("plan", "--registry", str(registry_copy), "--now", NOW_TEXT,
-                  "--storage-root", f"nas-main={nas}", "--format", "json")
+    plan = invoke(
+        "plan",
+        "--registry",
+        str(registry_copy),
+        "--now",
+        NOW_TEXT,
+        "--storage-root",
+        f"nas-main={nas}",
+        "--format",
+        "json",
+    )
     assert plan.exit_code == 3, plan.output
     with pytest.raises(RegistryNotEnforceable):
         apply_at(registry_copy, {"nas-main": nas}, nas.parent / "audit.jsonl", NOW)

@@ -22,14 +22,19 @@ def tool(name: str) -> str:
 
 
 def test_actionlint_is_clean():
-    result = subprocess.run([tool("actionlint"), *map(str, WORKFLOWS)], cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [tool("actionlint"), *map(str, WORKFLOWS)], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_zizmor_is_clean():
-    result = subprocess.run([tool("zizmor"), "--offline", "--no-progress", ".github/workflows"],
-                            cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", ".github/workflows"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -52,7 +57,7 @@ def test_enforce_never_overlaps():
 
 def test_codeowners_guards_decisions_holds_policies_and_config():
     owners = (REPO / ".github" / "CODEOWNERS").read_text()
-    for path in ("/registry/decisions/", "/registry/holds/", "/policies/",
-                 "/registry/config.yaml"):
-        assert any(line.startswith(path) and "security-office" in line
-                   for line in owners.splitlines()), path
+    for path in ("/registry/decisions/", "/registry/holds/", "/policies/", "/registry/config.yaml"):
+        assert any(
+            line.startswith(path) and "security-office" in line for line in owners.splitlines()
+        ), path

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from cctv_policy.checks.renderers import github, junit, sarif, text
 from cctv_policy.checks.renderers import json as json_renderer
-from cctv_policy.checks.run import CheckResult
-
-Renderer = Callable[[CheckResult, str], str]
+from cctv_policy.checks.renderers.base import Renderer, display_path
 
 RENDERERS: dict[str, Renderer] = {
     "text": text.render,
@@ -19,5 +15,4 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def display_path(prefix: str, file: str) -> str:
-    return f"{prefix.rstrip('/')}/{file}" if prefix and prefix != "." else file
+__all__ = ["RENDERERS", "Renderer", "display_path"]

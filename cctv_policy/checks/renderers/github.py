@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cctv_policy.checks.renderers.base import display_path
 from cctv_policy.checks.run import CheckResult
 
 
@@ -14,8 +15,6 @@ def _escape_property(text: str) -> str:
 
 
 def render(result: CheckResult, prefix: str) -> str:
-    from cctv_policy.checks.renderers import display_path
-
     lines = []
     for v in result.violations:
         props = [f"file={_escape_property(display_path(prefix, v.file))}"]
@@ -25,6 +24,8 @@ def render(result: CheckResult, prefix: str) -> str:
             props.append(f"col={v.column}")
         props.append(f"title={_escape_property(v.code)}")
         lines.append(f"::{v.severity.value} {','.join(props)}::{_escape_data(v.message)}")
-    lines.append(f"::notice title=cctv-policy::{len(result.errors)} error(s), "
-                 f"{len(result.warnings)} warning(s)")
+    lines.append(
+        f"::notice title=cctv-policy::{len(result.errors)} error(s), "
+        f"{len(result.warnings)} warning(s)"
+    )
     return "\n".join(lines)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
+from cctv_policy.checks.renderers.base import display_path
 from cctv_policy.checks.run import CheckResult
 
 
 def render(result: CheckResult, prefix: str) -> str:
-    from cctv_policy.checks.renderers import display_path
-
     violations = []
     for v in result.violations:
         item = v.model_dump(mode="json")

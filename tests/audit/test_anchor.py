@@ -13,7 +13,7 @@ from cctv_policy.audit.log import AuditLog
 from cctv_policy.cli.main import cli
 
 
-def make_log(path: Path, anchors=()) -> AuditLog:  # noqa: ANN001
+def make_log(path: Path, anchors=()) -> AuditLog:
     log = AuditLog(path, anchors=list(anchors))
     for i in range(5):
         log.append("delete", keys=[f"k{i}"])
@@ -54,6 +54,7 @@ def test_git_anchor_reads_the_committed_head_not_the_working_file(tmp_path: Path
 
 def test_unknown_anchor_spec_is_a_tool_error(tmp_path: Path):
     make_log(tmp_path / "audit.jsonl")
-    result = CliRunner().invoke(cli, ["audit", "verify", "--audit-log",
-                                      str(tmp_path / "audit.jsonl"), "--anchor", "ftp:x"])
+    result = CliRunner().invoke(
+        cli, ["audit", "verify", "--audit-log", str(tmp_path / "audit.jsonl"), "--anchor", "ftp:x"]
+    )
     assert result.exit_code == 2 and "git:DIR" in result.output

@@ -13,8 +13,10 @@ from tests.conftest import DEMO_REGISTRY, NOW_TEXT
 
 
 def test_reports_due_lists_overdue_with_days_late():
-    result = CliRunner().invoke(cli, ["reports", "due", "--registry", str(DEMO_REGISTRY),
-                                      "--now", NOW_TEXT, "--format", "json"])
+    result = CliRunner().invoke(
+        cli,
+        ["reports", "due", "--registry", str(DEMO_REGISTRY), "--now", NOW_TEXT, "--format", "json"],
+    )
     assert result.exit_code == 0
     owed = {d["request"]: d for d in json.loads(result.stdout)}
     assert owed["REQ-2026-0018"]["state"] == "overdue" and owed["REQ-2026-0018"]["days_late"] == 7
@@ -28,14 +30,20 @@ def make_log(path: Path) -> AuditLog:
     log.append("delete", target="nas", keys=["CAM-A/2026/10/01/x.mp4", "CAM-B/2026/10/01/y.mp4"])
     log.append("grant", grant="REQ-1--t.wang", request="REQ-1", recipient="t.wang")
     log.append("authorize", principal="t.wang", camera="CAM-A", allow=True, request="REQ-1")
-    log.append("extract_file", request="REQ-2", supervisor="m.guo", camera="CAM-C",
-               path="CAM-C/2026/10/02/z.mp4")
+    log.append(
+        "extract_file",
+        request="REQ-2",
+        supervisor="m.guo",
+        camera="CAM-C",
+        path="CAM-C/2026/10/02/z.mp4",
+    )
     return log
 
 
 def show(log: Path, *filters: str) -> list[dict]:
-    result = CliRunner().invoke(cli, ["audit", "show", "--audit-log", str(log), "--format",
-                                      "json", *filters])
+    result = CliRunner().invoke(
+        cli, ["audit", "show", "--audit-log", str(log), "--format", "json", *filters]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
