@@ -173,7 +173,7 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
 
 def rgw(args: argparse.Namespace, work: Path) -> None:
     from cctv_policy.audit.log import AuditLog
-    from cctv_policy.enforce.run import prepare, run_apply
+    from cctv_policy.enforce.job import prepare, run_apply
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.evaluation import Evaluation

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from cctv_policy.checks.run import CheckResult, run_check
+from cctv_policy.checks.rulebook import CheckResult, run_check
 from cctv_policy.engine.base import Engine, EngineError
 from cctv_policy.engine.factory import EngineChoice
 from cctv_policy.engine.policies import PolicySet

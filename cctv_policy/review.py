@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from cctv_policy.checks.run import run_check
+from cctv_policy.checks.rulebook import run_check
 from cctv_policy.engine.base import Engine
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import writer

@@ -104,7 +104,7 @@ def apply_at(registry: Path, roots: dict[str, Path], audit: Path, now, target=No
     """One enforcement run (prepare + apply) on real storage at a fixed clock, through the
     library: the CLI's apply always runs on the system clock."""
     from cctv_policy.audit.log import AuditLog
-    from cctv_policy.enforce.run import prepare, run_apply
+    from cctv_policy.enforce.job import prepare, run_apply
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.evaluation import Evaluation
@@ -146,8 +146,8 @@ def extract_at(
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.evaluation import Evaluation
+    from cctv_policy.extract.extraction import ExtractRefused, run_extraction
     from cctv_policy.extract.manifest import load_private_key
-    from cctv_policy.extract.run import ExtractRefused, run_extraction
     from cctv_policy.gate import RegistryNotEnforceable
     from cctv_policy.registry import load_registry
 

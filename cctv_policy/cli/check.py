@@ -9,7 +9,7 @@ import click
 
 from cctv_policy.checks.provenance import check_provenance
 from cctv_policy.checks.renderers import RENDERERS
-from cctv_policy.checks.run import CheckResult
+from cctv_policy.checks.rulebook import CheckResult
 from cctv_policy.cli.common import (
     Timestamp,
     engine_options,

@@ -25,8 +25,7 @@ from cctv_policy.cli.common import (
 )
 from cctv_policy.cli.errors import EXIT_BAD_INPUT, fail, refusing
 from cctv_policy.enforce.clock import ClockDisagrees
-from cctv_policy.enforce.planner import Plan, Shard
-from cctv_policy.enforce.run import (
+from cctv_policy.enforce.job import (
     Prepared,
     check_apply_clock,
     prepare,
@@ -34,6 +33,7 @@ from cctv_policy.enforce.run import (
     run_apply,
     suspend_offload,
 )
+from cctv_policy.enforce.planner import Plan, Shard
 from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable

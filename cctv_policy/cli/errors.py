@@ -15,7 +15,7 @@ from cctv_policy.authz.decide import InvalidQuestion
 from cctv_policy.checks.provenance import ProvenanceUnavailable
 from cctv_policy.enforce.clock import ClockDisagrees
 from cctv_policy.engine.base import EngineError
-from cctv_policy.extract.run import ExtractRefused
+from cctv_policy.extract.extraction import ExtractRefused
 from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.notices import NoticeError
 from cctv_policy.registry.loader import RegistryNotFound

@@ -26,13 +26,13 @@ from cctv_policy.cli.errors import (
 from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
 from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
+from cctv_policy.extract.extraction import ExtractRefused, run_extraction
 from cctv_policy.extract.manifest import (
     generate_key,
     load_private_key,
     load_public_key,
     verify_package,
 )
-from cctv_policy.extract.run import ExtractRefused, run_extraction
 from cctv_policy.output import printable
 from cctv_policy.targets import parse_root_overrides
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 def bundled_policy_dir() -> Path:
     """The rule book shipped inside the package (in a checkout: a link to policies/)."""
-    return Path(str(files("cctv_policy") / "rulebook")).resolve()
+    return Path(str(files("cctv_policy") / "policies")).resolve()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
-from cctv_policy.enforce.run import prepare, run_apply
+from cctv_policy.enforce.job import prepare, run_apply
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339

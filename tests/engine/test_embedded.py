@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cctv_policy.checks.run import run_check
+from cctv_policy.checks.rulebook import run_check
 from cctv_policy.engine import EngineError, EngineUndefined, load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.registry import load_registry

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from cctv_policy.checks.run import run_check
+from cctv_policy.checks.rulebook import run_check
 from cctv_policy.engine import EngineUndefined
 from cctv_policy.engine.opa_server import OpaServerEngine
 from cctv_policy.registry import load_registry

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
+from cctv_policy.enforce.job import restrict_to_reviewed
 from cctv_policy.enforce.planner import Plan
-from cctv_policy.enforce.run import restrict_to_reviewed
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from storage_backends.fdtree import UnsafeState
@@ -124,7 +124,7 @@ def test_a_reviewed_plan_cannot_leave_out_holds_and_revokes(
         .replace("from: 2026-10-19T01:00:00+08:00", "from: 2026-11-20T01:00:00+08:00")
         .replace("to: 2026-10-19T05:00:00+08:00", "to: 2026-11-20T05:00:00+08:00")
     )
-    from cctv_policy.enforce.run import prepare
+    from cctv_policy.enforce.job import prepare
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
 

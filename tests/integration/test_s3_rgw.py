@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cctv_policy.audit.log import AuditLog, verify_log
-from cctv_policy.enforce.run import prepare, run_apply
+from cctv_policy.enforce.job import prepare, run_apply
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.evaluation import Evaluation

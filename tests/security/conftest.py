@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
-from cctv_policy.enforce.run import Prepared
+from cctv_policy.enforce.job import Prepared
 from storage_backends.layout import Layout
 from testing.helpers import apply_at
 from tests.conftest import NOW, NOW_TEXT

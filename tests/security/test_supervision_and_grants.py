@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.checks.codeowners import parse, unowned_trust_roots
-from cctv_policy.enforce.run import prepare, run_apply
+from cctv_policy.enforce.job import prepare, run_apply
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.evaluation import Evaluation

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.run import CheckResult
+from cctv_policy.checks.rulebook import CheckResult
 
 
 def _escape_data(text: str) -> str:

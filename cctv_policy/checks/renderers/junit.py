@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.run import CheckResult
+from cctv_policy.checks.rulebook import CheckResult
 
 
 def render(result: CheckResult, prefix: str) -> str:

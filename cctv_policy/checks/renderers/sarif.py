@@ -6,7 +6,7 @@ import json
 
 from cctv_policy import __version__
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.run import CheckResult
+from cctv_policy.checks.rulebook import CheckResult
 
 _LEVEL = {"error": "error", "warning": "warning"}
 
