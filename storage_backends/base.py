@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -70,6 +71,42 @@ class StateProblem:
     blocks_deletes: bool = False
 
 
+@dataclass(frozen=True)
+class DayListing:
+    """One camera-day folder read in one listing: its segment names, or `odd` when it holds
+    anything else (a sub-folder, a link, a name off the layout), which sends the day down the
+    segment-by-segment path where each such entry is reported."""
+
+    prefix: str  # the day's key prefix, e.g. CAM-A/2026/11/18/
+    names: tuple[str, ...]  # sorted; keys are prefix + name
+    max_seconds: int  # the longest segment in the day
+    odd: bool = False
+
+    @property
+    def keys(self) -> list[str]:
+        return [self.prefix + name for name in self.names]
+
+    @property
+    def digest(self) -> str:
+        """What a reviewer of the plan saw: SHA-256 of the names, one per line."""
+        return hashlib.sha256("\n".join(self.names).encode()).hexdigest()
+
+
+def day_listing(
+    layout: Layout, camera: str, prefix: str, entries: Iterable[tuple[str, bool]]
+) -> DayListing:
+    """Classify a day folder's entries, (name, is a plain file), without building dates."""
+    names, longest, odd = [], 0, False
+    for name, plain_file in entries:
+        seconds = layout.seconds_of(prefix + name, camera) if plain_file else None
+        if seconds is None:
+            odd = True
+            continue
+        names.append(name)
+        longest = max(longest, seconds)
+    return DayListing(prefix, tuple(sorted(names)), longest, odd)
+
+
 @dataclass
 class DeleteResult:
     deleted: list[str] = field(default_factory=list)
@@ -120,6 +157,10 @@ class Backend(Protocol):
         self, camera: str, day: date | None = None
     ) -> Iterator[Segment | UnparsableKey]:
         """Segments of one camera, of one day when given (listing by prefix)."""
+        ...
+
+    def list_day(self, camera: str, day: date) -> DayListing | None:
+        """One camera-day folder in one listing, or None when the layout has no day folder."""
         ...
 
     def delete(self, keys: Iterable[str]) -> DeleteResult:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from storage_backends.base import (
+    DayListing,
     DeleteResult,
     EntryKind,
     GrantSpec,
@@ -27,6 +28,7 @@ from storage_backends.base import (
     StateProblem,
     TopEntry,
     UnparsableKey,
+    day_listing,
     segment_of,
 )
 from storage_backends.fdtree import (
@@ -118,6 +120,21 @@ class FilesystemBackend:
         if not base.is_dir() or base.is_symlink():
             return
         yield from self._scan(str(base), prefix, camera)
+
+    def list_day(self, camera: str, day: date) -> DayListing | None:
+        prefix = self.layout.day_prefix(camera, day)
+        if prefix is None:
+            return None
+        try:
+            with DirectoryWalker(self.root) as walker:
+                fd = walker.open(prefix.rstrip("/"))  # O_NOFOLLOW all the way down
+                with os.scandir(fd) as entries:
+                    found = [(e.name, e.is_file(follow_symlinks=False)) for e in entries]
+        except FileNotFoundError:
+            return DayListing(prefix, (), 0)
+        except OSError:  # a link or a file on the way: the day is read the slow way, reported
+            return DayListing(prefix, (), 0, odd=True)
+        return day_listing(self.layout, camera, prefix, found)
 
     def _scan(self, directory: str, prefix: str, camera: str) -> Iterator[Segment | UnparsableKey]:
         with os.scandir(directory) as entries:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _FIELD = re.compile(r"\{(camera|seconds|start:([^}]*))\}")
@@ -119,6 +119,25 @@ class Layout:
     def matches(self, key: str) -> bool:
         """The key has the layout's shape (cheaper than parse; no date check)."""
         return self._regex.match(key) is not None
+
+    def seconds_of(self, key: str, camera: str) -> int | None:
+        """The length of a key that has the layout's shape and names `camera`, else None. The
+        pattern's repeated fields must agree, so a key under a day folder starts on that day;
+        no date is built (cheap: used to read whole expired days)."""
+        match = self._regex.match(key)
+        if match is None or match.group("camera") != camera:
+            return None
+        return int(match.group("seconds"))
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime] | None:
+        """[start, end) in UTC of a day folder's local day; None when the zone's offset changes
+        that day (a skipped or repeated hour: such days are read segment by segment)."""
+        zone = self._zone or UTC
+        start = datetime(day.year, day.month, day.day, tzinfo=zone)
+        end = start + timedelta(days=1)
+        if start.utcoffset() != end.utcoffset():
+            return None
+        return start.astimezone(UTC), end.astimezone(UTC)
 
     def parse(self, key: str) -> tuple[str, datetime, int] | None:
         """(camera, start in UTC, seconds) for a key that matches, else None."""

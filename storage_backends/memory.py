@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, BinaryIO
 
 from storage_backends.base import (
+    DayListing,
     DeleteResult,
     EntryKind,
     GrantSpec,
@@ -16,6 +17,7 @@ from storage_backends.base import (
     StateProblem,
     TopEntry,
     UnparsableKey,
+    day_listing,
     segment_of,
 )
 from storage_backends.layout import Layout
@@ -56,6 +58,13 @@ class MemoryBackend:
         for key in sorted(k for k in self.objects if k.startswith(prefix or f"{camera}/")):
             segment = segment_of(self.layout, key, camera, self.objects[key])
             yield segment or UnparsableKey(key, "does not match the layout")
+
+    def list_day(self, camera: str, day: date) -> DayListing | None:
+        prefix = self.layout.day_prefix(camera, day)
+        if prefix is None:
+            return None
+        inside = [k[len(prefix) :] for k in self.objects if k.startswith(prefix)]
+        return day_listing(self.layout, camera, prefix, [(n, "/" not in n) for n in inside])
 
     def open(self, key: str) -> BinaryIO:
         import io

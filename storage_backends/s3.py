@@ -25,6 +25,7 @@ from datetime import UTC, date
 from typing import Any
 
 from storage_backends.base import (
+    DayListing,
     DeleteResult,
     GrantSpec,
     LifecycleRefused,
@@ -32,6 +33,7 @@ from storage_backends.base import (
     StateProblem,
     TopEntry,
     UnparsableKey,
+    day_listing,
     segment_of,
 )
 from storage_backends.layout import Layout
@@ -164,6 +166,20 @@ class S3Backend:
                 key = obj["Key"][len(self.prefix) :]
                 segment = segment_of(self.layout, key, camera, obj.get("Size", 0))
                 yield segment or UnparsableKey(key, "does not match the layout")
+
+    def list_day(self, camera: str, day: date) -> DayListing | None:
+        prefix = self.layout.day_prefix(camera, day)
+        if prefix is None:
+            return None
+        entries = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix + prefix
+        ):
+            self.requests += 1
+            for obj in page.get("Contents", []):
+                name = obj["Key"][len(self.prefix) + len(prefix) :]
+                entries.append((name, "/" not in name))
+        return day_listing(self.layout, camera, prefix, entries)
 
     def open(self, key: str) -> Any:
         """Read one segment as a stream (a key that does not match the layout is refused)."""

@@ -83,8 +83,13 @@ def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
     table = Table(title=f"plan at {plan.now.isoformat()} (retention {plan.retention_days} days)")
     table.add_column("action")
     table.add_column("count", justify="right")
+    counts = plan.counts()
     for action in ("delete", "hold", "release", "grant", "revoke"):
-        table.add_row(action, str(plan.counts().get(action, 0)))
+        table.add_row(action, str(counts.get(action, 0)))
+    whole = sum(a.count for a in plan.actions if a.action == "delete-day")
+    table.add_row(
+        "delete-day (whole expired days)", f"{counts.get('delete-day', 0)} ({whole} files)"
+    )
     table.add_row("segments listed", str(plan.listed_segments))
     table.add_row("unparsable keys (never touched)", str(len(plan.unparsable)))
     table.add_row("kept by the safety floor", str(len(plan.blocked_by_floor)))
@@ -152,9 +157,10 @@ def plan(
         return
     console = Console()
     for action in prepared.plan.actions[:20]:
+        files = f" ({action.count} files)" if action.action == "delete-day" else ""
         console.print(
-            f"{action.action:8} {action.target}:{action.key or action.hold or action.grant}"
-            f"  [dim]{action.rule}{' ' + action.request if action.request else ''}[/]",
+            f"{action.action:10} {action.target}:{action.key or action.hold or action.grant}"
+            f"{files}  [dim]{action.rule}{' ' + action.request if action.request else ''}[/]",
             soft_wrap=True,
         )
     if len(prepared.plan.actions) > 20:
@@ -263,6 +269,7 @@ def apply(
     table.add_column("done", justify="right")
     for action in ("hold", "revoke", "grant", "release", "delete"):
         table.add_row(action, str(report.done.get(action, 0)))
+    table.add_row("  of which in whole days", str(report.done.get("delete-day", 0)) + " days")
     table.add_row("already gone", str(report.already_gone))
     table.add_row("refused", str(len(report.refused)))
     Console().print(table)

@@ -8,14 +8,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.planner import Action, Plan
 from cctv_policy.enforce.safety import SafetyFloor
-from storage_backends.base import Backend, GrantSpec, segment_of
+from storage_backends.base import Backend, DayListing, GrantSpec, segment_of
 
 DELETE_BATCH = 1000
-_ORDER = {"hold": 0, "revoke": 1, "grant": 2, "release": 3, "delete": 4}
+_ORDER = {"hold": 0, "revoke": 1, "grant": 2, "release": 3, "delete": 4, "delete-day": 5}
 
 
 @dataclass
@@ -38,11 +39,14 @@ def apply_plan(
     actions = sorted(plan.actions, key=lambda a: (_ORDER[a.action], a.target, a.key or ""))
     holds: dict[tuple[str, str], list[Action]] = defaultdict(list)
     deletes: dict[str, list[Action]] = defaultdict(list)
+    days: dict[str, list[Action]] = defaultdict(list)
     for action in actions:
         if action.action == "hold":
             holds[(action.target, action.hold or "")].append(action)
         elif action.action == "delete":
             deletes[action.target].append(action)
+        elif action.action == "delete-day":
+            days[action.target].append(action)
     # Holds first, one storage call per hold (each call rewrites the hold's manifest).
     for (target, hold_id), group in holds.items():
         for action in group:
@@ -51,7 +55,7 @@ def apply_plan(
         report.done["hold"] += len(group)
         progress(len(group))
     for action in actions:
-        if action.action not in ("hold", "delete"):
+        if action.action not in ("hold", "delete", "delete-day"):
             _apply_one(action, backends[action.target], audit, floor, report)
             progress(1)
     for target_id, backend in backends.items():
@@ -64,6 +68,8 @@ def apply_plan(
             chunk = batch[i : i + DELETE_BATCH]
             _delete_batch(chunk, backend, audit, floor, report)
             progress(len(chunk))
+    for target, day_actions in days.items():
+        _delete_days(day_actions, backends[target], audit, floor, report, progress)
     audit.append(
         "apply_finished",
         done=dict(report.done),
@@ -167,6 +173,80 @@ def _delete_batch(
     audit.append("delete", target=backend.target_id, rule="R3_RETENTION", keys=allowed)
     result = backend.delete(allowed)
     report.done["delete"] += len(result.deleted)
+    report.already_gone += len(result.already_gone)
+    report.refused.update(result.refused)
+    report.storage_requests += result.requests
+    if result.refused:
+        audit.append("delete_refused", target=backend.target_id, keys=result.refused)
+
+
+def _delete_days(
+    actions: list[Action],
+    backend: Backend,
+    audit: AuditLog,
+    floor: SafetyFloor,
+    report: ApplyReport,
+    progress: Callable[[int], None],
+) -> None:
+    """Whole camera-days: each folder listed again now, checked once against the floor, the
+    storage's holds and the clock-free bounds of its day, logged with every name (one record
+    per day; a group of days shares one fsync), then deleted in batches of DELETE_BATCH."""
+    held = set().union(*backend.held_keys().values())
+    records: list[tuple[str, dict[str, Any]]] = []
+    keys: list[str] = []
+    for action in actions:
+        listing, why = _day_now(action, backend, floor, held)
+        if listing is None:
+            audit.append("delete_refused", target=backend.target_id, day=action.key, reason=why)
+            report.refused[action.key or ""] = why
+        else:
+            records.append(("delete_day", _day_record(action, listing)))
+            keys += listing.keys
+        if len(keys) >= DELETE_BATCH or action is actions[-1]:
+            _delete_logged(records, keys, backend, audit, report)
+            records, keys = [], []
+        progress(1)
+
+
+def _day_now(
+    action: Action, backend: Backend, floor: SafetyFloor, held: set[str]
+) -> tuple[DayListing | None, str]:
+    """The day as it is now, if it may still be deleted whole; else why not."""
+    assert action.camera is not None and action.day is not None  # planned delete-days have both
+    listing = backend.list_day(action.camera, action.day)
+    bounds = backend.layout.day_bounds(action.day)
+    if listing is None or bounds is None or listing.odd:
+        return None, "the day folder changed since the plan (plan again)"
+    end = bounds[1] + timedelta(seconds=listing.max_seconds)
+    why = floor.blocks_span(action.camera, bounds[0], end)
+    if why:
+        return None, f"safety floor: {why}"
+    if not held.isdisjoint(listing.keys):
+        return None, "footage of this day is under a hold on the storage"
+    return listing, ""
+
+
+def _day_record(action: Action, listing: DayListing) -> dict[str, Any]:
+    record = _details(action)
+    record.update(count=len(listing.names), digest=listing.digest, keys=list(listing.names))
+    if listing.digest != action.digest:
+        record["planned"] = {"count": action.count, "digest": action.digest}
+    return record
+
+
+def _delete_logged(
+    records: list[tuple[str, dict[str, Any]]],
+    keys: list[str],
+    backend: Backend,
+    audit: AuditLog,
+    report: ApplyReport,
+) -> None:
+    if not keys:
+        return
+    audit.append_many(records)  # written and synced before anything is deleted
+    result = backend.delete(keys)
+    report.done["delete"] += len(result.deleted)
+    report.done["delete-day"] += len(records)
     report.already_gone += len(result.already_gone)
     report.refused.update(result.refused)
     report.storage_requests += result.requests

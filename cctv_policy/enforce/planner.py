@@ -22,7 +22,7 @@ from cctv_policy.registry.loader import LoadedRegistry
 from storage_backends.base import Backend, Segment, UnparsableKey
 from storage_backends.listing import segments_in, unmanaged_entries
 
-ActionKind = Literal["delete", "hold", "release", "grant", "revoke"]
+ActionKind = Literal["delete", "delete-day", "hold", "release", "grant", "revoke"]
 
 
 class Action(BaseModel):
@@ -44,6 +44,11 @@ class Action(BaseModel):
     cameras: tuple[str, ...] = ()
     window_from: datetime | None = None
     window_to: datetime | None = None
+    # delete-day: a whole camera-day folder (key is its prefix), its file count and the SHA-256
+    # of its names, one per line (what the reviewer of the plan saw).
+    day: date | None = None
+    count: int = 0
+    digest: str | None = None
 
 
 class Skipped(BaseModel):
@@ -99,6 +104,9 @@ class PlanContext:
     floor: SafetyFloor
     now: datetime
     progress: Callable[[str, int], None] = field(default=lambda label, n: None)
+    # Plan a whole expired, untouched camera-day as one delete-day action (off: every segment
+    # is planned on its own; the property test compares both).
+    whole_days: bool = True
 
 
 def make_plan(
@@ -169,6 +177,11 @@ def _plan_retention(
     days = backend.list_days(camera)
     newest_by_day: dict[date | None, datetime] = {}
     for day in _days_to_list(days, cutoff, active):
+        whole = _whole_day(ctx, backend, camera, day, cutoff, active, held_all, no_deletes)
+        if whole is not None:
+            plan.actions.append(whole)
+            plan.listed_segments += whole.count
+            continue
         for item in backend.list_segments(camera, day):
             if isinstance(item, UnparsableKey):
                 plan.unparsable.append(
@@ -185,6 +198,49 @@ def _plan_retention(
     newest = _newest_end(backend, camera, days, newest_by_day)
     if newest is not None:
         plan.newest_footage[camera] = newest
+
+
+def _whole_day(
+    ctx: PlanContext,
+    backend: Backend,
+    camera: str,
+    day: date | None,
+    cutoff: datetime,
+    active: list[Protection],
+    held_all: set[str],
+    no_deletes: str | None,
+) -> Action | None:
+    """One delete-day action for a camera-day folder that ends before the cutoff and that no
+    protection, floor window, hold, grant or odd entry touches; else None (the day is planned
+    segment by segment, where each of those is handled and reported)."""
+    if day is None or no_deletes or not ctx.whole_days:
+        return None
+    bounds = backend.layout.day_bounds(day)
+    if bounds is None or not bounds[1] < cutoff:
+        return None
+    listing = backend.list_day(camera, day)
+    if listing is None or listing.odd or not listing.names:
+        return None
+    start, end = bounds[0], bounds[1] + timedelta(seconds=listing.max_seconds)
+    touched = (
+        not end < cutoff
+        or any(p.covers(camera, start, end) for p in active)
+        or any(g.covers(camera, start, end) for g in ctx.decision.grants)
+        or ctx.floor.blocks_span(camera, start, end) is not None
+        or not held_all.isdisjoint(listing.keys)
+    )
+    if touched:
+        return None
+    return Action(
+        action="delete-day",
+        target=backend.target_id,
+        camera=camera,
+        key=listing.prefix,
+        rule="R3_RETENTION",
+        day=day,
+        count=len(listing.names),
+        digest=listing.digest,
+    )
 
 
 def _segment_action(

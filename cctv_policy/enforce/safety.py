@@ -48,11 +48,14 @@ class SafetyFloor:
 
     def blocks_delete(self, segment: Segment) -> str | None:
         """Why this segment must not be deleted, or None if the floor allows it."""
-        end = segment.end
+        return self.blocks_span(segment.camera, segment.earliest_start, segment.end)
+
+    def blocks_span(self, camera: str, start: datetime, end: datetime) -> str | None:
+        """Why footage of `camera` lying within [start, end) must not be deleted (a segment,
+        or a whole day folder), or None if the floor allows it."""
         if not end < self.cutoff:
             return f"younger than the retention period (ends {end.isoformat()})"
-        start = segment.earliest_start
-        for window in self._by_camera.get(segment.camera, ()):
+        for window in self._by_camera.get(camera, ()):
             if start < window.end and window.start < end and self.now < window.until:
                 return f"protected by {window.reason} until {window.until.isoformat()}"
         return None

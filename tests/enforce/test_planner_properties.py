@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from cctv_policy.audit.log import AuditLog, verify_log
+from cctv_policy.enforce.apply import apply_plan
 from cctv_policy.enforce.decision import enforcement_decision
-from cctv_policy.enforce.planner import PlanContext, make_plan
+from cctv_policy.enforce.planner import Plan, PlanContext, make_plan
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry.loader import LoadedRegistry
@@ -33,6 +35,7 @@ LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4
 EPOCH = datetime(2026, 9, 1, tzinfo=UTC)
 CAMERAS = ["CAM-A", "CAM-B", "CAM-C"]
 HOUR = timedelta(hours=1)
+TEN_MINUTES = timedelta(minutes=10)
 
 
 def ts(hours: int) -> datetime:
@@ -139,9 +142,12 @@ def scenarios(draw):
     )
     segments = set()
     for camera in CAMERAS:
-        for start in draw(st.lists(st.integers(0, 700), max_size=40)):
-            segments.add(LAYOUT.key(camera, ts(start), draw(st.sampled_from([600, 3600, 7200]))))
-    now = ts(draw(st.integers(100, 900)))
+        # Starts every 10 minutes, so that segments run past midnight and cutoffs fall inside
+        # a segment: a whole day's bounds must include its longest segment.
+        for start in draw(st.lists(st.integers(0, 700 * 6), max_size=40)):
+            seconds = draw(st.sampled_from([600, 3600, 7200]))
+            segments.add(LAYOUT.key(camera, EPOCH + start * TEN_MINUTES, seconds))
+    now = EPOCH + draw(st.integers(100 * 6, 900 * 6)) * TEN_MINUTES
     return registry, segments, now
 
 
@@ -176,6 +182,66 @@ def spec_protected(
     return False
 
 
+def planned_deletions(plan: Plan, backend: MemoryBackend) -> set[str]:
+    """Every key a plan deletes: its delete actions and the files of its delete-day actions."""
+    deleted = {a.key or "" for a in plan.actions if a.action == "delete"}
+    for action in plan.actions:
+        if action.action == "delete-day":
+            assert action.camera and action.day
+            listing = backend.list_day(action.camera, action.day)
+            assert listing is not None and listing.digest == action.digest
+            deleted |= set(listing.keys)
+    return deleted
+
+
+def plans(embedded_engine, scenario) -> tuple[Plan, Plan, MemoryBackend, SafetyFloor]:
+    """The plan with whole expired days, and the plan segment by segment."""
+    registry, keys, now = scenario
+    backend = MemoryBackend("nas", LAYOUT, keys)
+    evaluation = Evaluation(registry, embedded_engine, now, "v")
+    decision = enforcement_decision(evaluation)
+    floor = SafetyFloor(registry, now)
+    made = [
+        make_plan(
+            PlanContext(registry, decision, floor, now, whole_days=whole),
+            {"nas": backend},
+            "v",
+            evaluation.input_hash,
+        )
+        for whole in (True, False)
+    ]
+    return made[0], made[1], backend, floor
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_whole_days_delete_exactly_what_the_segment_path_deletes(embedded_engine, scenario):
+    fast, slow, backend, _ = plans(embedded_engine, scenario)
+    assert not any(a.action == "delete-day" for a in slow.actions)
+    event(f"whole days planned: {any(a.action == 'delete-day' for a in fast.actions)}")
+    assert planned_deletions(fast, backend) == planned_deletions(slow, backend)
+    others = sorted(
+        (a.action, a.key or "", a.hold or "") for a in fast.actions if "delete" not in a.action
+    )
+    assert others == sorted(
+        (a.action, a.key or "", a.hold or "") for a in slow.actions if "delete" not in a.action
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_applying_either_plan_leaves_the_same_footage(embedded_engine, tmp_path_factory, scenario):
+    fast, slow, backend, floor = plans(embedded_engine, scenario)
+    left = []
+    for plan in (fast, slow):
+        storage = MemoryBackend("nas", LAYOUT, backend.objects)
+        audit = AuditLog(tmp_path_factory.mktemp("audit") / "audit.jsonl")
+        apply_plan(plan, {"nas": storage}, audit, floor)
+        left.append(set(storage.objects))
+        assert verify_log(audit.path).ok
+    assert left[0] == left[1]
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_plan_deletes_exactly_the_expired_unprotected_segments(embedded_engine, scenario):
@@ -187,7 +253,7 @@ def test_plan_deletes_exactly_the_expired_unprotected_segments(embedded_engine, 
     plan = make_plan(
         PlanContext(registry, decision, floor, now), {"nas": backend}, "v", evaluation.input_hash
     )
-    deleted = {a.key for a in plan.actions if a.action == "delete"}
+    deleted = planned_deletions(plan, backend)
     cutoff = now - timedelta(days=registry.config.retention_days)
     for key in keys:
         camera, start, seconds = LAYOUT.parse(key)
