@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any, BinaryIO, Literal, Protocol
 
 from storage_backends.layout import Layout
@@ -79,32 +80,33 @@ class DayListing:
 
     prefix: str  # the day's key prefix, e.g. CAM-A/2026/11/18/
     names: tuple[str, ...]  # sorted; keys are prefix + name
-    max_seconds: int  # the longest segment in the day
+    # The earliest and the latest end of its segments, in seconds after the day's midnight.
+    first_end: int = 0
+    last_end: int = 0
     odd: bool = False
 
-    @property
+    @cached_property
     def keys(self) -> list[str]:
         return [self.prefix + name for name in self.names]
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """What a reviewer of the plan saw: SHA-256 of the names, one per line."""
         return hashlib.sha256("\n".join(self.names).encode()).hexdigest()
 
 
 def day_listing(
-    layout: Layout, camera: str, prefix: str, entries: Iterable[tuple[str, bool]]
+    layout: Layout, camera: str, prefix: str, entries: Sequence[tuple[str, bool]]
 ) -> DayListing:
     """Classify a day folder's entries, (name, is a plain file), without building dates."""
-    names, longest, odd = [], 0, False
-    for name, plain_file in entries:
-        seconds = layout.seconds_of(prefix + name, camera) if plain_file else None
-        if seconds is None:
-            odd = True
-            continue
-        names.append(name)
-        longest = max(longest, seconds)
-    return DayListing(prefix, tuple(sorted(names)), longest, odd)
+    names = sorted(name for name, plain_file in entries if plain_file)
+    odd = len(names) != len(entries)
+    ends = layout.day_ends(prefix, names, camera)
+    if ends is None:  # some name is not a segment: find which, one by one
+        kept = [n for n in names if layout.offsets_of(prefix + n, camera) is not None]
+        names, odd = kept, True
+        ends = layout.day_ends(prefix, names, camera) or (0, 0)
+    return DayListing(prefix, tuple(names), ends[0], ends[1], odd)
 
 
 @dataclass
@@ -165,6 +167,11 @@ class Backend(Protocol):
 
     def delete(self, keys: Iterable[str]) -> DeleteResult:
         """Delete a batch; a key already gone counts as success."""
+        ...
+
+    def delete_days(self, days: Sequence[DayListing]) -> DeleteResult:
+        """Delete the listed files of whole day folders (each day checked by the caller); a
+        file already gone counts as success, one under a hold on the storage is refused."""
         ...
 
     def set_hold(self, hold_id: str, keys: Iterable[str]) -> None: ...

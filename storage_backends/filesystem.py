@@ -169,6 +169,49 @@ class FilesystemBackend:
 
     # -- deleting ---------------------------------------------------------------------------
 
+    def delete_days(self, days: Sequence[DayListing]) -> DeleteResult:
+        """Each day folder opened once through O_NOFOLLOW descriptors, its files unlinked by
+        name, the folder (and its month and year, once empty) removed."""
+        result = DeleteResult()
+        held = set().union(*self.held_keys().values())
+        with DirectoryWalker(self.root) as walker:
+            for day in days:
+                directory = day.prefix.rstrip("/")
+                try:
+                    fd = walker.open(directory)
+                except OSError as exc:  # a link or a file on the way: nothing of it is touched
+                    result.refused.update(dict.fromkeys(day.keys, f"not deleted: {exc.strerror}"))
+                    continue
+                kept = {k[len(day.prefix) :] for k in held.intersection(day.keys)}
+                todo = [n for n in day.names if n not in kept]
+                failed = self._unlink_all(fd, todo)
+                result.deleted += [day.prefix + n for n in todo if n not in failed]
+                for name in kept:
+                    result.refused[day.prefix + name] = "under a hold on the storage"
+                for name, why in failed.items():
+                    if why is None:
+                        result.already_gone.append(day.prefix + name)
+                    else:
+                        result.refused[day.prefix + name] = why
+                result.requests += len(day.names)
+            for directory in sorted(walker.opened, key=lambda d: d.count("/"), reverse=True):
+                _remove_if_empty(walker, directory)
+        return result
+
+    @staticmethod
+    def _unlink_all(fd: int, names: list[str]) -> dict[str, str | None]:
+        """Unlink names in one folder; the names that failed, with why (None: already gone)."""
+        failed: dict[str, str | None] = {}
+        unlink = os.unlink
+        for name in names:
+            try:
+                unlink(name, dir_fd=fd)
+            except FileNotFoundError:
+                failed[name] = None
+            except OSError as exc:
+                failed[name] = f"not deleted: {exc.strerror}"
+        return failed
+
     def delete(self, keys: Iterable[str]) -> DeleteResult:
         """Unlink each key through directory descriptors opened with O_NOFOLLOW from the root:
         a symbolic link anywhere on the way fails the open, so nothing outside the root can be

@@ -15,6 +15,7 @@ does not exist (the hour clocks skip) does not match and is never touched.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +42,7 @@ class Layout:
     timezone: str | None = None
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _zone: ZoneInfo | None = field(init=False, repr=False, compare=False)
+    _lines: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if "{camera}" not in self.pattern or "{seconds}" not in self.pattern:
@@ -61,6 +63,8 @@ class Layout:
                 f"{sorted(used - set(_DIRECTIVES))}"
             )
         object.__setattr__(self, "_regex", re.compile(self._to_regex()))
+        lines = self._to_regex().removeprefix("^").removesuffix(r"\Z")
+        object.__setattr__(self, "_lines", re.compile(f"^{lines}$", re.MULTILINE))
         object.__setattr__(self, "_zone", self._clock())
 
     def _clock(self) -> ZoneInfo | None:
@@ -120,14 +124,48 @@ class Layout:
         """The key has the layout's shape (cheaper than parse; no date check)."""
         return self._regex.match(key) is not None
 
-    def seconds_of(self, key: str, camera: str) -> int | None:
-        """The length of a key that has the layout's shape and names `camera`, else None. The
-        pattern's repeated fields must agree, so a key under a day folder starts on that day;
-        no date is built (cheap: used to read whole expired days)."""
+    def day_ends(self, prefix: str, names: Sequence[str], camera: str) -> tuple[int, int] | None:
+        """(earliest end, latest end) in seconds after the day's midnight of the segments a day
+        folder's names stand for, or None unless every name is a segment of `camera` on that
+        day. All names are matched in one pass of the regular expression over their lines."""
+        if not names:
+            return 0, 0
+        if any("\n" in name for name in names):
+            return None
+        rows = self._lines.findall("\n".join(prefix + name for name in names))
+        if len(rows) != len(names):
+            return None
+        columns = list(zip(*rows, strict=True)) if isinstance(rows[0], tuple) else [rows]
+        column = {name: columns[i - 1] for name, i in self._lines.groupindex.items()}
+        if set(column["camera"]) != {camera} or max(column["H"]) > "23":
+            return None
+        if max(column["M"]) > "59" or max(column["S"]) > "59":
+            return None
+        lengths = set(column["seconds"])
+        if len(lengths) == 1:  # one segment length (the usual): the first and last start decide
+            starts = sorted(map("".join, zip(column["H"], column["M"], column["S"], strict=True)))
+            length = int(lengths.pop())
+            return _clock_seconds(starts[0]) + length, _clock_seconds(starts[-1]) + length
+        ends = [
+            int(h) * 3600 + int(m) * 60 + int(s) + int(n)
+            for h, m, s, n in zip(
+                column["H"], column["M"], column["S"], column["seconds"], strict=True
+            )
+        ]
+        return min(ends), max(ends)
+
+    def offsets_of(self, key: str, camera: str) -> tuple[int, int] | None:
+        """(start in seconds after the local midnight of its day, length in seconds) of a key
+        that has the layout's shape, names `camera` and a real time of day; else None. The
+        pattern's repeated fields must agree, so a key under a day folder starts on that day.
+        No date is built: this is how whole days are read cheaply."""
         match = self._regex.match(key)
         if match is None or match.group("camera") != camera:
             return None
-        return int(match.group("seconds"))
+        hour, minute, second = int(match["H"]), int(match["M"]), int(match["S"])
+        if hour > 23 or minute > 59 or second > 59:
+            return None
+        return hour * 3600 + minute * 60 + second, int(match["seconds"])
 
     def day_bounds(self, day: date) -> tuple[datetime, datetime] | None:
         """[start, end) in UTC of a day folder's local day; None when the zone's offset changes
@@ -226,3 +264,7 @@ class Layout:
 
     def camera_prefix(self, camera: str) -> str:
         return f"{camera}/"
+
+
+def _clock_seconds(hhmmss: str) -> int:
+    return int(hhmmss[:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6])

@@ -73,6 +73,9 @@ class MemoryBackend:
             raise FileNotFoundError(key)
         return io.BytesIO(b"x" * self.objects[key])
 
+    def delete_days(self, days: Sequence[DayListing]) -> DeleteResult:
+        return self.delete([key for day in days for key in day.keys])
+
     def delete(self, keys: Iterable[str]) -> DeleteResult:
         result = DeleteResult(requests=1)
         held = set().union(*self.holds.values()) if self.holds else set()

@@ -190,6 +190,10 @@ class S3Backend:
 
     # -- deleting ---------------------------------------------------------------------------
 
+    def delete_days(self, days: Sequence[DayListing]) -> DeleteResult:
+        """One DeleteObjects per 1,000 files, across the days."""
+        return self.delete([key for day in days for key in day.keys])
+
     def delete(self, keys: Iterable[str]) -> DeleteResult:
         result = DeleteResult()
         wanted = []

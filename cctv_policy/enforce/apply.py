@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -13,9 +14,11 @@ from typing import Any
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.planner import Action, Plan
 from cctv_policy.enforce.safety import SafetyFloor
-from storage_backends.base import Backend, DayListing, GrantSpec, segment_of
+from storage_backends.base import Backend, DayListing, DeleteResult, GrantSpec, segment_of
 
 DELETE_BATCH = 1000
+# Whole days are deleted by the storage while the next ones are checked and logged.
+DELETE_WORKERS = 2
 _ORDER = {"hold": 0, "revoke": 1, "grant": 2, "release": 3, "delete": 4, "delete-day": 5}
 
 
@@ -69,7 +72,7 @@ def apply_plan(
             _delete_batch(chunk, backend, audit, floor, report)
             progress(len(chunk))
     for target, day_actions in days.items():
-        _delete_days(day_actions, backends[target], audit, floor, report, progress)
+        _delete_days(plan, day_actions, backends[target], audit, floor, report, progress)
     audit.append(
         "apply_finished",
         done=dict(report.done),
@@ -181,6 +184,7 @@ def _delete_batch(
 
 
 def _delete_days(
+    plan: Plan,
     actions: list[Action],
     backend: Backend,
     audit: AuditLog,
@@ -188,36 +192,45 @@ def _delete_days(
     report: ApplyReport,
     progress: Callable[[int], None],
 ) -> None:
-    """Whole camera-days: each folder listed again now, checked once against the floor, the
-    storage's holds and the clock-free bounds of its day, logged with every name (one record
-    per day; a group of days shares one fsync), then deleted in batches of DELETE_BATCH."""
+    """Whole camera-days: each checked once against the floor and the storage's holds, logged
+    with every name (one record per day, a group of days sharing one fsync) before the storage
+    deletes them. While one group is deleted the next is checked and logged."""
     held = set().union(*backend.held_keys().values())
-    records: list[tuple[str, dict[str, Any]]] = []
-    keys: list[str] = []
-    for action in actions:
-        listing, why = _day_now(action, backend, floor, held)
-        if listing is None:
-            audit.append("delete_refused", target=backend.target_id, day=action.key, reason=why)
-            report.refused[action.key or ""] = why
-        else:
-            records.append(("delete_day", _day_record(action, listing)))
-            keys += listing.keys
-        if len(keys) >= DELETE_BATCH or action is actions[-1]:
-            _delete_logged(records, keys, backend, audit, report)
-            records, keys = [], []
-        progress(1)
+    batch: list[tuple[Action, DayListing]] = []
+    pending: list[tuple[Future[DeleteResult], int]] = []
+    with ThreadPoolExecutor(max_workers=DELETE_WORKERS) as pool:
+        for action in actions:
+            listing, why = _day_now(plan, action, backend, floor, held)
+            if listing is None:
+                audit.append("delete_refused", target=backend.target_id, day=action.key, reason=why)
+                report.refused[action.key or ""] = why
+                progress(1)
+            else:
+                batch.append((action, listing))
+            if batch and (
+                sum(len(d.names) for _, d in batch) >= DELETE_BATCH or action is actions[-1]
+            ):
+                audit.append_many([("delete_day", _day_record(a, d)) for a, d in batch])
+                pending.append(
+                    (pool.submit(backend.delete_days, [d for _, d in batch]), len(batch))
+                )
+                batch = []
+        for future, days in pending:
+            _account(future.result(), days, backend, audit, report)
+            progress(days)
 
 
 def _day_now(
-    action: Action, backend: Backend, floor: SafetyFloor, held: set[str]
+    plan: Plan, action: Action, backend: Backend, floor: SafetyFloor, held: set[str]
 ) -> tuple[DayListing | None, str]:
-    """The day as it is now, if it may still be deleted whole; else why not."""
+    """The day's listing from this run's plan (or listed now), if it may still be deleted
+    whole; else why not. The floor is asked once for the whole day."""
     assert action.camera is not None and action.day is not None  # planned delete-days have both
-    listing = backend.list_day(action.camera, action.day)
+    listing = plan.listing_of(action) or backend.list_day(action.camera, action.day)
     bounds = backend.layout.day_bounds(action.day)
     if listing is None or bounds is None or listing.odd:
         return None, "the day folder changed since the plan (plan again)"
-    end = bounds[1] + timedelta(seconds=listing.max_seconds)
+    end = bounds[0] + timedelta(seconds=listing.last_end)
     why = floor.blocks_span(action.camera, bounds[0], end)
     if why:
         return None, f"safety floor: {why}"
@@ -234,19 +247,11 @@ def _day_record(action: Action, listing: DayListing) -> dict[str, Any]:
     return record
 
 
-def _delete_logged(
-    records: list[tuple[str, dict[str, Any]]],
-    keys: list[str],
-    backend: Backend,
-    audit: AuditLog,
-    report: ApplyReport,
+def _account(
+    result: DeleteResult, days: int, backend: Backend, audit: AuditLog, report: ApplyReport
 ) -> None:
-    if not keys:
-        return
-    audit.append_many(records)  # written and synced before anything is deleted
-    result = backend.delete(keys)
     report.done["delete"] += len(result.deleted)
-    report.done["delete-day"] += len(records)
+    report.done["delete-day"] += days
     report.already_gone += len(result.already_gone)
     report.refused.update(result.refused)
     report.storage_requests += result.requests

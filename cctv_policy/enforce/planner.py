@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from cctv_policy.enforce.decision import EnforcementDecision, GrantDecision, Protection
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
-from storage_backends.base import Backend, Segment, UnparsableKey
+from storage_backends.base import Backend, DayListing, Segment, UnparsableKey
 from storage_backends.listing import segments_in, unmanaged_entries
 
 ActionKind = Literal["delete", "delete-day", "hold", "release", "grant", "revoke"]
@@ -73,6 +73,15 @@ class Plan(BaseModel):
     # camera -> end of its newest segment (the clock gate's evidence, device health).
     newest_footage: dict[str, datetime] = {}
     listed_segments: int = 0
+
+    # The listings behind the delete-day actions, for apply in the same run (not serialized).
+    _listings: dict[tuple[str, str], DayListing] = PrivateAttr(default_factory=dict)
+
+    def remember(self, target: str, listing: DayListing) -> None:
+        self._listings[(target, listing.prefix)] = listing
+
+    def listing_of(self, action: Action) -> DayListing | None:
+        return self._listings.get((action.target, action.key or ""))
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -177,10 +186,12 @@ def _plan_retention(
     days = backend.list_days(camera)
     newest_by_day: dict[date | None, datetime] = {}
     for day in _days_to_list(days, cutoff, active):
-        whole = _whole_day(ctx, backend, camera, day, cutoff, active, held_all, no_deletes)
+        whole = _whole_day(ctx, backend, camera, day, cutoff, active, held_all, no_deletes, plan)
         if whole is not None:
-            plan.actions.append(whole)
-            plan.listed_segments += whole.count
+            if whole.action is not None:
+                plan.actions.append(whole.action)
+            if whole.newest is not None:
+                newest_by_day[day] = whole.newest
             continue
         for item in backend.list_segments(camera, day):
             if isinstance(item, UnparsableKey):
@@ -200,6 +211,14 @@ def _plan_retention(
         plan.newest_footage[camera] = newest
 
 
+@dataclass(frozen=True)
+class _WholeDay:
+    """A camera-day settled from one listing: deleted whole, or nothing to do."""
+
+    action: Action | None
+    newest: datetime | None
+
+
 def _whole_day(
     ctx: PlanContext,
     backend: Backend,
@@ -209,38 +228,50 @@ def _whole_day(
     active: list[Protection],
     held_all: set[str],
     no_deletes: str | None,
-) -> Action | None:
-    """One delete-day action for a camera-day folder that ends before the cutoff and that no
-    protection, floor window, hold, grant or odd entry touches; else None (the day is planned
-    segment by segment, where each of those is handled and reported)."""
-    if day is None or no_deletes or not ctx.whole_days:
+    plan: Plan,
+) -> _WholeDay | None:
+    """Settle a camera-day folder from one listing, without a segment-by-segment pass: one
+    delete-day action when all of it ended before the cutoff and no protection, floor window,
+    hold or grant touches it; nothing when none of it has expired and nothing protects it.
+    None otherwise (and for days with odd entries or a clock change): the day is planned
+    segment by segment, where each of those is handled and reported."""
+    if day is None or not ctx.whole_days:
         return None
     bounds = backend.layout.day_bounds(day)
-    if bounds is None or not bounds[1] < cutoff:
+    listing = backend.list_day(camera, day) if bounds is not None else None
+    if bounds is None or listing is None or listing.odd:
         return None
-    listing = backend.list_day(camera, day)
-    if listing is None or listing.odd or not listing.names:
-        return None
-    start, end = bounds[0], bounds[1] + timedelta(seconds=listing.max_seconds)
-    touched = (
-        not end < cutoff
-        or any(p.covers(camera, start, end) for p in active)
-        or any(g.covers(camera, start, end) for g in ctx.decision.grants)
-        or ctx.floor.blocks_span(camera, start, end) is not None
-        or not held_all.isdisjoint(listing.keys)
-    )
-    if touched:
-        return None
-    return Action(
-        action="delete-day",
-        target=backend.target_id,
-        camera=camera,
-        key=listing.prefix,
-        rule="R3_RETENTION",
-        day=day,
-        count=len(listing.names),
-        digest=listing.digest,
-    )
+    if not listing.names:
+        return _WholeDay(None, None)
+    start = bounds[0]
+    first_end = start + timedelta(seconds=listing.first_end)
+    end = start + timedelta(seconds=listing.last_end)
+    plan.listed_segments += len(listing.names)
+    if any(p.covers(camera, start, end) for p in active):
+        pass  # some of it is protected: holds are planned segment by segment
+    elif not first_end < cutoff:
+        return _WholeDay(None, end)  # none of it has expired
+    elif (
+        end < cutoff
+        and not no_deletes
+        and not any(g.covers(camera, start, end) for g in ctx.decision.grants)
+        and ctx.floor.blocks_span(camera, start, end) is None
+        and held_all.isdisjoint(listing.keys)
+    ):
+        plan.remember(backend.target_id, listing)
+        action = Action(
+            action="delete-day",
+            target=backend.target_id,
+            camera=camera,
+            key=listing.prefix,
+            rule="R3_RETENTION",
+            day=day,
+            count=len(listing.names),
+            digest=listing.digest,
+        )
+        return _WholeDay(action, end)
+    plan.listed_segments -= len(listing.names)  # counted again segment by segment
+    return None
 
 
 def _segment_action(
@@ -295,12 +326,22 @@ def _newest_end(
         return listed.get(None)
     for day in reversed(days[-7:]):
         if day not in listed:
-            ends = [s.end for s in backend.list_segments(camera, day) if isinstance(s, Segment)]
-            if ends:
-                listed[day] = max(ends)
+            newest = _newest_of_day(backend, camera, day)
+            if newest is not None:
+                listed[day] = newest
         if day in listed:
             return listed[day]
     return None
+
+
+def _newest_of_day(backend: Backend, camera: str, day: date) -> datetime | None:
+    """The end of a day's newest segment: from one listing when it can be read whole."""
+    bounds = backend.layout.day_bounds(day)
+    listing = backend.list_day(camera, day) if bounds is not None else None
+    if bounds is not None and listing is not None and not listing.odd:
+        return bounds[0] + timedelta(seconds=listing.last_end) if listing.names else None
+    ends = [s.end for s in backend.list_segments(camera, day) if isinstance(s, Segment)]
+    return max(ends) if ends else None
 
 
 def _days_to_list(

@@ -220,6 +220,8 @@ def test_whole_days_delete_exactly_what_the_segment_path_deletes(embedded_engine
     assert not any(a.action == "delete-day" for a in slow.actions)
     event(f"whole days planned: {any(a.action == 'delete-day' for a in fast.actions)}")
     assert planned_deletions(fast, backend) == planned_deletions(slow, backend)
+    assert fast.newest_footage == slow.newest_footage  # the clock gate's evidence
+    assert fast.listed_segments == slow.listed_segments
     others = sorted(
         (a.action, a.key or "", a.hold or "") for a in fast.actions if "delete" not in a.action
     )
