@@ -240,15 +240,15 @@ def apply(
     with refusing("Nothing was changed.", refused):
         evaluation = Evaluation.open(registry_dir, engine, resolve_now(None))
         loaded.append(evaluation.registry)
-        prepared = _prepare(evaluation, scope)
-        if reviewed is not None:
-            prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
         audit.anchors = [anchor_from_spec(spec, evaluation.registry) for spec in anchors]
         for anchor in audit.anchors if audit_log.exists() else []:
             outcome = check_log(audit_log, anchor)
             if not outcome.ok:
                 raise AnchorError(f"the audit log disagrees with its anchor: {outcome.describe()}")
-        check_apply_clock(prepared, audit)  # refused here: nothing changed yet
+        prepared = _prepare(evaluation, scope)
+        if reviewed is not None:
+            prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
+        check_apply_clock(prepared, audit)
     with refusing(
         "What the audit log records before this was done; run apply again once the "
         "cause is fixed (it picks up where it stopped)."

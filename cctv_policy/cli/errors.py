@@ -9,48 +9,39 @@ from typing import NoReturn
 
 import click
 
-from cctv_policy.audit.anchor import AnchorError
-from cctv_policy.audit.log import AuditError
-from cctv_policy.authz.decide import InvalidQuestion
-from cctv_policy.checks.provenance import ProvenanceUnavailable
-from cctv_policy.enforce.clock import ClockDisagrees
-from cctv_policy.engine.base import EngineError
-from cctv_policy.extract.extraction import ExtractRefused
-from cctv_policy.gate import RegistryNotEnforceable
-from cctv_policy.notices import NoticeError
-from cctv_policy.registry.loader import RegistryNotFound
-from cctv_policy.review import DecideRefused
-from cctv_policy.targets import TargetError
-from storage_backends.fdtree import UnsafeState
-
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1  # the answer is no: violations, deny, tampered, refused
 EXIT_TOOL_ERROR = 2  # the tool could not run; nothing was done
 EXIT_BAD_INPUT = 3  # the registry (or the question) cannot be read as written
 EXIT_UNPINNED = 4  # extract verify: intact, but only against the key inside the package
 
-# First match wins: more specific classes before their bases.
-EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
-    (RegistryNotEnforceable, EXIT_BAD_INPUT),
-    (InvalidQuestion, EXIT_BAD_INPUT),
-    (DecideRefused, EXIT_VIOLATIONS),
-    (ExtractRefused, EXIT_VIOLATIONS),
-    (NoticeError, EXIT_VIOLATIONS),
-    (RegistryNotFound, EXIT_TOOL_ERROR),
-    (EngineError, EXIT_TOOL_ERROR),
-    (TargetError, EXIT_TOOL_ERROR),
-    (ClockDisagrees, EXIT_TOOL_ERROR),
-    (AuditError, EXIT_TOOL_ERROR),
-    (AnchorError, EXIT_TOOL_ERROR),
-    (UnsafeState, EXIT_TOOL_ERROR),
-    (ProvenanceUnavailable, EXIT_TOOL_ERROR),
-    (OSError, EXIT_TOOL_ERROR),  # a file or folder that cannot be read or written
-)
-KNOWN_ERRORS = tuple(kind for kind, _ in EXIT_CODES)
+# The error classes, by where they are defined (named, not imported: a command imports only
+# what it uses). An error ends a command with the code of the first class in its ancestry.
+EXIT_CODES: dict[str, int] = {
+    "cctv_policy.gate.RegistryNotEnforceable": EXIT_BAD_INPUT,
+    "cctv_policy.authz.decide.InvalidQuestion": EXIT_BAD_INPUT,
+    "cctv_policy.review.DecideRefused": EXIT_VIOLATIONS,
+    "cctv_policy.extract.extraction.ExtractRefused": EXIT_VIOLATIONS,
+    "cctv_policy.notices.NoticeError": EXIT_VIOLATIONS,
+    "cctv_policy.registry.loader.RegistryNotFound": EXIT_TOOL_ERROR,
+    "cctv_policy.engine.base.EngineError": EXIT_TOOL_ERROR,
+    "cctv_policy.targets.TargetError": EXIT_TOOL_ERROR,
+    "cctv_policy.enforce.clock.ClockDisagrees": EXIT_TOOL_ERROR,
+    "cctv_policy.audit.log.AuditError": EXIT_TOOL_ERROR,
+    "cctv_policy.audit.anchor.AnchorError": EXIT_TOOL_ERROR,
+    "storage_backends.fdtree.UnsafeState": EXIT_TOOL_ERROR,
+    "cctv_policy.checks.provenance.ProvenanceUnavailable": EXIT_TOOL_ERROR,
+    "builtins.OSError": EXIT_TOOL_ERROR,  # a file or folder that cannot be read or written
+}
 
 
-def exit_code_for(error: Exception) -> int:
-    return next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+def exit_code_for(error: BaseException) -> int | None:
+    """The exit code of a known error, None for anything else (a bug: not caught here)."""
+    for kind in type(error).__mro__:
+        code = EXIT_CODES.get(f"{kind.__module__}.{kind.__qualname__}")
+        if code is not None:
+            return code
+    return None
 
 
 def fail(message: str, code: int = EXIT_TOOL_ERROR) -> NoReturn:
@@ -67,6 +58,9 @@ def refusing(
     more to say."""
     try:
         yield
-    except KNOWN_ERRORS as error:
+    except Exception as error:
+        code = exit_code_for(error)
+        if code is None:
+            raise
         extra = on_error(error) if on_error is not None else None
-        fail(f"{error}{extra or ''}\n{consequence}", exit_code_for(error))
+        fail(f"{error}{extra or ''}\n{consequence}", code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -9,25 +10,43 @@ from typing import Any
 import click
 
 from cctv_policy import __version__
-from cctv_policy.cli.audit import audit
-from cctv_policy.cli.authz import authorize, serve
-from cctv_policy.cli.changes import changes
-from cctv_policy.cli.check import check
-from cctv_policy.cli.decide import decide_command
-from cctv_policy.cli.demo import demo
-from cctv_policy.cli.enforce import apply, plan
 from cctv_policy.cli.errors import EXIT_TOOL_ERROR
-from cctv_policy.cli.extract import extract_group
-from cctv_policy.cli.inspection import report
-from cctv_policy.cli.notice import notice
-from cctv_policy.cli.test import test
-from cctv_policy.cli.usage_reports import reports
 from cctv_policy.output import printable
+
+# Each command's module is imported only when that command runs (or --help lists them), so
+# `apply` does not pay for the HTTP server or the signing library.
+COMMANDS = {
+    "check": "cctv_policy.cli.check:check",
+    "decide": "cctv_policy.cli.decide:decide_command",
+    "test": "cctv_policy.cli.test:test",
+    "plan": "cctv_policy.cli.enforce:plan",
+    "apply": "cctv_policy.cli.enforce:apply",
+    "audit": "cctv_policy.cli.audit:audit",
+    "demo": "cctv_policy.cli.demo:demo",
+    "authorize": "cctv_policy.cli.authz:authorize",
+    "serve": "cctv_policy.cli.authz:serve",
+    "changes": "cctv_policy.cli.changes:changes",
+    "notice": "cctv_policy.cli.notice:notice",
+    "extract": "cctv_policy.cli.extract:extract_group",
+    "reports": "cctv_policy.cli.usage_reports:reports",
+    "report": "cctv_policy.cli.inspection:report",
+}
 
 
 class _Cli(click.Group):
     """The command group; an unexpected exception becomes a named error and exit 2, never a
     traceback (CCTV_POLICY_DEBUG=1 shows it, for a bug report)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, _, attribute = COMMANDS[name].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -74,19 +93,3 @@ def cli() -> None:
       cctv-policy serve                 the same over HTTP, shaped like OPA's Data API
       cctv-policy COMMAND --help        what a command does, with examples
     """
-
-
-cli.add_command(check)
-cli.add_command(decide_command)
-cli.add_command(test)
-cli.add_command(plan)
-cli.add_command(apply)
-cli.add_command(audit)
-cli.add_command(demo)
-cli.add_command(authorize)
-cli.add_command(serve)
-cli.add_command(changes)
-cli.add_command(notice)
-cli.add_command(extract_group, name="extract")
-cli.add_command(reports)
-cli.add_command(report)

@@ -17,8 +17,9 @@ from cctv_policy.enforce.safety import SafetyFloor
 from storage_backends.base import Backend, DayListing, DeleteResult, GrantSpec, segment_of
 
 DELETE_BATCH = 1000
-# Whole days are deleted by the storage while the next ones are checked and logged.
-DELETE_WORKERS = 2
+# Whole days are deleted by the storage while the next ones are checked and logged (more
+# workers did not help: ext4 serializes unlinks; measured with bench/sweep_bench.py).
+DELETE_WORKERS = 1
 _ORDER = {"hold": 0, "revoke": 1, "grant": 2, "release": 3, "delete": 4, "delete-day": 5}
 
 
@@ -32,13 +33,22 @@ class ApplyReport:
 
 def apply_plan(
     plan: Plan,
-    backends: dict,
+    backends: dict[str, Backend],
     audit: AuditLog,
     floor: SafetyFloor,
     progress: Callable[[int], None] = lambda n: None,
+    deleter: DayDeleter | None = None,
 ) -> ApplyReport:
-    report = ApplyReport()
-    audit.append("apply_started", now=plan.now, input_hash=plan.input_hash, planned=plan.counts())
+    """Apply a plan; `deleter`: the one a streaming apply started while planning (it has
+    logged apply_started and taken the whole days planned so far)."""
+    if deleter is None:
+        audit.append(
+            "apply_started", now=plan.now, input_hash=plan.input_hash, planned=plan.counts()
+        )
+        deleter = DayDeleter(backends, audit, floor)
+    else:
+        audit.append("apply_planned", planned=plan.counts())
+    report = deleter.report
     actions = sorted(plan.actions, key=lambda a: (_ORDER[a.action], a.target, a.key or ""))
     holds: dict[tuple[str, str], list[Action]] = defaultdict(list)
     deletes: dict[str, list[Action]] = defaultdict(list)
@@ -54,7 +64,7 @@ def apply_plan(
     for (target, hold_id), group in holds.items():
         for action in group:
             audit.append("hold", **_details(action))
-        backends[target].set_hold(hold_id, [a.key for a in group])
+        backends[target].set_hold(hold_id, [a.key or "" for a in group])
         report.done["hold"] += len(group)
         progress(len(group))
     for action in actions:
@@ -71,8 +81,10 @@ def apply_plan(
             chunk = batch[i : i + DELETE_BATCH]
             _delete_batch(chunk, backend, audit, floor, report)
             progress(len(chunk))
-    for target, day_actions in days.items():
-        _delete_days(plan, day_actions, backends[target], audit, floor, report, progress)
+    for day_actions in days.values():
+        for action in day_actions:
+            deleter.take(action, plan.listing_of(action))
+    deleter.finish(progress)
     audit.append(
         "apply_finished",
         done=dict(report.done),
@@ -183,50 +195,67 @@ def _delete_batch(
         audit.append("delete_refused", target=backend.target_id, keys=result.refused)
 
 
-def _delete_days(
-    plan: Plan,
-    actions: list[Action],
-    backend: Backend,
-    audit: AuditLog,
-    floor: SafetyFloor,
-    report: ApplyReport,
-    progress: Callable[[int], None],
-) -> None:
-    """Whole camera-days: each checked once against the floor and the storage's holds, logged
-    with every name (one record per day, a group of days sharing one fsync) before the storage
-    deletes them. While one group is deleted the next is checked and logged."""
-    held = set().union(*backend.held_keys().values())
-    batch: list[tuple[Action, DayListing]] = []
-    pending: list[tuple[Future[DeleteResult], int]] = []
-    with ThreadPoolExecutor(max_workers=DELETE_WORKERS) as pool:
-        for action in actions:
-            listing, why = _day_now(plan, action, backend, floor, held)
-            if listing is None:
-                audit.append("delete_refused", target=backend.target_id, day=action.key, reason=why)
-                report.refused[action.key or ""] = why
-                progress(1)
-            else:
-                batch.append((action, listing))
-            if batch and (
-                sum(len(d.names) for _, d in batch) >= DELETE_BATCH or action is actions[-1]
-            ):
-                audit.append_many([("delete_day", _day_record(a, d)) for a, d in batch])
-                pending.append(
-                    (pool.submit(backend.delete_days, [d for _, d in batch]), len(batch))
-                )
-                batch = []
-        for future, days in pending:
-            _account(future.result(), days, backend, audit, report)
+class DayDeleter:
+    """Deletes whole camera-days: each checked once against the floor and the storage's holds,
+    logged with every name (one record per day, a group of days sharing one fsync) before its
+    storage deletes it. The storage works while the next days are checked and logged."""
+
+    def __init__(
+        self,
+        backends: dict[str, Backend],
+        audit: AuditLog,
+        floor: SafetyFloor,
+    ) -> None:
+        self.backends, self.audit, self.floor = backends, audit, floor
+        self.report = ApplyReport()
+        self._held: dict[str, set[str]] = {}
+        self._batches: dict[str, list[tuple[Action, DayListing]]] = defaultdict(list)
+        self._pending: list[tuple[str, Future[DeleteResult], int]] = []
+        self._pool = ThreadPoolExecutor(max_workers=DELETE_WORKERS)
+
+    def take(self, action: Action, listing: DayListing | None = None) -> None:
+        """Check, log and hand one planned delete-day to its storage."""
+        backend = self.backends[action.target]
+        if action.target not in self._held:
+            self._held[action.target] = set().union(*backend.held_keys().values())
+        day, why = _day_now(action, listing, backend, self.floor, self._held[action.target])
+        if day is None:
+            self.audit.append("delete_refused", target=action.target, day=action.key, reason=why)
+            self.report.refused[action.key or ""] = why
+            return
+        batch = self._batches[action.target]
+        batch.append((action, day))
+        if sum(len(d.names) for _, d in batch) >= DELETE_BATCH:
+            self._flush(action.target)
+
+    def finish(self, progress: Callable[[int], None] = lambda n: None) -> ApplyReport:
+        """Hand over what is left, wait for the storage, and account for every file."""
+        for target in list(self._batches):
+            self._flush(target)
+        for target, future, days in self._pending:
+            _account(future.result(), days, self.backends[target], self.audit, self.report)
             progress(days)
+        self._pending.clear()
+        self._pool.shutdown()
+        return self.report
+
+    def _flush(self, target: str) -> None:
+        batch = self._batches.pop(target, [])
+        if not batch:
+            return
+        self.audit.append_many([("delete_day", _day_record(a, day)) for a, day in batch])
+        days = [day for _, day in batch]
+        future = self._pool.submit(self.backends[target].delete_days, days)
+        self._pending.append((target, future, len(batch)))
 
 
 def _day_now(
-    plan: Plan, action: Action, backend: Backend, floor: SafetyFloor, held: set[str]
+    action: Action, listing: DayListing | None, backend: Backend, floor: SafetyFloor, held: set[str]
 ) -> tuple[DayListing | None, str]:
-    """The day's listing from this run's plan (or listed now), if it may still be deleted
+    """The day as this run's planner listed it (or listed now), if it may still be deleted
     whole; else why not. The floor is asked once for the whole day."""
     assert action.camera is not None and action.day is not None  # planned delete-days have both
-    listing = plan.listing_of(action) or backend.list_day(action.camera, action.day)
+    listing = listing or backend.list_day(action.camera, action.day)
     bounds = backend.layout.day_bounds(action.day)
     if listing is None or bounds is None or listing.odd:
         return None, "the day folder changed since the plan (plan again)"

@@ -117,10 +117,10 @@ def run_apply(
 def check_apply_clock(prepared: Prepared, audit: AuditLog) -> None:
     """The clock against the newest footage on each target the plan acts on and against the
     last apply in the audit log. Raises ClockDisagrees."""
-    last = audit.last_entry("apply_started")
-    last_now = datetime.fromisoformat(str(last["now"])) if last and last.get("now") else None
     plan = prepared.plan
     acting = {a.target for a in plan.actions}
+    last = audit.last_entry("apply_started")
+    last_now = datetime.fromisoformat(str(last["now"])) if last and last.get("now") else None
     evidence: dict[str, dict[str, datetime]] = {}
     for camera, end in plan.newest_footage.items():
         target = prepared.camera_targets.get(camera)

@@ -118,6 +118,16 @@ class PlanContext:
     whole_days: bool = True
 
 
+@dataclass
+class _TargetWork:
+    backend: Backend
+    on_target: list[str]
+    mine: list[str]
+    held: dict[str, set[str]]
+    no_deletes: str | None
+    days: dict[str, list[date] | None]
+
+
 def make_plan(
     ctx: PlanContext,
     backends: dict[str, Backend],
@@ -126,42 +136,57 @@ def make_plan(
     shard: Shard = Shard(),
     cameras: set[str] | None = None,
 ) -> Plan:
+    """First every camera's newest footage (the clock gate's evidence), then retention,
+    releases and grants, target by target."""
     plan = Plan(
         now=ctx.now,
         policy_version=policy_version,
         input_hash=input_hash,
         retention_days=ctx.decision.retention_days,
     )
-    all_cameras = sorted(ctx.registry.cameras)
-    for target_id, backend in backends.items():
-        on_target = [c for c in all_cameras if ctx.registry.cameras[c].storage == target_id]
-        mine = [
-            c
-            for i, c in enumerate(all_cameras)
-            if c in on_target and shard.owns(c, i) and (cameras is None or c in cameras)
-        ]
-        backend.state_problems.clear()
-        backend.check_state()
-        held = backend.held_keys()  # read once per target: on S3 it is a listing plus GETs
-        damaged = [p.where for p in backend.state_problems if p.blocks_deletes]
-        no_deletes = (
-            f"the state folder has entries whose holds cannot be read "
-            f"({', '.join(damaged[:3])}): nothing is deleted on {target_id}"
-            if damaged
-            else None
-        )
-        for camera in mine:
-            _plan_retention(ctx, backend, camera, plan, held, no_deletes)
+    work = [_read_target(ctx, backend, plan, shard, cameras) for backend in backends.values()]
+    for target in work:
+        for camera in target.mine:
+            _plan_retention(ctx, target, camera, plan)
             ctx.progress(camera, 1)
-        _plan_releases(ctx, backend, plan, held)
+        _plan_releases(ctx, target.backend, plan, target.held)
         if shard.owns_grants and cameras is None:
             plan.grants_planned = True
-            _plan_grants(ctx, backend, plan, set(on_target))
+            _plan_grants(ctx, target.backend, plan, set(target.on_target))
             plan.unmanaged += [
                 Skipped(target=u.target, key=u.key, reason=u.reason)
-                for u in unmanaged_entries(backend, ctx.registry.camera_targets)
+                for u in unmanaged_entries(target.backend, ctx.registry.camera_targets)
             ]
     return plan
+
+
+def _read_target(
+    ctx: PlanContext, backend: Backend, plan: Plan, shard: Shard, cameras: set[str] | None
+) -> _TargetWork:
+    """The target's state (holds, problems), its cameras' day folders and newest footage."""
+    all_cameras = sorted(ctx.registry.cameras)
+    on_target = [c for c in all_cameras if ctx.registry.cameras[c].storage == backend.target_id]
+    mine = [
+        c
+        for i, c in enumerate(all_cameras)
+        if c in on_target and shard.owns(c, i) and (cameras is None or c in cameras)
+    ]
+    backend.state_problems.clear()
+    backend.check_state()
+    held = backend.held_keys()  # read once per target: on S3 it is a listing plus GETs
+    damaged = [p.where for p in backend.state_problems if p.blocks_deletes]
+    no_deletes = (
+        f"the state folder has entries whose holds cannot be read "
+        f"({', '.join(damaged[:3])}): nothing is deleted on {backend.target_id}"
+        if damaged
+        else None
+    )
+    days = {camera: backend.list_days(camera) for camera in mine}
+    for camera in mine:
+        newest = _newest_end(backend, camera, days[camera])
+        if newest is not None:
+            plan.newest_footage[camera] = newest
+    return _TargetWork(backend, on_target, mine, held, no_deletes, days)
 
 
 def _cutoff(ctx: PlanContext) -> datetime:
@@ -170,28 +195,18 @@ def _cutoff(ctx: PlanContext) -> datetime:
     return min(policy_cutoff, ctx.floor.cutoff)
 
 
-def _plan_retention(
-    ctx: PlanContext,
-    backend: Backend,
-    camera: str,
-    plan: Plan,
-    held: dict[str, set[str]],
-    no_deletes: str | None = None,
-) -> None:
-    """Holds for protected footage of any age, deletes for expired unprotected footage, and the
-    camera's newest footage (evidence for the clock gate and device health)."""
+def _plan_retention(ctx: PlanContext, target: _TargetWork, camera: str, plan: Plan) -> None:
+    """Holds for protected footage of any age, and deletes for expired unprotected footage:
+    whole days where nothing inside can differ, else segment by segment."""
+    backend, held, no_deletes = target.backend, target.held, target.no_deletes
     cutoff = _cutoff(ctx)
     active = [p for p in ctx.decision.protections if p.until > ctx.now and camera in p.cameras]
     held_all = set().union(*held.values()) if held else set()
-    days = backend.list_days(camera)
-    newest_by_day: dict[date | None, datetime] = {}
-    for day in _days_to_list(days, cutoff, active):
+    for day in _days_to_list(target.days[camera], cutoff, active):
         whole = _whole_day(ctx, backend, camera, day, cutoff, active, held_all, no_deletes, plan)
         if whole is not None:
             if whole.action is not None:
                 plan.actions.append(whole.action)
-            if whole.newest is not None:
-                newest_by_day[day] = whole.newest
             continue
         for item in backend.list_segments(camera, day):
             if isinstance(item, UnparsableKey):
@@ -200,15 +215,11 @@ def _plan_retention(
                 )
                 continue
             plan.listed_segments += 1
-            newest_by_day[day] = max(item.end, newest_by_day.get(day, item.end))
             action = _segment_action(
                 ctx, backend, item, active, held, held_all, cutoff, no_deletes, plan
             )
             if action is not None:
                 plan.actions.append(action)
-    newest = _newest_end(backend, camera, days, newest_by_day)
-    if newest is not None:
-        plan.newest_footage[camera] = newest
 
 
 @dataclass(frozen=True)
@@ -216,7 +227,6 @@ class _WholeDay:
     """A camera-day settled from one listing: deleted whole, or nothing to do."""
 
     action: Action | None
-    newest: datetime | None
 
 
 def _whole_day(
@@ -242,7 +252,7 @@ def _whole_day(
     if bounds is None or listing is None or listing.odd:
         return None
     if not listing.names:
-        return _WholeDay(None, None)
+        return _WholeDay(None)
     start = bounds[0]
     first_end = start + timedelta(seconds=listing.first_end)
     end = start + timedelta(seconds=listing.last_end)
@@ -250,7 +260,7 @@ def _whole_day(
     if any(p.covers(camera, start, end) for p in active):
         pass  # some of it is protected: holds are planned segment by segment
     elif not first_end < cutoff:
-        return _WholeDay(None, end)  # none of it has expired
+        return _WholeDay(None)  # none of it has expired
     elif (
         end < cutoff
         and not no_deletes
@@ -269,7 +279,7 @@ def _whole_day(
             count=len(listing.names),
             digest=listing.digest,
         )
-        return _WholeDay(action, end)
+        return _WholeDay(action)
     plan.listed_segments -= len(listing.names)  # counted again segment by segment
     return None
 
@@ -317,20 +327,16 @@ def _segment_action(
     )
 
 
-def _newest_end(
-    backend: Backend, camera: str, days: list[date] | None, listed: dict[date | None, datetime]
-) -> datetime | None:
+def _newest_end(backend: Backend, camera: str, days: list[date] | None) -> datetime | None:
     """The end of the camera's newest segment: from the newest day folder that has any (an NVR
     may create tomorrow's folder ahead), looking back a week at most."""
     if days is None:
-        return listed.get(None)
+        ends = [s.end for s in backend.list_segments(camera, None) if isinstance(s, Segment)]
+        return max(ends) if ends else None
     for day in reversed(days[-7:]):
-        if day not in listed:
-            newest = _newest_of_day(backend, camera, day)
-            if newest is not None:
-                listed[day] = newest
-        if day in listed:
-            return listed[day]
+        newest = _newest_of_day(backend, camera, day)
+        if newest is not None:
+            return newest
     return None
 
 
