@@ -8,6 +8,7 @@ from typing import Any
 from cctv_policy.registry import types
 
 _REF = "#/components/schemas/"
+_YEARS = "^(19[7-9][0-9]|2[01][0-9][0-9])-"  # the rule book computes in int64 nanoseconds
 _ERROR_STATUSES = {
     "400": "Malformed request, input, Content-Length or body encoding",
     "401": "No valid bearer token (only when the server runs with --token-file)",
@@ -28,9 +29,10 @@ def _errors(*statuses: str) -> dict[str, Any]:
 
 
 def _flag(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": "string", "enum": ["", "true", "false"]},
-            "allowEmptyValue": True}
+    return {"name": name, "in": "query", "required": False,
+            "description": description + " On when present with no value or `true`, as OPA "
+                                         "reads it; any other value is off.",
+            "schema": {"type": "string"}, "allowEmptyValue": True}
 
 
 _PRETTY = _flag("pretty", "Indent the JSON answer.")
@@ -46,9 +48,11 @@ def _data_path(result: str, summary: str) -> dict[str, Any]:
     errors = _errors("400", "401", "408", "413", "500")
     get = {"summary": summary + " (input as a URL-encoded JSON parameter)",
            "parameters": [{"name": "input", "in": "query", "required": False,
-                           "description": 'JSON text like {"principal": "t.wang", "camera": '
-                                          '"CAM-LIB-01", "at": "2026-11-18T14:30:00+08:00"}',
-                           "schema": {"type": "string"}}, _PRETTY, _METRICS],
+                           "description": 'URL-encoded JSON like {"principal": "t.wang", '
+                                          '"camera": "CAM-LIB-01", "at": '
+                                          '"2026-11-18T14:30:00+08:00"}',
+                           "content": {"application/json": {
+                               "schema": {"$ref": _REF + "Question"}}}}, _PRETTY, _METRICS],
            "responses": {"200": ok, **errors}}
     post = {"summary": summary, "parameters": [_PRETTY, _METRICS],
             "requestBody": {"required": False, "description": "May be gzip-compressed "
@@ -70,13 +74,16 @@ def _health_path(summary: str, parameters: list[dict[str, Any]]) -> dict[str, An
 @cache
 def openapi_document() -> dict[str, Any]:
     question = {
-        "type": "object", "required": ["principal", "camera", "at"],
+        "type": "object", "required": ["principal", "camera", "at"], "nullable": True,
+        "description": "null or absent: no input (the policy's default; a POST also gets OPA's "
+                       "api_usage_warning).",
         "properties": {
             "principal": {"type": "string", "pattern": f"^{types.PERSON_ID}$",
                           "description": "Who wants to see footage (a person id)."},
             "camera": {"type": "string", "pattern": f"^{types.DOCUMENT_ID}$"},
-            "at": {"type": "string", "format": "date-time",
-                   "description": "The moment of footage (RFC 3339 with an offset)."},
+            "at": {"type": "string", "format": "date-time", "pattern": _YEARS,
+                   "description": "The moment of footage (RFC 3339 with an offset, years 1970 "
+                                  "to 2199)."},
             "now": {"description": "Ignored: the server's clock decides (and the audit log "
                                    "records that it was sent)."},
         }}
