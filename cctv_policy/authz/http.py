@@ -50,6 +50,7 @@ OPENAPI_PATH = "/openapi.json"
 OPEN_PATHS = frozenset(HEALTH_PATHS)  # probes need no token; they say only "ok" or "degraded"
 DATA_METHODS = ("GET", "HEAD", "POST")
 READ_METHODS = ("GET", "HEAD")
+AUDIT_PROBE_SECONDS = 5.0
 INPUT_MISSING = {"code": "api_usage_warning", "message": "'input' key missing from the request"}
 
 
@@ -159,7 +160,7 @@ class DecisionApp:
             await self._read_body(request, receive)
             if request.path == OPENAPI_PATH:
                 return Answer(200, openapi_document())
-            return self._health(request)
+            return await self._health(request)
         await self._read_body(request, receive)
         raise HttpError(404, "resource_not_found",
                         f"{printable(request.path)[:200]} is not served here; the decision API "
@@ -212,27 +213,36 @@ class DecisionApp:
         request.body_done = True
         return _decoded(b"".join(chunks), request.headers.get(b"content-encoding"), limit)
 
-    def _health(self, request: Request) -> Answer:
+    async def _health(self, request: Request) -> Answer:
         problem = None
         if request.path == "/health/live":
             problem = None if self.committer.alive else "the audit log writer stopped"
         elif request.path == "/health/ready":
-            problem = self.state.degraded or self._audit_problem()
+            problem = self.state.degraded or await self._audit_problem()
         else:
             if request.flag("bundles") or request.flag("bundle"):
                 problem = self.state.degraded
             if problem is None and request.flag("plugins"):
-                problem = self._audit_problem()
+                problem = await self._audit_problem()
         if problem:
             return Answer(500, {"error": problem})
         return Answer(200, {})
 
-    def _audit_problem(self) -> str | None:
+    async def _audit_problem(self) -> str | None:
         if not self.committer.alive:
             return "the audit log writer stopped; no decision can be logged"
-        if self.committer.last_error is not None:
-            return "the audit log cannot be written; every decision is refused until it can"
-        return self.audit_problem()
+        problem = self.audit_problem()
+        if problem is None and self.committer.last_error is not None:
+            # The last write failed: only a write can show it works again, and that write is
+            # worth keeping (it records when decisions became possible again).
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(self.committer.submit(
+                    "serve_audit_log_writable_again", {"after": self.committer.last_error})),
+                    AUDIT_PROBE_SECONDS)
+            except (AuditError, TimeoutError):
+                problem = ("the audit log cannot be written; every decision is refused until "
+                           "it can")
+        return problem
 
     async def _data(self, request: Request, receive: Receive, kind: str) -> Answer:
         started = time.perf_counter_ns()

@@ -44,10 +44,11 @@ def audit_entries(path: Path, event: str = "authorize") -> list[dict[str, Any]]:
 
 
 def request_bytes(method: str, path: str, body: bytes = b"", **headers: str) -> bytes:
+    named = {name.replace("_", "-"): value for name, value in headers.items()}
     lines = [f"{method} {path} HTTP/1.1", "Host: test"]
-    if body and "Content-Length" not in headers and "Transfer-Encoding" not in headers:
+    if body and "Content-Length" not in named and "Transfer-Encoding" not in named:
         lines.append(f"Content-Length: {len(body)}")
-    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    lines += [f"{name}: {value}" for name, value in named.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
