@@ -39,6 +39,8 @@ def quick_limits(**changes: Any) -> Limits:
 
 
 def audit_entries(path: Path, event: str = "authorize") -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
     return [entry for entry in map(json.loads, path.read_text().splitlines())
             if entry["event"] == event]
 
