@@ -83,13 +83,16 @@ def _registry_files(registry_dir: Path) -> list[Path]:
 def fingerprint(registry_dir: Path) -> Fingerprint:
     """Cheap to take every poll: git HEAD and (path, mtime, size, inode) of every file."""
     stats = []
-    for path in _registry_files(registry_dir):
-        try:
-            st = path.stat()
-        except OSError:
-            continue
-        stats.append((str(path.relative_to(registry_dir)), st.st_mtime_ns, st.st_size,
-                      st.st_ino))
+    for folder, subfolders, files in os.walk(registry_dir):
+        subfolders[:] = sorted(name for name in subfolders if name != ".git")
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            try:
+                st = os.stat(path, follow_symlinks=True)
+            except OSError:
+                continue
+            stats.append((os.path.relpath(path, registry_dir), st.st_mtime_ns, st.st_size,
+                          st.st_ino))
     return git_head(registry_dir), tuple(stats)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -64,11 +63,8 @@ class DecisionService:
         self.audit.policy_version = self.loader.policies.version
         self.state = ServeState(self.loader.load(self.clock()))
         self.committer = GroupCommitter(self.audit)
-        # The embedded engine evaluates one query at a time; one thread keeps the event loop
-        # free (the Go evaluation runs without the GIL) without queueing in two places.
-        self._evaluator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decide")
         self.app = DecisionApp(self.state, self.committer, self.clock, options.limits,
-                               options.tokens, self._evaluator, fixed_clock=fixed is not None)
+                               options.tokens, fixed_clock=fixed is not None)
         self.app.audit_problem = lambda: audit_problem(options.audit_log)
         self.server = DecisionServer(self.app, options.host, options.port, options.limits,
                                      options.tls)
@@ -107,5 +103,4 @@ class DecisionService:
 
     def _shut_down(self) -> None:
         self.watcher.stop()
-        self._evaluator.shutdown(wait=True)
         self.committer.stop()
