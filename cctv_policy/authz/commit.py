@@ -79,5 +79,5 @@ class GroupCommitter:
                 done.set_exception(exc if isinstance(exc, AuditError) else AuditError(str(exc)))
             return
         self.last_error = None
-        for (_, _, done), entry in zip(batch, written):
+        for (_, _, done), entry in zip(batch, written, strict=True):
             done.set_result(entry)

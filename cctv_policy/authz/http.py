@@ -93,7 +93,7 @@ class Request:
     def flag(self, name: str) -> bool:
         """OPA's boolean parameters: present with no value, or "true"."""
         values = self.query.get(name)
-        return bool(values) and values[-1].lower() in ("", "true")
+        return values is not None and values[-1].lower() in ("", "true")
 
     @property
     def has_body(self) -> bool:
