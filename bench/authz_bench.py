@@ -1,18 +1,24 @@
 """Benchmark the decision API: `cctv-policy serve` with 10,000 approved requests in the
-registry, under a bounded load from a second process on loopback.
+registry, under a bounded load from this process on loopback, next to the server it replaced.
 
-The load generator (this process) runs C keep-alive connections in threads and sends N POST
-/v1/data/cctv/authz/allow calls (a mix of allowed and denied questions), each answered only
-after it is written to the audit log. Prints p50/p99 latency and throughput, and checks every
-answer against the expected one.
+Both servers get the same registry, the same calls (a mix of allowed and denied questions, each
+with an input.now the servers must ignore) over C keep-alive connections, and both answer only
+after the decision is fsync'd to the audit log. Prints decisions/s, p50/p99 latency, wrong answers
+and the audit entries written, for each.
 
-    .venv/bin/python bench/authz_bench.py [--requests 10000] [--calls 4000] [--connections 8]
+The old server is the http.server one this branch replaced, read from git at LEGACY_COMMIT
+(`git show`, nothing copied into the tree) and run in a child process by `--legacy-serve`;
+without git history it is skipped.
+
+The load generator is a minimal keep-alive HTTP/1.1 client over raw sockets (one thread per
+connection): on a 2-core machine it shares the CPU with the server, so it must cost little.
+
+    .venv/bin/python bench/authz_bench.py [--requests 10000] [--calls 5000] [--connections 8]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import random
 import socket
@@ -22,13 +28,20 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
-from check_bench import machine  # noqa: E402 - after the sys.path insert above
+sys.path.insert(0, str(REPO))
+from check_bench import machine  # noqa: E402
 
+from cctv_policy.registry import yaml_source  # noqa: E402
+from cctv_policy.registry.canonical import document_sha256  # noqa: E402
+
+LEGACY_COMMIT = "5949347605a0c8b56fcece1be2db4be453a9ab67"  # the last http.server-based serve
+LEGACY_SERVER = "cctv_policy/authz/server.py"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -80,16 +93,19 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
             submitted = starts - timedelta(hours=1)
             footage_to = min(footage_to, submitted - timedelta(hours=1))
             footage_from = footage_to - timedelta(hours=2)
-        (root / "requests" / f"{rid}.yaml").write_text(
+        request_text = (
             f"id: {rid}\napplicant: {applicant}\nunit: u\nsubmitted_at: {ts(submitted)}\n"
             "purpose: {category: incident, description: d}\n"
             f"footage: {{cameras: [{camera}], from: {ts(footage_from)}, to: {ts(footage_to)}}}\n"
             f"use: {{mode: view_supervised, recipients: [{applicant}], starts: {ts(starts)}, "
             f"ends: {ts(ends)}}}\n"
         )
+        (root / "requests" / f"{rid}.yaml").write_text(request_text)
+        pinned = document_sha256(yaml_source.parse(request_text))
         (root / "decisions" / f"{rid}.yaml").write_text(
             f"request: {rid}\ndecision: approved\ndecided_by: {people[i % 10]}\n"
             f"decided_at: {ts(submitted + timedelta(minutes=30))}\nreasons: [ok]\n"
+            f"request_sha256: {pinned}\n"
         )
         active = starts <= NOW
         questions.append(
@@ -115,100 +131,238 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
     return questions
 
 
-def wait_for(port: int, seconds: float) -> None:
+def wait_for(port: int, seconds: float, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with {process.returncode}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit("serve did not start")
+    raise SystemExit("the server did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: send a request, read one Content-Length response."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        self.sock.sendall(
+            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\n"
+            b"Content-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
+        )
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in lines[1:]
+            if line.lower().startswith(b"content-length:")
+        )
+        while len(self.buffer) < length:
+            self._fill()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, body
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def load(
+    port: int, work: list[tuple[dict[str, str], bool]], connections: int, max_seconds: float
+) -> tuple[list[float], int, float]:
+    """(latencies, wrong answers, wall seconds) for `work` over `connections` connections."""
+    latencies: list[float] = []
+    wrong = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + max_seconds
+
+    def worker(chunk: list[tuple[dict[str, str], bool]]) -> None:
+        conn = Connection(port)
+        mine, bad = [], 0
+        for q, expected in chunk:
+            if time.monotonic() > deadline:
+                break
+            body = json.dumps({"input": {**q, "now": "2099-01-01T00:00:00Z"}}).encode()
+            t = time.perf_counter()
+            status, answer = conn.post("/v1/data/cctv/authz/allow", body)
+            mine.append(time.perf_counter() - t)
+            if status != 200 or json.loads(answer).get("result") is not expected:
+                bad += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            wrong[0] += bad
+
+    chunks = [work[i::connections] for i in range(connections)]
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, wrong[0], time.perf_counter() - t0
+
+
+def legacy_source() -> str | None:
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{LEGACY_COMMIT}:{LEGACY_SERVER}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
+def legacy_serve(registry: Path, port: int, audit_log: Path) -> None:
+    """Run the replaced http.server decision server as `cctv-policy serve` did."""
+    from cctv_policy.audit.log import AuditLog
+    from cctv_policy.authz.decide import Authorizer
+    from cctv_policy.engine import load_policies, make_engine
+    from cctv_policy.evaluation import Evaluation
+    from cctv_policy.registry.loader import load_registry
+
+    source = legacy_source()
+    if source is None:
+        raise SystemExit("the old server is not in this clone's git history")
+    module = types.ModuleType("legacy_server")
+    exec(compile(source, f"{LEGACY_COMMIT[:12]}:{LEGACY_SERVER}", "exec"), module.__dict__)
+    policies = load_policies()
+    now = datetime.now(UTC).replace(microsecond=0)
+    evaluation = Evaluation(
+        load_registry(registry), make_engine("embedded", policies), now, policies.version
+    )
+    authorizer = Authorizer(evaluation, policies, AuditLog(audit_log))
+    module.make_server(authorizer, "127.0.0.1", port).serve_forever()
+
+
+def measure(
+    label: str,
+    command: list[str],
+    port: int,
+    audit_log: Path,
+    work: list[tuple[dict[str, str], bool]],
+    args: argparse.Namespace,
+) -> None:
+    started = time.perf_counter()
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port, 300, server)
+        loaded = time.perf_counter() - started
+        load(port, work[:200], args.connections, args.max_seconds)  # warm up, not counted
+        before = _entries(audit_log)
+        latencies, wrong, wall = load(port, work, args.connections, args.max_seconds)
+        logged = _entries(audit_log) - before
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(
+        f"{label:<4} {len(latencies)} calls / {args.connections} keep-alive connections in "
+        f"{wall:5.1f} s: {len(latencies) / wall:6.0f} decisions/s, p50 {p50:6.2f} ms, "
+        f"p99 {p99:6.2f} ms; wrong answers: {wrong}; audit entries fsync'd: {logged} "
+        f"(started in {loaded:.0f} s)",
+        flush=True,
+    )
+
+
+def _entries(audit_log: Path) -> int:
+    if not audit_log.exists():
+        return 0
+    with audit_log.open("rb") as handle:
+        return sum(1 for line in handle if b'"event":"authorize"' in line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--calls", type=int, default=4_000)
+    parser.add_argument("--calls", type=int, default=5_000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=120)
+    parser.add_argument("--only", choices=["old", "new"], default=None)
+    parser.add_argument(
+        "--legacy-serve", nargs=3, metavar=("REGISTRY", "PORT", "AUDIT_LOG"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.legacy_serve:
+        registry, port, audit_log = args.legacy_serve
+        legacy_serve(Path(registry), int(port), Path(audit_log))
+        return
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="cctv-authz-") as tmp:
         registry = Path(tmp) / "registry"
         questions = generate(registry, args.requests, 2000, 500)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [
-                str(REPO / ".venv/bin/cctv-policy"),
-                "serve",
-                "--registry",
-                str(registry),
-                "--port",
-                str(port),
-                "--audit-log",
-                str(Path(tmp) / "audit.jsonl"),
-            ],
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for(port, 120)
-            print(
-                f"serve: {args.requests} approved requests loaded in "
-                f"{time.perf_counter() - started:.1f} s"
-            )
-            rng = random.Random(9)
-            work = [rng.choice(questions) for _ in range(args.calls)]
-            latencies: list[float] = []
-            wrong = [0]
-            lock = threading.Lock()
-            deadline = time.monotonic() + args.max_seconds
-
-            def worker(chunk):
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                mine = []
-                for q, expected in chunk:
-                    if time.monotonic() > deadline:
-                        break
-                    body = json.dumps({"input": {**q, "now": ts(NOW)}})
-                    t = time.perf_counter()
-                    conn.request(
-                        "POST",
-                        "/v1/data/cctv/authz/allow",
-                        body,
-                        {"Content-Type": "application/json"},
-                    )
-                    answer = json.loads(conn.getresponse().read())
-                    mine.append(time.perf_counter() - t)
-                    if answer.get("result") is not expected:
-                        with lock:
-                            wrong[0] += 1
-                conn.close()
-                with lock:
-                    latencies.extend(mine)
-
-            chunks = [work[i :: args.connections] for i in range(args.connections)]
-            threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
-            t0 = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - t0
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-        latencies.sort()
-        p50 = statistics.median(latencies) * 1000
-        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+        rng = random.Random(9)
+        work = [rng.choice(questions) for _ in range(args.calls)]
+        allowed = sum(expected for _, expected in work)
         print(
-            f"{len(latencies)} calls over {args.connections} keep-alive connections in "
-            f"{wall:.1f} s: {len(latencies) / wall:.0f} decisions/s, p50 {p50:.2f} ms, "
-            f"p99 {p99:.2f} ms; wrong answers: {wrong[0]} (each call audit-logged, fsync)"
+            f"registry: {args.requests} approved requests; {len(work)} calls, {allowed} of "
+            "them allowed, each with an input.now the server must ignore"
         )
+        if args.only != "new":
+            if legacy_source() is None:
+                print("old: skipped (no git history with the old server)")
+            else:
+                port, log = free_port(), Path(tmp) / "old-audit.jsonl"
+                measure(
+                    "old",
+                    [
+                        sys.executable,
+                        __file__,
+                        "--legacy-serve",
+                        str(registry),
+                        str(port),
+                        str(log),
+                    ],
+                    port,
+                    log,
+                    work,
+                    args,
+                )
+        if args.only != "old":
+            port, log = free_port(), Path(tmp) / "new-audit.jsonl"
+            measure(
+                "new",
+                [
+                    str(REPO / ".venv/bin/cctv-policy"),
+                    "serve",
+                    "--registry",
+                    str(registry),
+                    "--port",
+                    str(port),
+                    "--audit-log",
+                    str(log),
+                ],
+                port,
+                log,
+                work,
+                args,
+            )
 
 
 if __name__ == "__main__":

@@ -16,13 +16,17 @@ from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import require_enforceable
 from cctv_policy.output import printable
 from cctv_policy.registry import types
-from cctv_policy.registry.approvals import valid_approvals
+from cctv_policy.registry.approvals import ApprovedScope, valid_approvals
 from cctv_policy.registry.types import format_utc, parse_rfc3339
 
 DECISION_ENTRYPOINT = "cctv/authz/decision"
 DATA_PATH = "cctv_registry"
 PERSON_ID = re.compile(types.PERSON_ID)
 CAMERA_ID = re.compile(types.DOCUMENT_ID)
+FLOOR_DENIAL = (
+    "no approval that passes the independent approval check covers this camera at "
+    "that time during its use period"
+)
 
 
 class AuthzDecision(BaseModel):
@@ -76,18 +80,36 @@ class Authorizer:
         self._engine = EmbeddedEngine(policies.without_tests())
         self._engine.add_data({DATA_PATH: data})
         self._floor = valid_approvals(evaluation.registry)
+        self._floor_by_recipient: dict[str, list[ApprovedScope]] = {}
+        for scope in self._floor.values():
+            for person in scope.recipients:
+                self._floor_by_recipient.setdefault(person, []).append(scope)
         self.policy_version = policies.version
         self.audit = audit
         if audit is not None:
             audit.policy_version = policies.version
 
-    def decide(self, q: dict[str, str], caller: str = "cli", replay: bool = False) -> AuthzDecision:
+    def evaluate(self, q: dict[str, str]) -> AuthzDecision:
+        """The policy's decision, standing as an ALLOW only if the approval floor agrees; not
+        logged (the caller logs it before answering)."""
         try:
             decision = AuthzDecision.model_validate(self._engine.evaluate(DECISION_ENTRYPOINT, q))
         except (EngineError, ValidationError) as exc:  # undefined, engine error, bad shape
             raise EngineError(f"authorization could not be decided: {exc}") from exc
         if decision.allow:
             decision = self._floor_check(decision, q)
+        return decision
+
+    def allows(self, q: dict[str, str]) -> AuthzDecision:
+        """The answer to "allow?" alone. An ALLOW needs the policy and the floor, so when the
+        floor (plain Python, microseconds) says no, that is the answer and the policy is not
+        asked; otherwise the policy decides as in evaluate()."""
+        if not self._floor_lets_see(q):
+            return AuthzDecision(allow=False, reason=FLOOR_DENIAL)
+        return self.evaluate(q)
+
+    def decide(self, q: dict[str, str], caller: str = "cli", replay: bool = False) -> AuthzDecision:
+        decision = self.evaluate(q)
         if self.audit is not None:  # the decision is only returned once it is logged
             self.audit.append(
                 "authorize",
@@ -101,6 +123,13 @@ class Authorizer:
                 request=decision.request,
             )
         return decision
+
+    def _floor_lets_see(self, q: dict[str, str]) -> bool:
+        at, now = parse_rfc3339(q["at"]), parse_rfc3339(q["now"])
+        return any(
+            scope.lets_see(q["principal"], q["camera"], at, now)
+            for scope in self._floor_by_recipient.get(q["principal"], ())
+        )
 
     def _floor_check(self, decision: AuthzDecision, q: dict[str, str]) -> AuthzDecision:
         """An ALLOW stands only if the approval floor, reading the registry itself, agrees."""

@@ -1,38 +1,39 @@
-"""`cctv-policy serve`: the authz decision over HTTP in the shape of OPA's v1 Data API, so VMS
-integrations written for OPA work unchanged.
+"""`cctv-policy serve`: the decision API (http.py) on uvicorn's HTTP/1.1 server (httptools, the
+llhttp parser of Node.js), with the limits a network-facing service needs.
 
-    POST /v1/data/cctv/authz/allow     {"input": {principal, camera, at, now?}} -> {"result": bool}
-    POST /v1/data/cctv/authz/decision  same input -> {"result": {allow, reason, request?}}
-    GET  /health                       -> {}
-
-"now" is always the server's clock: a caller's input.now is ignored and logged as ignored.
-Anything malformed is a 400 with OPA's error shape; an evaluation or audit failure is a 500
-and never an allow.
+uvicorn frames every request by its Content-Length or chunked encoding and rejects malformed ones
+(a negative or non-numeric Content-Length, both Content-Length and Transfer-Encoding); the app
+reads each body within one limit or answers and closes the connection. This module adds what
+uvicorn leaves open: a JSON body on the parser's own 400, a deadline for a request head (a client
+trickling headers is cut off), an idle deadline from the moment a connection opens, and a bound on
+open connections.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
-from cctv_policy.audit.log import AuditError
-from cctv_policy.authz.decide import Authorizer, question
-from cctv_policy.engine.base import EngineError
-from cctv_policy.registry.types import parse_rfc3339
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-ROUTES = {"/v1/data/cctv/authz/allow": "allow", "/v1/data/cctv/authz/decision": "decision"}
-MAX_BODY = 64 * 1024
+from cctv_policy.authz.http import DecisionApp, Limits
 
 
 class JsonHandler(BaseHTTPRequestHandler):
-    """Keep-alive JSON replies, quiet (the audit log is the log)."""
+    """Keep-alive JSON replies on http.server. The decision service no longer uses it; the test
+    suite's stand-in OPA server (tests/engine/data_api_stub.py) does."""
 
     protocol_version = "HTTP/1.1"
-    # Headers and body go out as two writes; with Nagle on, the body waits for the client's
-    # delayed ACK (~40 ms on Linux) on every keep-alive call.
     disable_nagle_algorithm = True
 
     def log_message(self, *args: Any) -> None:
@@ -47,69 +48,157 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-def system_clock() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+@dataclass(frozen=True)
+class TlsFiles:
+    cert: Path
+    key: Path
+
+    def check(self) -> None:
+        """Raise ssl.SSLError or OSError now, not when the first client connects."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
 
 
-class _Handler(JsonHandler):
-    authorizer: Authorizer
-    clock: Callable[[], datetime]
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
-    def _error(self, status: int, code: str, message: str) -> None:
-        self._reply(status, {"code": code, "message": message})
 
-    def do_GET(self) -> None:
-        if self.path == "/health":
-            return self._reply(200, {})
-        self._error(404, "resource_not_found", f"{self.path} is not served here")
+def _raw_json_response(status: bytes, message: str) -> bytes:
+    body = json.dumps({"code": "invalid_parameter", "message": message}).encode() + b"\n"
+    return (
+        b"HTTP/1.1 "
+        + status
+        + b"\r\ncontent-type: application/json\r\ncontent-length: "
+        + str(len(body)).encode()
+        + b"\r\nconnection: close\r\n\r\n"
+        + body
+    )
 
-    def do_POST(self) -> None:
-        route = ROUTES.get(self.path.split("?")[0])
-        if route is None:
-            return self._error(
-                404,
-                "resource_not_found",
-                f"{self.path}: POST /v1/data/cctv/authz/allow or .../decision",
+
+def _protocol(limits: Limits) -> type[HttpToolsProtocol]:
+    class GuardedProtocol(HttpToolsProtocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                transport.write(
+                    _raw_json_response(
+                        b"503 Service Unavailable", "too many open connections; try again"
+                    )
+                )
+                transport.close()
+                return
+            # uvicorn arms its idle timer only after a first response: a silent client would
+            # hold its connection for ever.
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
             )
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            return self._error(400, "invalid_parameter", "request body too large")
-        try:
-            body = json.loads(self.rfile.read(length) or b"{}")
-            data = body.get("input")
-            q = _question(data, self.clock())
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-            return self._error(400, "invalid_parameter", f"bad input: {exc}")
-        caller = f"http:{self.client_address[0]}"
-        if isinstance(data, dict) and "now" in data:
-            caller += " (input.now ignored)"
-        try:
-            decision = self.authorizer.decide(q, caller=caller)
-        except (EngineError, AuditError) as exc:
-            return self._error(500, "internal_error", str(exc))
-        self._reply(
-            200,
-            {
-                "result": decision.allow
-                if route == "allow"
-                else decision.model_dump(exclude_none=True)
-            },
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._cancel_head_timer()
+            self._head_timer = self.loop.call_later(limits.header_timeout, self._head_too_slow)
+
+        def on_headers_complete(self) -> None:
+            self._cancel_head_timer()
+            super().on_headers_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel_head_timer()
+            super().connection_lost(exc)
+
+        def send_400_response(self, msg: str) -> None:
+            self.transport.write(
+                _raw_json_response(
+                    b"400 Bad Request",
+                    "malformed HTTP request (request line, header, "
+                    "Content-Length or chunk framing); the connection is closed",
+                )
+            )
+            self.transport.close()
+
+        def _head_too_slow(self) -> None:
+            self._head_timer = None
+            if not self.transport.is_closing():
+                self.transport.write(
+                    _raw_json_response(
+                        b"408 Request Timeout",
+                        f"request head not received within "
+                        f"{limits.header_timeout:g} s; the connection is closed",
+                    )
+                )
+                self.transport.close()
+
+        def _cancel_head_timer(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+    return GuardedProtocol
+
+
+class DecisionServer:
+    """uvicorn serving one DecisionApp on a socket bound up front (so port 0 works and a busy
+    port is reported before anything starts)."""
+
+    def __init__(
+        self, app: DecisionApp, host: str, port: int, limits: Limits, tls: TlsFiles | None = None
+    ) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.create_server(
+            (host.strip("[]"), port), family=family, backlog=limits.max_connections
         )
+        self.host = host
+        self.port: int = self.socket.getsockname()[1]
+        self.scheme = "https" if tls else "http"
+        config = uvicorn.Config(
+            app,
+            http=_protocol(limits),
+            loop="uvloop",
+            lifespan="off",
+            log_config=None,
+            log_level="critical",
+            access_log=False,
+            server_header=False,
+            timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]  # a float works
+            timeout_graceful_shutdown=5,
+            ssl_certfile=str(tls.cert) if tls else None,
+            ssl_keyfile=str(tls.key) if tls else None,
+        )
+        self.server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
 
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
-def _question(data: Any, now: datetime) -> dict[str, str]:
-    if not isinstance(data, dict):
-        raise ValueError('expected {"input": {"principal", "camera", "at"}}')
-    principal, camera = str(data["principal"]), str(data["camera"])
-    at = parse_rfc3339(data["at"])
-    return question(principal, camera, at, now)
+    def serve_forever(self) -> None:
+        """Until SIGINT or SIGTERM (in the main thread) or stop()."""
+        try:
+            self.server.run(sockets=[self.socket])
+        finally:
+            self.socket.close()
 
+    def start_in_thread(self, timeout: float = 30) -> DecisionServer:
+        self._thread = threading.Thread(
+            target=self.serve_forever, name="decision-server", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the decision server did not start")
+            time.sleep(0.01)
+        return self
 
-def make_server(
-    authorizer: Authorizer, host: str, port: int, clock: Callable[[], datetime] = system_clock
-) -> ThreadingHTTPServer:
-    """`clock` is the server's own; only a test or an operator's start-up flag fixes it."""
-    handler = type("Handler", (_Handler,), {"authorizer": authorizer, "clock": staticmethod(clock)})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)

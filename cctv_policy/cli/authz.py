@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ssl
 from datetime import datetime
 from pathlib import Path
 
@@ -9,6 +11,9 @@ import click
 
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.authz.decide import Authorizer, InvalidQuestion, question
+from cctv_policy.authz.http import Limits
+from cctv_policy.authz.server import TlsFiles, is_loopback
+from cctv_policy.authz.service import DecisionService, ServeOptions
 from cctv_policy.cli.common import (
     Timestamp,
     audit_log_option,
@@ -102,42 +107,167 @@ def authorize(
     raise SystemExit(EXIT_OK if decision.allow else EXIT_VIOLATIONS)
 
 
+def _tokens(token_file: Path | None) -> tuple[bytes, ...]:
+    """Bearer tokens, one a line (blank lines and # comments skipped)."""
+    if token_file is None:
+        return ()
+    try:
+        lines = token_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the token file {token_file}: {exc}")
+    tokens = tuple(
+        line.strip().encode() for line in lines if line.strip() and not line.strip().startswith("#")
+    )
+    if not tokens:
+        fail(f"the token file {token_file} holds no token (one a line)")
+    if any(
+        len(token) < MIN_TOKEN_LENGTH or not token.isascii() or b" " in token for token in tokens
+    ):
+        fail(
+            f"every token in {token_file} must be at least {MIN_TOKEN_LENGTH} printable ASCII "
+            "characters without spaces (e.g. the output of `openssl rand -hex 32`)"
+        )
+    return tokens
+
+
+def _tls(tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
+    if tls_cert is None and tls_key is None:
+        return None
+    if tls_cert is None or tls_key is None:
+        fail("TLS needs both --tls-cert and --tls-key")
+    tls = TlsFiles(tls_cert, tls_key)
+    try:
+        tls.check()
+    except (OSError, ssl.SSLError) as exc:
+        fail(f"cannot use the TLS certificate {tls_cert} with the key {tls_key}: {exc}")
+    return tls
+
+
+MIN_TOKEN_LENGTH = 16
+
+
 @click.command()
 @registry_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8181, show_default=True, type=int)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback needs --tls-cert, --tls-key "
+    "and --token-file.",
+)
+@click.option("--port", default=8181, show_default=True, type=click.IntRange(0, 65535))
 @audit_log_option(AUDIT_HELP)
 @engine_options
-def serve(registry_dir: Path, host: str, port: int, audit_log: Path, engine: EngineChoice) -> None:
-    """Serve authorization decisions over HTTP, in the shape of OPA's Data API.
+@click.option(
+    "--reload-interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    metavar="SECONDS",
+    help="How often to look for a changed registry (git HEAD, file changes).",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="PEM certificate (chain) to serve HTTPS with.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="PEM private key of --tls-cert.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Bearer tokens a client must send (one a line); /health* needs none.",
+)
+@click.option(
+    "--max-connections",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Open connections beyond this get a 503.",
+)
+@click.option(
+    "--fixed-clock",
+    type=Timestamp(),
+    default=None,
+    hidden=True,
+    help="Tests only: decide every question at this moment.",
+)
+def serve(
+    registry_dir: Path,
+    host: str,
+    port: int,
+    audit_log: Path,
+    engine: EngineChoice,
+    reload_interval: float,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    token_file: Path | None,
+    max_connections: int,
+    fixed_clock: datetime | None,
+) -> None:
+    """Serve authorization decisions over HTTP: OPA's v1 Data API for data.cctv.authz.
 
-    POST /v1/data/cctv/authz/allow (or .../decision) with {"input": {"principal",
-    "camera", "at"}}. The server's clock decides "now": a caller's input.now is ignored (and
-    logged as ignored). The registry is loaded at start; restart to reload it.
+    POST /v1/data/cctv/authz/allow (or /v1/data/cctv/authz, .../decision) with {"input":
+    {"principal", "camera", "at"}}, or GET with ?input=<JSON>. The server's clock decides
+    "now": a caller's input.now is ignored (and logged as ignored). Every answer is audit-logged
+    before it is sent. The registry is watched and reloaded when it changes and passes the
+    check; a broken one is refused and the last good one keeps answering. /openapi.json
+    describes everything served.
+
+    \b
+    A VMS on another host:
+      cctv-policy serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem \\
+          --token-file tokens.txt
     """
-    from cctv_policy.authz.server import make_server
-
+    tls = _tls(tls_cert, tls_key)
+    tokens = _tokens(token_file)
+    if not is_loopback(host) and (tls is None or not tokens):
+        fail(
+            f"refusing to listen on {host} without TLS and tokens: another host could read "
+            "and ask for decisions; give --tls-cert, --tls-key and --token-file, or listen on "
+            "127.0.0.1"
+        )
     audit = AuditLog(audit_log)
-    try:
+
+    def log_clock_refusal(error: Exception) -> None:
+        audit.record_refusal("refused", command="serve", reason=str(error))
+
+    with refusing("No decision: access is denied.", log_clock_refusal):
         check_not_rewound(
             resolve_now(None), audit.last_time(), "the newest entry", "serving decisions"
         )
-    except (ClockDisagrees, AuditError) as exc:
-        audit.record_refusal("refused", command="serve", reason=str(exc))
-        fail(str(exc))
-    authorizer = _authorizer(registry_dir, resolve_now(None), audit, engine, "serve")
-    try:
-        server = make_server(authorizer, host, port)
-    except (OSError, OverflowError) as exc:
-        fail(f"cannot listen on {host}:{port}: {exc}")
+    options = ServeOptions(
+        registry_dir=registry_dir,
+        audit_log=audit_log,
+        host=host,
+        port=port,
+        reload_interval=reload_interval,
+        tls=tls,
+        tokens=tokens,
+        fixed_clock=fixed_clock,
+        limits=Limits(max_connections=max_connections),
+        engine=engine,
+    )
+
+    def log_refusal(error: Exception) -> None:
+        if isinstance(error, RegistryNotEnforceable):
+            audit.record_refusal("refused", command="serve", reason=str(error))
+
+    with refusing("No decision: access is denied.", log_refusal):
+        try:
+            service = DecisionService(options)
+        except OverflowError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc}")
     click.echo(
-        f"serving decisions on http://{host}:{server.server_address[1]} "
-        f"(policies {authorizer.policy_version}); Ctrl-C to stop",
+        f"serving decisions on {service.url} (policies {service.loader.policies.version}, "
+        f"registry {service.state.snapshot.revision.label()}); Ctrl-C to stop",
         err=True,
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    with contextlib.suppress(KeyboardInterrupt):
+        service.serve_forever()

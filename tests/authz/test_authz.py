@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,13 +14,13 @@ from click.testing import CliRunner
 
 from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.authz.decide import Authorizer, question
-from cctv_policy.authz.server import make_server
 from cctv_policy.cli.main import cli
 from cctv_policy.engine import EngineError
 from cctv_policy.engine.opa_server import OpaServerEngine
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
+from testing.serving import serving
 from tests.conftest import DEMO_REGISTRY
 
 NOW = parse_rfc3339("2026-11-22T10:00:00+08:00")
@@ -36,11 +35,9 @@ def authorizer(tmp_path_factory, embedded_engine, policies) -> Authorizer:
 
 
 @pytest.fixture(scope="module")
-def server_url(authorizer) -> Iterator[str]:
-    server = make_server(authorizer, "127.0.0.1", 0, clock=lambda: NOW)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def server_url(tmp_path_factory) -> Iterator[str]:
+    with serving(tmp_path_factory.mktemp("serve") / "audit.jsonl", fixed_clock=NOW) as service:
+        yield service.url
 
 
 def ask(
@@ -145,7 +142,7 @@ def test_serve_speaks_opas_data_api(server_url):
         }
     }
     allow = requests.post(f"{server_url}/v1/data/cctv/authz/allow", json=body, timeout=10)
-    assert allow.json() == {"result": True}
+    assert allow.json()["result"] is True and allow.json()["decision_id"]
     decision = requests.post(f"{server_url}/v1/data/cctv/authz/decision", json=body, timeout=10)
     assert decision.json()["result"]["request"] == "REQ-2026-0042"
     naive = {"input": {**body["input"], "at": "2026-11-18T14:30:00"}}

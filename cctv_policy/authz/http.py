@@ -1,0 +1,455 @@
+"""The decision service's HTTP API, as a plain ASGI application (served by uvicorn, server.py).
+
+Served, and nothing else (every other path is a JSON 404, see /openapi.json):
+
+    POST, GET ?input=  /v1/data/cctv/authz            {"allow", "decision"}
+                       /v1/data/cctv/authz/allow      bool
+                       /v1/data/cctv/authz/decision   {"allow", "reason", "request"?}
+    GET /health[?bundles][&plugins], /health/live, /health/ready, /openapi.json   (HEAD too)
+
+Answers have OPA's Data API shape: {"result", "decision_id", "warning"?, "metrics"?}; errors
+are {"code", "message"} for every status. "now" is the server's clock: a caller's input.now is
+ignored and the audit entry says so. Each answer is sent only after its audit entry is durable,
+and its decision_id is that entry's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from pydantic import BaseModel
+
+from cctv_policy.audit.log import AuditError
+from cctv_policy.authz.commit import GroupCommitter
+from cctv_policy.authz.decide import AuthzDecision, InvalidQuestion, question
+from cctv_policy.authz.openapi import openapi_document
+from cctv_policy.authz.reload import ServeState
+from cctv_policy.engine.base import EngineError
+from cctv_policy.output import printable
+from cctv_policy.registry.types import parse_rfc3339
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+DATA_PATHS = {
+    "/v1/data/cctv/authz": "package",
+    "/v1/data/cctv/authz/allow": "allow",
+    "/v1/data/cctv/authz/decision": "decision",
+}
+HEALTH_PATHS = ("/health", "/health/live", "/health/ready")
+OPENAPI_PATH = "/openapi.json"
+OPEN_PATHS = frozenset(HEALTH_PATHS)  # probes need no token; they say only "ok" or "degraded"
+DATA_METHODS = ("GET", "HEAD", "POST")
+READ_METHODS = ("GET", "HEAD")
+AUDIT_PROBE_SECONDS = 5.0
+INPUT_MISSING = {"code": "api_usage_warning", "message": "'input' key missing from the request"}
+
+
+class Limits(BaseModel):
+    """One set of limits for every path."""
+
+    max_body: int = 64 * 1024  # bytes, before and after gzip
+    body_timeout: float = 10.0  # seconds for the whole body, once the head is in
+    header_timeout: float = 10.0  # seconds for a request head, once its first byte is in
+    idle_timeout: float = 30.0  # seconds a kept-alive connection may wait for its next request
+    max_connections: int = 256
+
+
+class HttpError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        close: bool = False,
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.close, self.headers = close, headers
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[bytes, bytes]
+    client: str
+    body_done: bool = False
+
+    @classmethod
+    def of(cls, scope: Scope) -> Request:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope.get("headers", []):
+            headers[name.lower()] = value
+        client = scope.get("client") or ("unknown", 0)
+        return cls(scope["method"], scope["path"], query, headers, str(client[0]))
+
+    def flag(self, name: str) -> bool:
+        """OPA's boolean parameters: present with no value, or "true"."""
+        values = self.query.get(name)
+        return values is not None and values[-1].lower() in ("", "true")
+
+    @property
+    def has_body(self) -> bool:
+        return b"transfer-encoding" in self.headers or self.headers.get(
+            b"content-length", b"0"
+        ).strip() not in (b"0", b"")
+
+
+@dataclass
+class Answer:
+    status: int
+    document: Any
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    close: bool = False
+
+
+def error_document(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "message": message}
+
+
+class DecisionApp:
+    def __init__(
+        self,
+        state: ServeState,
+        committer: GroupCommitter,
+        clock: Callable[[], datetime],
+        limits: Limits,
+        tokens: tuple[bytes, ...] = (),
+        fixed_clock: bool = False,
+    ) -> None:
+        self.state = state
+        self.committer = committer
+        self.clock = clock
+        self.limits = limits
+        self.tokens = tokens
+        self.fixed_clock = fixed_clock
+        # Whether the audit log can be written at all (set by the server; None when it can).
+        self.audit_problem: Callable[[], str | None] = lambda: None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request.of(scope)
+        try:
+            answer = await self._handle(request, receive)
+        except HttpError as exc:
+            answer = Answer(
+                exc.status, error_document(exc.code, exc.message), list(exc.headers), exc.close
+            )
+        except Exception:  # noqa: BLE001 - a caller gets JSON, never a traceback
+            answer = Answer(
+                500,
+                error_document(
+                    "internal_error", "internal error; no decision was made, so access is denied"
+                ),
+                close=True,
+            )
+        if request.has_body and not request.body_done:
+            answer.close = True  # unread bytes must never be taken for the next request
+        await _send(send, answer, pretty=request.flag("pretty"))
+
+    async def _handle(self, request: Request, receive: Receive) -> Answer:
+        if self.tokens and request.path not in OPEN_PATHS:
+            self._authenticate(request)
+        kind = DATA_PATHS.get(request.path)
+        if kind is not None:
+            self._allow_methods(request, DATA_METHODS)
+            return await self._data(request, receive, kind)
+        if request.path in HEALTH_PATHS or request.path == OPENAPI_PATH:
+            self._allow_methods(request, READ_METHODS)
+            await self._read_body(request, receive)
+            if request.path == OPENAPI_PATH:
+                return Answer(200, openapi_document())
+            return await self._health(request)
+        await self._read_body(request, receive)
+        raise HttpError(
+            404,
+            "resource_not_found",
+            f"{printable(request.path)[:200]} is not served here; the decision API "
+            "is /v1/data/cctv/authz[/allow|/decision] (see /openapi.json)",
+        )
+
+    def _authenticate(self, request: Request) -> None:
+        scheme, _, given = request.headers.get(b"authorization", b"").partition(b" ")
+        matched = False
+        for token in self.tokens:  # every token compared, in constant time
+            matched |= hmac.compare_digest(given.strip(), token)
+        if scheme.lower() != b"bearer" or not matched:
+            raise HttpError(
+                401,
+                "unauthorized",
+                "a valid bearer token is required (Authorization: Bearer <token>)",
+                close=request.has_body,
+                headers=((b"www-authenticate", b'Bearer realm="cctv-policy"'),),
+            )
+
+    @staticmethod
+    def _allow_methods(request: Request, allowed: tuple[str, ...]) -> None:
+        if request.method not in allowed:
+            raise HttpError(
+                405,
+                "invalid_operation",
+                f"{printable(request.method)[:20]} is not allowed on "
+                f"{request.path}; use {', '.join(allowed)}",
+                headers=((b"allow", ", ".join(allowed).encode()),),
+            )
+
+    async def _read_body(self, request: Request, receive: Receive) -> bytes:
+        """The whole body, or an error that closes the connection; gzip is unpacked within the
+        same limit."""
+        limit = self.limits.max_body
+        length = request.headers.get(b"content-length")
+        if length is not None and int(length) > limit:  # the parser let only digits through
+            raise HttpError(
+                413,
+                "invalid_parameter",
+                f"request body too large (limit {limit} bytes)",
+                close=True,
+            )
+        chunks, size = [], 0
+        deadline = time.monotonic() + self.limits.body_timeout
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), deadline - time.monotonic())
+            except TimeoutError:
+                raise HttpError(
+                    408,
+                    "invalid_parameter",
+                    f"request body not received within {self.limits.body_timeout:g} s",
+                    close=True,
+                ) from None
+            if message["type"] == "http.disconnect":
+                raise HttpError(400, "invalid_parameter", "client went away", close=True)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise HttpError(
+                    413,
+                    "invalid_parameter",
+                    f"request body too large (limit {limit} bytes)",
+                    close=True,
+                )
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        request.body_done = True
+        return _decoded(b"".join(chunks), request.headers.get(b"content-encoding"), limit)
+
+    async def _health(self, request: Request) -> Answer:
+        problem = None
+        if request.path == "/health/live":
+            problem = None if self.committer.alive else "the audit log writer stopped"
+        elif request.path == "/health/ready":
+            problem = self.state.degraded or await self._audit_problem()
+        else:
+            if request.flag("bundles") or request.flag("bundle"):
+                problem = self.state.degraded
+            if problem is None and request.flag("plugins"):
+                problem = await self._audit_problem()
+        if problem:
+            return Answer(500, {"error": problem})
+        return Answer(200, {})
+
+    async def _audit_problem(self) -> str | None:
+        if not self.committer.alive:
+            return "the audit log writer stopped; no decision can be logged"
+        problem = self.audit_problem()
+        if problem is None and self.committer.last_error is not None:
+            # The last write failed: only a write can show it works again, and that write is
+            # worth keeping (it records when decisions became possible again).
+            try:
+                await asyncio.wait_for(
+                    asyncio.wrap_future(
+                        self.committer.submit(
+                            "serve_audit_log_writable_again", {"after": self.committer.last_error}
+                        )
+                    ),
+                    AUDIT_PROBE_SECONDS,
+                )
+            except (AuditError, TimeoutError):
+                problem = "the audit log cannot be written; every decision is refused until it can"
+        return problem
+
+    async def _data(self, request: Request, receive: Receive, kind: str) -> Answer:
+        started = time.perf_counter_ns()
+        metrics: dict[str, int] = {}
+        body = await self._read_body(request, receive)
+        parse_started = time.perf_counter_ns()
+        given, missing = _given_input(request, body)
+        now = self.clock()
+        q = None if missing else _question(given, now)
+        metrics["timer_rego_input_parse_ns"] = time.perf_counter_ns() - parse_started
+        snapshot = self.state.snapshot
+        eval_started = time.perf_counter_ns()
+        if q is None:
+            decision = AuthzDecision(allow=False, reason="no input: the policy's default deny")
+        else:
+            work = snapshot.authorizer.allows if kind == "allow" else snapshot.authorizer.evaluate
+            try:
+                # On the event loop: the Go evaluation releases the GIL (the audit writer runs
+                # meanwhile), the engine takes one query at a time anyway, and a hop to a worker
+                # thread and back cost more than it overlapped (bench/authz_bench.py).
+                decision = work(q)
+            except EngineError as exc:
+                raise HttpError(
+                    500, "internal_error", f"{exc}; no decision, so access is denied"
+                ) from exc
+        metrics["timer_rego_query_eval_ns"] = time.perf_counter_ns() - eval_started
+        metrics["counter_server_query_cache_hit"] = 1
+        metrics["timer_server_handler_ns"] = time.perf_counter_ns() - started
+        decision_id = str(uuid.uuid4())
+        details: dict[str, Any] = {
+            "decision_id": decision_id,
+            "caller": f"http:{request.client}",
+            "path": request.path,
+            "principal": q and q["principal"],
+            "camera": q and q["camera"],
+            "footage_at": q and q["at"],
+            "now": q["now"] if q else None,
+            "replay": self.fixed_clock,
+            "allow": decision.allow,
+            "request": decision.request,
+            "registry_revision": snapshot.revision.digest,
+            "registry_commit": snapshot.revision.commit,
+        }
+        if missing:
+            details["input_missing"] = True
+        if isinstance(given, dict) and "now" in given:
+            details["input_now_ignored"] = printable(str(given["now"]))[:64]
+        try:
+            await asyncio.wrap_future(self.committer.submit("authorize", details))
+        except AuditError as exc:
+            raise HttpError(
+                500,
+                "internal_error",
+                f"the decision could not be audit-logged "
+                f"({exc}); there is no decision, so access is denied",
+            ) from exc
+        document: dict[str, Any] = {"decision_id": decision_id}
+        result = _result(kind, decision, missing)
+        if result is not None:
+            document["result"] = result
+        if missing and request.method == "POST":
+            document["warning"] = INPUT_MISSING
+        if request.flag("metrics"):
+            document["metrics"] = metrics
+        return Answer(200, document)
+
+
+def _decoded(body: bytes, encoding: bytes | None, limit: int) -> bytes:
+    name = (encoding or b"identity").strip().lower()
+    if name == b"identity":
+        return body
+    if name != b"gzip":
+        raise HttpError(
+            400,
+            "invalid_parameter",
+            f"Content-Encoding "
+            f"{printable(name.decode('latin-1'))[:40]} is not supported; send the "
+            "body as is or gzip",
+        )
+    unpack = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        plain = unpack.decompress(body, limit + 1)
+    except zlib.error:
+        raise HttpError(400, "invalid_parameter", "could not decompress the body") from None
+    if len(plain) > limit or unpack.unconsumed_tail:
+        raise HttpError(
+            413,
+            "invalid_parameter",
+            f"compressed request body too large (limit {limit} bytes unpacked)",
+        )
+    if not unpack.eof or unpack.unused_data:
+        raise HttpError(400, "invalid_parameter", "could not decompress the body")
+    return plain
+
+
+def _given_input(request: Request, body: bytes) -> tuple[Any, bool]:
+    """The caller's input and whether it is missing (OPA: a missing input is not an error)."""
+    if request.method == "POST":
+        if not body.strip():
+            return None, True
+        document = _json(body, "the request body")
+        if not isinstance(document, dict):
+            raise HttpError(
+                400,
+                "invalid_parameter",
+                'the body must be a JSON object like {"input": {"principal", "camera", "at"}}',
+            )
+        given = document.get("input")
+    else:
+        values = request.query.get("input")
+        given = _json(values[-1].encode(), "the input parameter") if values else None
+    return given, given is None
+
+
+def _json(text: bytes, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise HttpError(400, "invalid_parameter", f"{what} is not JSON") from None
+
+
+def _question(given: Any, now: datetime) -> dict[str, str]:
+    if not isinstance(given, dict):
+        raise HttpError(
+            400, "invalid_parameter", 'input must be an object like {"principal", "camera", "at"}'
+        )
+    for key in ("principal", "camera", "at"):
+        if not isinstance(given.get(key), str):
+            raise HttpError(400, "invalid_parameter", f"input.{key} is missing or not a string")
+    try:
+        return question(given["principal"], given["camera"], parse_rfc3339(given["at"]), now)
+    except (InvalidQuestion, ValueError) as exc:
+        raise HttpError(400, "invalid_parameter", f"bad input: {exc}") from None
+
+
+def _result(kind: str, decision: AuthzDecision, missing: bool) -> Any:
+    if kind == "allow":
+        return decision.allow
+    if missing:  # without input the policy's decision is undefined; only allow defaults
+        return None if kind == "decision" else {"allow": False}
+    shown = decision.model_dump(exclude_none=True)
+    return shown if kind == "decision" else {"allow": decision.allow, "decision": shown}
+
+
+async def _send(send: Send, answer: Answer, pretty: bool) -> None:
+    text = json.dumps(answer.document, indent=2 if pretty else None) + "\n"
+    payload = text.encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *answer.headers,
+    ]
+    if answer.close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,237 @@
+"""Live registry reload for `serve`: watch, re-check, swap only a registry that passes the gate.
+
+The server answers from a Snapshot: an Authorizer built from one registry revision. A watcher
+thread polls the registry (git HEAD and every file's mtime, size and inode); when something
+changed it loads and checks the registry again, and swaps the new snapshot in (one reference
+assignment, so a request sees the old or the new registry, never a mix) only when it has no
+input errors. Otherwise the last good snapshot keeps answering, readiness reports degraded, and
+the audit log records why.
+
+The valid approvals are computed once per snapshot, and one rule behind them reads the clock:
+a decision dated more than an hour after now decides nothing until then (DECISION_IN_FUTURE in
+policies/cctv/decisions.rego). A snapshot therefore knows the moment it goes stale and is rebuilt
+then, so that answer never stays frozen at load time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cctv_policy.audit.log import AuditError
+from cctv_policy.authz.decide import Authorizer
+from cctv_policy.engine import EngineChoice, EngineError
+from cctv_policy.engine.policies import PolicySet
+from cctv_policy.evaluation import Evaluation
+from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.registry.loader import LoadedRegistry, RegistryNotFound, load_registry
+
+# decisions.rego, DECISION_IN_FUTURE: "dated more than an hour after now".
+FUTURE_DECISION_SLACK = timedelta(hours=1)
+Fingerprint = tuple[str | None, tuple[tuple[str, int, int, int], ...]]
+
+
+@dataclass(frozen=True)
+class RegistryRevision:
+    digest: str  # sha256 over every registry file's path and content
+    commit: str | None  # git HEAD of the repository that holds the registry, if any
+
+    def label(self) -> str:
+        short = self.digest.removeprefix("sha256:")[:16]
+        return f"sha256:{short}" + (f" (git {self.commit[:12]})" if self.commit else "")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    authorizer: Authorizer
+    revision: RegistryRevision
+    fingerprint: Fingerprint
+    loaded_at: datetime
+    recheck_at: datetime | None  # when the clock-dependent part of the answer changes
+
+
+class ServeState:
+    """What every request reads: the snapshot in use and, if the newest registry could not be
+    used, why not."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.degraded: str | None = None
+
+
+def git_head(registry_dir: Path) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(registry_dir), "rev-parse", "--verify", "-q", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    head = done.stdout.strip()
+    return head if done.returncode == 0 and head else None
+
+
+def _registry_files(registry_dir: Path) -> list[Path]:
+    return sorted(p for p in registry_dir.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
+def fingerprint(registry_dir: Path) -> Fingerprint:
+    """Cheap to take every poll: git HEAD and (path, mtime, size, inode) of every file."""
+    stats = []
+    for folder, subfolders, files in os.walk(registry_dir):
+        subfolders[:] = sorted(name for name in subfolders if name != ".git")
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            try:
+                st = os.stat(path, follow_symlinks=True)
+            except OSError:
+                continue
+            stats.append(
+                (os.path.relpath(path, registry_dir), st.st_mtime_ns, st.st_size, st.st_ino)
+            )
+    return git_head(registry_dir), tuple(stats)
+
+
+def revision(registry_dir: Path) -> RegistryRevision:
+    digest = hashlib.sha256()
+    for path in _registry_files(registry_dir):
+        digest.update(str(path.relative_to(registry_dir)).encode() + b"\0")
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"\0unreadable")
+        digest.update(b"\0")
+    return RegistryRevision("sha256:" + digest.hexdigest(), git_head(registry_dir))
+
+
+def next_validity_change(registry: LoadedRegistry, now: datetime) -> datetime | None:
+    """The first moment a decision dated in the future stops being too far ahead."""
+    later = [
+        decision.decided_at - FUTURE_DECISION_SLACK
+        for decision in registry.decisions.values()
+        if decision.decided_at - FUTURE_DECISION_SLACK > now
+    ]
+    return min(later, default=None)
+
+
+class SnapshotLoader:
+    """Loads, checks and builds a snapshot of one registry directory."""
+
+    def __init__(self, registry_dir: Path, engine: EngineChoice | None = None) -> None:
+        self.registry_dir = registry_dir
+        self._engine = engine or EngineChoice()
+        self.policies: PolicySet = self._engine.policies()
+
+    def load(self, now: datetime) -> Snapshot:
+        """Raises RegistryNotEnforceable, RegistryNotFound, EngineError or OSError."""
+        seen = fingerprint(self.registry_dir)
+        registry = load_registry(self.registry_dir)
+        engine = self._engine.engine(self.policies)
+        try:
+            evaluation = Evaluation(registry, engine, now, self.policies.version, self.policies)
+            authorizer = Authorizer(evaluation, self.policies)
+        finally:
+            engine.close()
+        return Snapshot(
+            authorizer, revision(self.registry_dir), seen, now, next_validity_change(registry, now)
+        )
+
+
+class RegistryWatcher:
+    """Polls the registry every `interval` seconds and swaps in a good new snapshot."""
+
+    def __init__(
+        self,
+        state: ServeState,
+        loader: SnapshotLoader,
+        interval: float,
+        clock: Callable[[], datetime],
+        record: Callable[..., Any],
+    ) -> None:
+        self.state = state
+        self.loader = loader
+        self.interval = interval
+        self.clock = clock
+        self.record = record  # appends an audit entry: record(event, **details)
+        self._refused: Fingerprint | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="registry-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=60)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.poll()
+            except Exception as exc:  # noqa: BLE001 - the watcher must outlive any one poll
+                self.state.degraded = "the registry could not be reloaded; the audit log says why"
+                self._log(
+                    "serve_registry_refused",
+                    reason=f"internal error: {exc}",
+                    serving_revision=self.state.snapshot.revision.digest,
+                )
+
+    def poll(self) -> None:
+        now = self.clock()
+        current = self.state.snapshot
+        seen = fingerprint(self.loader.registry_dir)
+        stale = current.recheck_at is not None and now >= current.recheck_at
+        if seen == self._refused or (seen == current.fingerprint and not stale):
+            return
+        try:
+            fresh = self.loader.load(now)
+        except (RegistryNotEnforceable, RegistryNotFound, EngineError, OSError, ValueError) as exc:
+            self._refuse(seen, str(exc), current)
+            return
+        if fresh.fingerprint != seen or fingerprint(self.loader.registry_dir) != seen:
+            return  # changed while it was read: the next poll loads it again
+        self.state.snapshot = fresh
+        self.state.degraded = None
+        self._refused = None
+        self._log(
+            "serve_registry_reloaded",
+            registry_revision=fresh.revision.digest,
+            registry_commit=fresh.revision.commit,
+            previous_revision=current.revision.digest,
+            reason="clock" if seen == current.fingerprint else "changed",
+        )
+
+    def _refuse(self, seen: Fingerprint, reason: str, current: Snapshot) -> None:
+        self._refused = seen
+        # Readiness is unauthenticated: it says what state, the audit log says why.
+        self.state.degraded = (
+            f"the registry changed but cannot be used; still answering from "
+            f"{current.revision.label()}; the audit log says why"
+        )
+        self._log(
+            "serve_registry_refused",
+            reason=reason,
+            registry_commit=seen[0],
+            serving_revision=current.revision.digest,
+        )
+
+    def _log(self, event: str, **details: Any) -> None:
+        # Readiness reports the audit log; the swap (or refusal) stands either way.
+        with contextlib.suppress(AuditError):
+            self.record(event, **details)
