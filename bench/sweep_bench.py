@@ -1,10 +1,11 @@
 """Benchmark the retention sweep.
 
-Filesystem: 50 cameras x 40 days of 3-minute segments (960,000 files) in two identical trees;
-`cctv-policy apply` (plan + apply, one process, embedded OPA) sweeps one tree while
-`find <the expired day directories> -type f -delete` sweeps the same expired set in the other.
+Filesystem: 50 cameras x 40 days of 3-minute segments (960,000 files), swept in hard-linked
+copies: `cctv-policy apply` (plan + apply, one process, embedded OPA), two `apply --shard I/2`
+at once, and `find <the expired day directories> -type f -delete` over the same expired set.
 The clock is set 1 s past midnight so that exactly the 10 oldest days are expired, which makes
-the two expired sets identical (checked). Prints both wall times and the ratio (goal <= 1.5x).
+the expired sets identical (checked). Prints medians of --runs runs and the ratios (goals:
+apply <= 1.5x find, two shards <= 1.0x), apply's peak RSS and the size of its plan JSON.
 
 S3 (--rgw): starts the test suite's single-node Ceph RGW, uploads a few thousand segments,
 runs the same sweep and counts every HTTP request botocore sends, per 1,000 deletions (goal:
@@ -16,9 +17,11 @@ runs the same sweep and counts every HTTP request botocore sends, per 1,000 dele
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,48 +86,54 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}, Python {python}"
 
 
+def timed(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one process, measured by a fresh wrapper."""
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+        "w = time.perf_counter() - t\n"
+        "if p.returncode: sys.exit(p.stderr.decode()[-3000:])\n"
+        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(out.stderr)
+    wall, rss = out.stdout.split()
+    return float(wall), float(rss)
+
+
 def filesystem(args: argparse.Namespace, work: Path) -> None:
     cameras = [f"CAM-{i:03d}" for i in range(args.cameras)]
     first = datetime(2026, 10, 1, tzinfo=UTC)
     now = first + timedelta(days=args.days, seconds=1)  # 1 s past the midnight after the last day
     expired_days = args.days - RETENTION
-    ours, theirs = work / "ours", work / "find"
+    master = work / "master"
     t = time.perf_counter()
     for key in keys_for(cameras, first, args.days, args.per_day):
-        path = ours / key
+        path = master / key
         if not path.parent.is_dir():
             path.parent.mkdir(parents=True)
         path.touch()
     made = time.perf_counter() - t
-    sharded = work / "sharded"
-    subprocess.run(["cp", "-al", str(ours), str(theirs)], check=True)
-    subprocess.run(["cp", "-al", str(ours), str(sharded)], check=True)
-    total = sum(1 for _ in ours.rglob("*.mp4"))
+    total = sum(1 for _ in master.rglob("*.mp4"))
     print(
-        f"trees: 3 x {total} files ({made:.0f} s to write one); {expired_days} of "
-        f"{args.days} days expired"
+        f"tree: {total} files ({made:.0f} s to write; each run sweeps hard-linked copies); "
+        f"{expired_days} of {args.days} days expired; {args.runs} runs, medians"
     )
     registry = work / "registry"
     write_registry(registry, cameras, "filesystem")
-    subprocess.run(["sync"], check=False)
+    if not shutil.which("faketime"):
+        sys.exit("the filesystem sweep needs faketime (apt-get install faketime)")
+    clock = ["faketime", "-f", f"@{now.strftime('%Y-%m-%d %H:%M:%S')}"]
+    cli = str(REPO / ".venv/bin/cctv-policy")
 
-    expired_dirs = [
-        str(theirs / c / (first + timedelta(days=d)).strftime("%Y/%m/%d"))
-        for c in cameras
-        for d in range(expired_days)
-    ]
-    t = time.perf_counter()
-    subprocess.run(["find", *expired_dirs, "-type", "f", "-delete"], check=True)
-    find_wall = time.perf_counter() - t
-
-    def apply_argv(root: Path, audit: str, *extra: str) -> list[str]:
+    def ours(root: Path, audit: str, *extra: str) -> list[str]:
         # apply runs on the system clock (it has no --now): faketime sets that clock, as an
         # operator's machine would have it, 1 s past the midnight after the last day.
         return [
-            "faketime",
-            "-f",
-            f"@{now.strftime('%Y-%m-%d %H:%M:%S')}",
-            str(REPO / ".venv/bin/cctv-policy"),
+            *clock,
+            cli,
             "apply",
             "--yes",
             "--registry",
@@ -136,38 +145,73 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
             *extra,
         ]
 
-    if not shutil.which("faketime"):
-        sys.exit("the filesystem sweep needs faketime (apt-get install faketime)")
-    t = time.perf_counter()
-    done = subprocess.run(apply_argv(ours, "audit.jsonl"), capture_output=True, text=True)
-    ours_wall = time.perf_counter() - t
-    if done.returncode != 0:
-        sys.exit(done.stderr + done.stdout)
-    t = time.perf_counter()
-    shards = [
-        subprocess.Popen(
-            apply_argv(sharded, f"audit-{i}.jsonl", "--shard", f"{i}/2"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for i in range(2)
-    ]
-    assert all(p.wait() == 0 for p in shards)
-    sharded_wall = time.perf_counter() - t
-    left_ours = {p.relative_to(ours).as_posix() for p in ours.rglob("*.mp4")}
-    left_theirs = {p.relative_to(theirs).as_posix() for p in theirs.rglob("*.mp4")}
-    left_sharded = {p.relative_to(sharded).as_posix() for p in sharded.rglob("*.mp4")}
-    assert left_ours == left_theirs == left_sharded, "the sweeps removed different sets"
-    deleted = total - len(left_ours)
-    print(f"{'':28}{'wall':>8}{'files/s':>11}")
-    print(f"{'find ... -type f -delete':28}{find_wall:>7.2f}s{deleted / find_wall:>11.0f}")
-    print(f"{'cctv-policy apply':28}{ours_wall:>7.2f}s{deleted / ours_wall:>11.0f}")
-    print(f"{'2 x apply --shard I/2':28}{sharded_wall:>7.2f}s{deleted / sharded_wall:>11.0f}")
+    plan_file = work / "plan.json"
+    subprocess.run(
+        [
+            *clock,
+            cli,
+            "plan",
+            "--registry",
+            str(registry),
+            "--storage-root",
+            f"bench={master}",
+            "--out",
+            str(plan_file),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    plan = json.loads(plan_file.read_text())
+    counts = Counter(a["action"] for a in plan["actions"])
+    finds, applies, shards, rss = [], [], [], []
+    for run in range(args.runs):
+        trees = {name: work / f"{name}-{run}" for name in ("find", "ours", "sharded")}
+        for tree in trees.values():
+            subprocess.run(["cp", "-al", str(master), str(tree)], check=True)
+        subprocess.run(["sync"], check=False)
+        expired_dirs = [
+            str(trees["find"] / c / (first + timedelta(days=d)).strftime("%Y/%m/%d"))
+            for c in cameras
+            for d in range(expired_days)
+        ]
+        t = time.perf_counter()
+        subprocess.run(["find", *expired_dirs, "-type", "f", "-delete"], check=True)
+        finds.append(time.perf_counter() - t)
+        wall, peak = timed(ours(trees["ours"], f"audit-{run}.jsonl"))
+        applies.append(wall)
+        rss.append(peak)
+        t = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                ours(trees["sharded"], f"audit-{run}-{i}.jsonl", "--shard", f"{i}/2"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(2)
+        ]
+        assert all(p.wait() == 0 for p in procs)
+        shards.append(time.perf_counter() - t)
+        left = [
+            {p.relative_to(tree).as_posix() for p in tree.rglob("*.mp4")} for tree in trees.values()
+        ]
+        assert left[0] == left[1] == left[2], "the sweeps removed different sets"
+        deleted = total - len(left[0])
+        for tree in trees.values():
+            shutil.rmtree(tree)
+    find_wall, ours_wall = statistics.median(finds), statistics.median(applies)
+    sharded_wall = statistics.median(shards)
+    print(f"{'':28}{'median wall':>12}{'files/s':>11}")
+    print(f"{'find ... -type f -delete':28}{find_wall:>11.2f}s{deleted / find_wall:>11.0f}")
+    print(f"{'cctv-policy apply':28}{ours_wall:>11.2f}s{deleted / ours_wall:>11.0f}")
+    print(f"{'2 x apply --shard I/2':28}{sharded_wall:>11.2f}s{deleted / sharded_wall:>11.0f}")
     print(
         f"deleted {deleted} files in each tree; cctv-policy / find = {ours_wall / find_wall:.2f}x "
-        f"(goal <= 1.5x); 2 shards in parallel = {sharded_wall / find_wall:.2f}x. Ours "
-        "includes start-up (~0.6 s), the OPA decision, listing, two safety checks per file "
-        "and the audit log"
+        f"(goal <= 1.5x); 2 shards in parallel = {sharded_wall / find_wall:.2f}x (goal <= 1.0x)"
+    )
+    print(
+        f"apply peak RSS {max(rss):.0f} MiB (goal <= 200 MiB); plan JSON {plan_file.stat().st_size}"
+        f" bytes: {counts.get('delete-day', 0)} delete-day actions, "
+        f"{counts.get('delete', 0)} single deletes, {len(plan['actions'])} actions in all"
     )
 
 
@@ -261,6 +305,7 @@ def main() -> None:
     parser.add_argument("--rgw-per-day", type=int, default=96)
     parser.add_argument("--rgw-expired-days", type=int, default=8)
     parser.add_argument("--no-fs", action="store_true")
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="cctv-sweep-") as tmp:
