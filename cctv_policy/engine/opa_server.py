@@ -47,10 +47,10 @@ class OpaServerEngine:
                 except Exception as exc:  # noqa: BLE001 - the client raises bare Exception
                     rejected.append((module, exc))
             if len(rejected) == len(pending):
-                module, exc = rejected[0]
+                first, error = rejected[0]
                 raise EngineError(
-                    f"OPA server at {self.url} rejected {module.path}: {exc}"
-                ) from exc
+                    f"OPA server at {self.url} rejected {first.path}: {error}"
+                ) from error
             pending = [module for module, _ in rejected]
 
     def evaluate(self, entrypoint: str, input: dict[str, Any]) -> Any:
