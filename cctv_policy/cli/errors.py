@@ -12,6 +12,8 @@ import click
 from cctv_policy.audit.anchor import AnchorError
 from cctv_policy.audit.log import AuditError
 from cctv_policy.authz.decide import InvalidQuestion
+from cctv_policy.bundle.build import BundleRefused
+from cctv_policy.bundle.signing import SigningKeyError
 from cctv_policy.checks.provenance import ProvenanceUnavailable
 from cctv_policy.enforce.clock import ClockDisagrees
 from cctv_policy.engine.base import EngineError
@@ -33,6 +35,7 @@ EXIT_UNPINNED = 4  # extract verify: intact, but only against the key inside the
 EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (RegistryNotEnforceable, EXIT_BAD_INPUT),
     (InvalidQuestion, EXIT_BAD_INPUT),
+    (BundleRefused, EXIT_BAD_INPUT),
     (DecideRefused, EXIT_VIOLATIONS),
     (ExtractRefused, EXIT_VIOLATIONS),
     (NoticeError, EXIT_VIOLATIONS),
@@ -44,6 +47,7 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (AnchorError, EXIT_TOOL_ERROR),
     (UnsafeState, EXIT_TOOL_ERROR),
     (ProvenanceUnavailable, EXIT_TOOL_ERROR),
+    (SigningKeyError, EXIT_TOOL_ERROR),
     (OSError, EXIT_TOOL_ERROR),  # a file or folder that cannot be read or written
 )
 KNOWN_ERRORS = tuple(kind for kind, _ in EXIT_CODES)

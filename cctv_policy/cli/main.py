@@ -11,6 +11,7 @@ import click
 from cctv_policy import __version__
 from cctv_policy.cli.audit import audit
 from cctv_policy.cli.authz import authorize, serve
+from cctv_policy.cli.bundle import bundle
 from cctv_policy.cli.changes import changes
 from cctv_policy.cli.check import check
 from cctv_policy.cli.decide import decide_command
@@ -72,6 +73,7 @@ def cli() -> None:
       cctv-policy audit verify          check the audit log's hash chain
       cctv-policy authorize ...         may this person see this camera at that time?
       cctv-policy serve                 the same over HTTP, shaped like OPA's Data API
+      cctv-policy bundle --out F        the rule book and registry as a signed OPA bundle
       cctv-policy COMMAND --help        what a command does, with examples
     """
 
@@ -85,6 +87,7 @@ cli.add_command(audit)
 cli.add_command(demo)
 cli.add_command(authorize)
 cli.add_command(serve)
+cli.add_command(bundle)
 cli.add_command(changes)
 cli.add_command(notice)
 cli.add_command(extract_group, name="extract")
