@@ -15,6 +15,7 @@ from cctv_policy.cli.bundle import bundle
 from cctv_policy.cli.changes import changes
 from cctv_policy.cli.check import check
 from cctv_policy.cli.decide import decide_command
+from cctv_policy.cli.decision_logs import decision_log_ingest
 from cctv_policy.cli.demo import demo
 from cctv_policy.cli.enforce import apply, plan
 from cctv_policy.cli.errors import EXIT_TOOL_ERROR
@@ -88,6 +89,7 @@ cli.add_command(demo)
 cli.add_command(authorize)
 cli.add_command(serve)
 cli.add_command(bundle)
+cli.add_command(decision_log_ingest)
 cli.add_command(changes)
 cli.add_command(notice)
 cli.add_command(extract_group, name="extract")
