@@ -21,3 +21,12 @@ pip_quiet -e '.[test]'
 # with --no-deps so nothing else bypasses pip's resolver.
 pip_quiet --no-deps --ignore-requires-python 'opa-golib-python-bindings==0.4.4'
 .venv/bin/python -c 'import opa_bindings, cctv_policy' 
+# The official opa CLI (tools/opa), built from source once per machine and again only when its
+# pin changes (scripts/build_tools.sh; about 2 minutes on a fresh 2-core machine, downloads
+# included). The tool itself does not need it (the embedded engine is the OPA library);
+# scripts/test.sh and `opa run` servers do.
+if command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; then
+  bash scripts/build_tools.sh
+else
+  echo "install.sh: no Go on this machine, so .tools/bin/opa is not built (scripts/test.sh needs it)" >&2
+fi

@@ -1,1 +1,2 @@
-"""Helpers the tests share: registry fixtures, a real Ceph RGW, an OPA Data API stand-in."""
+"""Helpers the tests share: registry fixtures, a real Ceph RGW, the real opa binary and
+`opa run --server` processes."""

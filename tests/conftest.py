@@ -12,6 +12,8 @@ from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.registry.types import parse_rfc3339
 
+pytest_plugins = ["testing.opa_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_REGISTRY = REPO / "registry"
 POLICIES = REPO / "policies"

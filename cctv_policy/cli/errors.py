@@ -20,6 +20,7 @@ EXIT_UNPINNED = 4  # extract verify: intact, but only against the key inside the
 EXIT_CODES: dict[str, int] = {
     "cctv_policy.gate.RegistryNotEnforceable": EXIT_BAD_INPUT,
     "cctv_policy.authz.decide.InvalidQuestion": EXIT_BAD_INPUT,
+    "cctv_policy.bundle.build.BundleRefused": EXIT_BAD_INPUT,
     "cctv_policy.review.DecideRefused": EXIT_VIOLATIONS,
     "cctv_policy.extract.extraction.ExtractRefused": EXIT_VIOLATIONS,
     "cctv_policy.notices.NoticeError": EXIT_VIOLATIONS,
@@ -31,6 +32,7 @@ EXIT_CODES: dict[str, int] = {
     "cctv_policy.audit.anchor.AnchorError": EXIT_TOOL_ERROR,
     "storage_backends.fdtree.UnsafeState": EXIT_TOOL_ERROR,
     "cctv_policy.checks.provenance.ProvenanceUnavailable": EXIT_TOOL_ERROR,
+    "cctv_policy.bundle.signing.SigningKeyError": EXIT_TOOL_ERROR,
     "builtins.OSError": EXIT_TOOL_ERROR,  # a file or folder that cannot be read or written
 }
 

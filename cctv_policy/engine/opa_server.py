@@ -9,7 +9,7 @@ import requests
 from opa_client.opa import OpaClient
 
 from cctv_policy.engine.base import EngineError, EngineUndefined, dotted
-from cctv_policy.engine.policies import PolicySet
+from cctv_policy.engine.policies import PolicyModule, PolicySet
 
 
 class OpaServerEngine:
@@ -31,14 +31,27 @@ class OpaServerEngine:
             self.upload(policies)
 
     def upload(self, policies: PolicySet) -> None:
-        """Replace the server's copies of our modules (for servers not started on policies/)."""
-        for module in policies.without_tests().modules:
-            try:
-                self._client.update_policy_from_string(module.source, module.path.replace("/", "_"))
-            except Exception as exc:
+        """Replace the server's copies of our modules (for servers not started on policies/).
+
+        OPA compiles each module as it arrives, so a module that calls a function of one not
+        yet uploaded is rejected: rejected modules are sent again after the others, until all
+        are in or a round makes no progress (then the first rejection is the error)."""
+        pending = list(policies.without_tests().modules)
+        while pending:
+            rejected: list[tuple[PolicyModule, Exception]] = []
+            for module in pending:
+                try:
+                    self._client.update_policy_from_string(
+                        module.source, module.path.replace("/", "_")
+                    )
+                except Exception as exc:  # noqa: BLE001 - the client raises bare Exception
+                    rejected.append((module, exc))
+            if len(rejected) == len(pending):
+                first, error = rejected[0]
                 raise EngineError(
-                    f"OPA server at {self.url} rejected {module.path}: {exc}"
-                ) from exc
+                    f"OPA server at {self.url} rejected {first.path}: {error}"
+                ) from error
+            pending = [module for module, _ in rejected]
 
     def evaluate(self, entrypoint: str, input: dict[str, Any]) -> Any:
         path = dotted(entrypoint)

@@ -1,0 +1,1 @@
+"""OPA bundles of the rule book and the registry, signed in OPA's format, for OPA servers."""

@@ -1,0 +1,54 @@
+"""Publishing a bundle where a fleet of OPA servers polls for it: an S3 target of storage.yaml
+(OPA's bundle service with `credentials.s3_signing`). One object, replaced on each publish;
+OPA downloads it when its ETag changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cctv_policy.bundle.build import Bundle
+from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.targets import TargetError
+
+DEFAULT_OBJECT_KEY = "bundles/cctv-policy.tar.gz"
+
+
+@dataclass(frozen=True)
+class Published:
+    bucket: str
+    key: str
+    endpoint: str | None
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def publish_bundle(
+    bundle: Bundle, registry: LoadedRegistry, spec: str, object_key: str = DEFAULT_OBJECT_KEY
+) -> Published:
+    """Put the bundle on `s3:TARGET` at <target prefix><object_key>. Raises TargetError."""
+    kind, _, target_id = spec.partition(":")
+    target = registry.targets.get(target_id)
+    if kind != "s3" or target is None or target.kind != "s3":
+        s3_targets = sorted(t.id for t in registry.targets.values() if t.kind == "s3")
+        raise TargetError(
+            f"--publish {spec!r}: write s3:TARGET with an s3 target of storage.yaml "
+            f"({', '.join(s3_targets) or 'it has none'})"
+        )
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from storage_backends.s3 import S3Backend
+
+    backend = S3Backend.from_target(target, target.parsed_layout())
+    key = f"{backend.prefix}{object_key.lstrip('/')}"
+    try:
+        backend.client.put_object(
+            Bucket=backend.bucket,
+            Key=key,
+            Body=bundle.tarball(),
+            ContentType="application/gzip",
+            Metadata={"revision": bundle.revision.encode("ascii", "replace").decode()[:1024]},
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise TargetError(f"target {target.id}: the bundle could not be published: {exc}") from exc
+    return Published(backend.bucket, key, backend.client.meta.endpoint_url)

@@ -1,0 +1,107 @@
+"""`cctv-policy bundle`: the rule book and the registry as a signed OPA bundle."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from cctv_policy.bundle.build import build_bundle
+from cctv_policy.bundle.publish import DEFAULT_OBJECT_KEY, publish_bundle
+from cctv_policy.bundle.signing import DEFAULT_KEY_ID, SigningKey
+from cctv_policy.cli.common import engine_options, registry_option, resolve_now
+from cctv_policy.cli.errors import fail, refusing
+from cctv_policy.engine import EngineChoice
+from cctv_policy.evaluation import Evaluation
+
+
+@click.command("bundle")
+@registry_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the bundle (.tar.gz) to this file.",
+)
+@click.option(
+    "--publish",
+    default=None,
+    metavar="s3:TARGET",
+    help="Put the bundle on this S3 target of storage.yaml, where OPA servers poll for it "
+    "(credentials from the environment, as for apply).",
+)
+@click.option(
+    "--object-key",
+    default=DEFAULT_OBJECT_KEY,
+    show_default=True,
+    help="With --publish: the object's key under the target's prefix.",
+)
+@click.option(
+    "--signing-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="PEM private key (RSA: RS256; EC P-256/384/521: ES256/384/512) to sign the bundle "
+    "with, in OPA's .signatures.json format.",
+)
+@click.option(
+    "--key-id",
+    default=DEFAULT_KEY_ID,
+    show_default=True,
+    help="The key id OPA's verification config knows the public key by.",
+)
+@engine_options
+def bundle(
+    registry_dir: Path,
+    out: Path | None,
+    publish: str | None,
+    object_key: str,
+    signing_key: Path | None,
+    key_id: str,
+    engine: EngineChoice,
+) -> None:
+    """Build an OPA bundle of the rule book and the registry, for OPA servers.
+
+    The bundle holds the policies (without their tests), the registry as the data the
+    authz policy reads (data.cctv_registry) and a .manifest whose revision is the registry's
+    git commit and the policy version (roots: cctv, cctv_registry). With --signing-key it is
+    signed in OPA's format; OPA refuses it if any file was changed.
+
+    Nothing is written or published while `cctv-policy check` reports input errors (exit 3)
+    or errors (exit 3): a registry that breaks the rule book is never published.
+
+    \b
+    Examples:
+      cctv-policy bundle --out cctv.tar.gz --signing-key bundle-signing.pem
+      opa run --server --bundle cctv.tar.gz --verification-key bundle-signing.pub.pem
+      cctv-policy bundle --publish s3:campus-s3 --signing-key bundle-signing.pem
+    """
+    if out is None and publish is None:
+        fail("say where the bundle goes: --out FILE and/or --publish s3:TARGET")
+    with refusing("No bundle was written or published."):
+        key = SigningKey.from_pem_file(signing_key, key_id) if signing_key else None
+        evaluation = Evaluation.open(registry_dir, engine, resolve_now(None))
+        built = build_bundle(evaluation, key)
+        if out is not None:
+            _write_atomically(out, built.tarball())
+            click.echo(f"bundle {out}: {built.revision}" + (" (signed)" if built.signed else ""))
+        if publish is not None:
+            where = publish_bundle(built, evaluation.registry, publish, object_key)
+            click.echo(f"published {where}: {built.revision}")
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """The whole bundle or nothing: a reader never sees half a file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+        raise
