@@ -114,3 +114,15 @@ violations contains lib.error("REQUEST_APPLICANT_REPORT_OVERDUE", "request", id,
 		[id, r.applicant, w.request, lib.whole_days(submitted - w.due)],
 	)
 }
+
+# The unit a request is filed for is the applicant's own (people.yaml): a request cannot speak
+# for another department.
+violations contains lib.error("REQUEST_UNIT_MISMATCH", "request", id, ["unit"], msg) if {
+	some id, r in input.requests
+	person := input.people[r.applicant]
+	r.unit != person.unit
+	msg := sprintf(
+		"request %s is filed for unit %s, but its applicant %s is in unit %s (people.yaml); write unit: %s",
+		[id, r.unit, r.applicant, person.unit, person.unit],
+	)
+}

@@ -94,3 +94,7 @@ test_other_applicant_not_blocked if {
 	vs := requests.violations with input as fx.changed(object.union(late_applicant, {"requests": {"REQ-2": {"applicant": "app2", "use": {"recipients": ["app2"]}}}}))
 	not fx.has_code(vs, "REQUEST_APPLICANT_REPORT_OVERDUE")
 }
+
+test_unit_mismatch_flagged if flagged({"requests": {"REQ-1": {"unit": "teaching"}}}, "REQUEST_UNIT_MISMATCH")
+
+test_applicants_own_unit_passes if clean("REQUEST_UNIT_MISMATCH")
