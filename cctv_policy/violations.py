@@ -28,6 +28,11 @@ class Violation(BaseModel):
     line: int | None = None
     column: int | None = None
     field: str | None = None
+    # What to do about it, in the reader's language (messages.localize fills it in).
+    fix: str | None = None
+    # A messages.INPUT key and its values, for input errors worded in either language.
+    message_id: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_input_error(self) -> bool:

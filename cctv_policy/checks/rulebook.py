@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from cctv_policy.engine.base import Engine, EngineError
+from cctv_policy.messages import Language, did_you_mean, localize
+from cctv_policy.output import printable
 from cctv_policy.registry.input_doc import build_input, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation
@@ -35,6 +38,10 @@ class CheckResult:
     input_hash: str | None = None
     policies_ran: bool = True
     counts: dict[str, int] = field(default_factory=dict)
+
+    def localized(self, lang: Language) -> CheckResult:
+        """The same result with every message and fix in `lang`."""
+        return replace(self, violations=[localize(v, lang) for v in self.violations])
 
     def add(self, more: list[Violation]) -> None:
         self.violations = _sorted([*self.violations, *more])
@@ -101,6 +108,7 @@ def run_check(
                 f"data.cctv.check.violations returned {type(raw).__name__}, not a set"
             )
         violations.extend(_place(registry, item) for item in raw)
+        violations.extend(_partial_violations(registry, engine, document))
         return CheckResult(
             _sorted(violations),
             policy_version,
@@ -109,6 +117,44 @@ def run_check(
             input_hash=digest.result(),
             counts=counts,
         )
+
+
+def _partial_violations(
+    registry: LoadedRegistry, engine: Engine, document: dict[str, Any]
+) -> list[Violation]:
+    """The rule book over what could be read of documents with input errors, so one run shows
+    all of a document's problems. Only those documents' own violations are kept, and none on a
+    field that had an input error: the documents were left out of the first evaluation, so
+    nothing about the rest of the registry changes."""
+    if not registry.partial:
+        return []
+    with_partial = dict(document)
+    unreadable = {kind: set(ids) for kind, ids in registry.unreadable.items()}
+    for kind, documents in registry.partial.items():
+        plural = _FOLDER_OF_KIND[kind]
+        with_partial[plural] = {**document.get(plural, {}), **documents}
+        unreadable[kind] = unreadable.get(kind, set()) - set(documents)
+    with_partial["unreadable"] = {kind: sorted(ids) for kind, ids in unreadable.items()}
+    raw = engine.evaluate(CHECK_ENTRYPOINT, with_partial)
+    if not isinstance(raw, list):
+        raise EngineError(f"data.cctv.check.violations returned {type(raw).__name__}, not a set")
+    kept = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        subject = (item.get("kind"), item.get("id"))
+        if subject not in registry.partial_fields:
+            continue
+        path = tuple(item.get("field") or ())
+        if any(_overlaps(path, bad) for bad in registry.partial_fields[subject]):
+            continue
+        kept.append(_place(registry, item))
+    return kept
+
+
+def _overlaps(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    shorter = min(len(a), len(b))
+    return a[:shorter] == b[:shorter]
 
 
 def _sorted(violations: list[Violation]) -> list[Violation]:
@@ -124,8 +170,9 @@ def _place(registry: LoadedRegistry, item: Any) -> Violation:
     source = registry.sources.get((kind, doc_id)) or _fallback_source(kind, doc_id)
     try:
         line, column = registry.position(source, field_path)
+        value = registry.value_at(source, field_path)
     except OSError:
-        line, column = 1, 1
+        line, column, value = 1, 1, None
     return Violation(
         code=code,
         severity=severity,
@@ -135,7 +182,27 @@ def _place(registry: LoadedRegistry, item: Any) -> Violation:
         line=line,
         column=column,
         field=".".join(str(p) for p in field_path) or None,
+        params=_params(registry, code, value),
     )
+
+
+def _params(registry: LoadedRegistry, code: str, value: str | None) -> tuple[tuple[str, str], ...]:
+    """The value written at the violation's field and, for a name that does not exist, the
+    closest one that does."""
+    if value is None:
+        return ()
+    params = {"value": printable(value)}
+    choices = _CHOICES.get(code, lambda r: [])(registry)
+    close = did_you_mean(value, choices)
+    if close and close != value:
+        params["choice"] = close
+    return tuple(sorted(params.items()))
+
+
+_CHOICES: dict[str, Callable[[LoadedRegistry], list[str]]] = {
+    "E_REFERENCE": lambda r: [*r.people, *r.cameras, *r.targets, *r.holds],
+    "REQUEST_PURPOSE_NOT_ALLOWED": lambda r: list(r.config.allowed_purposes if r.config else []),
+}
 
 
 def _fallback_source(kind: str, doc_id: str) -> Source:

@@ -13,6 +13,7 @@ from cctv_policy.checks.rulebook import CheckResult
 from cctv_policy.cli.common import (
     Timestamp,
     engine_options,
+    lang_option,
     now_option,
     registry_option,
     resolve_now,
@@ -20,6 +21,7 @@ from cctv_policy.cli.common import (
 from cctv_policy.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, refusing
 from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
+from cctv_policy.messages import language
 
 
 @click.command()
@@ -63,6 +65,7 @@ from cctv_policy.evaluation import Evaluation
     help="With --verify-provenance: when the pull request was opened (GitHub's "
     "clock): a request it adds counts as filed no earlier (REQUEST_BACKDATED).",
 )
+@lang_option
 @engine_options
 def check(
     registry_dir: Path,
@@ -72,6 +75,7 @@ def check(
     verify_provenance: bool,
     trust_base: str,
     opened_at: datetime | None,
+    lang: str | None,
     engine: EngineChoice,
 ) -> None:
     """Check the registry against the rule book.
@@ -92,6 +96,7 @@ def check(
     Examples:
       cctv-policy check
       cctv-policy check --now 2026-11-25T09:00:00+08:00 --format json
+      cctv-policy check --lang zh                # messages in Chinese
       cctv-policy check --format github          # in a GitHub workflow
       cctv-policy check --verify-provenance --trust-base origin/main
       cctv-policy check --engine opa --opa-url http://127.0.0.1:8181
@@ -101,6 +106,8 @@ def check(
         result = evaluation.check()
         if verify_provenance and result.policies_ran:
             result.add(check_provenance(evaluation.registry, trust_base, evaluation.now, opened_at))
+    config = evaluation.registry.config
+    result = result.localized(language(lang, config.language if config else None))
     rendered = RENDERERS[output_format](result, str(registry_dir))
     if out:
         out.write_text(rendered + "\n", encoding="utf-8")

@@ -44,6 +44,16 @@ def now_option(f: F) -> F:
     )(f)
 
 
+def lang_option(f: F) -> F:
+    return click.option(
+        "--lang",
+        type=click.Choice(["zh", "en"]),
+        default=None,
+        help="Language of the messages: zh (中文) or en. Default: config.yaml `language:`, "
+        "else CCTV_POLICY_LANG, else zh when LANG starts with zh, else en.",
+    )(f)
+
+
 def registry_option(f: F) -> F:
     return click.option(
         "--registry",

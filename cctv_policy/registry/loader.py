@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from cctv_policy.registry import yaml_source
+from cctv_policy.registry.field_errors import FieldProblem, describe, salvage
 from cctv_policy.registry.canonical import document_sha256
 from cctv_policy.registry.types import DOCUMENT_ID
 from cctv_policy.registry.models import (
@@ -36,6 +37,8 @@ from cctv_policy.registry.models import (
     StorageFile,
     StorageTarget,
 )
+from cctv_policy.messages import did_you_mean, input_message
+from cctv_policy.output import printable
 from cctv_policy.violations import Severity, Violation
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -74,6 +77,10 @@ class LoadedRegistry:
     # kind -> ids of per-document files that exist but could not be read (so the policies do
     # not also report them as unknown references).
     unreadable: dict[str, set[str]] = field(default_factory=dict)
+    # kind -> id -> what could be read of an unreadable document (its invalid fields left out,
+    # and the field paths that were): `check` evaluates it too, so its other problems show now.
+    partial: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    partial_fields: dict[tuple[str, str], list[FieldPath]] = field(default_factory=dict)
     issues: list[Violation] = field(default_factory=list)
     _texts: dict[str, str] = field(default_factory=dict, repr=False)
     _trees: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -101,6 +108,12 @@ class LoadedRegistry:
             self._trees[source.file] = yaml_source.position_tree(self.text(source.file))
         return yaml_source.locate_in(self._trees[source.file], (*source.path, *field_path))
 
+    def value_at(self, source: Source, field_path: Sequence[str | int] = ()) -> str | None:
+        """The text written at a field when it is a single value (not a list or mapping)."""
+        if source.file not in self._trees:
+            self._trees[source.file] = yaml_source.position_tree(self.text(source.file))
+        return yaml_source.scalar_at(self._trees[source.file], (*source.path, *field_path))
+
 
 _CORE_FILES = ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")
 # folder -> the kind of document each of its files holds.
@@ -110,8 +123,6 @@ DOCUMENT_FOLDERS = {"requests": "request", "decisions": "decision", "reports": "
 NOT_DOCUMENTS = frozenset({".git", ".github", ".gitignore", ".gitattributes", "CODEOWNERS",
                            "schemas"})
 _DOCUMENT_SUFFIXES = (".yaml", ".yml")
-_REGISTRY_LAYOUT = ("a registry holds config.yaml, people.yaml, cameras.yaml, storage.yaml and "
-                    "the folders " + ", ".join(f"{f}/" for f in DOCUMENT_FOLDERS))
 
 # Below this many per-document files, parsing in worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 2000
@@ -123,7 +134,8 @@ class ParsedFile:
 
     path: Path
     data: Any = None
-    problem: str | None = None
+    problem: str | None = None  # a messages.INPUT key
+    params: tuple[tuple[str, str], ...] = ()
     code: str = "E_YAML"
     position: tuple[int, int] = (1, 1)
 
@@ -131,28 +143,41 @@ class ParsedFile:
 def read_and_parse(path: Path) -> ParsedFile:
     """Read one registry file and parse its YAML. Pure: safe to run in a worker process."""
     if path.is_symlink():
-        return ParsedFile(path, problem="symbolic links are not allowed in the registry; "
-                                        "commit the file itself", code="E_SCHEMA")
+        return ParsedFile(path, problem="symlink", code="E_SCHEMA")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return ParsedFile(path, problem=f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
-                                        "save the file as UTF-8", position=(line, column))
+        return ParsedFile(path, problem="not_utf8", params=(("byte", f"{raw[exc.start]:02x}"),),
+                          position=(line, column))
     try:
         data = yaml_source.parse(text)
     except yaml_source.YamlError as exc:
-        return ParsedFile(path, problem=f"invalid YAML: {exc.message}",
-                          position=(exc.line, exc.column))
+        return _yaml_problem(path, text, exc)
     odd = yaml_source.first_non_plain(data)
     if odd is not None:
         return ParsedFile(path, code="E_SCHEMA", position=yaml_source.first_tag_position(text),
-                          problem=f"a value of type {odd} (a YAML tag such as !!binary, !!set "
-                                  "or !!timestamp) is not allowed; write plain text, numbers, "
-                                  "lists and mappings")
+                          problem="yaml_tag", params=(("kind", odd),))
     return ParsedFile(path, data=data)
+
+
+_DUPLICATE_KEY = re.compile(r"found duplicate key (?P<key>.+)$")
+
+
+def _yaml_problem(path: Path, text: str, exc: yaml_source.YamlError) -> ParsedFile:
+    """A YAML error in people's words: a tab in the indentation, a repeated field, or else
+    where to look with libyaml's own detail."""
+    tab = yaml_source.first_indenting_tab(text)
+    if tab is not None and tab[0] <= exc.line:
+        return ParsedFile(path, problem="yaml_tab", position=tab)
+    duplicate = _DUPLICATE_KEY.search(exc.message)
+    if duplicate:
+        return ParsedFile(path, problem="yaml_duplicate_key", position=(exc.line, exc.column),
+                          params=(("key", duplicate["key"]),))
+    return ParsedFile(path, problem="yaml_syntax", position=(exc.line, exc.column),
+                      params=(("detail", exc.message),))
 
 
 def _parse_chunk(paths: list[Path]) -> list[ParsedFile]:
@@ -232,24 +257,22 @@ class _Reader:
                     continue
                 if name in DOCUMENT_FOLDERS:
                     if entry.is_symlink() or not entry.is_dir():
-                        self.not_read(name, f"{name} must be a folder of documents (not a file "
-                                            "or a symbolic link)")
+                        self.not_read(name, "not_a_folder", name=name)
                     continue
-                kind = "folder" if entry.is_dir(follow_symlinks=False) else "file"
-                self.not_read(name + ("/" if kind == "folder" else ""),
-                              f"{kind} {name!r} is not part of a registry and is not read"
-                              f"{_did_you_mean(name, [*_CORE_FILES, *DOCUMENT_FOLDERS])}; "
-                              f"{_REGISTRY_LAYOUT}")
+                is_folder = entry.is_dir(follow_symlinks=False)
+                close = did_you_mean(name.lower(), [*_CORE_FILES, *DOCUMENT_FOLDERS])
+                self.not_read(name + ("/" if is_folder else ""), "not_read", name=name,
+                              **({"choice": close} if close else {}))
 
-    def not_read(self, file: str, message: str) -> None:
-        self.issue("E_SCHEMA", file, f"file:{file}", message, (1, 1))
+    def not_read(self, file: str, key: str, **params: str) -> None:
+        self.issue("E_SCHEMA", file, f"file:{file}", key, params, (1, 1))
 
     # -- reading ---------------------------------------------------------------------------
 
     def read_single(self, file: str, model: type[Model]) -> Model | None:
         path = self.reg.root / file
         if not path.exists():
-            self.issue("E_SCHEMA", file, file, f"{file} is missing from the registry", (1, 1))
+            self.issue("E_SCHEMA", file, file, "file_missing", {"file": file}, (1, 1))
             return None
         return self.parse_and_validate(file, file, model)
 
@@ -259,29 +282,35 @@ class _Reader:
     def validate(self, parsed: ParsedFile, file: str, subject: str,
                  model: type[Model]) -> Model | None:
         if parsed.problem is not None:
-            self.issue(parsed.code, file, subject, parsed.problem, parsed.position)
+            self.issue(parsed.code, file, subject, parsed.problem, dict(parsed.params),
+                       parsed.position)
             return None
         data = parsed.data
         if not isinstance(data, dict):
             what = "empty" if data is None else f"a {type(data).__name__}"
-            self.issue("E_SCHEMA", file, subject,
-                       f"expected a mapping of fields at the top level, found {what}", (1, 1))
+            self.issue("E_SCHEMA", file, subject, "not_a_mapping", {"what": what}, (1, 1))
             return None
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            for error in exc.errors():
-                self.schema_issue(file, subject, (), error)
+            problems = describe(model, exc.errors(), self.person_names())
+            for problem in problems:
+                self.schema_issue(file, subject, problem)
+            if ":" in subject and not subject.startswith("file:"):
+                kind, _, stem = subject.partition(":")
+                self.reg.partial.setdefault(kind, {})[stem] = salvage(data, problems)
+                self.reg.partial_fields[(kind, stem)] = [p.loc for p in problems]
             return None
 
-    def schema_issue(self, file: str, subject: str, base: FieldPath, error: Any) -> None:
-        loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
-        # pydantic names a union branch in the path ("ThirdParty"); it is not a field.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p[:1].isupper()))
-        where = ".".join(str(p) for p in loc) or "(document)"
-        message = _schema_message(error, where)
-        line, column = self.reg.position(Source(file, base), loc)
-        self.issue("E_SCHEMA", file, subject, message, (line, column), field=where)
+    def person_names(self) -> dict[str, str]:
+        """Every person's id by name and by id (lower-case), for "did you mean t.wang?"."""
+        names = {p.name.lower(): p.id for p in self.reg.people.values()}
+        return names | {p.id: p.id for p in self.reg.people.values()}
+
+    def schema_issue(self, file: str, subject: str, problem: FieldProblem) -> None:
+        line, column = self.reg.position(Source(file), problem.loc)
+        self.issue("E_SCHEMA", file, subject, problem.key, problem.params, (line, column),
+                   field=problem.where)
 
     def read_folder(
         self,
@@ -302,13 +331,12 @@ class _Reader:
             file = f"{folder}/{name}"
             problem = _entry_problem(folder, name, is_dir)
             if problem:
-                self.not_read(file + ("/" if is_dir else ""), problem)
+                self.not_read(file + ("/" if is_dir else ""), problem, name=name, folder=folder)
                 continue
             stem = name.rsplit(".", 1)[0]
             if stem in first_of_stem:
-                self.issue("E_DUPLICATE_ID", file, f"{kind}:{stem}",
-                           f"{name} has the same id as {first_of_stem[stem]}: one id, two files; "
-                           "delete one of them", (1, 1))
+                self.issue("E_DUPLICATE_ID", file, f"{kind}:{stem}", "duplicate_file",
+                           {"name": name, "other": first_of_stem[stem]}, (1, 1))
                 continue
             first_of_stem[stem] = name
             paths.append(directory / name)
@@ -327,9 +355,9 @@ class _Reader:
         if key != stem:
             field_name = "id" if kind in ("request", "hold") else "request"
             line, column = self.reg.position(Source(file), (field_name,))
-            self.issue("E_SCHEMA", file, f"{kind}:{stem}",
-                       f"{field_name} {key!r} does not match the file name {parsed.path.name!r}; "
-                       f"name the file {key}.yaml", (line, column), field=field_name)
+            self.issue("E_SCHEMA", file, f"{kind}:{stem}", "name_mismatch",
+                       {"field": field_name, "value": key, "name": parsed.path.name},
+                       (line, column), field=field_name)
             self.reg.unreadable.setdefault(kind, set()).add(stem)
             return
         into[key] = doc
@@ -346,19 +374,21 @@ class _Reader:
                 first = self.reg.sources[(kind, item_id)]
                 first_line, _ = self.reg.position(first)
                 line, column = self.reg.position(Source(file), (list_field, index, "id"))
-                self.issue("E_DUPLICATE_ID", file, f"{kind}:{item_id}",
-                           f"{kind} id {item_id!r} is defined twice (first at line {first_line}); "
-                           "ids must be unique", (line, column), field="id")
+                self.issue("E_DUPLICATE_ID", file, f"{kind}:{item_id}", "duplicate_id",
+                           {"kind": kind, "id": item_id, "first_line": str(first_line)},
+                           (line, column), field="id")
                 continue
             into[item_id] = item
             self.reg.sources[(kind, item_id)] = Source(file, (list_field, index))
 
-    def issue(self, code: str, file: str, subject: str, message: str, position: tuple[int, int],
-              field: str | None = None) -> None:
+    def issue(self, code: str, file: str, subject: str, key: str, params: dict[str, str],
+              position: tuple[int, int], field: str | None = None) -> None:
         line, column = position
-        self.reg.issues.append(Violation(code=code, severity=Severity.error, subject=subject,
-                                         message=message, file=file, line=line, column=column,
-                                         field=field))
+        params = {name: printable(value) for name, value in params.items()}
+        self.reg.issues.append(Violation(
+            code=code, severity=Severity.error, subject=subject,
+            message=input_message(key, "en", params), file=file, line=line, column=column,
+            field=field, message_id=key, params=tuple(sorted(params.items()))))
 
 
 def _folder_entries(directory: Path) -> list[tuple[str, bool]]:
@@ -368,34 +398,15 @@ def _folder_entries(directory: Path) -> list[tuple[str, bool]]:
 
 
 def _entry_problem(folder: str, name: str, is_dir: bool) -> str | None:
-    """Why an entry of a document folder is not read, or None for <ID>.yaml / <ID>.yml."""
+    """Why an entry of a document folder is not read (a messages.INPUT key), or None for
+    <ID>.yaml / <ID>.yml."""
     if is_dir:
-        return (f"sub-folders are not read: put each document directly in {folder}/ "
-                f"(as {folder}/<ID>.yaml)")
+        return "subfolder"
     if name.startswith(".") or name.endswith("~"):
-        return f"{name!r} looks like an editor or backup file and is not read; delete it"
+        return "backup_file"
     stem, dot, suffix = name.rpartition(".")
     if not dot or f".{suffix}" not in _DOCUMENT_SUFFIXES:
-        return (f"{name!r} is not read: documents in {folder}/ are named <ID>.yaml "
-                "(lower-case .yaml)")
+        return "wrong_suffix"
     if not _FILE_STEM.match(stem):
-        return (f"file name {name!r} is not an id like REQ-2026-0042.yaml "
-                "(upper-case letters, digits and dashes)")
+        return "bad_file_name"
     return None
-
-
-def _did_you_mean(name: str, choices: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name.lower(), choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
-def _schema_message(error: Any, where: str) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown field {where!r}; check the spelling against the registry format"
-    if kind == "missing":
-        return f"required field {where!r} is missing"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{where}: {message}"

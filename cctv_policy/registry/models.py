@@ -13,6 +13,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from storage_backends.layout import Layout
 
@@ -49,6 +50,8 @@ class Config(Strict):
     allowed_purposes: list[Slug] = Field(min_length=1)
     private_zones: list[Slug] = Field(default_factory=list)
     timezone: str = "UTC"
+    # The language of check messages (zh or en); --lang and CCTV_POLICY_LANG/LANG also choose.
+    language: Literal["zh", "en"] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -56,7 +59,8 @@ class Config(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone name like Asia/Shanghai") from None
+            raise PydanticCustomError("time_zone", "{value} is not a time zone name like "
+                                      "Asia/Shanghai", {"value": repr(value)}) from None
         return value
 
     # Provenance (check --verify-provenance): decisions and holds must be in commits signed by
@@ -256,7 +260,8 @@ class Report(Strict):
     @model_validator(mode="after")
     def _kept_copies_name_a_hold(self) -> Report:
         if self.copies == "kept_under_hold" and not self.hold:
-            raise ValueError("copies kept_under_hold must name the `hold` that keeps them")
+            raise PydanticCustomError("kept_copies_need_hold", "copies kept_under_hold must "
+                                      "name the `hold` that keeps them")
         return self
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
 # Document ids (requests, cameras, holds) are upper-case with digits and dashes, so they are safe
 # as file names and as storage key parts: no dots, slashes or spaces can ever reach a path.
@@ -36,25 +37,23 @@ def parse_rfc3339(value: object) -> datetime:
     """
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise ValueError("timestamp has no UTC offset; write it like 2026-11-20T09:30:00+08:00")
+            raise _time_error("time_no_offset", value)
         return _in_range(value.astimezone(UTC), value)
     if not isinstance(value, str):
-        raise ValueError(f"expected an RFC 3339 timestamp string, got {type(value).__name__}")
+        raise _time_error("time_format", value)
     match = _RFC3339.match(value.strip())
     if not match:
-        raise ValueError(f"{value!r} is not an RFC 3339 timestamp like 2026-11-20T09:30:00+08:00")
+        raise _time_error("time_format", value)
     if match.group("offset") is None:
-        raise ValueError(
-            f"{value!r} has no UTC offset; naive times are ambiguous, add one (e.g. +08:00 or Z)"
-        )
+        raise _time_error("time_no_offset", value)
     text = value.strip().replace("z", "Z").replace("t", "T")
     fraction = match.group(1)
     if fraction and len(fraction) > 7:  # datetime keeps microseconds only
         text = text.replace(fraction, fraction[:7])
     try:
         moment = datetime.fromisoformat(text).astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"{value!r} is not a valid date and time ({exc})") from None
+    except (ValueError, OverflowError):
+        raise _time_error("time_invalid", value) from None
     return _in_range(moment, value)
 
 
@@ -65,10 +64,23 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 def _in_range(moment: datetime, written: object) -> datetime:
     if not EARLIEST <= moment < LATEST:
-        raise ValueError(f"{written!r} is outside the years 1970 to 2199 that the rule book "
-                         "can compute with; write a real date (for a hold without end, a date "
-                         "a few years ahead)")
+        raise _time_error("time_range", written)
     return moment
+
+
+_TIME_ERRORS = {
+    "time_format": "{value} is not a date and time like 2026-11-20T09:30:00+08:00",
+    "time_no_offset": "{value} has no time zone; write it like 2026-11-20T09:30:00+08:00 "
+                      "(+08:00 or Z at the end)",
+    "time_invalid": "{value} is not a real date and time",
+    "time_range": "{value} is outside the years 1970 to 2199 that the rule book can compute "
+                  "with; write a real date (for a hold without end, a date a few years ahead)",
+}
+
+
+def _time_error(kind: str, value: object) -> PydanticCustomError:
+    """A ValueError whose type names the problem (messages.INPUT words it for people)."""
+    return PydanticCustomError(kind, _TIME_ERRORS[kind], {"value": repr(str(value))})
 
 
 def _utc(value: datetime) -> datetime:

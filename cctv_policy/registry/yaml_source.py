@@ -102,6 +102,17 @@ def locate_in(tree: yaml.Node | None, path: Sequence[str | int]) -> tuple[int, i
     return (mark.line + 1, mark.column + 1)
 
 
+def scalar_at(tree: yaml.Node | None, path: Sequence[str | int]) -> str | None:
+    """The scalar text at exactly `path`, or None (missing, or a list or mapping)."""
+    node = tree
+    for part in path:
+        if node is None:
+            return None
+        child = _child(node, part)
+        node = child[1] if child else None
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Mark, yaml.Node] | None:
     """(mark of the key or item, value node) of one step down, or None."""
     if isinstance(node, yaml.MappingNode):
@@ -139,3 +150,12 @@ def first_tag_position(text: str) -> tuple[int, int]:
         if column >= 0 and line.lstrip()[:1] != "#":
             return (number, column + 1)
     return (1, 1)
+
+
+def first_indenting_tab(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first tab in a line's indentation, or None."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            return (number, indent.index("\t") + 1)
+    return None

@@ -1,18 +1,26 @@
-"""Human text: one line per violation, file:line first, then a summary."""
+"""Human text: one line per violation, file:line first, its fix below it, then a summary.
+
+Everything that comes from the registry is shown through `printable`: a newline in a YAML
+value cannot start a line of its own (and forge a workflow command in a CI log)."""
 
 from __future__ import annotations
 
 from cctv_policy.checks.renderers.base import display_path
 from cctv_policy.checks.rulebook import CheckResult
+from cctv_policy.output import printable
 
 
 def render(result: CheckResult, prefix: str) -> str:
     lines = []
     for v in result.violations:
-        where = display_path(prefix, v.file)
+        where = printable(display_path(prefix, v.file))
         if v.line:
             where += f":{v.line}" + (f":{v.column}" if v.column else "")
-        lines.append(f"{where}: {v.severity.value} {v.code} [{v.subject}] {v.message}")
+        lines.append(
+            f"{where}: {v.severity.value} {v.code} [{printable(v.subject)}] {printable(v.message)}"
+        )
+        if v.fix:
+            lines.append(f"    -> {printable(v.fix)}")
     if not result.policies_ran:
         lines.append(
             "policy checks skipped: fix the input errors above in config.yaml, "

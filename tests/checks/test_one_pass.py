@@ -1,0 +1,103 @@
+"""One `check` run reports every problem: input errors do not hide the rest of a document, nor
+other documents; each problem has file:line and a fix, in Chinese with --lang zh."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cctv_policy.cli.main import cli
+from tests.conftest import DATA, NOW_TEXT
+
+NEWCOMER = DATA / "newcomer" / "REQ-2026-0090.yaml"
+_LOCATED = re.compile(r"^\S+\.yaml:\d+:\d+: (error|warning) [A-Z_]+ \[")
+
+
+def check(registry: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli, ["check", "--registry", str(registry), "--now", NOW_TEXT, *args]
+    )
+    return result.exit_code, result.output
+
+
+def with_newcomer(registry_copy: Path) -> Path:
+    shutil.copy(NEWCOMER, registry_copy / "requests" / NEWCOMER.name)
+    # and, in another file, a request that breaks a rule
+    other = registry_copy / "requests/REQ-2026-0047.yaml"
+    other.write_text(other.read_text().replace("ends: 2026-12-04", "ends: 2027-02-04"))
+    return registry_copy
+
+
+def test_newcomer_request_reports_everything_at_once(registry_copy: Path):
+    code, output = check(with_newcomer(registry_copy), "--format", "json")
+    found = {(v["code"], v["field"]) for v in json.loads(output)["violations"]
+             if v["subject"] in ("request:REQ-2026-0090", "request:REQ-2026-0047")}
+    assert code == 3
+    assert {
+        ("E_SCHEMA", "applicant"),
+        ("E_SCHEMA", "submitted_at"),
+        ("E_SCHEMA", "purpose"),
+        ("E_SCHEMA", "use.recipents"),
+        ("E_REFERENCE", "footage.cameras.1"),  # same document as the input errors
+        ("REQUEST_USE_TOO_LONG", "use.ends"),  # same document
+    } <= found
+    assert ("REQUEST_USE_TOO_LONG", "use.ends") in {
+        (v["code"], v["field"]) for v in json.loads(output)["violations"]
+        if v["subject"] == "request:REQ-2026-0047"
+    }  # another document
+    # the misspelt field is one problem, not also "recipients is missing"
+    assert ("E_SCHEMA", "use.recipients") not in found
+
+
+def test_newcomer_request_in_chinese_with_places_and_fixes(registry_copy: Path):
+    _, output = check(with_newcomer(registry_copy), "--lang", "zh")
+    lines = output.splitlines()
+    problems = [i for i, line in enumerate(lines) if "REQ-2026-0090" in line and _LOCATED.match(line)]
+    assert len(problems) >= 6
+    for i in problems:
+        assert re.search(r"[\u4e00-\u9fff]", lines[i]), lines[i]
+        assert lines[i + 1].startswith("    -> ") and re.search(r"[\u4e00-\u9fff]", lines[i + 1])
+    text = "\n".join(lines[i] for i in problems)
+    assert "是不是想写 t.wang" in text
+    assert "是不是想写 recipients" in text
+    assert "CAM-GATE-99" in text
+
+
+def test_newcomer_request_in_english_says_did_you_mean(registry_copy: Path):
+    _, output = check(with_newcomer(registry_copy), "--lang", "en")
+    assert "did you mean t.wang?" in output
+    assert "did you mean recipients?" in output
+    assert "Input should" not in output and "String should" not in output
+
+
+def test_a_tab_is_named(registry_copy: Path):
+    path = registry_copy / "requests/REQ-2026-0047.yaml"
+    path.write_text(path.read_text().replace("  mode: export_copy", "\tmode: export_copy"))
+    _, output = check(registry_copy, "--lang", "en")
+    assert "REQ-2026-0047.yaml:13:1: error E_YAML" in output and "tab" in output
+    _, output = check(registry_copy, "--lang", "zh")
+    assert "Tab" in output
+
+
+def test_language_from_config(registry_copy: Path):
+    config = registry_copy / "config.yaml"
+    config.write_text(config.read_text() + "language: zh\n")
+    shutil.copy(NEWCOMER, registry_copy / "requests" / NEWCOMER.name)
+    _, output = check(registry_copy)
+    assert "未知字段 use.recipents" in output
+    _, output = check(registry_copy, "--lang", "en")
+    assert "unknown field use.recipents" in output
+
+
+def test_control_characters_never_reach_the_text_output(registry_copy: Path):
+    path = registry_copy / "requests/REQ-2026-0090.yaml"
+    shutil.copy(NEWCOMER, path)
+    text = path.read_text().replace("use:\n", 'use:\n  "x\\n::error file=a::forged": 1\n')
+    path.write_text(text)
+    for fmt in ("text", "junit", "github"):
+        _, output = check(registry_copy, "--format", fmt)
+        assert not any(line.startswith("::error file=a") for line in output.splitlines()), fmt
