@@ -225,6 +225,55 @@ RULES: dict[str, Rule] = {
         ),
         Text("write the applicant's unit from people.yaml", "填写 people.yaml 中申请人的部门"),
     ),
+    "PROVENANCE_MISMATCH": Rule(
+        Text("The file was not written by the person it names", "文件不是由其中署名的人提交的"),
+        Text(
+            "the named person commits the file from their own git identity",
+            "由署名的人用自己的 git 身份提交该文件",
+        ),
+    ),
+    "PROVENANCE_UNSIGNED": Rule(
+        Text(
+            "The commit is not signed, but config.yaml requires signed commits",
+            "提交没有签名，但 config.yaml 要求签名提交",
+        ),
+        Text(
+            "sign the commit with a key from people.yaml signing_keys (git commit -S)",
+            "用 people.yaml 中 signing_keys 的密钥签名提交（git commit -S）",
+        ),
+    ),
+    "PROVENANCE_WRONG_SIGNER": Rule(
+        Text(
+            "The commit is signed by someone other than the person it names",
+            "提交的签名者不是文件中署名的人",
+        ),
+        Text("the named person signs the commit with their own key", "由署名的人用自己的密钥签名"),
+    ),
+    "PROVENANCE_SHARED_KEY": Rule(
+        Text("One signing key is listed for two people", "同一个签名密钥登记给了两个人"),
+        Text(
+            "give each person their own key in people.yaml",
+            "在 people.yaml 中为每个人登记各自的密钥",
+        ),
+    ),
+    "PROVENANCE_UNCOMMITTED": Rule(
+        Text("The file has changes that are not committed", "文件有尚未提交的修改"),
+        Text("commit or discard the changes", "提交或撤销这些修改"),
+    ),
+    "PROVENANCE_TRUST_ROOT_UNOWNED": Rule(
+        Text(
+            "CODEOWNERS does not give this file to the security office alone",
+            "CODEOWNERS 没有把该文件只交给保卫处审核",
+        ),
+        Text(
+            "list only the security office team for it in CODEOWNERS",
+            "在 CODEOWNERS 中只为它登记保卫处团队",
+        ),
+    ),
+    "REQUEST_BACKDATED": Rule(
+        Text("The request is dated well before it was filed", "申请日期明显早于实际提交时间"),
+        Text("write the real time in submitted_at", "在 submitted_at 写实际提交时间"),
+    ),
     "HOLD_NOT_SECURITY_OFFICE": Rule(
         Text("A hold was not set by the security office", "保全令不是由保卫处设定的"),
         Text("a security office member sets the hold", "由保卫处成员设定保全令"),

@@ -33,12 +33,21 @@ def loader_codes() -> set[str]:
     return set(_LOADER_CODE.findall((REPO / "cctv_policy/registry/loader.py").read_text()))
 
 
+def python_check_codes() -> set[str]:
+    """Codes the Python checks (provenance, CODEOWNERS) report."""
+    found = set()
+    for path in (REPO / "cctv_policy/checks").glob("*.py"):
+        found |= set(re.findall(r'"((?:PROVENANCE|REQUEST)_[A-Z_]+)"', path.read_text()))
+    return found
+
+
 def test_codes_are_collected():
     assert {"E_REFERENCE", "REQUEST_USE_TOO_LONG", "REQUEST_UNIT_MISMATCH"} <= policy_codes()
     assert {"E_YAML", "E_SCHEMA", "E_DUPLICATE_ID"} <= loader_codes()
+    assert {"PROVENANCE_MISMATCH", "REQUEST_BACKDATED"} <= python_check_codes()
 
 
-@pytest.mark.parametrize("code", sorted(policy_codes() | loader_codes()))
+@pytest.mark.parametrize("code", sorted(policy_codes() | loader_codes() | python_check_codes()))
 def test_every_code_has_both_languages(code: str):
     rule = RULES[code]
     for text in (rule.title, rule.fix):

@@ -8,26 +8,36 @@ from pathlib import Path
 from cctv_policy.registry.loader import LoadedRegistry
 
 
-def changed_request_ids(registry_root: Path, base: str) -> list[str]:
+class ChangesUnavailable(Exception):
+    """git could not say what changed (not a checkout, or the base commit is not fetched)."""
+
+
+def changed_files(registry_root: Path, base: str) -> list[str]:
+    """The registry files (relative to the registry) that differ between `base` and HEAD."""
     root = registry_root.resolve()
-    top = Path(
-        subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
-    names = subprocess.run(
-        ["git", "diff", "--name-only", f"{base}...HEAD", "--", str(root.relative_to(top))],
-        cwd=top,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
+    try:
+        top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
+        names = _git(
+            top, "diff", "--name-only", f"{base}...HEAD", "--", str(root.relative_to(top))
+        ).splitlines()
+    except (subprocess.CalledProcessError, OSError, ValueError) as exc:
+        raise ChangesUnavailable(
+            f"cannot tell which files changed since {base} ({exc}); fetch the base commit "
+            "(actions/checkout with fetch-depth: 0) or leave out --changed-since"
+        ) from None
+    prefix = root.relative_to(top).as_posix()
+    return sorted(n if prefix == "." else n.removeprefix(prefix + "/") for n in names)
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def changed_request_ids(registry_root: Path, base: str) -> list[str]:
     ids = set()
-    for name in names:
+    for name in changed_files(registry_root, base):
         parts = Path(name).parts
         if len(parts) >= 2 and parts[-2] in ("requests", "decisions", "reports"):
             ids.add(Path(name).stem)

@@ -38,6 +38,16 @@ class CheckResult:
     input_hash: str | None = None
     policies_ran: bool = True
     counts: dict[str, int] = field(default_factory=dict)
+    # The files a pull request changes (check --changed-since): reported first; None: all.
+    focus: frozenset[str] | None = None
+
+    def in_focus(self, violation: Violation) -> bool:
+        return self.focus is None or violation.file in self.focus
+
+    @property
+    def ordered(self) -> list[Violation]:
+        """The violations, those in the focus files first (each part in file:line order)."""
+        return sorted(self.violations, key=lambda v: not self.in_focus(v))
 
     def localized(self, lang: Language) -> CheckResult:
         """The same result with every message and fix in `lang`."""

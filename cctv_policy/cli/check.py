@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from cctv_policy.checks.changes import changed_files
 from cctv_policy.checks.provenance import check_provenance
 from cctv_policy.checks.renderers import RENDERERS
 from cctv_policy.checks.rulebook import CheckResult
@@ -65,6 +66,13 @@ from cctv_policy.messages import language
     help="With --verify-provenance: when the pull request was opened (GitHub's "
     "clock): a request it adds counts as filed no earlier (REQUEST_BACKDATED).",
 )
+@click.option(
+    "--changed-since",
+    default=None,
+    metavar="REF",
+    help="Report the problems in files changed since REF (git, e.g. the pull request's "
+    "base) first; --format github annotates only those and counts the rest.",
+)
 @lang_option
 @engine_options
 def check(
@@ -75,6 +83,7 @@ def check(
     verify_provenance: bool,
     trust_base: str,
     opened_at: datetime | None,
+    changed_since: str | None,
     lang: str | None,
     engine: EngineChoice,
 ) -> None:
@@ -98,6 +107,7 @@ def check(
       cctv-policy check --now 2026-11-25T09:00:00+08:00 --format json
       cctv-policy check --lang zh                # messages in Chinese
       cctv-policy check --format github          # in a GitHub workflow
+      cctv-policy check --format github --changed-since origin/main  # the PR's files first
       cctv-policy check --verify-provenance --trust-base origin/main
       cctv-policy check --engine opa --opa-url http://127.0.0.1:8181
     """
@@ -106,6 +116,8 @@ def check(
         result = evaluation.check()
         if verify_provenance and result.policies_ran:
             result.add(check_provenance(evaluation.registry, trust_base, evaluation.now, opened_at))
+        if changed_since:
+            result.focus = frozenset(changed_files(registry_dir, changed_since))
     config = evaluation.registry.config
     result = result.localized(language(lang, config.language if config else None))
     rendered = RENDERERS[output_format](result, str(registry_dir))

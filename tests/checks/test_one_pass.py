@@ -34,8 +34,11 @@ def with_newcomer(registry_copy: Path) -> Path:
 
 def test_newcomer_request_reports_everything_at_once(registry_copy: Path):
     code, output = check(with_newcomer(registry_copy), "--format", "json")
-    found = {(v["code"], v["field"]) for v in json.loads(output)["violations"]
-             if v["subject"] in ("request:REQ-2026-0090", "request:REQ-2026-0047")}
+    found = {
+        (v["code"], v["field"])
+        for v in json.loads(output)["violations"]
+        if v["subject"] in ("request:REQ-2026-0090", "request:REQ-2026-0047")
+    }
     assert code == 3
     assert {
         ("E_SCHEMA", "applicant"),
@@ -46,7 +49,8 @@ def test_newcomer_request_reports_everything_at_once(registry_copy: Path):
         ("REQUEST_USE_TOO_LONG", "use.ends"),  # same document
     } <= found
     assert ("REQUEST_USE_TOO_LONG", "use.ends") in {
-        (v["code"], v["field"]) for v in json.loads(output)["violations"]
+        (v["code"], v["field"])
+        for v in json.loads(output)["violations"]
         if v["subject"] == "request:REQ-2026-0047"
     }  # another document
     # the misspelt field is one problem, not also "recipients is missing"
@@ -56,7 +60,9 @@ def test_newcomer_request_reports_everything_at_once(registry_copy: Path):
 def test_newcomer_request_in_chinese_with_places_and_fixes(registry_copy: Path):
     _, output = check(with_newcomer(registry_copy), "--lang", "zh")
     lines = output.splitlines()
-    problems = [i for i, line in enumerate(lines) if "REQ-2026-0090" in line and _LOCATED.match(line)]
+    problems = [
+        i for i, line in enumerate(lines) if "REQ-2026-0090" in line and _LOCATED.match(line)
+    ]
     assert len(problems) >= 6
     for i in problems:
         assert re.search(r"[\u4e00-\u9fff]", lines[i]), lines[i]

@@ -12,7 +12,7 @@ from cctv_policy.output import printable
 
 def render(result: CheckResult, prefix: str) -> str:
     lines = []
-    for v in result.violations:
+    for v in result.ordered:
         where = printable(display_path(prefix, v.file))
         if v.line:
             where += f":{v.line}" + (f":{v.column}" if v.column else "")
