@@ -106,3 +106,11 @@ def test_bad_corpus_messages_are_plain(lang: str, tmp_path: Path):
             assert not _JARGON.search(line), line
             if lang == "zh":
                 assert re.search(r"[\u4e00-\u9fff]", line), line
+
+
+def test_codes_reference_is_up_to_date():
+    from cctv_policy.messages import codes_markdown
+
+    assert (REPO / "docs/codes.md").read_text() == codes_markdown(), (
+        "regenerate: python -m cctv_policy.messages > docs/codes.md"
+    )

@@ -63,11 +63,13 @@ def test_sarif_is_valid_2_1_0():
     assert location["region"]["startLine"] == 16
 
 
-def test_junit_is_xml_with_a_case_per_violation():
+def test_junit_is_xml_with_a_case_per_rule_and_kind():
     root = ET.fromstring(invoke("--now", NOW_TEXT, "--format", "junit").stdout.split("?>", 1)[1])
     suite = root.find("testsuite")
     assert suite is not None and suite.get("failures") == "0"
-    assert len(suite.findall("testcase")) == 1
+    names = {(case.get("classname"), case.get("name")) for case in suite.findall("testcase")}
+    assert ("request", "REQUEST_USE_TOO_LONG") in names and ("camera", "E_SCHEMA") in names
+    assert int(suite.get("tests", "0")) == len(names) > 40
 
 
 def test_out_writes_a_file(tmp_path: Path):
