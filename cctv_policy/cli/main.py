@@ -32,6 +32,7 @@ COMMANDS = {
     "report": "cctv_policy.cli.inspection:report",
     "bundle": "cctv_policy.cli.bundle:bundle",
     "decision-log-ingest": "cctv_policy.cli.decision_logs:decision_log_ingest",
+    "schema": "cctv_policy.cli.schema:schema",
 }
 
 
