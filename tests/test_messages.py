@@ -114,3 +114,17 @@ def test_codes_reference_is_up_to_date():
     assert (REPO / "docs/codes.md").read_text() == codes_markdown(), (
         "regenerate: python -m cctv_policy.messages > docs/codes.md"
     )
+
+
+def test_registry_format_reference_names_every_field_in_both_languages():
+    from pydantic import BaseModel
+
+    from cctv_policy.registry import models
+
+    text = (REPO / "docs/registry.md").read_text()
+    chinese, _, english = text.partition("## English")
+    for model in vars(models).values():
+        if isinstance(model, type) and issubclass(model, BaseModel) and model is not models.Strict:
+            for name, info in model.model_fields.items():
+                field = f"`{info.alias or name}`"
+                assert field in chinese and field in english, f"{model.__name__}.{name}"
