@@ -33,6 +33,7 @@ COMMANDS = {
     "bundle": "cctv_policy.cli.bundle:bundle",
     "decision-log-ingest": "cctv_policy.cli.decision_logs:decision_log_ingest",
     "schema": "cctv_policy.cli.schema:schema",
+    "new": "cctv_policy.cli.new:new",
 }
 
 
