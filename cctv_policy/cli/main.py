@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from cctv_policy import __version__
+from cctv_policy.cli import help_text
 from cctv_policy.cli.errors import EXIT_TOOL_ERROR
 from cctv_policy.output import printable
 
@@ -50,6 +51,7 @@ class _Cli(click.Group):
         module, _, attribute = COMMANDS[name].partition(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
+        help_text.attach(name, command)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
