@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cctv_policy.audit.anchor import AnchorError, anchor_from_spec, check_log
@@ -24,6 +23,7 @@ from cctv_policy.cli.common import (
     storage_scope_options,
 )
 from cctv_policy.cli.errors import EXIT_BAD_INPUT, fail, refusing
+from cctv_policy.cli.progress import progress
 from cctv_policy.enforce.clock import ClockDisagrees
 from cctv_policy.enforce.job import (
     Prepared,
@@ -40,8 +40,6 @@ from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.output import printable
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.targets import parse_root_overrides
-
-_err = Console(stderr=True)
 
 
 def _shard(value: str | None) -> Shard:
@@ -60,22 +58,14 @@ def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
     total = sum(
         1 for c in registry.cameras.values() if not scope.target or c.storage == scope.target
     )
-    with Progress(
-        TextColumn("listing {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("cameras", total=total)
+    with progress("listing", "cameras", total) as advance:
         return prepare(
             evaluation,
             scope.target,
             parse_root_overrides(scope.storage_roots),
             _shard(scope.shard),
             set(scope.cameras) or None,
-            progress=lambda label, n: bar.update(task, advance=n, description=label),
+            progress=lambda label, n: advance(n, label),
         )
 
 
@@ -253,16 +243,8 @@ def apply(
         "What the audit log records before this was done; run apply again once the "
         "cause is fixed (it picks up where it stopped)."
     ):
-        with Progress(
-            TextColumn("applying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=_err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("actions", total=len(prepared.plan.actions))
-            report = run_apply(prepared, audit, lambda n: bar.update(task, advance=n))
+        with progress("applying", "actions", len(prepared.plan.actions)) as advance:
+            report = run_apply(prepared, audit, lambda n: advance(n, None))
         audit.write_anchor()
     table = Table(title="applied")
     table.add_column("action")
