@@ -68,6 +68,8 @@ class Evaluation:
         """The rule book over the whole registry (data.cctv.check.violations), once per run."""
         if "check" not in self._cache:
             document = self.input if self.registry.core_readable else None
+            # (without core_readable, run_check builds its own input when the rule book can
+            # still run; enforcement never uses a registry with input errors)
             self._cache["check"] = run_check(
                 self.registry, self.engine, self.now, self.policy_version, document
             )

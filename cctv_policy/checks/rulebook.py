@@ -104,7 +104,7 @@ def run_check(
         "holds": len(registry.holds),
     }
     violations = list(registry.issues)
-    if not registry.core_readable:
+    if not registry.rule_book_can_run:
         return CheckResult(
             _sorted(violations), policy_version, engine.name, now, policies_ran=False, counts=counts
         )
@@ -117,8 +117,9 @@ def run_check(
             raise EngineError(
                 f"data.cctv.check.violations returned {type(raw).__name__}, not a set"
             )
-        violations.extend(_place(registry, item) for item in raw)
-        violations.extend(_partial_violations(registry, engine, document))
+        placed = [_place(registry, item) for item in raw]
+        placed += _partial_violations(registry, engine, document)
+        violations.extend(v for v in placed if not _about_unreadable_entry(registry, v))
         return CheckResult(
             _sorted(violations),
             policy_version,
@@ -160,6 +161,18 @@ def _partial_violations(
             continue
         kept.append(_place(registry, item))
     return kept
+
+
+_LIST_KINDS = ("person", "camera", "target")
+
+
+def _about_unreadable_entry(registry: LoadedRegistry, violation: Violation) -> bool:
+    """A violation about a person, camera or target whose entry had input errors (already
+    reported): the rule book saw it as missing, so what it says is not trustworthy."""
+    value = dict(violation.params).get("value")
+    return value is not None and any(
+        value in registry.unreadable.get(kind, ()) for kind in _LIST_KINDS
+    )
 
 
 def _overlaps(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:

@@ -114,7 +114,7 @@ def check(
     with refusing("No result: a check that could not run is not a pass."):
         evaluation = Evaluation.open(registry_dir, engine, resolve_now(now))
         result = evaluation.check()
-        if verify_provenance and result.policies_ran:
+        if verify_provenance and evaluation.registry.core_readable:
             result.add(check_provenance(evaluation.registry, trust_base, evaluation.now, opened_at))
         if changed_since:
             result.focus = frozenset(changed_files(registry_dir, changed_since))

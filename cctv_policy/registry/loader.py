@@ -81,6 +81,9 @@ class LoadedRegistry:
     # and the field paths that were): `check` evaluates it too, so its other problems show now.
     partial: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     partial_fields: dict[tuple[str, str], list[FieldPath]] = field(default_factory=dict)
+    # Core files that could not be read at all (missing, not YAML, no list of entries); a core
+    # list file with some bad entries is read without them (their ids are in `unreadable`).
+    unread_core: set[str] = field(default_factory=set)
     issues: list[Violation] = field(default_factory=list)
     _texts: dict[str, str] = field(default_factory=dict, repr=False)
     _trees: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -96,6 +99,13 @@ class LoadedRegistry:
         return self.config is not None and not any(
             i.file in _CORE_FILES and i.code in ("E_YAML", "E_SCHEMA") for i in self.issues
         )
+
+    @property
+    def rule_book_can_run(self) -> bool:
+        """True when `check` can evaluate the rule book: config.yaml loaded and people, cameras
+        and storage were read, perhaps without some bad entries. Enforcement still requires
+        core_readable."""
+        return self.config is not None and not self.unread_core
 
     def text(self, file: str) -> str:
         if file not in self._texts:
@@ -234,15 +244,15 @@ class _Reader:
         reg = self.reg
         self.account_top_level()
         reg.config = self.read_single("config.yaml", Config)
-        people = self.read_single("people.yaml", PeopleFile)
-        cameras = self.read_single("cameras.yaml", CamerasFile)
-        storage = self.read_single("storage.yaml", StorageFile)
-        if people:
-            self.index_list("people.yaml", "people", "person", people.people, reg.people)
-        if cameras:
-            self.index_list("cameras.yaml", "cameras", "camera", cameras.cameras, reg.cameras)
-        if storage:
-            self.index_list("storage.yaml", "targets", "target", storage.targets, reg.targets)
+        if reg.config is None:
+            reg.unread_core.add("config.yaml")
+        people = self.read_list_file("people.yaml", PeopleFile, "people", Person, "person")
+        self.index_list("people.yaml", "people", "person", people, reg.people)
+        cameras = self.read_list_file("cameras.yaml", CamerasFile, "cameras", Camera, "camera")
+        self.index_list("cameras.yaml", "cameras", "camera", cameras, reg.cameras)
+        targets = self.read_list_file("storage.yaml", StorageFile, "targets", StorageTarget,
+                                      "target")
+        self.index_list("storage.yaml", "targets", "target", targets, reg.targets)
         self.read_folder("requests", "request", Request, lambda d: d.id, reg.requests)
         self.read_folder("decisions", "decision", Decision, lambda d: d.request, reg.decisions)
         self.read_folder("reports", "report", Report, lambda d: d.request, reg.reports)
@@ -275,6 +285,34 @@ class _Reader:
             self.issue("E_SCHEMA", file, file, "file_missing", {"file": file}, (1, 1))
             return None
         return self.parse_and_validate(file, file, model)
+
+    def read_list_file(self, file: str, model: type[BaseModel], list_field: str,
+                       item_model: type[Model], kind: str) -> list[Model]:
+        """The entries of people.yaml, cameras.yaml or storage.yaml. When some entries have
+        errors (reported), the others are still read, so one bad entry does not stop the rule
+        book; the bad entries' ids are noted as unreadable."""
+        path = self.reg.root / file
+        if not path.exists():
+            self.issue("E_SCHEMA", file, file, "file_missing", {"file": file}, (1, 1))
+            self.reg.unread_core.add(file)
+            return []
+        parsed = read_and_parse(path)
+        whole = self.validate(parsed, file, file, model)
+        if whole is not None:
+            items: list[Model] = getattr(whole, list_field)
+            return items
+        entries = parsed.data.get(list_field) if isinstance(parsed.data, dict) else None
+        if not isinstance(entries, list):
+            self.reg.unread_core.add(file)
+            return []
+        items = []
+        for entry in entries:
+            try:
+                items.append(item_model.model_validate(entry))
+            except ValidationError:
+                if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                    self.reg.unreadable.setdefault(kind, set()).add(entry["id"])
+        return items
 
     def parse_and_validate(self, file: str, subject: str, model: type[Model]) -> Model | None:
         return self.validate(read_and_parse(self.reg.root / file), file, subject, model)

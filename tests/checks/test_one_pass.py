@@ -107,3 +107,36 @@ def test_control_characters_never_reach_the_text_output(registry_copy: Path):
     for fmt in ("text", "junit", "github"):
         _, output = check(registry_copy, "--format", fmt)
         assert not any(line.startswith("::error file=a") for line in output.splitlines()), fmt
+
+
+def test_a_bad_entry_in_people_yaml_does_not_stop_the_rule_book(registry_copy: Path):
+    people = registry_copy / "people.yaml"
+    people.write_text(
+        people.read_text().replace(
+            "  - id: t.wang\n    name: Wang Tao\n",
+            "  - id: t.wang\n    name: Wang Tao\n    age: 40\n",
+        )
+    )
+    other = registry_copy / "requests/REQ-2026-0047.yaml"
+    other.write_text(other.read_text().replace("ends: 2026-12-04", "ends: 2027-02-04"))
+    code, output = check(registry_copy, "--format", "json")
+    violations = json.loads(output)["violations"]
+    found = {(v["code"], v["file"].rsplit("/", 1)[-1]) for v in violations}
+    assert code == 3
+    assert ("E_SCHEMA", "people.yaml") in found
+    assert ("REQUEST_USE_TOO_LONG", "REQ-2026-0047.yaml") in found  # the rule book still ran
+    # documents naming t.wang are not reported as naming an unknown person
+    assert not [v for v in violations if v["code"] == "E_REFERENCE" and "t.wang" in v["message"]]
+    assert json.loads(output)["summary"]["policies_ran"] is True
+
+
+def test_enforcement_still_refuses_a_registry_with_a_bad_entry(registry_copy: Path):
+    people = registry_copy / "people.yaml"
+    people.write_text(
+        people.read_text().replace(
+            "  - id: t.wang\n    name: Wang Tao\n",
+            "  - id: t.wang\n    name: Wang Tao\n    age: 40\n",
+        )
+    )
+    result = CliRunner().invoke(cli, ["plan", "--registry", str(registry_copy), "--now", NOW_TEXT])
+    assert result.exit_code == 3, result.output

@@ -23,8 +23,8 @@ def render(result: CheckResult, prefix: str) -> str:
             lines.append(f"    -> {printable(v.fix)}")
     if not result.policies_ran:
         lines.append(
-            "policy checks skipped: fix the input errors above in config.yaml, "
-            "people.yaml, cameras.yaml or storage.yaml first"
+            "policy checks skipped: config.yaml, people.yaml, cameras.yaml or storage.yaml "
+            "could not be read at all; fix the input errors above first"
         )
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     lines.append(
