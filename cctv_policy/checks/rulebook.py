@@ -40,6 +40,8 @@ class CheckResult:
     counts: dict[str, int] = field(default_factory=dict)
     # The files a pull request changes (check --changed-since): reported first; None: all.
     focus: frozenset[str] | None = None
+    # The language of the messages (set by `localized`), for the renderers' own words.
+    lang: Language = "en"
 
     def in_focus(self, violation: Violation) -> bool:
         return self.focus is None or violation.file in self.focus
@@ -51,7 +53,7 @@ class CheckResult:
 
     def localized(self, lang: Language) -> CheckResult:
         """The same result with every message and fix in `lang`."""
-        return replace(self, violations=[localize(v, lang) for v in self.violations])
+        return replace(self, violations=[localize(v, lang) for v in self.violations], lang=lang)
 
     def add(self, more: list[Violation]) -> None:
         self.violations = _sorted([*self.violations, *more])

@@ -14,7 +14,7 @@ from cctv_policy.cli.main import cli
 from tests.conftest import DATA, NOW_TEXT
 
 NEWCOMER = DATA / "newcomer" / "REQ-2026-0090.yaml"
-_LOCATED = re.compile(r"^\S+\.yaml:\d+:\d+: (error|warning) [A-Z_]+ \[")
+_LOCATED = re.compile(r"^\S+\.yaml:\d+:\d+: (error|warning|错误|警告) [A-Z_]+ \[")
 
 
 def check(registry: Path, *args: str) -> tuple[int, str]:

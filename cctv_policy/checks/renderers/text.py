@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cctv_policy.checks.renderers.base import display_path
 from cctv_policy.checks.rulebook import CheckResult
+from cctv_policy.messages import SEVERITY_WORDS
 from cctv_policy.output import printable
 
 
@@ -16,8 +17,9 @@ def render(result: CheckResult, prefix: str) -> str:
         where = printable(display_path(prefix, v.file))
         if v.line:
             where += f":{v.line}" + (f":{v.column}" if v.column else "")
+        severity = SEVERITY_WORDS[result.lang][v.severity.value]
         lines.append(
-            f"{where}: {v.severity.value} {v.code} [{printable(v.subject)}] {printable(v.message)}"
+            f"{where}: {severity} {v.code} [{printable(v.subject)}] {printable(v.message)}"
         )
         if v.fix:
             lines.append(f"    -> {printable(v.fix)}")
@@ -27,6 +29,8 @@ def render(result: CheckResult, prefix: str) -> str:
             "could not be read at all; fix the input errors above first"
         )
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
+    if result.lang == "zh":
+        lines.append(f"共 {len(result.errors)} 个错误、{len(result.warnings)} 个警告。")
     lines.append(
         f"{len(result.errors)} error(s), {len(result.warnings)} warning(s) in {counts} "
         f"(engine {result.engine}, policies {result.policy_version}, now {result.now.isoformat()})"
