@@ -70,8 +70,8 @@ def _in_range(moment: datetime, written: object) -> datetime:
 
 _TIME_ERRORS = {
     "time_format": "{value} is not a date and time like 2026-11-20T09:30:00+08:00",
-    "time_no_offset": "{value} has no time zone; write it like 2026-11-20T09:30:00+08:00 "
-                      "(+08:00 or Z at the end)",
+    "time_no_offset": "{value} has no UTC offset (time zone); write it like "
+                      "2026-11-20T09:30:00+08:00 (+08:00 or Z at the end)",
     "time_invalid": "{value} is not a real date and time",
     "time_range": "{value} is outside the years 1970 to 2199 that the rule book can compute "
                   "with; write a real date (for a hold without end, a date a few years ahead)",

@@ -82,7 +82,7 @@ def test_out_writes_a_file(tmp_path: Path):
 def test_naive_now_is_refused_with_exit_2():
     result = invoke("--now", "2026-11-25T12:00:00")
     assert result.exit_code == 2
-    assert "has no time zone" in result.output
+    assert "no UTC offset" in result.output
 
 
 def test_missing_registry_exit_2(tmp_path: Path):
