@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cctv_policy.output import printable
 from cctv_policy.registry.loader import LoadedRegistry
 
 LABELS = {
@@ -165,9 +166,11 @@ def build_notice(
 
 def render_markdown(notice: Notice, lang: str = "en") -> str:
     lines = [f"# {notice.title}", "", "| | |", "|---|---|"]
-    lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in notice.rows]
+    # Registry text is shown through `printable`: a newline in a name cannot start a line.
+    lines += [f"| {k} | {printable(v).replace('|', '/')} |" for k, v in notice.rows]
     if notice.reasons:
-        lines += ["", f"## {LABELS[lang]['reasons']}", ""] + [f"- {r}" for r in notice.reasons]
+        lines += ["", f"## {LABELS[lang]['reasons']}", ""]
+        lines += [f"- {printable(r)}" for r in notice.reasons]
     return "\n".join([*lines, "", notice.footer, ""])
 
 

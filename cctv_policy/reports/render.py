@@ -46,7 +46,7 @@ def render_markdown(r: Inspection) -> str:
             else (f" (kept by {c.kept_by})" if c.kept_by else "")
         )
         out.append(
-            f"| {c.id} {c.name} | {c.zone} | {c.storage} | {age}{flag} | "
+            f"| {c.id} {printable(c.name)} | {c.zone} | {c.storage} | {age}{flag} | "
             f"{', '.join(c.problems) or 'ok'} |"
         )
     out += ["", "## Unmanaged footage", ""] + (

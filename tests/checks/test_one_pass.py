@@ -140,3 +140,23 @@ def test_enforcement_still_refuses_a_registry_with_a_bad_entry(registry_copy: Pa
     )
     result = CliRunner().invoke(cli, ["plan", "--registry", str(registry_copy), "--now", NOW_TEXT])
     assert result.exit_code == 3, result.output
+
+
+def test_control_characters_in_names_never_start_a_line(registry_copy: Path):
+    people = registry_copy / "people.yaml"
+    people.write_text(people.read_text().replace("name: Wang Tao", 'name: "Wang\\n::error::x"'))
+    cameras = registry_copy / "cameras.yaml"
+    cameras.write_text(
+        cameras.read_text().replace("name: Main gate inbound", 'name: "Gate\\n::warning::y"', 1)
+    )
+    runs = [
+        ["check"],
+        ["check", "--lang", "zh"],
+        ["notice", "REQ-2026-0042"],
+        ["report", "--format", "md"],
+    ]
+    for args in runs:
+        result = CliRunner().invoke(
+            cli, [*args, "--registry", str(registry_copy), "--now", NOW_TEXT]
+        )
+        assert not [line for line in result.output.splitlines() if line.startswith("::")], args
