@@ -55,19 +55,24 @@ def _shard(value: str | None) -> Shard:
     return Shard(index, count)
 
 
-def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
-    registry = evaluation.registry
-    total = sum(
-        1 for c in registry.cameras.values() if not scope.target or c.storage == scope.target
-    )
-    with Progress(
-        TextColumn("listing {task.description}"),
+def _progress(label: str) -> Progress:
+    """A bar on stderr that disappears when done."""
+    return Progress(
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=_err,
         transient=True,
-    ) as bar:
+    )
+
+
+def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
+    registry = evaluation.registry
+    total = sum(
+        1 for c in registry.cameras.values() if not scope.target or c.storage == scope.target
+    )
+    with _progress("listing {task.description}") as bar:
         task = bar.add_task("cameras", total=total)
         return prepare(
             evaluation,
@@ -253,14 +258,7 @@ def apply(
         "What the audit log records before this was done; run apply again once the "
         "cause is fixed (it picks up where it stopped)."
     ):
-        with Progress(
-            TextColumn("applying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=_err,
-            transient=True,
-        ) as bar:
+        with _progress("applying") as bar:
             task = bar.add_task("actions", total=len(prepared.plan.actions))
             report = run_apply(prepared, audit, lambda n: bar.update(task, advance=n))
         audit.write_anchor()
