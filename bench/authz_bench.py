@@ -10,10 +10,16 @@ The old server is the http.server one this branch replaced, read from git at LEG
 (`git show`, nothing copied into the tree) and run in a child process by `--legacy-serve`;
 without git history it is skipped.
 
+A real OPA (`opa run --server`, the pinned binary) is measured the same way: loaded with
+`cctv-policy bundle` of the same registry, its decision logging on, shipped to
+`cctv-policy decision-log-ingest`, which appends them to a hash-chained audit log (OPA is given
+the real now in input.now, which it uses as given). Skipped when the opa binary cannot be built.
+
 The load generator is a minimal keep-alive HTTP/1.1 client over raw sockets (one thread per
 connection): on a 2-core machine it shares the CPU with the server, so it must cost little.
 
     .venv/bin/python bench/authz_bench.py [--requests 10000] [--calls 5000] [--connections 8]
+        [--only old|new|opa]
 """
 
 from __future__ import annotations
@@ -192,7 +198,11 @@ class Connection:
 
 
 def load(
-    port: int, work: list[tuple[dict[str, str], bool]], connections: int, max_seconds: float
+    port: int,
+    work: list[tuple[dict[str, str], bool]],
+    connections: int,
+    max_seconds: float,
+    now_text: str = "2099-01-01T00:00:00Z",
 ) -> tuple[list[float], int, float]:
     """(latencies, wrong answers, wall seconds) for `work` over `connections` connections."""
     latencies: list[float] = []
@@ -206,7 +216,7 @@ def load(
         for q, expected in chunk:
             if time.monotonic() > deadline:
                 break
-            body = json.dumps({"input": {**q, "now": "2099-01-01T00:00:00Z"}}).encode()
+            body = json.dumps({"input": {**q, "now": now_text}}).encode()
             t = time.perf_counter()
             status, answer = conn.post("/v1/data/cctv/authz/allow", body)
             mine.append(time.perf_counter() - t)
@@ -266,16 +276,21 @@ def measure(
     audit_log: Path,
     work: list[tuple[dict[str, str], bool]],
     args: argparse.Namespace,
+    now_text: str = "2099-01-01T00:00:00Z",
+    event: str = "authorize",
+    settle: float = 0.0,
 ) -> None:
     started = time.perf_counter()
     server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
     try:
         wait_for(port, 300, server)
         loaded = time.perf_counter() - started
-        load(port, work[:200], args.connections, args.max_seconds)  # warm up, not counted
-        before = _entries(audit_log)
-        latencies, wrong, wall = load(port, work, args.connections, args.max_seconds)
-        logged = _entries(audit_log) - before
+        load(port, work[:200], args.connections, args.max_seconds, now_text)  # warm up
+        time.sleep(settle)
+        before = _entries(audit_log, event)
+        latencies, wrong, wall = load(port, work, args.connections, args.max_seconds, now_text)
+        time.sleep(settle)  # OPA ships decision logs in the background
+        logged = _entries(audit_log, event) - before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -291,11 +306,69 @@ def measure(
     )
 
 
-def _entries(audit_log: Path) -> int:
+def _entries(audit_log: Path, event: str = "authorize") -> int:
     if not audit_log.exists():
         return 0
+    marker = f'"event":"{event}"'.encode()
     with audit_log.open("rb") as handle:
-        return sum(1 for line in handle if b'"event":"authorize"' in line)
+        return sum(1 for line in handle if marker in line)
+
+
+def measure_opa(
+    registry: Path, tmp: Path, work: list[tuple[dict[str, str], bool]], args: argparse.Namespace
+) -> None:
+    """The same questions on a real `opa run --server` loaded with `cctv-policy bundle`, its
+    decision logs shipped to `cctv-policy decision-log-ingest` and from there into the
+    hash-chained audit log. OPA takes input.now as given: the bench gives it the real now."""
+    from testing.opa_fleet import IngestProcess, decision_log_config, write_config
+    from testing.real_opa import OpaUnavailable, opa_binary
+
+    try:
+        opa = opa_binary()
+    except OpaUnavailable as exc:
+        print(f"opa: skipped ({exc})")
+        return
+    bundle = tmp / "bundle.tar.gz"
+    cli = str(REPO / ".venv/bin/cctv-policy")
+    built = subprocess.run(
+        [cli, "bundle", "--registry", str(registry), "--out", str(bundle)],
+        capture_output=True,
+        text=True,
+    )
+    if built.returncode != 0:
+        raise SystemExit(f"cctv-policy bundle failed: {built.stderr[-1500:]}")
+    audit_log = tmp / "opa-audit.jsonl"
+    token = "bench-ingest-token-0123456789"
+    ingest = IngestProcess(audit_log, token).start()
+    try:
+        config = write_config(tmp / "opa.json", decision_log_config(ingest.url, token))
+        port = free_port()
+        command = [
+            str(opa),
+            "run",
+            "--server",
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--bundle",
+            str(bundle),
+            "--config-file",
+            str(config),
+            "--log-level",
+            "error",
+        ]
+        measure(
+            "opa",
+            command,
+            port,
+            audit_log,
+            work,
+            args,
+            now_text=ts(NOW),
+            event="opa_decision",
+            settle=3.0,
+        )
+    finally:
+        ingest.stop()
 
 
 def main() -> None:
@@ -304,7 +377,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5_000)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=120)
-    parser.add_argument("--only", choices=["old", "new"], default=None)
+    parser.add_argument("--only", choices=["old", "new", "opa"], default=None)
     parser.add_argument(
         "--legacy-serve", nargs=3, metavar=("REGISTRY", "PORT", "AUDIT_LOG"), help=argparse.SUPPRESS
     )
@@ -324,7 +397,7 @@ def main() -> None:
             f"registry: {args.requests} approved requests; {len(work)} calls, {allowed} of "
             "them allowed, each with an input.now the server must ignore"
         )
-        if args.only != "new":
+        if args.only in (None, "old"):
             if legacy_source() is None:
                 print("old: skipped (no git history with the old server)")
             else:
@@ -344,7 +417,7 @@ def main() -> None:
                     work,
                     args,
                 )
-        if args.only != "old":
+        if args.only in (None, "new"):
             port, log = free_port(), Path(tmp) / "new-audit.jsonl"
             measure(
                 "new",
@@ -363,6 +436,8 @@ def main() -> None:
                 work,
                 args,
             )
+        if args.only in (None, "opa"):
+            measure_opa(registry, Path(tmp), work, args)
 
 
 if __name__ == "__main__":

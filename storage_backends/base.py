@@ -133,6 +133,21 @@ class LifecycleRefused(Exception):
     """Pushing retention down to the storage would not be safe (or not possible) here."""
 
 
+class NoLifecycle:
+    """For storage without a lifecycle engine or Object Lock (a NAS folder, the test double)."""
+
+    target_id: str
+
+    @property
+    def object_lock(self) -> bool:
+        return False
+
+    def sync_lifecycle(
+        self, retention_days: int, cameras: Sequence[str], other_cameras: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        raise LifecycleRefused(f"{self.target_id}: this storage has no lifecycle engine")
+
+
 class Backend(Protocol):
     target_id: str
     layout: Layout

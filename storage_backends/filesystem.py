@@ -16,14 +16,14 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from storage_backends.base import (
     DayListing,
     DeleteResult,
     EntryKind,
     GrantSpec,
-    LifecycleRefused,
+    NoLifecycle,
     Segment,
     StateProblem,
     TopEntry,
@@ -52,7 +52,7 @@ class UnsafePath(Exception):
     """A key that would reach outside the root or through a symbolic link."""
 
 
-class FilesystemBackend:
+class FilesystemBackend(NoLifecycle):
     def __init__(self, target_id: str, root: Path | str, layout: Layout) -> None:
         self.target_id = target_id
         self.root = Path(root).resolve()
@@ -466,15 +466,6 @@ class FilesystemBackend:
             return document if isinstance(document, dict) else None
         finally:
             os.close(grant_fd)
-
-    @property
-    def object_lock(self) -> bool:
-        return False
-
-    def sync_lifecycle(
-        self, retention_days: int, cameras: Sequence[str], other_cameras: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        raise LifecycleRefused(f"{self.target_id}: this storage has no lifecycle engine")
 
 
 def _safe_id(value: str) -> str:

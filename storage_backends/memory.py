@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from storage_backends.base import (
     DayListing,
     DeleteResult,
     EntryKind,
     GrantSpec,
-    LifecycleRefused,
+    NoLifecycle,
     Segment,
     StateProblem,
     TopEntry,
@@ -23,7 +23,7 @@ from storage_backends.base import (
 from storage_backends.layout import Layout
 
 
-class MemoryBackend:
+class MemoryBackend(NoLifecycle):
     def __init__(self, target_id: str, layout: Layout, keys: Iterable[str] = ()) -> None:
         self.target_id = target_id
         self.layout = layout
@@ -108,12 +108,3 @@ class MemoryBackend:
 
     def grants(self) -> set[str]:
         return set(self.granted)
-
-    @property
-    def object_lock(self) -> bool:
-        return False
-
-    def sync_lifecycle(
-        self, retention_days: int, cameras: Sequence[str], other_cameras: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        raise LifecycleRefused(f"{self.target_id}: this storage has no lifecycle engine")

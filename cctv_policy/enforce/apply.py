@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -84,7 +84,8 @@ def apply_plan(
     for day_actions in days.values():
         for action in day_actions:
             deleter.take(action, plan.listing_of(action))
-    deleter.finish(progress)
+            progress(1)
+    deleter.finish()
     audit.append(
         "apply_finished",
         done=dict(report.done),
@@ -198,19 +199,17 @@ def _delete_batch(
 class DayDeleter:
     """Deletes whole camera-days: each checked once against the floor and the storage's holds,
     logged with every name (one record per day, a group of days sharing one fsync) before its
-    storage deletes it. The storage works while the next days are checked and logged."""
+    storage deletes it, in batches of exactly DELETE_BATCH files (a day may span two batches;
+    on S3 one batch is one DeleteObjects). The storage works while the next days are checked
+    and logged."""
 
-    def __init__(
-        self,
-        backends: dict[str, Backend],
-        audit: AuditLog,
-        floor: SafetyFloor,
-    ) -> None:
+    def __init__(self, backends: dict[str, Backend], audit: AuditLog, floor: SafetyFloor) -> None:
         self.backends, self.audit, self.floor = backends, audit, floor
         self.report = ApplyReport()
         self._held: dict[str, set[str]] = {}
-        self._batches: dict[str, list[tuple[Action, DayListing]]] = defaultdict(list)
-        self._pending: list[tuple[str, Future[DeleteResult], int]] = []
+        self._unlogged: dict[str, list[tuple[Action, DayListing]]] = defaultdict(list)
+        self._queued: dict[str, list[DayListing]] = defaultdict(list)  # logged, not yet handed over
+        self._pending: list[tuple[str, Future[DeleteResult]]] = []
         self._pool = ThreadPoolExecutor(max_workers=DELETE_WORKERS)
 
     def take(self, action: Action, listing: DayListing | None = None) -> None:
@@ -223,30 +222,53 @@ class DayDeleter:
             self.audit.append("delete_refused", target=action.target, day=action.key, reason=why)
             self.report.refused[action.key or ""] = why
             return
-        batch = self._batches[action.target]
-        batch.append((action, day))
-        if sum(len(d.names) for _, d in batch) >= DELETE_BATCH:
-            self._flush(action.target)
+        self._unlogged[action.target].append((action, day))
+        self.report.done["delete-day"] += 1
+        waiting = sum(len(d.names) for _, d in self._unlogged[action.target])
+        if waiting + self._queued_files(action.target) >= DELETE_BATCH:
+            self._flush(action.target, final=False)
 
-    def finish(self, progress: Callable[[int], None] = lambda n: None) -> ApplyReport:
+    def finish(self) -> ApplyReport:
         """Hand over what is left, wait for the storage, and account for every file."""
-        for target in list(self._batches):
-            self._flush(target)
-        for target, future, days in self._pending:
-            _account(future.result(), days, self.backends[target], self.audit, self.report)
-            progress(days)
+        for target in list(self._unlogged) + list(self._queued):
+            self._flush(target, final=True)
+        for target, future in self._pending:
+            _account(future.result(), self.backends[target], self.audit, self.report)
         self._pending.clear()
         self._pool.shutdown()
         return self.report
 
-    def _flush(self, target: str) -> None:
-        batch = self._batches.pop(target, [])
-        if not batch:
-            return
-        self.audit.append_many([("delete_day", _day_record(a, day)) for a, day in batch])
-        days = [day for _, day in batch]
-        future = self._pool.submit(self.backends[target].delete_days, days)
-        self._pending.append((target, future, len(batch)))
+    def _queued_files(self, target: str) -> int:
+        return sum(len(day.names) for day in self._queued[target])
+
+    def _flush(self, target: str, final: bool) -> None:
+        """Log the days not logged yet (one fsync), then hand over full batches (and, when
+        final, the rest)."""
+        unlogged = self._unlogged.pop(target, [])
+        if unlogged:
+            self.audit.append_many([("delete_day", _day_record(a, day)) for a, day in unlogged])
+            self._queued[target] += [day for _, day in unlogged]
+        while self._queued_files(target) >= DELETE_BATCH or (final and self._queued[target]):
+            batch, self._queued[target] = _split(self._queued[target], DELETE_BATCH)
+            future = self._pool.submit(self.backends[target].delete_days, batch)
+            self._pending.append((target, future))
+        if not self._queued[target]:
+            del self._queued[target]
+
+
+def _split(days: list[DayListing], size: int) -> tuple[list[DayListing], list[DayListing]]:
+    """The first `size` files of `days` (the last day cut if need be), and the rest."""
+    head: list[DayListing] = []
+    room = size
+    for index, day in enumerate(days):
+        if len(day.names) <= room:
+            head.append(day)
+            room -= len(day.names)
+            continue
+        head.append(replace(day, names=day.names[:room]))
+        rest = replace(day, names=day.names[room:])
+        return head, [rest, *days[index + 1 :]]
+    return head, []
 
 
 def _day_now(
@@ -276,11 +298,8 @@ def _day_record(action: Action, listing: DayListing) -> dict[str, Any]:
     return record
 
 
-def _account(
-    result: DeleteResult, days: int, backend: Backend, audit: AuditLog, report: ApplyReport
-) -> None:
+def _account(result: DeleteResult, backend: Backend, audit: AuditLog, report: ApplyReport) -> None:
     report.done["delete"] += len(result.deleted)
-    report.done["delete-day"] += days
     report.already_gone += len(result.already_gone)
     report.refused.update(result.refused)
     report.storage_requests += result.requests

@@ -148,10 +148,12 @@ class ParsedFile:
     params: tuple[tuple[str, str], ...] = ()
     code: str = "E_YAML"
     position: tuple[int, int] = (1, 1)
+    sha256: str | None = None  # of the document's canonical JSON (what a decision pins)
 
 
-def read_and_parse(path: Path) -> ParsedFile:
-    """Read one registry file and parse its YAML. Pure: safe to run in a worker process."""
+def read_and_parse(path: Path, digest: bool = False) -> ParsedFile:
+    """Read one registry file and parse its YAML (and, with `digest`, the SHA-256 of its
+    canonical JSON). Pure: safe to run in a worker process."""
     if path.is_symlink():
         return ParsedFile(path, problem="symlink", code="E_SCHEMA")
     raw = path.read_bytes()
@@ -170,7 +172,7 @@ def read_and_parse(path: Path) -> ParsedFile:
     if odd is not None:
         return ParsedFile(path, code="E_SCHEMA", position=yaml_source.first_tag_position(text),
                           problem="yaml_tag", params=(("kind", odd),))
-    return ParsedFile(path, data=data)
+    return ParsedFile(path, data=data, sha256=document_sha256(data) if digest else None)
 
 
 _DUPLICATE_KEY = re.compile(r"found duplicate key (?P<key>.+)$")
@@ -190,11 +192,11 @@ def _yaml_problem(path: Path, text: str, exc: yaml_source.YamlError) -> ParsedFi
                       params=(("detail", exc.message),))
 
 
-def _parse_chunk(paths: list[Path]) -> list[ParsedFile]:
-    return [read_and_parse(p) for p in paths]
+def _parse_chunk(paths: list[Path], digest: bool = False) -> list[ParsedFile]:
+    return [read_and_parse(p, digest) for p in paths]
 
 
-def parse_many(paths: list[Path]) -> Iterator[ParsedFile]:
+def parse_many(paths: list[Path], digest: bool = False) -> Iterator[ParsedFile]:
     """Parse files, yielding them in order; on a large registry split the work over the cores.
 
     Only parsing runs in the workers (plain dicts pickle cheaply; pydantic models do not), and
@@ -204,7 +206,7 @@ def parse_many(paths: list[Path]) -> Iterator[ParsedFile]:
     """
     workers = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_THRESHOLD or workers < 2:
-        yield from _parse_chunk(paths)
+        yield from _parse_chunk(paths, digest)
         return
     size = -(-len(paths) // (workers * 8))
     chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
@@ -212,11 +214,11 @@ def parse_many(paths: list[Path]) -> Iterator[ParsedFile]:
     done = 0
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for chunk in pool.map(_parse_chunk, chunks):
+            for chunk in pool.map(_parse_chunk, chunks, [digest] * len(chunks)):
                 yield from chunk
                 done += len(chunk)
     except (BrokenProcessPool, OSError):
-        yield from _parse_chunk(paths[done:])  # workers could not run here: finish on one core
+        yield from _parse_chunk(paths[done:], digest)  # workers could not run here: finish on one core
 
 
 def _go_runtime_started() -> bool:
@@ -378,7 +380,7 @@ class _Reader:
                 continue
             first_of_stem[stem] = name
             paths.append(directory / name)
-        for parsed in parse_many(paths):
+        for parsed in parse_many(paths, digest=kind == "request"):
             self.add_document(parsed, folder, kind, model, key_of, into)
 
     def add_document(self, parsed: ParsedFile, folder: str, kind: str, model: type[Model],
@@ -401,7 +403,7 @@ class _Reader:
         into[key] = doc
         self.reg.sources[(kind, key)] = Source(file)
         if kind == "request":
-            self.reg.request_sha256[key] = document_sha256(parsed.data)
+            self.reg.request_sha256[key] = parsed.sha256 or document_sha256(parsed.data)
 
     def index_list(
         self, file: str, list_field: str, kind: str, items: Iterable[Model], into: dict[str, Model]
