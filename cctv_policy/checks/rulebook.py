@@ -22,6 +22,7 @@ _FOLDER_OF_KIND = {
     "decision": "decisions",
     "report": "reports",
     "hold": "holds",
+    "maintenance": "maintenance",
 }
 _LIST_FILE_OF_KIND = {"person": "people.yaml", "camera": "cameras.yaml", "target": "storage.yaml"}
 

@@ -29,6 +29,7 @@ from cctv_policy.registry.models import (
     Config,
     Decision,
     Hold,
+    Maintenance,
     PeopleFile,
     Person,
     Report,
@@ -67,6 +68,7 @@ class LoadedRegistry:
     decisions: dict[str, Decision] = field(default_factory=dict)
     reports: dict[str, Report] = field(default_factory=dict)
     holds: dict[str, Hold] = field(default_factory=dict)
+    maintenance: dict[str, Maintenance] = field(default_factory=dict)
     # request id -> SHA-256 of its canonical JSON (what a decision's request_sha256 pins).
     request_sha256: dict[str, str] = field(default_factory=dict)
     # (kind, id) -> Source, for turning a policy's subject into file:line.
@@ -105,7 +107,7 @@ class LoadedRegistry:
 _CORE_FILES = ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")
 # folder -> the kind of document each of its files holds.
 DOCUMENT_FOLDERS = {"requests": "request", "decisions": "decision", "reports": "report",
-                    "holds": "hold"}
+                    "holds": "hold", "maintenance": "maintenance"}
 # Entries a registry may hold that are not documents: nothing else is silently skipped.
 NOT_DOCUMENTS = frozenset({".git", ".github", ".gitignore", ".gitattributes", "CODEOWNERS",
                            "schemas"})
@@ -222,6 +224,8 @@ class _Reader:
         self.read_folder("decisions", "decision", Decision, lambda d: d.request, reg.decisions)
         self.read_folder("reports", "report", Report, lambda d: d.request, reg.reports)
         self.read_folder("holds", "hold", Hold, lambda d: d.id, reg.holds)
+        self.read_folder("maintenance", "maintenance", Maintenance, lambda d: d.id,
+                         reg.maintenance)
 
     def account_top_level(self) -> None:
         """Every entry at the top of the registry is read, or allowed as not a document."""
@@ -325,7 +329,7 @@ class _Reader:
             return
         key = key_of(doc)
         if key != stem:
-            field_name = "id" if kind in ("request", "hold") else "request"
+            field_name = "id" if kind in ("request", "hold", "maintenance") else "request"
             line, column = self.reg.position(Source(file), (field_name,))
             self.issue("E_SCHEMA", file, f"{kind}:{stem}",
                        f"{field_name} {key!r} does not match the file name {parsed.path.name!r}; "

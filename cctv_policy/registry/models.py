@@ -76,6 +76,13 @@ class Config(Strict):
     security_office_owners: list[str] = Field(default_factory=list)
     # Clock sanity gate (apply): how far the clock may be from the newest footage on a target.
     clock_tolerance_hours: int = Field(6, ge=1, le=24 * 30)
+    # Device health (R12): a camera with no footage newer than this is CAMERA_SILENT.
+    silent_after_hours: int = Field(24, ge=1, le=24 * 365)
+    # Maintenance (R2): a camera not serviced within this many days is overdue.
+    maintenance_interval_days: int = Field(180, ge=1, le=3650)
+    # When this revision of the rule book takes effect (R13: published before it applies);
+    # a changed config must name a moment that is not already past.
+    effective_from: Timestamp | None = None
 
 
 class Person(Strict):
@@ -273,3 +280,13 @@ class Hold(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+
+
+class Maintenance(Strict):
+    """One service of a camera by a technician (R2): maintenance/<ID>.yaml."""
+
+    id: DocumentId
+    camera: DocumentId
+    performed_by: PersonId
+    performed_at: Timestamp
+    work: NonEmptyText

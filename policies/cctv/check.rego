@@ -7,9 +7,10 @@ import rego.v1
 import data.cctv.cameras
 import data.cctv.config
 import data.cctv.decisions
+import data.cctv.devices
 import data.cctv.holds
 import data.cctv.references
 import data.cctv.reports
 import data.cctv.requests
 
-violations := (((((references.violations | config.violations) | cameras.violations) | requests.violations) | decisions.violations) | reports.violations) | holds.violations
+violations := ((((((references.violations | config.violations) | cameras.violations) | requests.violations) | decisions.violations) | reports.violations) | holds.violations) | devices.violations
