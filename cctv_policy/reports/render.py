@@ -6,6 +6,7 @@ import html
 from collections import Counter
 
 from cctv_policy.output import printable
+from cctv_policy.reports.device_health_render import health_html, health_markdown
 from cctv_policy.reports.inspection import Inspection
 
 PALETTE = [
@@ -53,6 +54,7 @@ def render_markdown(r: Inspection) -> str:
         [f"- {t}: `{printable(name)}`: {why}" for t, name, why in r.unmanaged]
         or ["none: every entry on the storage read is a camera of that storage"]
     )
+    out += health_markdown(r)
     out += [
         "",
         "## Requests by unit and outcome",
@@ -226,6 +228,7 @@ padding:.25em .8em;text-align:left;font-size:.9em}}.bad{{color:#c53030;font-weig
 {e(r.policy_version)}; retention {r.retention_days} days.</p>
 <p>Audit log: <span class="{audit_cls}">{e(_audit_line(r))}</span></p>
 <h2>Footage age per camera</h2>{age_chart(r)}
+{health_html(r)}
 <h2>Requests per month, by unit</h2>{month_chart(r)}
 <h2>Requests by unit and outcome</h2>
 {table(["unit", "approved", "rejected", "pending"], outcome_rows)}
