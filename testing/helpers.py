@@ -90,6 +90,8 @@ def campus_repo(root: Path, registry: Path) -> Path:
             by_time.append((data["decided_at"], path, data["decided_by"]))
         elif folder == "holds":
             by_time.append((data["created_at"], path, data["created_by"]))
+        elif folder == "violations":
+            by_time.append((data["found_at"], path, data["found_by"]))
         elif folder == "maintenance":
             by_time.append((data["performed_at"], path, data["performed_by"]))
         else:

@@ -23,6 +23,7 @@ _FOLDER_OF_KIND = {
     "report": "reports",
     "hold": "holds",
     "maintenance": "maintenance",
+    "violation": "violations",
 }
 _LIST_FILE_OF_KIND = {"person": "people.yaml", "camera": "cameras.yaml", "target": "storage.yaml"}
 

@@ -36,6 +36,7 @@ from cctv_policy.registry.models import (
     Request,
     StorageFile,
     StorageTarget,
+    ViolationRecord,
 )
 from cctv_policy.violations import Severity, Violation
 
@@ -69,6 +70,7 @@ class LoadedRegistry:
     reports: dict[str, Report] = field(default_factory=dict)
     holds: dict[str, Hold] = field(default_factory=dict)
     maintenance: dict[str, Maintenance] = field(default_factory=dict)
+    violation_register: dict[str, ViolationRecord] = field(default_factory=dict)
     # request id -> SHA-256 of its canonical JSON (what a decision's request_sha256 pins).
     request_sha256: dict[str, str] = field(default_factory=dict)
     # (kind, id) -> Source, for turning a policy's subject into file:line.
@@ -107,7 +109,7 @@ class LoadedRegistry:
 _CORE_FILES = ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")
 # folder -> the kind of document each of its files holds.
 DOCUMENT_FOLDERS = {"requests": "request", "decisions": "decision", "reports": "report",
-                    "holds": "hold", "maintenance": "maintenance"}
+                    "holds": "hold", "maintenance": "maintenance", "violations": "violation"}
 # Entries a registry may hold that are not documents: nothing else is silently skipped.
 NOT_DOCUMENTS = frozenset({".git", ".github", ".gitignore", ".gitattributes", "CODEOWNERS",
                            "schemas"})
@@ -226,6 +228,8 @@ class _Reader:
         self.read_folder("holds", "hold", Hold, lambda d: d.id, reg.holds)
         self.read_folder("maintenance", "maintenance", Maintenance, lambda d: d.id,
                          reg.maintenance)
+        self.read_folder("violations", "violation", ViolationRecord, lambda d: d.id,
+                         reg.violation_register)
 
     def account_top_level(self) -> None:
         """Every entry at the top of the registry is read, or allowed as not a document."""
@@ -329,7 +333,7 @@ class _Reader:
             return
         key = key_of(doc)
         if key != stem:
-            field_name = "id" if kind in ("request", "hold", "maintenance") else "request"
+            field_name = "id" if kind in ("request", "hold", "maintenance", "violation") else "request"
             line, column = self.reg.position(Source(file), (field_name,))
             self.issue("E_SCHEMA", file, f"{kind}:{stem}",
                        f"{field_name} {key!r} does not match the file name {parsed.path.name!r}; "

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Annotated, Literal
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from storage_backends.layout import Layout
 
@@ -83,6 +90,8 @@ class Config(Strict):
     # When this revision of the rule book takes effect (R13: published before it applies);
     # a changed config must name a moment that is not already past.
     effective_from: Timestamp | None = None
+    # Violations register (R12): a detected violation must be registered within this many days.
+    register_within_days: int = Field(7, ge=0, le=365)
 
 
 class Person(Strict):
@@ -290,3 +299,20 @@ class Maintenance(Strict):
     performed_by: PersonId
     performed_at: Timestamp
     work: NonEmptyText
+
+
+class ViolationRecord(Strict):
+    """One entry of the violations register (R12): violations/<ID>.yaml, kept by the security
+    office: what rule, who, found by whom and when, what was done, when it was closed."""
+
+    id: DocumentId
+    rule: Annotated[str, StringConstraints(pattern=r"^R[0-9]{1,2}$")]
+    # The detected violation it handles, when `check` found it: code and kind:id subject.
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
+    subject: Annotated[str, StringConstraints(pattern=r"^[a-z]+:[A-Za-z0-9._-]+$")] | None = None
+    person: PersonId | None = None  # who broke the rule, when known
+    found_by: PersonId
+    found_at: Timestamp
+    description: NonEmptyText
+    action: NonEmptyText | None = None
+    closed_at: Timestamp | None = None

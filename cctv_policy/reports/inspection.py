@@ -12,6 +12,7 @@ from cctv_policy.audit.anchor import AuditCheck, check_log
 from cctv_policy.audit.query import entries
 from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.evaluation import Evaluation
+from cctv_policy.registry.models import ViolationRecord
 from cctv_policy.reports.device_health import (
     DeviceHealth,
     Silent,
@@ -68,6 +69,10 @@ class Inspection:
     silent_after_hours: int = 24
     # camera -> (when, by whom) of its newest maintenance record (R2).
     last_service: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    # The violations register (R12) and detected violations missing from it past the deadline.
+    register: list[ViolationRecord] = field(default_factory=list)
+    unregistered: list[Unregistered] = field(default_factory=list)
+    register_within_days: int = 7
 
 
 def build_inspection(
@@ -150,6 +155,9 @@ def build_inspection(
     for finding in inspection.silent:
         rows[finding.camera].problems.append("CAMERA_SILENT")
     inspection.last_service = _last_service(evaluation)
+    inspection.register = list(registry.violation_register.values())
+    inspection.unregistered = unregistered(evaluation)
+    inspection.register_within_days = registry.config.register_within_days
     inspection.owed = [d for d in due_reports(evaluation) if d.state == "overdue"]
     inspection.violations = Counter(v.code for v in check.violations)
     inspection.violations["CAMERA_SILENT"] += len(inspection.silent)
@@ -177,3 +185,19 @@ def _last_service(evaluation: Evaluation) -> dict[str, tuple[datetime, str]]:
         if record.camera not in newest or record.performed_at > newest[record.camera][0]:
             newest[record.camera] = (record.performed_at, record.performed_by)
     return newest
+
+
+@dataclass(frozen=True)
+class Unregistered:
+    """A detected error-level violation with no register entry after the deadline."""
+
+    code: str
+    subject: str
+    since: str
+    message: str
+
+
+def unregistered(evaluation: Evaluation) -> list[Unregistered]:
+    raw = evaluation.evaluate("cctv/register_due/unregistered")
+    items = [Unregistered(i["code"], i["subject"], i["since"], i["message"]) for i in raw or []]
+    return sorted(items, key=lambda u: (u.since, u.subject, u.code))

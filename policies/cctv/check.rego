@@ -10,7 +10,8 @@ import data.cctv.decisions
 import data.cctv.devices
 import data.cctv.holds
 import data.cctv.references
+import data.cctv.register
 import data.cctv.reports
 import data.cctv.requests
 
-violations := ((((((references.violations | config.violations) | cameras.violations) | requests.violations) | decisions.violations) | reports.violations) | holds.violations) | devices.violations
+violations := (((((((references.violations | config.violations) | cameras.violations) | requests.violations) | decisions.violations) | reports.violations) | holds.violations) | devices.violations) | register.violations
