@@ -24,6 +24,7 @@ _FOLDER_OF_KIND = {
     "hold": "holds",
     "maintenance": "maintenance",
     "violation": "violations",
+    "feedback": "feedback",
 }
 _LIST_FILE_OF_KIND = {"person": "people.yaml", "camera": "cameras.yaml", "target": "storage.yaml"}
 

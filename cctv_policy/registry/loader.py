@@ -28,6 +28,7 @@ from cctv_policy.registry.models import (
     CamerasFile,
     Config,
     Decision,
+    Feedback,
     Hold,
     Maintenance,
     PeopleFile,
@@ -71,6 +72,7 @@ class LoadedRegistry:
     holds: dict[str, Hold] = field(default_factory=dict)
     maintenance: dict[str, Maintenance] = field(default_factory=dict)
     violation_register: dict[str, ViolationRecord] = field(default_factory=dict)
+    feedback: dict[str, Feedback] = field(default_factory=dict)
     # request id -> SHA-256 of its canonical JSON (what a decision's request_sha256 pins).
     request_sha256: dict[str, str] = field(default_factory=dict)
     # (kind, id) -> Source, for turning a policy's subject into file:line.
@@ -109,7 +111,7 @@ class LoadedRegistry:
 _CORE_FILES = ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")
 # folder -> the kind of document each of its files holds.
 DOCUMENT_FOLDERS = {"requests": "request", "decisions": "decision", "reports": "report",
-                    "holds": "hold", "maintenance": "maintenance", "violations": "violation"}
+                    "holds": "hold", "maintenance": "maintenance", "violations": "violation", "feedback": "feedback"}
 # Entries a registry may hold that are not documents: nothing else is silently skipped.
 NOT_DOCUMENTS = frozenset({".git", ".github", ".gitignore", ".gitattributes", "CODEOWNERS",
                            "schemas"})
@@ -230,6 +232,7 @@ class _Reader:
                          reg.maintenance)
         self.read_folder("violations", "violation", ViolationRecord, lambda d: d.id,
                          reg.violation_register)
+        self.read_folder("feedback", "feedback", Feedback, lambda d: d.id, reg.feedback)
 
     def account_top_level(self) -> None:
         """Every entry at the top of the registry is read, or allowed as not a document."""
@@ -333,7 +336,7 @@ class _Reader:
             return
         key = key_of(doc)
         if key != stem:
-            field_name = "id" if kind in ("request", "hold", "maintenance", "violation") else "request"
+            field_name = "id" if kind in ("request", "hold", "maintenance", "violation", "feedback") else "request"
             line, column = self.reg.position(Source(file), (field_name,))
             self.issue("E_SCHEMA", file, f"{kind}:{stem}",
                        f"{field_name} {key!r} does not match the file name {parsed.path.name!r}; "

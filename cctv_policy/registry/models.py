@@ -92,6 +92,9 @@ class Config(Strict):
     effective_from: Timestamp | None = None
     # Violations register (R12): a detected violation must be registered within this many days.
     register_within_days: int = Field(7, ge=0, le=365)
+    # Unit feedback (R12): periods this many months long from January; due this many days after.
+    feedback_every_months: Literal[1, 2, 3, 4, 6, 12] = 3
+    feedback_due_days: int = Field(14, ge=0, le=365)
 
 
 class Person(Strict):
@@ -316,3 +319,16 @@ class ViolationRecord(Strict):
     description: NonEmptyText
     action: NonEmptyText | None = None
     closed_at: Timestamp | None = None
+
+
+class Feedback(Strict):
+    """A unit's report on its use of footage in one period (R12): feedback/<ID>.yaml. The
+    period is named by its first month, e.g. 2026-07 for July to September."""
+
+    id: DocumentId
+    unit: Slug
+    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    submitted_by: PersonId
+    submitted_at: Timestamp
+    summary: NonEmptyText
+    suggestions: list[NonEmptyText] = Field(default_factory=list)

@@ -12,7 +12,7 @@ from cctv_policy.audit.anchor import AuditCheck, check_log
 from cctv_policy.audit.query import entries
 from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.registry.models import ViolationRecord
+from cctv_policy.registry.models import Feedback, ViolationRecord
 from cctv_policy.reports.device_health import (
     DeviceHealth,
     Silent,
@@ -73,6 +73,9 @@ class Inspection:
     register: list[ViolationRecord] = field(default_factory=list)
     unregistered: list[Unregistered] = field(default_factory=list)
     register_within_days: int = 7
+    # Unit feedback (R12): what units reported, and FEEDBACK_OVERDUE messages.
+    feedback: list[Feedback] = field(default_factory=list)
+    feedback_owed: list[str] = field(default_factory=list)
 
 
 def build_inspection(
@@ -158,6 +161,8 @@ def build_inspection(
     inspection.register = list(registry.violation_register.values())
     inspection.unregistered = unregistered(evaluation)
     inspection.register_within_days = registry.config.register_within_days
+    inspection.feedback = list(registry.feedback.values())
+    inspection.feedback_owed = [v.message for v in check.violations if v.code == "FEEDBACK_OVERDUE"]
     inspection.owed = [d for d in due_reports(evaluation) if d.state == "overdue"]
     inspection.violations = Counter(v.code for v in check.violations)
     inspection.violations["CAMERA_SILENT"] += len(inspection.silent)

@@ -7,6 +7,7 @@ from collections import Counter
 
 from cctv_policy.output import printable
 from cctv_policy.reports.device_health_render import health_html, health_markdown
+from cctv_policy.reports.feedback_render import feedback_html, feedback_markdown
 from cctv_policy.reports.inspection import Inspection
 from cctv_policy.reports.register_render import register_html, register_markdown
 
@@ -89,6 +90,7 @@ def render_markdown(r: Inspection) -> str:
     out += ["", "## Violations", ""] + (
         [f"- {code}: {n}" for code, n in r.violations.items()] or ["none"]
     )
+    out += feedback_markdown(r)
     out += register_markdown(r)
     out += ["", "## Audit log", "", _audit_line(r), ""]
     return "\n".join(out)
@@ -240,6 +242,7 @@ padding:.25em .8em;text-align:left;font-size:.9em}}.bad{{color:#c53030;font-weig
 <h2>Unmanaged footage</h2>{unmanaged_table}
 <h2>Overdue usage reports</h2>{owed_table}
 <h2>Violations</h2>{table(["code", "count"], violations) if violations else "<p>none</p>"}
+{feedback_html(r)}
 {register_html(r)}
 </body></html>
 """

@@ -10,7 +10,7 @@ base := {
 		"allowed_purposes": ["incident_investigation", "law_enforcement_request"],
 		"private_zones": ["restroom", "dormitory_interior"], "timezone": "UTC",
 		"viewing_station": "station", "silent_after_hours": 24, "maintenance_interval_days": 180,
-		"register_within_days": 7,
+		"register_within_days": 7, "feedback_every_months": 3, "feedback_due_days": 14,
 	},
 	"people": {
 		"app": {"id": "app", "name": "Applicant", "unit": "library", "roles": ["applicant"]},
