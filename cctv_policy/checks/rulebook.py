@@ -142,6 +142,8 @@ def _place(registry: LoadedRegistry, item: Any) -> Violation:
 
 
 def _fallback_source(kind: str, doc_id: str) -> Source:
+    if kind == "attachments":  # a folder of the attachment store, not a document
+        return Source(f"attachments/{doc_id}/")
     if kind in _FOLDER_OF_KIND:
         return Source(f"{_FOLDER_OF_KIND[kind]}/{doc_id}.yaml")
     return Source(_LIST_FILE_OF_KIND.get(kind, "config.yaml"))

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cctv_policy.registry import yaml_source
+from cctv_policy.registry import attachments, yaml_source
 from cctv_policy.registry.canonical import document_sha256
 from cctv_policy.registry.types import DOCUMENT_ID
 from cctv_policy.registry.models import (
@@ -73,6 +73,8 @@ class LoadedRegistry:
     maintenance: dict[str, Maintenance] = field(default_factory=dict)
     violation_register: dict[str, ViolationRecord] = field(default_factory=dict)
     feedback: dict[str, Feedback] = field(default_factory=dict)
+    # request id -> {file name -> SHA-256} of the attachment store (attachments/<id>/).
+    attachment_files: dict[str, dict[str, str]] = field(default_factory=dict)
     # request id -> SHA-256 of its canonical JSON (what a decision's request_sha256 pins).
     request_sha256: dict[str, str] = field(default_factory=dict)
     # (kind, id) -> Source, for turning a policy's subject into file:line.
@@ -233,6 +235,7 @@ class _Reader:
         self.read_folder("violations", "violation", ViolationRecord, lambda d: d.id,
                          reg.violation_register)
         self.read_folder("feedback", "feedback", Feedback, lambda d: d.id, reg.feedback)
+        reg.attachment_files = attachments.read_store(reg.root, self.not_read)
 
     def account_top_level(self) -> None:
         """Every entry at the top of the registry is read, or allowed as not a document."""
@@ -240,6 +243,8 @@ class _Reader:
             for entry in sorted(entries, key=lambda e: e.name):
                 name = entry.name
                 if name in _CORE_FILES or name in NOT_DOCUMENTS or name.startswith("README"):
+                    continue
+                if name == attachments.STORE and entry.is_dir(follow_symlinks=False):
                     continue
                 if name in DOCUMENT_FOLDERS:
                     if entry.is_symlink() or not entry.is_dir():

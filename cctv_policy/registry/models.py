@@ -95,6 +95,10 @@ class Config(Strict):
     # Unit feedback (R12): periods this many months long from January; due this many days after.
     feedback_every_months: Literal[1, 2, 3, 4, 6, 12] = 3
     feedback_due_days: int = Field(14, ge=0, le=365)
+    # Attachments (R4): purposes whose requests must attach proof; requests filed from this
+    # moment on must have every attachment they name in attachments/<REQ-ID>/.
+    proof_required_for: list[Slug] = Field(default_factory=list)
+    attachments_required_from: Timestamp | None = None
 
 
 class Person(Strict):
