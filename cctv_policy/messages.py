@@ -218,6 +218,110 @@ RULES: dict[str, Rule] = {
         Text("The usage report is overdue (R11)", "使用报告逾期未交（规则 R11）"),
         Text("file the usage report in reports/", "在 reports/ 中提交使用报告"),
     ),
+    "CAMERA_SILENT": Rule(
+        Text(
+            "The camera has recorded nothing for longer than config.silent_after_hours",
+            "摄像头超过 config.silent_after_hours 规定的时长没有录像",
+        ),
+        Text(
+            "have a technician check the camera, its cable and its recorder",
+            "请技术人员检查摄像头、线路和录像设备",
+        ),
+    ),
+    "CAMERA_MAINTENANCE_OVERDUE": Rule(
+        Text(
+            "The camera's last service is older than config.maintenance_interval_days",
+            "摄像头上次维护距今超过 config.maintenance_interval_days 规定的天数",
+        ),
+        Text(
+            "service the camera and record it in maintenance/<ID>.yaml",
+            "安排维护，并在 maintenance/<编号>.yaml 中登记",
+        ),
+    ),
+    "MAINTENANCE_NOT_TECHNICIAN": Rule(
+        Text(
+            "A maintenance record names someone who is not a technician",
+            "维护记录中的人员不是技术人员",
+        ),
+        Text(
+            "write the technician who did the work in performed_by",
+            "在 performed_by 中填写实际完成维护的技术人员",
+        ),
+    ),
+    "VIOLATION_NOT_SECURITY_OFFICE": Rule(
+        Text(
+            "A violations register entry was not written by the security office",
+            "违规登记不是由保卫处人员填写的",
+        ),
+        Text(
+            "the security office records violations (found_by / handled_by)",
+            "违规情况由保卫处登记（found_by / handled_by）",
+        ),
+    ),
+    "VIOLATION_CLOSED_WITHOUT_ACTION": Rule(
+        Text(
+            "A violation is closed without saying what was done",
+            "违规登记已结案，但没有写明处理措施",
+        ),
+        Text("write the action taken before closed_at", "在结案前写明采取的处理措施 action"),
+    ),
+    "VIOLATION_CLOSED_BEFORE_FOUND": Rule(
+        Text(
+            "A violation is closed before it was found",
+            "违规登记的结案时间早于发现时间",
+        ),
+        Text("correct closed_at or found_at", "更正 closed_at 或 found_at"),
+    ),
+    "FEEDBACK_OVERDUE": Rule(
+        Text(
+            "A unit that used footage has not sent its feedback for the last period (R12)",
+            "使用过录像的部门没有提交上一周期的使用反馈（规则 R12）",
+        ),
+        Text(
+            "the unit files feedback/<ID>.yaml for that period",
+            "该部门为该周期提交 feedback/<编号>.yaml",
+        ),
+    ),
+    "FEEDBACK_PERIOD_INVALID": Rule(
+        Text(
+            "A feedback record's period does not start a reporting period",
+            "反馈记录的周期不是一个报告周期的开始月份",
+        ),
+        Text(
+            "name the period by its first month (config.feedback_every_months)",
+            "用周期的第一个月命名（见 config.feedback_every_months）",
+        ),
+    ),
+    "REQUEST_ATTACHMENT_MISSING": Rule(
+        Text(
+            "A request names an attachment that is not in attachments/<REQ-ID>/",
+            "申请列出的附件不在 attachments/<申请编号>/ 中",
+        ),
+        Text(
+            "add the file to attachments/<REQ-ID>/, or remove it from the list",
+            "把文件放进 attachments/<申请编号>/，或从列表中删除",
+        ),
+    ),
+    "REQUEST_ATTACHMENT_MISMATCH": Rule(
+        Text(
+            "An attachment's file does not match its sha256 in the request",
+            "附件文件与申请中记录的 sha256 不一致",
+        ),
+        Text(
+            "attach the file that was meant, or write its real sha256",
+            "附上原本的文件，或填写该文件真实的 sha256",
+        ),
+    ),
+    "REQUEST_PROOF_MISSING": Rule(
+        Text(
+            "This purpose needs supporting proof, and the request attaches none (R4)",
+            "该用途需要附上证明材料，但申请没有附件（规则 R4）",
+        ),
+        Text(
+            "attach the proof (attachments: with name and sha256)",
+            "附上证明材料（attachments：写明 name 和 sha256）",
+        ),
+    ),
     "REQUEST_UNIT_MISMATCH": Rule(
         Text(
             "The request's unit is not the applicant's unit in people.yaml",
@@ -286,6 +390,18 @@ RULES: dict[str, Rule] = {
 
 # Input errors, by key: what is wrong (with the place's values) in both languages.
 INPUT: dict[str, Text] = {
+    "attachments_not_a_request_folder": Text(
+        "{file} is not read: the attachment store holds one folder per request, named by its "
+        "id (attachments/REQ-2026-0042/)",
+        "{file} 不会被读取：附件目录中每个申请一个文件夹，以申请编号命名"
+        "（attachments/REQ-2026-0042/）",
+    ),
+    "attachments_not_a_plain_file": Text(
+        "{file} is not read: put each attachment directly in its request's folder, as a plain "
+        "file (no sub-folders, no links)",
+        "{file} 不会被读取：每个附件应直接放在对应申请的文件夹中，且是普通文件"
+        "（不能是子文件夹或链接）",
+    ),
     "not_utf8": Text(
         "the file is not UTF-8 text (byte 0x{byte}); save it as UTF-8",
         "文件不是 UTF-8 编码（字节 0x{byte}）；请以 UTF-8 编码保存",

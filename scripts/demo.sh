@@ -12,7 +12,8 @@ echo "== 1. check the registry (the pull-request gate)"
 $CLI check --registry registry
 
 echo "== 2. generate 40 days of synthetic footage for the cameras on nas-main"
-$CLI demo footage --registry registry --target nas-main --root "$DEMO/nas-main" --days 40
+$CLI demo footage --registry registry --target nas-main --root "$DEMO/nas-main" --days 40 \
+  --silent CAM-LAB-02  # a camera that stopped recording three days ago (CAMERA_SILENT)
 
 echo "== 3. plan (dry run: nothing changes)"
 $CLI plan --registry registry --storage-root "nas-main=$DEMO/nas-main" --out "$DEMO/plan.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from storage_backends.base import Backend, Segment
 
@@ -41,6 +41,29 @@ def oldest_segment(backend: Backend, camera: str) -> Segment | None:
         if found:
             return min(found, key=lambda s: s.start)
     return None
+
+
+def newest_end(backend: Backend, camera: str, days: list[date] | None) -> datetime | None:
+    """The end of the camera's newest segment: from the newest day folder that has any (an NVR
+    may create tomorrow's folder ahead), looking back a week at most."""
+    if days is None:
+        ends = [s.end for s in backend.list_segments(camera, None) if isinstance(s, Segment)]
+        return max(ends) if ends else None
+    for day in reversed(days[-7:]):
+        newest = _newest_end_of_day(backend, camera, day)
+        if newest is not None:
+            return newest
+    return None
+
+
+def _newest_end_of_day(backend: Backend, camera: str, day: date) -> datetime | None:
+    """The end of a day's newest segment: from one listing when it can be read whole."""
+    bounds = backend.layout.day_bounds(day)
+    listing = backend.list_day(camera, day) if bounds is not None else None
+    if bounds is not None and listing is not None and not listing.odd:
+        return bounds[0] + timedelta(seconds=listing.last_end) if listing.names else None
+    ends = [s.end for s in backend.list_segments(camera, day) if isinstance(s, Segment)]
+    return max(ends) if ends else None
 
 
 def unmanaged_entries(backend: Backend, camera_targets: Mapping[str, str]) -> list[Unmanaged]:

@@ -90,6 +90,12 @@ def campus_repo(root: Path, registry: Path) -> Path:
             by_time.append((data["decided_at"], path, data["decided_by"]))
         elif folder == "holds":
             by_time.append((data["created_at"], path, data["created_by"]))
+        elif folder == "violations":
+            by_time.append((data["found_at"], path, data["found_by"]))
+        elif folder == "feedback":
+            by_time.append((data["submitted_at"], path, data["submitted_by"]))
+        elif folder == "maintenance":
+            by_time.append((data["performed_at"], path, data["performed_by"]))
         else:
             by_time.append((data["submitted_at"], path, data["submitted_by"]))
     from cctv_policy.registry.types import parse_rfc3339

@@ -33,6 +33,7 @@ from cctv_policy.checks.codeowners import LOCATIONS, unowned_trust_roots
 from cctv_policy.registry import yaml_source
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.registry.models import Config, PeopleFile, Person, Role
+from cctv_policy.rules.changes import revision_problem
 from cctv_policy.violations import Severity, Violation
 
 _FIELDS = ("%H", "%ae", "%an", "%ce", "%cn", "%G?", "%GS", "%at")
@@ -219,7 +220,29 @@ def check_provenance(
         )
     violations += _backdated(registry, base, repo, dirty, now or datetime.now(UTC), opened_at)
     violations += _unowned(repo, registry, base.ref)
+    violations += _revision_undated(registry, base, now or datetime.now(UTC))
     return violations
+
+
+def _revision_undated(registry: LoadedRegistry, base: TrustBase, now: datetime) -> list[Violation]:
+    """A revision of the rule book's parameters is published before it applies (R13)."""
+    assert registry.config is not None
+    problem = revision_problem(registry.config, base.config, now)
+    if problem is None:
+        return []
+    line, column = registry.position(Source("config.yaml"), ("effective_from",))
+    return [
+        Violation(
+            code="CONFIG_EFFECTIVE_FROM_PAST",
+            severity=Severity.error,
+            subject="config:config",
+            file="config.yaml",
+            line=line,
+            column=column,
+            field="effective_from",
+            message=f"compared with {base.ref}, {problem}",
+        )
+    ]
 
 
 def _written_by(

@@ -25,6 +25,9 @@ _FOLDER_OF_KIND = {
     "decision": "decisions",
     "report": "reports",
     "hold": "holds",
+    "maintenance": "maintenance",
+    "violation": "violations",
+    "feedback": "feedback",
 }
 _LIST_FILE_OF_KIND = {"person": "people.yaml", "camera": "cameras.yaml", "target": "storage.yaml"}
 
@@ -231,6 +234,8 @@ _CHOICES: dict[str, Callable[[LoadedRegistry], list[str]]] = {
 
 
 def _fallback_source(kind: str, doc_id: str) -> Source:
+    if kind == "attachments":  # a folder of the attachment store, not a document
+        return Source(f"attachments/{doc_id}/")
     if kind in _FOLDER_OF_KIND:
         return Source(f"{_FOLDER_OF_KIND[kind]}/{doc_id}.yaml")
     return Source(_LIST_FILE_OF_KIND.get(kind, "config.yaml"))

@@ -30,6 +30,12 @@ def demo() -> None:
 )
 @click.option("--days", default=40, show_default=True, type=click.IntRange(1, 400))
 @click.option("--segment-minutes", default=120, show_default=True, type=click.IntRange(1, 1440))
+@click.option(
+    "--silent",
+    multiple=True,
+    metavar="CAMERA",
+    help="This camera stopped recording three days ago (shows CAMERA_SILENT); repeatable.",
+)
 def footage(
     registry_dir: Path,
     now: datetime | None,
@@ -37,6 +43,7 @@ def footage(
     root: Path,
     days: int,
     segment_minutes: int,
+    silent: tuple[str, ...],
 ) -> None:
     """Write tiny synthetic footage files for the cameras of TARGET, DAYS back from now."""
     with refusing("No footage was written."):
@@ -44,6 +51,9 @@ def footage(
     if target not in registry.targets:
         fail(f"--target {target!r} is not in storage.yaml")
     cameras = sorted(c.id for c in registry.cameras.values() if c.storage == target)
+    unknown = sorted(set(silent) - set(cameras))
+    if unknown:
+        fail(f"--silent {', '.join(unknown)}: not a camera of {target}")
     count = write_footage(
         root,
         registry.targets[target].parsed_layout(),
@@ -51,5 +61,6 @@ def footage(
         resolve_now(now),
         days,
         segment_minutes,
+        silent,
     )
     click.echo(f"wrote {count} segments for {len(cameras)} cameras under {root}")

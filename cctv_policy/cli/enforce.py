@@ -39,6 +39,7 @@ from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.output import printable
 from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.reports.device_health import Silent, silent_cameras
 from cctv_policy.targets import parse_root_overrides
 
 
@@ -69,7 +70,7 @@ def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
         )
 
 
-def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
+def _summary(plan: Plan, skipped: dict[str, str], silent: list[Silent]) -> Table:
     table = Table(title=f"plan at {plan.now.isoformat()} (retention {plan.retention_days} days)")
     table.add_column("action")
     table.add_column("count", justify="right")
@@ -85,6 +86,10 @@ def _summary(plan: Plan, skipped: dict[str, str]) -> Table:
     table.add_row("kept by the safety floor", str(len(plan.blocked_by_floor)))
     table.add_row("grants refused by the floor", str(len(plan.grants_refused)))
     table.add_row("unmanaged entries (reported, never touched)", str(len(plan.unmanaged)))
+    table.add_row(
+        "silent cameras (CAMERA_SILENT)",
+        ", ".join(s.camera for s in silent) or f"none of {len(plan.cameras_read)} read",
+    )
     for target, reason in skipped.items():
         table.add_row(f"skipped target {target}", reason)
     if not plan.grants_planned:
@@ -135,7 +140,11 @@ def plan(
       cctv-policy plan --format json --out plan.json
     """
     with refusing("Nothing was planned."):
-        prepared = _prepare(Evaluation.open(registry_dir, engine, resolve_now(now)), scope)
+        evaluation = Evaluation.open(registry_dir, engine, resolve_now(now))
+        prepared = _prepare(evaluation, scope)
+        silent = silent_cameras(
+            evaluation, prepared.plan.cameras_read, prepared.plan.newest_footage
+        )
     document = prepared.plan.model_dump(mode="json")
     if out:
         try:
@@ -161,7 +170,9 @@ def plan(
             soft_wrap=True,
             markup=False,
         )
-    console.print(_summary(prepared.plan, prepared.skipped_targets))
+    for finding in silent:
+        console.print(f"silent    {finding.message}", soft_wrap=True, markup=False)
+    console.print(_summary(prepared.plan, prepared.skipped_targets, silent))
 
 
 @click.command()

@@ -12,6 +12,12 @@ _READS = """\
 
 # command path -> (exit codes, examples); lines as shown, without indentation.
 HELP: dict[str, tuple[str, str]] = {
+    "rules": (
+        "  0  written (with --changes: the revision is complete)\n"
+        "  1  --changes: the parameters changed and effective_from is missing or past\n"
+        "  2  the tool could not run (no registry, git cannot compare with BASE)",
+        "",
+    ),
     "test": (
         "  0  every Rego test passes\n  1  a test fails\n"
         "  2  the policies cannot be loaded or compiled",

@@ -31,6 +31,7 @@ COMMANDS = {
     "extract": "cctv_policy.cli.extract:extract_group",
     "reports": "cctv_policy.cli.usage_reports:reports",
     "report": "cctv_policy.cli.inspection:report",
+    "rules": "cctv_policy.cli.rules:rules",
     "bundle": "cctv_policy.cli.bundle:bundle",
     "decision-log-ingest": "cctv_policy.cli.decision_logs:decision_log_ingest",
     "schema": "cctv_policy.cli.schema:schema",

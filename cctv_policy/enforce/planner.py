@@ -20,7 +20,7 @@ from cctv_policy.enforce.decision import EnforcementDecision, GrantDecision, Pro
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
 from storage_backends.base import Backend, DayListing, Segment, UnparsableKey
-from storage_backends.listing import segments_in, unmanaged_entries
+from storage_backends.listing import newest_end, segments_in, unmanaged_entries
 
 ActionKind = Literal["delete", "delete-day", "hold", "release", "grant", "revoke"]
 
@@ -72,6 +72,8 @@ class Plan(BaseModel):
     grants_planned: bool = False
     # camera -> end of its newest segment (the clock gate's evidence, device health).
     newest_footage: dict[str, datetime] = {}
+    # The cameras whose storage this run read: one missing from newest_footage has no footage.
+    cameras_read: list[str] = []
     listed_segments: int = 0
 
     # The listings behind the delete-day actions, for apply in the same run (not serialized).
@@ -182,8 +184,9 @@ def _read_target(
         else None
     )
     days = {camera: backend.list_days(camera) for camera in mine}
+    plan.cameras_read += mine
     for camera in mine:
-        newest = _newest_end(backend, camera, days[camera])
+        newest = newest_end(backend, camera, days[camera])
         if newest is not None:
             plan.newest_footage[camera] = newest
     return _TargetWork(backend, on_target, mine, held, no_deletes, days)
@@ -325,29 +328,6 @@ def _segment_action(
         key=item.key,
         rule="R3_RETENTION",
     )
-
-
-def _newest_end(backend: Backend, camera: str, days: list[date] | None) -> datetime | None:
-    """The end of the camera's newest segment: from the newest day folder that has any (an NVR
-    may create tomorrow's folder ahead), looking back a week at most."""
-    if days is None:
-        ends = [s.end for s in backend.list_segments(camera, None) if isinstance(s, Segment)]
-        return max(ends) if ends else None
-    for day in reversed(days[-7:]):
-        newest = _newest_of_day(backend, camera, day)
-        if newest is not None:
-            return newest
-    return None
-
-
-def _newest_of_day(backend: Backend, camera: str, day: date) -> datetime | None:
-    """The end of a day's newest segment: from one listing when it can be read whole."""
-    bounds = backend.layout.day_bounds(day)
-    listing = backend.list_day(camera, day) if bounds is not None else None
-    if bounds is not None and listing is not None and not listing.odd:
-        return bounds[0] + timedelta(seconds=listing.last_end) if listing.names else None
-    ends = [s.end for s in backend.list_segments(camera, day) if isinstance(s, Segment)]
-    return max(ends) if ends else None
 
 
 def _days_to_list(

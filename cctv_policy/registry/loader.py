@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from cctv_policy.registry import yaml_source
+from cctv_policy.registry import attachments, yaml_source
 from cctv_policy.registry.field_errors import FieldProblem, describe, salvage
 from cctv_policy.registry.canonical import document_sha256
 from cctv_policy.registry.types import DOCUMENT_ID
@@ -29,13 +29,16 @@ from cctv_policy.registry.models import (
     CamerasFile,
     Config,
     Decision,
+    Feedback,
     Hold,
+    Maintenance,
     PeopleFile,
     Person,
     Report,
     Request,
     StorageFile,
     StorageTarget,
+    ViolationRecord,
 )
 from cctv_policy.messages import did_you_mean, input_message
 from cctv_policy.output import printable
@@ -70,6 +73,11 @@ class LoadedRegistry:
     decisions: dict[str, Decision] = field(default_factory=dict)
     reports: dict[str, Report] = field(default_factory=dict)
     holds: dict[str, Hold] = field(default_factory=dict)
+    maintenance: dict[str, Maintenance] = field(default_factory=dict)
+    violation_register: dict[str, ViolationRecord] = field(default_factory=dict)
+    feedback: dict[str, Feedback] = field(default_factory=dict)
+    # request id -> {file name -> SHA-256} of the attachment store (attachments/<id>/).
+    attachment_files: dict[str, dict[str, str]] = field(default_factory=dict)
     # request id -> SHA-256 of its canonical JSON (what a decision's request_sha256 pins).
     request_sha256: dict[str, str] = field(default_factory=dict)
     # (kind, id) -> Source, for turning a policy's subject into file:line.
@@ -128,7 +136,7 @@ class LoadedRegistry:
 _CORE_FILES = ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")
 # folder -> the kind of document each of its files holds.
 DOCUMENT_FOLDERS = {"requests": "request", "decisions": "decision", "reports": "report",
-                    "holds": "hold"}
+                    "holds": "hold", "maintenance": "maintenance", "violations": "violation", "feedback": "feedback"}
 # Entries a registry may hold that are not documents: nothing else is silently skipped.
 NOT_DOCUMENTS = frozenset({".git", ".github", ".gitignore", ".gitattributes", "CODEOWNERS",
                            "schemas"})
@@ -259,6 +267,16 @@ class _Reader:
         self.read_folder("decisions", "decision", Decision, lambda d: d.request, reg.decisions)
         self.read_folder("reports", "report", Report, lambda d: d.request, reg.reports)
         self.read_folder("holds", "hold", Hold, lambda d: d.id, reg.holds)
+        self.read_folder("maintenance", "maintenance", Maintenance, lambda d: d.id,
+                         reg.maintenance)
+        self.read_folder("violations", "violation", ViolationRecord, lambda d: d.id,
+                         reg.violation_register)
+        self.read_folder("feedback", "feedback", Feedback, lambda d: d.id, reg.feedback)
+        reg.attachment_files = attachments.read_store(
+            reg.root,
+            lambda file, key: self.issue("E_SCHEMA", file, f"file:{file}", key, {"file": file},
+                                         (1, 1)),
+        )
 
     def account_top_level(self) -> None:
         """Every entry at the top of the registry is read, or allowed as not a document."""
@@ -266,6 +284,8 @@ class _Reader:
             for entry in sorted(entries, key=lambda e: e.name):
                 name = entry.name
                 if name in _CORE_FILES or name in NOT_DOCUMENTS or name.startswith("README"):
+                    continue
+                if name == attachments.STORE and entry.is_dir(follow_symlinks=False):
                     continue
                 if name in DOCUMENT_FOLDERS:
                     if entry.is_symlink() or not entry.is_dir():
@@ -393,7 +413,7 @@ class _Reader:
             return
         key = key_of(doc)
         if key != stem:
-            field_name = "id" if kind in ("request", "hold") else "request"
+            field_name = "id" if kind in ("request", "hold", "maintenance", "violation", "feedback") else "request"
             line, column = self.reg.position(Source(file), (field_name,))
             self.issue("E_SCHEMA", file, f"{kind}:{stem}", "name_mismatch",
                        {"field": field_name, "value": key, "name": parsed.path.name},

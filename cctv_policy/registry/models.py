@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Annotated, Literal
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from storage_backends.layout import Layout
@@ -80,6 +87,22 @@ class Config(Strict):
     security_office_owners: list[str] = Field(default_factory=list)
     # Clock sanity gate (apply): how far the clock may be from the newest footage on a target.
     clock_tolerance_hours: int = Field(6, ge=1, le=24 * 30)
+    # Device health (R12): a camera with no footage newer than this is CAMERA_SILENT.
+    silent_after_hours: int = Field(24, ge=1, le=24 * 365)
+    # Maintenance (R2): a camera not serviced within this many days is overdue.
+    maintenance_interval_days: int = Field(180, ge=1, le=3650)
+    # When this revision of the rule book takes effect (R13: published before it applies);
+    # a changed config must name a moment that is not already past.
+    effective_from: Timestamp | None = None
+    # Violations register (R12): a detected violation must be registered within this many days.
+    register_within_days: int = Field(7, ge=0, le=365)
+    # Unit feedback (R12): periods this many months long from January; due this many days after.
+    feedback_every_months: Literal[1, 2, 3, 4, 6, 12] = 3
+    feedback_due_days: int = Field(14, ge=0, le=365)
+    # Attachments (R4): purposes whose requests must attach proof; requests filed from this
+    # moment on must have every attachment they name in attachments/<REQ-ID>/.
+    proof_required_for: list[Slug] = Field(default_factory=list)
+    attachments_required_from: Timestamp | None = None
 
 
 class Person(Strict):
@@ -278,3 +301,43 @@ class Hold(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+
+
+class Maintenance(Strict):
+    """One service of a camera by a technician (R2): maintenance/<ID>.yaml."""
+
+    id: DocumentId
+    camera: DocumentId
+    performed_by: PersonId
+    performed_at: Timestamp
+    work: NonEmptyText
+
+
+class ViolationRecord(Strict):
+    """One entry of the violations register (R12): violations/<ID>.yaml, kept by the security
+    office: what rule, who, found by whom and when, what was done, when it was closed."""
+
+    id: DocumentId
+    rule: Annotated[str, StringConstraints(pattern=r"^R[0-9]{1,2}$")]
+    # The detected violation it handles, when `check` found it: code and kind:id subject.
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
+    subject: Annotated[str, StringConstraints(pattern=r"^[a-z]+:[A-Za-z0-9._-]+$")] | None = None
+    person: PersonId | None = None  # who broke the rule, when known
+    found_by: PersonId
+    found_at: Timestamp
+    description: NonEmptyText
+    action: NonEmptyText | None = None
+    closed_at: Timestamp | None = None
+
+
+class Feedback(Strict):
+    """A unit's report on its use of footage in one period (R12): feedback/<ID>.yaml. The
+    period is named by its first month, e.g. 2026-07 for July to September."""
+
+    id: DocumentId
+    unit: Slug
+    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    submitted_by: PersonId
+    submitted_at: Timestamp
+    summary: NonEmptyText
+    suggestions: list[NonEmptyText] = Field(default_factory=list)

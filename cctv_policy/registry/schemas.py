@@ -17,11 +17,14 @@ from cctv_policy.registry.models import (
     CamerasFile,
     Config,
     Decision,
+    Feedback,
     Hold,
+    Maintenance,
     PeopleFile,
     Report,
     Request,
     StorageFile,
+    ViolationRecord,
 )
 
 SCHEMA_FOLDER = "schemas"
@@ -35,6 +38,9 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "decision.schema.json": (Decision, "decisions/*.yaml"),
     "report.schema.json": (Report, "reports/*.yaml"),
     "hold.schema.json": (Hold, "holds/*.yaml"),
+    "maintenance.schema.json": (Maintenance, "maintenance/*.yaml"),
+    "violation.schema.json": (ViolationRecord, "violations/*.yaml"),
+    "feedback.schema.json": (Feedback, "feedback/*.yaml"),
 }
 
 

@@ -12,6 +12,13 @@ from cctv_policy.audit.anchor import AuditCheck, check_log
 from cctv_policy.audit.query import entries
 from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.evaluation import Evaluation
+from cctv_policy.registry.models import Feedback, ViolationRecord
+from cctv_policy.reports.device_health import (
+    DeviceHealth,
+    Silent,
+    read_device_health,
+    silent_cameras,
+)
 from cctv_policy.reports.due import DueReport, due_reports
 from storage_backends.base import Backend
 from storage_backends.listing import oldest_segment, unmanaged_entries
@@ -56,6 +63,19 @@ class Inspection:
     audit: AuditCheck | None = None
     storage_notes: dict[str, str] = field(default_factory=dict)
     unmanaged: list[tuple[str, str, str]] = field(default_factory=list)  # target, entry, why
+    # Device health (R12): per camera whose storage was read; silent ones by the rule book.
+    health: dict[str, DeviceHealth] = field(default_factory=dict)
+    silent: list[Silent] = field(default_factory=list)
+    silent_after_hours: int = 24
+    # camera -> (when, by whom) of its newest maintenance record (R2).
+    last_service: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    # The violations register (R12) and detected violations missing from it past the deadline.
+    register: list[ViolationRecord] = field(default_factory=list)
+    unregistered: list[Unregistered] = field(default_factory=list)
+    register_within_days: int = 7
+    # Unit feedback (R12): what units reported, and FEEDBACK_OVERDUE messages.
+    feedback: list[Feedback] = field(default_factory=list)
+    feedback_owed: list[str] = field(default_factory=list)
 
 
 def build_inspection(
@@ -96,6 +116,11 @@ def build_inspection(
                 None,
             )
 
+    health = {
+        row.id: read_device_health(backends[row.storage], row.id, period)
+        for row in cameras
+        if row.storage in backends
+    }
     for backend in backends.values():
         unmanaged += [
             (u.target, u.key, u.reason) for u in unmanaged_entries(backend, registry.camera_targets)
@@ -125,8 +150,22 @@ def build_inspection(
         storage_notes=notes,
         unmanaged=unmanaged,
     )
+    inspection.health = health
+    inspection.silent_after_hours = registry.config.silent_after_hours
+    newest = {c: h.newest for c, h in health.items() if h.newest is not None}
+    inspection.silent = silent_cameras(evaluation, health, newest)
+    rows = {row.id: row for row in cameras}
+    for finding in inspection.silent:
+        rows[finding.camera].problems.append("CAMERA_SILENT")
+    inspection.last_service = _last_service(evaluation)
+    inspection.register = list(registry.violation_register.values())
+    inspection.unregistered = unregistered(evaluation)
+    inspection.register_within_days = registry.config.register_within_days
+    inspection.feedback = list(registry.feedback.values())
+    inspection.feedback_owed = [v.message for v in check.violations if v.code == "FEEDBACK_OVERDUE"]
     inspection.owed = [d for d in due_reports(evaluation) if d.state == "overdue"]
     inspection.violations = Counter(v.code for v in check.violations)
+    inspection.violations["CAMERA_SILENT"] += len(inspection.silent)
     inspection.violation_lines = [
         f"{v.file}:{v.line} {v.code} {v.message}" for v in check.violations
     ]
@@ -143,3 +182,27 @@ def build_inspection(
             elif entry["event"] == "extract_finished":
                 inspection.extractions.append(entry)
     return inspection
+
+
+def _last_service(evaluation: Evaluation) -> dict[str, tuple[datetime, str]]:
+    newest: dict[str, tuple[datetime, str]] = {}
+    for record in evaluation.registry.maintenance.values():
+        if record.camera not in newest or record.performed_at > newest[record.camera][0]:
+            newest[record.camera] = (record.performed_at, record.performed_by)
+    return newest
+
+
+@dataclass(frozen=True)
+class Unregistered:
+    """A detected error-level violation with no register entry after the deadline."""
+
+    code: str
+    subject: str
+    since: str
+    message: str
+
+
+def unregistered(evaluation: Evaluation) -> list[Unregistered]:
+    raw = evaluation.evaluate("cctv/register_due/unregistered")
+    items = [Unregistered(i["code"], i["subject"], i["since"], i["message"]) for i in raw or []]
+    return sorted(items, key=lambda u: (u.since, u.subject, u.code))

@@ -6,7 +6,10 @@ import html
 from collections import Counter
 
 from cctv_policy.output import printable
+from cctv_policy.reports.device_health_render import health_html, health_markdown
+from cctv_policy.reports.feedback_render import feedback_html, feedback_markdown
 from cctv_policy.reports.inspection import Inspection
+from cctv_policy.reports.register_render import register_html, register_markdown
 
 PALETTE = [
     "#2b6cb0",
@@ -53,6 +56,7 @@ def render_markdown(r: Inspection) -> str:
         [f"- {t}: `{printable(name)}`: {why}" for t, name, why in r.unmanaged]
         or ["none: every entry on the storage read is a camera of that storage"]
     )
+    out += health_markdown(r)
     out += [
         "",
         "## Requests by unit and outcome",
@@ -86,6 +90,8 @@ def render_markdown(r: Inspection) -> str:
     out += ["", "## Violations", ""] + (
         [f"- {code}: {n}" for code, n in r.violations.items()] or ["none"]
     )
+    out += feedback_markdown(r)
+    out += register_markdown(r)
     out += ["", "## Audit log", "", _audit_line(r), ""]
     return "\n".join(out)
 
@@ -226,6 +232,7 @@ padding:.25em .8em;text-align:left;font-size:.9em}}.bad{{color:#c53030;font-weig
 {e(r.policy_version)}; retention {r.retention_days} days.</p>
 <p>Audit log: <span class="{audit_cls}">{e(_audit_line(r))}</span></p>
 <h2>Footage age per camera</h2>{age_chart(r)}
+{health_html(r)}
 <h2>Requests per month, by unit</h2>{month_chart(r)}
 <h2>Requests by unit and outcome</h2>
 {table(["unit", "approved", "rejected", "pending"], outcome_rows)}
@@ -235,5 +242,7 @@ padding:.25em .8em;text-align:left;font-size:.9em}}.bad{{color:#c53030;font-weig
 <h2>Unmanaged footage</h2>{unmanaged_table}
 <h2>Overdue usage reports</h2>{owed_table}
 <h2>Violations</h2>{table(["code", "count"], violations) if violations else "<p>none</p>"}
+{feedback_html(r)}
+{register_html(r)}
 </body></html>
 """

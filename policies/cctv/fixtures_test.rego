@@ -9,7 +9,8 @@ base := {
 		"retention_days": 30, "report_due_days": 7, "max_use_days": 30, "report_grace_days": 7,
 		"allowed_purposes": ["incident_investigation", "law_enforcement_request"],
 		"private_zones": ["restroom", "dormitory_interior"], "timezone": "UTC",
-		"viewing_station": "station",
+		"viewing_station": "station", "silent_after_hours": 24, "maintenance_interval_days": 180,
+		"register_within_days": 7, "feedback_every_months": 3, "feedback_due_days": 14,
 	},
 	"people": {
 		"app": {"id": "app", "name": "Applicant", "unit": "library", "roles": ["applicant"]},
@@ -45,6 +46,10 @@ base := {
 		"cameras": ["CAM-2"], "from": "2026-11-20T00:00:00Z", "to": "2026-11-21T00:00:00Z",
 		"until": "2027-01-01T00:00:00Z", "reason": "Break-in",
 	}},
+	"maintenance": {
+		"MNT-1": {"id": "MNT-1", "camera": "CAM-1", "performed_by": "tech", "performed_at": "2026-10-01T00:00:00Z", "work": "Cleaned the lens"},
+		"MNT-2": {"id": "MNT-2", "camera": "CAM-2", "performed_by": "tech", "performed_at": "2026-09-01T00:00:00Z", "work": "Replaced the power supply"},
+	},
 	"request_sha256": {"REQ-1": digest},
 	"unreadable": {},
 }

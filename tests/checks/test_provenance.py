@@ -98,3 +98,23 @@ def test_changes_lists_requests_of_the_branch(repo: Path):
     assert result.exit_code == 0
     assert "| REQ-2026-0047 | x.huang | insurance_claim |" in result.output
     assert "pending" in result.output
+
+
+def _shorten_retention(repo: Path, effective_from: str) -> None:
+    config = repo / "registry/config.yaml"
+    text = config.read_text().replace("retention_days: 30 ", "retention_days: 15 ")
+    config.write_text(text.replace("2026-09-01T00:00:00+08:00", effective_from))
+
+
+def test_a_changed_rule_book_dated_in_the_past_is_refused(repo: Path):
+    _shorten_retention(repo, "2026-11-01T00:00:00+08:00")
+    code, violations = check(repo)
+    (past,) = [v for v in violations if v["code"] == "CONFIG_EFFECTIVE_FROM_PAST"]
+    assert code == 1 and past["file"].endswith("config.yaml") and past["field"] == "effective_from"
+    assert "compared with HEAD" in past["message"] and "already past" in past["message"]
+
+
+def test_a_changed_rule_book_taking_effect_later_passes(repo: Path):
+    _shorten_retention(repo, "2026-12-01T00:00:00+08:00")
+    _, violations = check(repo)
+    assert not [v for v in violations if v["code"] == "CONFIG_EFFECTIVE_FROM_PAST"]

@@ -24,7 +24,8 @@ def test_demo_registry_passes_with_at_most_warnings():
 
 
 def test_demo_registry_stays_clean_far_in_the_future():
-    # Only REPORT_OVERDUE depends on now, and it is a warning: the demo never turns red.
+    # Only REPORT_OVERDUE and CAMERA_MAINTENANCE_OVERDUE depend on now, and both are warnings:
+    # the demo never turns red.
     result = invoke("--now", "2027-06-01T00:00:00+08:00", "--format", "json")
     assert result.exit_code == 0
     assert {v["severity"] for v in json.loads(result.stdout)["violations"]} <= {"warning"}
@@ -34,32 +35,35 @@ def test_json_shape():
     result = invoke("--now", NOW_TEXT, "--format", "json")
     document = json.loads(result.stdout)
     assert set(document) == {"violations", "summary"}
-    (violation,) = document["violations"]
-    assert {"code", "severity", "subject", "message", "file", "line"} <= set(violation)
-    assert violation["file"].endswith("registry/requests/REQ-2026-0018.yaml")
+    maintenance, report = document["violations"]
+    assert {"code", "severity", "subject", "message", "file", "line"} <= set(report)
+    assert maintenance["file"].endswith("registry/cameras.yaml")
+    assert report["file"].endswith("registry/requests/REQ-2026-0018.yaml")
     summary = document["summary"]
-    assert summary["errors"] == 0 and summary["warnings"] == 1
+    assert summary["errors"] == 0 and summary["warnings"] == 2
     assert summary["engine"] == "embedded" and summary["policy_version"]
     assert summary["input_hash"].startswith("sha256:")
 
 
 def test_text_puts_file_line_first():
     line = invoke("--now", NOW_TEXT).output.splitlines()[0]
-    assert line.split(": ")[0].endswith("registry/requests/REQ-2026-0018.yaml:16:3")
+    assert line.split(": ")[0].endswith("registry/cameras.yaml:115:5")
 
 
 def test_github_annotations():
     lines = invoke("--now", NOW_TEXT, "--format", "github").output.splitlines()
     assert lines[0].startswith("::warning file=")
-    assert ",line=16," in lines[0] and "title=REPORT_OVERDUE::" in lines[0]
+    assert ",line=115," in lines[0] and "title=CAMERA_MAINTENANCE_OVERDUE::" in lines[0]
+    assert ",line=16," in lines[1] and "title=REPORT_OVERDUE::" in lines[1]
 
 
 def test_sarif_is_valid_2_1_0():
     document = json.loads(invoke("--now", NOW_TEXT, "--format", "sarif").stdout)
     assert document["version"] == "2.1.0"
     run = document["runs"][0]
-    assert run["tool"]["driver"]["rules"][0]["id"] == "REPORT_OVERDUE"
-    location = run["results"][0]["locations"][0]["physicalLocation"]
+    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert rules == ["CAMERA_MAINTENANCE_OVERDUE", "REPORT_OVERDUE"]
+    location = run["results"][1]["locations"][0]["physicalLocation"]
     assert location["region"]["startLine"] == 16
 
 

@@ -153,8 +153,12 @@ def test_interactive_in_a_real_terminal(registry_copy: Path):
             subprocess.run(["tmux", "send-keys", "-t", session, answer, "Enter"], check=True)
         written = registry_copy / "requests/REQ-2026-0048.yaml"
         deadline = time.monotonic() + 60
-        while not written.exists() and time.monotonic() < deadline:
+        # Wait for the whole file: it is created first, then written.
+        while time.monotonic() < deadline and not (
+            written.exists() and "CAM-" in written.read_text() and _screen(session).count("\n") > 1
+        ):
             time.sleep(0.2)
+        time.sleep(0.5)
         screen = _screen(session)
         assert written.exists(), screen
         assert "申请人" in screen and "Main gate" in screen  # questions, choices by name

@@ -21,6 +21,7 @@ ONLY_CHECK_SEES = {
     "bad_file_name", "duplicate_camera", "duplicate_person", "file_name_mismatch",
     "kept_copies_without_hold", "unknown_camera_reference", "unknown_hold_reference",
     "unknown_person_reference", "unknown_target_reference", "not_utf8",
+    "maintenance_unknown_camera",
 }
 
 

@@ -24,6 +24,9 @@ _KIND_OF_PREFIX = {
     "REPORT": "request",
     "HOLD": "hold",
     "CONFIG": "config",
+    "MAINTENANCE": "maintenance",
+    "VIOLATION": "violation",
+    "FEEDBACK": "unit",
 }
 
 
