@@ -90,7 +90,8 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
             f"    location: Building {i // 20}",
             f"    zone: {ZONES[i % len(ZONES)]}",
             f"    installed_by: {rng.choice(technicians)}",
-            "    installed_on: 2025-05-01T10:00:00+08:00",
+            # serviced within maintenance_interval_days (180): no CAMERA_MAINTENANCE_OVERDUE
+            "    installed_on: 2026-08-01T10:00:00+08:00",
             f"    storage: nas-{i % 4}",
         ]
     (root / "cameras.yaml").write_text("\n".join(lines) + "\n")
@@ -112,7 +113,7 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
         applicant = rng.choice(applicants)
         cams = rng.sample(cameras, rng.randint(1, 3))
         request_text = (
-            f"id: {rid}\napplicant: {applicant}\nunit: unit-{i % 40}\n"
+            f"id: {rid}\napplicant: {applicant}\nunit: unit-{people.index(applicant) % 40}\n"
             f"submitted_at: {ts(submitted)}\n"
             f"purpose:\n  category: {rng.choice(PURPOSES)}\n"
             f'  description: "Generated request {i}"\n'
