@@ -65,18 +65,23 @@ def describe(model: type[BaseModel], errors: Sequence[Any],
     meant = {(p.loc[:-1], p.params["choice"]) for p in problems
              if p.key == "unknown_field" and "choice" in p.params}
     return [p for p in problems
-            if not (p.key == "missing_field" and (p.loc[:-1], str(p.loc[-1])) in meant)]
+            if not (p.key == "missing_field" and p.loc and (p.loc[:-1], str(p.loc[-1])) in meant)]
 
 
 def _problem(model: type[BaseModel], error: Any, person_names: Mapping[str, str]) -> FieldProblem:
-    loc = _clean_loc(error["loc"])
+    raw_loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden" and raw_loc:
+        # The unknown key is the user's text, whatever it looks like (never a union branch).
+        loc = (*_clean_loc(raw_loc[:-1]), raw_loc[-1])
+    else:
+        loc = _clean_loc(raw_loc)
     where = ".".join(str(p) for p in loc) or "(document)"
     value = error.get("input")
     params = {"field": where, "value": _shown(value)}
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
-        close = did_you_mean(str(loc[-1]), _field_names(model, loc[:-1]))
+        close = did_you_mean(str(loc[-1]), _field_names(model, loc[:-1])) if loc else None
         return FieldProblem(loc, "unknown_field", params | ({"choice": close} if close else {}))
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         expected = ", ".join(_field_names(model, loc)) or "..."

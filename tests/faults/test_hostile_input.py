@@ -260,3 +260,13 @@ def test_no_registry_mutation_gives_a_traceback(tmp_path_factory, edits):
         assert "Traceback" not in result.output and "internal error" not in result.output, (
             result.output
         )
+
+
+def test_an_unknown_key_that_looks_like_a_class_name_is_named_not_a_crash(registry_copy: Path):
+    """Found by the fuzz test above: a top-level key starting with a capital letter (here an id
+    pasted before a comment) was dropped from the error's path like a union branch name, and
+    naming the unknown field then failed (IndexError)."""
+    storage = registry_copy / "storage.yaml"
+    storage.write_text("REQ-2026-0042" + storage.read_text())
+    code, output = check(registry_copy)
+    assert code == 3 and "REQ-2026-0042" in output and "storage.yaml:1" in output, output
