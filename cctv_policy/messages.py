@@ -424,6 +424,12 @@ INPUT: dict[str, Text] = {
         "numbers, lists and fields",
         "不允许使用 YAML 特殊类型（{kind}）；只写文字、数字、列表和字段",
     ),
+    "yaml_key": Text(
+        "field names must be text, and YAML reads {key} as something else (null, a number, "
+        "true or false); write the field's real name, or put it in quotes",
+        "字段名必须是文字，但 YAML 把 {key} 读成了别的类型（null、数字、true 或 false）；"
+        "请写字段的正确名称，或给它加上引号",
+    ),
     "symlink": Text(
         "symbolic links are not allowed in the registry; commit the file itself",
         "登记册中不允许符号链接；请提交文件本身",

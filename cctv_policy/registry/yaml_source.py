@@ -143,6 +143,36 @@ def first_non_plain(data: Any) -> str | None:
     return None if isinstance(data, _PLAIN) else type(data).__name__
 
 
+def first_non_text_key(data: Any) -> str | None:
+    """The first mapping key that is not text (YAML reads `null:`, `1:` or `yes:` as None, a
+    number or a boolean), as written back in YAML; None if every key is text."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not isinstance(key, str):
+                return yaml.safe_dump(key, default_flow_style=True).split("\n")[0]
+            found = first_non_text_key(value)
+            if found is not None:
+                return found
+    elif isinstance(data, list):
+        return next((k for k in map(first_non_text_key, data) if k is not None), None)
+    return None
+
+
+def non_text_key_position(text: str) -> tuple[int, int]:
+    """Where the first key that is not text is written, or the top of the file."""
+    pending = [position_tree(text)]
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.tag != "tag:yaml.org,2002:str":
+                    return (key.start_mark.line + 1, key.start_mark.column + 1)
+                pending.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+    return (1, 1)
+
+
 def first_tag_position(text: str) -> tuple[int, int]:
     """Where the first explicit tag (`!!x` or `!x`) is written, or the top of the file."""
     for number, line in enumerate(text.splitlines(), start=1):

@@ -270,3 +270,21 @@ def test_an_unknown_key_that_looks_like_a_class_name_is_named_not_a_crash(regist
     storage.write_text("REQ-2026-0042" + storage.read_text())
     code, output = check(registry_copy)
     assert code == 3 and "REQ-2026-0042" in output and "storage.yaml:1" in output, output
+
+
+@pytest.mark.parametrize("key", ["null", "~", "1", "1.5", "true"])
+def test_a_key_that_is_not_text_is_a_schema_error(registry_copy: Path, key: str):
+    """Found by the fuzz test above: `null: x` in a request crashed every command (the
+    request's digest could not sort None among its keys)."""
+    path = registry_copy / "requests/REQ-2026-0042.yaml"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines[:3], f"{key}: x", *lines[3:]]) + "\n")
+    code, output = check(registry_copy)
+    assert code == 3 and "field names must be text" in output
+    assert "REQ-2026-0042.yaml:4:1" in output
+    for command in (["plan", "--format", "json"], ["reports", "due"]):
+        result = CliRunner().invoke(
+            cli, [*command, "--registry", str(registry_copy), "--now", NOW_TEXT]
+        )
+        assert "internal error" not in result.output, result.output
+        assert result.exit_code == (3 if command[0] == "plan" else 0), result.output
