@@ -44,9 +44,20 @@ class AuditError(Exception):
     """The audit log cannot be written or read: nothing may happen without it."""
 
 
+def _canonical(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _digest(prev: str, entry: dict[str, Any]) -> str:
-    body = json.dumps(entry, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev + body).encode()).hexdigest()
+    return hashlib.sha256((prev + _canonical(entry)).encode()).hexdigest()
+
+
+def _sealed(prev: str, entry: dict[str, Any]) -> str:
+    """Set entry["hash"] and return the entry's line. The line is the hashed canonical JSON
+    with the hash added last, so a large entry (a deleted day's names) is encoded once."""
+    body = _canonical(entry)
+    entry["hash"] = hashlib.sha256((prev + body).encode()).hexdigest()
+    return f'{body[:-1]},"hash":"{entry["hash"]}"}}\n'
 
 
 def default_actor() -> str:
@@ -155,12 +166,10 @@ class AuditLog:
                 self._check_against_anchor(seq, prev)
                 written, lines = [], []
                 for event, details in events:
-                    entry = self._entry(seq + 1, prev, event, details)
+                    entry, line = self._entry(seq + 1, prev, event, details)
                     seq, prev = entry["seq"], entry["hash"]
                     written.append(entry)
-                    lines.append(
-                        json.dumps(entry, sort_keys=True, separators=(",", ":"), default=str) + "\n"
-                    )
+                    lines.append(line)
                 os.write(fd, "".join(lines).encode())
                 os.fsync(fd)
                 _write_file_anchor(self.anchor_path, seq, prev)
@@ -171,7 +180,9 @@ class AuditLog:
             ) from exc
         return written
 
-    def _entry(self, seq: int, prev: str, event: str, details: dict[str, Any]) -> dict[str, Any]:
+    def _entry(
+        self, seq: int, prev: str, event: str, details: dict[str, Any]
+    ) -> tuple[dict[str, Any], str]:
         entry: dict[str, Any] = {
             "seq": seq,
             "at": datetime.now(UTC).isoformat(),
@@ -183,8 +194,7 @@ class AuditLog:
             entry["ci"] = self.ci
         entry.update(bounded(details))
         entry["prev"] = prev
-        entry["hash"] = _digest(prev, entry)
-        return entry
+        return entry, _sealed(prev, entry)
 
     def _check_against_anchor(self, seq: int, digest: str) -> None:
         """Refuse to write after a log that disagrees with <log>.head: appending would make a
