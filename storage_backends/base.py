@@ -180,6 +180,10 @@ class Backend(Protocol):
         """One camera-day folder in one listing, or None when the layout has no day folder."""
         ...
 
+    def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
+        """list_day for each (camera, day), in order; a backend may read them concurrently."""
+        ...
+
     def delete(self, keys: Iterable[str]) -> DeleteResult:
         """Delete a batch; a key already gone counts as success."""
         ...

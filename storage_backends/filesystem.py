@@ -28,8 +28,14 @@ from storage_backends.base import (
     StateProblem,
     TopEntry,
     UnparsableKey,
-    day_listing,
     segment_of,
+)
+from storage_backends.day_workers import (
+    DayWorkers,
+    read_day,
+    read_days,
+    remove_if_empty,
+    unlink_days,
 )
 from storage_backends.fdtree import (
     DIR_FLAGS,
@@ -103,10 +109,10 @@ class FilesystemBackend(NoLifecycle):
         base = self.root / camera
         if not base.is_dir() or base.is_symlink():
             return []
+        DayWorkers.start()  # planning reads day folders next: have the workers ready by then
         depth = probe.count("/") - 1
         days = []
-        for directory in _dirs_at_depth(base, depth):
-            rel = directory.relative_to(self.root).as_posix() + "/"
+        for rel in _dirs_at_depth(str(base), f"{camera}/", depth):
             day = self.layout.parse_day_prefix(camera, rel)
             if day is not None:
                 days.append(day)
@@ -125,16 +131,19 @@ class FilesystemBackend(NoLifecycle):
         prefix = self.layout.day_prefix(camera, day)
         if prefix is None:
             return None
-        try:
-            with DirectoryWalker(self.root) as walker:
-                fd = walker.open(prefix.rstrip("/"))  # O_NOFOLLOW all the way down
-                with os.scandir(fd) as entries:
-                    found = [(e.name, e.is_file(follow_symlinks=False)) for e in entries]
-        except FileNotFoundError:
-            return DayListing(prefix, (), 0)
-        except OSError:  # a link or a file on the way: the day is read the slow way, reported
-            return DayListing(prefix, (), 0, odd=True)
-        return day_listing(self.layout, camera, prefix, found)
+        with DirectoryWalker(self.root) as walker:
+            return read_day(walker, self.layout, camera, prefix)
+
+    def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
+        """Many day folders, read by the worker processes (see day_workers.py)."""
+        if self.layout.day_prefix("X", date(2000, 1, 1)) is None:
+            return [None] * len(wanted)
+        if len(wanted) < 8:
+            return [self.list_day(camera, day) for camera, day in wanted]
+        size = -(-len(wanted) // (DayWorkers.workers() * 4))
+        chunks = [wanted[i : i + size] for i in range(0, len(wanted), size)]
+        parts = DayWorkers.map(read_days, [(str(self.root), self.layout, c) for c in chunks])
+        return [listing for part in parts for listing in part]
 
     def _scan(self, directory: str, prefix: str, camera: str) -> Iterator[Segment | UnparsableKey]:
         with os.scandir(directory) as entries:
@@ -171,46 +180,29 @@ class FilesystemBackend(NoLifecycle):
 
     def delete_days(self, days: Sequence[DayListing]) -> DeleteResult:
         """Each day folder opened once through O_NOFOLLOW descriptors, its files unlinked by
-        name, the folder (and its month and year, once empty) removed."""
+        name, the folder (and its month and year, once empty) removed; the unlinking runs in
+        a worker process (see unlinker.py)."""
         result = DeleteResult()
         held = set().union(*self.held_keys().values())
-        with DirectoryWalker(self.root) as walker:
-            for day in days:
-                directory = day.prefix.rstrip("/")
-                try:
-                    fd = walker.open(directory)
-                except OSError as exc:  # a link or a file on the way: nothing of it is touched
-                    result.refused.update(dict.fromkeys(day.keys, f"not deleted: {exc.strerror}"))
-                    continue
-                kept = {k[len(day.prefix) :] for k in held.intersection(day.keys)}
-                todo = [n for n in day.names if n not in kept]
-                failed = self._unlink_all(fd, todo)
-                result.deleted += [day.prefix + n for n in todo if n not in failed]
-                for name in kept:
-                    result.refused[day.prefix + name] = "under a hold on the storage"
-                for name, why in failed.items():
-                    if why is None:
-                        result.already_gone.append(day.prefix + name)
-                    else:
-                        result.refused[day.prefix + name] = why
-                result.requests += len(day.names)
-            for directory in sorted(walker.opened, key=lambda d: d.count("/"), reverse=True):
-                _remove_if_empty(walker, directory)
+        work = []
+        for day in days:
+            kept = {k[len(day.prefix) :] for k in held.intersection(day.keys)} if held else set()
+            for name in kept:
+                result.refused[day.prefix + name] = "under a hold on the storage"
+            work.append((day.prefix.rstrip("/"), [n for n in day.names if n not in kept]))
+            result.requests += len(day.names)
+        outcomes = DayWorkers.call(unlink_days, str(self.root), work)
+        for day, (_, todo), outcome in zip(days, work, outcomes, strict=True):
+            if isinstance(outcome, str):
+                result.refused.update(dict.fromkeys((day.prefix + n for n in todo), outcome))
+                continue
+            result.deleted += [day.prefix + n for n in todo if n not in outcome]
+            for name, why in outcome.items():
+                if why is None:
+                    result.already_gone.append(day.prefix + name)
+                else:
+                    result.refused[day.prefix + name] = why
         return result
-
-    @staticmethod
-    def _unlink_all(fd: int, names: list[str]) -> dict[str, str | None]:
-        """Unlink names in one folder; the names that failed, with why (None: already gone)."""
-        failed: dict[str, str | None] = {}
-        unlink = os.unlink
-        for name in names:
-            try:
-                unlink(name, dir_fd=fd)
-            except FileNotFoundError:
-                failed[name] = None
-            except OSError as exc:
-                failed[name] = f"not deleted: {exc.strerror}"
-        return failed
 
     def delete(self, keys: Iterable[str]) -> DeleteResult:
         """Unlink each key through directory descriptors opened with O_NOFOLLOW from the root:
@@ -236,7 +228,7 @@ class FilesystemBackend(NoLifecycle):
                     result.refused[key] = f"not deleted: {exc.strerror}"
                 result.requests += 1
             for directory in sorted(walker.opened, key=lambda d: d.count("/"), reverse=True):
-                _remove_if_empty(walker, directory)
+                remove_if_empty(walker, directory)
         return result
 
     # -- the state folder -------------------------------------------------------------------
@@ -483,25 +475,15 @@ def _safe_name(value: str) -> str:
         return "/"
 
 
-def _dirs_at_depth(base: Path, depth: int) -> Iterator[Path]:
+def _dirs_at_depth(base: str, rel: str, depth: int) -> Iterator[str]:
+    """The folders `depth` levels below base (not through links), as rel + their path + "/"."""
     if depth <= 0:
-        yield base
+        yield rel
         return
     try:
-        children = sorted(p for p in base.iterdir() if p.is_dir() and not p.is_symlink())
+        with os.scandir(base) as entries:
+            children = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
     except OSError:
         return
-    for child in children:
-        yield from _dirs_at_depth(child, depth - 1)
-
-
-def _remove_if_empty(walker: DirectoryWalker, directory: str) -> None:
-    """Remove an emptied day (then month, year) folder by name in its parent's descriptor:
-    a folder swapped for a symbolic link meanwhile is never followed."""
-    while directory:
-        parent, _, name = directory.rpartition("/")
-        try:
-            os.rmdir(name, dir_fd=walker.open(parent))
-        except OSError:
-            return
-        directory = parent
+    for name in children:
+        yield from _dirs_at_depth(f"{base}/{name}", f"{rel}{name}/", depth - 1)

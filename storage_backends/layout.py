@@ -67,6 +67,11 @@ class Layout:
         object.__setattr__(self, "_lines", re.compile(f"^{lines}$", re.MULTILINE))
         object.__setattr__(self, "_zone", self._clock())
 
+    @property
+    def local_days(self) -> bool:
+        """Day folders are local days (of a zone), not UTC days."""
+        return self._zone is not None
+
     def _clock(self) -> ZoneInfo | None:
         """The zone local times are in, or None for UTC (a literal Z after the seconds)."""
         utc = any(re.search(r"%S[^%]*Z", fmt or "") for _, fmt in _FIELD.findall(self.pattern))

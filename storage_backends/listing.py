@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from storage_backends.base import Backend, Segment
+from storage_backends.base import Backend, DayListing, Segment
 
 
 @dataclass(frozen=True)
@@ -43,23 +43,32 @@ def oldest_segment(backend: Backend, camera: str) -> Segment | None:
     return None
 
 
-def newest_end(backend: Backend, camera: str, days: list[date] | None) -> datetime | None:
+def newest_end(
+    backend: Backend,
+    camera: str,
+    days: list[date] | None,
+    listed: Mapping[tuple[str, date], DayListing | None] | None = None,
+) -> datetime | None:
     """The end of the camera's newest segment: from the newest day folder that has any (an NVR
-    may create tomorrow's folder ahead), looking back a week at most."""
+    may create tomorrow's folder ahead), looking back a week at most. `listed`: day folders
+    already read."""
     if days is None:
         ends = [s.end for s in backend.list_segments(camera, None) if isinstance(s, Segment)]
         return max(ends) if ends else None
     for day in reversed(days[-7:]):
-        newest = _newest_end_of_day(backend, camera, day)
+        newest = _newest_end_of_day(backend, camera, day, (listed or {}).get((camera, day)))
         if newest is not None:
             return newest
     return None
 
 
-def _newest_end_of_day(backend: Backend, camera: str, day: date) -> datetime | None:
+def _newest_end_of_day(
+    backend: Backend, camera: str, day: date, listing: DayListing | None
+) -> datetime | None:
     """The end of a day's newest segment: from one listing when it can be read whole."""
     bounds = backend.layout.day_bounds(day)
-    listing = backend.list_day(camera, day) if bounds is not None else None
+    if bounds is not None and listing is None:
+        listing = backend.list_day(camera, day)
     if bounds is not None and listing is not None and not listing.odd:
         return bounds[0] + timedelta(seconds=listing.last_end) if listing.names else None
     ends = [s.end for s in backend.list_segments(camera, day) if isinstance(s, Segment)]

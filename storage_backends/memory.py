@@ -42,13 +42,17 @@ class MemoryBackend(NoLifecycle):
         return [TopEntry(name, kind) for name, kind in sorted(names.items())]
 
     def list_days(self, camera: str) -> list[date] | None:
-        if self.layout.day_prefix(camera, date(2000, 1, 1)) is None:
+        probe = self.layout.day_prefix(camera, date(2000, 1, 1))
+        if probe is None:
             return None
+        depth = probe.count("/")  # like a real store: the day folders, not the segments' dates
         days = set()
         for key in self.objects:
-            parsed = self.layout.parse(key)
-            if parsed and parsed[0] == camera:
-                days.add(parsed[1].date())
+            parts = key.split("/")
+            if parts[0] == camera and len(parts) > depth:
+                day = self.layout.parse_day_prefix(camera, "/".join(parts[:depth]) + "/")
+                if day is not None:
+                    days.add(day)
         return sorted(days)
 
     def list_segments(
@@ -65,6 +69,9 @@ class MemoryBackend(NoLifecycle):
             return None
         inside = [k[len(prefix) :] for k in self.objects if k.startswith(prefix)]
         return day_listing(self.layout, camera, prefix, [(n, "/" not in n) for n in inside])
+
+    def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
+        return [self.list_day(camera, day) for camera, day in wanted]
 
     def open(self, key: str) -> BinaryIO:
         import io

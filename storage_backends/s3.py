@@ -181,6 +181,9 @@ class S3Backend:
                 entries.append((name, "/" not in name))
         return day_listing(self.layout, camera, prefix, entries)
 
+    def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
+        return [self.list_day(camera, day) for camera, day in wanted]
+
     def open(self, key: str) -> Any:
         """Read one segment as a stream (a key that does not match the layout is refused)."""
         if self.layout.parse(key) is None:

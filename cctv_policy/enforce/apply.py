@@ -20,7 +20,10 @@ DELETE_BATCH = 1000
 # Whole days are deleted by the storage while the next ones are checked and logged; two
 # batches at once (bench/sweep_bench.py on a quiet 2-core machine: 1 worker 2.7-3.0 s,
 # 2 workers 2.4-2.5 s; 2 worker processes 2.2 s, not worth a process pool here).
-DELETE_WORKERS = 2
+DELETE_WORKERS = 4
+# Days are logged in groups that double (1,000 files, then 2,000, ... up to this many), so the
+# storage starts early and a long sweep costs a few fsyncs instead of one per batch.
+MAX_LOG_GROUP = 64_000
 _ORDER = {"hold": 0, "revoke": 1, "grant": 2, "release": 3, "delete": 4, "delete-day": 5}
 
 
@@ -211,6 +214,7 @@ class DayDeleter:
         self._unlogged: dict[str, list[tuple[Action, DayListing]]] = defaultdict(list)
         self._queued: dict[str, list[DayListing]] = defaultdict(list)  # logged, not yet handed over
         self._pending: list[tuple[str, Future[DeleteResult]]] = []
+        self._handed_over: dict[str, int] = defaultdict(int)  # files given to the storage
         self._pool = ThreadPoolExecutor(max_workers=DELETE_WORKERS)
 
     def take(self, action: Action, listing: DayListing | None = None) -> None:
@@ -226,7 +230,7 @@ class DayDeleter:
         self._unlogged[action.target].append((action, day))
         self.report.done["delete-day"] += 1
         waiting = sum(len(d.names) for _, d in self._unlogged[action.target])
-        if waiting + self._queued_files(action.target) >= DELETE_BATCH:
+        if waiting + self._queued_files(action.target) >= self._log_group(action.target):
             self._flush(action.target, final=False)
 
     def finish(self) -> ApplyReport:
@@ -238,6 +242,9 @@ class DayDeleter:
         self._pending.clear()
         self._pool.shutdown()
         return self.report
+
+    def _log_group(self, target: str) -> int:
+        return min(max(DELETE_BATCH, self._handed_over[target]), MAX_LOG_GROUP)
 
     def _queued_files(self, target: str) -> int:
         return sum(len(day.names) for day in self._queued[target])
@@ -253,6 +260,7 @@ class DayDeleter:
             batch, self._queued[target] = _split(self._queued[target], DELETE_BATCH)
             future = self._pool.submit(self.backends[target].delete_days, batch)
             self._pending.append((target, future))
+            self._handed_over[target] += sum(len(day.names) for day in batch)
         if not self._queued[target]:
             del self._queued[target]
 

@@ -20,6 +20,7 @@ from cctv_policy.enforce.decision import EnforcementDecision, GrantDecision, Pro
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
 from storage_backends.base import Backend, DayListing, Segment, UnparsableKey
+from storage_backends.layout import Layout
 from storage_backends.listing import newest_end, segments_in, unmanaged_entries
 
 ActionKind = Literal["delete", "delete-day", "hold", "release", "grant", "revoke"]
@@ -128,6 +129,8 @@ class _TargetWork:
     held: dict[str, set[str]]
     no_deletes: str | None
     days: dict[str, list[date] | None]
+    # The day folders planning reads, read together up front (on a NAS: by worker processes).
+    listings: dict[tuple[str, date], DayListing | None]
 
 
 def make_plan(
@@ -184,12 +187,24 @@ def _read_target(
         else None
     )
     days = {camera: backend.list_days(camera) for camera in mine}
+    wanted = [
+        (camera, day)
+        for camera in mine
+        for day in _days_to_list(days[camera], _cutoff(ctx), _active(ctx, camera), backend.layout)
+        if day is not None and ctx.whole_days
+    ]
+    listings = dict(zip(wanted, backend.list_many(wanted), strict=True))
     plan.cameras_read += mine
     for camera in mine:
-        newest = newest_end(backend, camera, days[camera])
+        newest = newest_end(backend, camera, days[camera], listings)
         if newest is not None:
             plan.newest_footage[camera] = newest
-    return _TargetWork(backend, on_target, mine, held, no_deletes, days)
+    return _TargetWork(backend, on_target, mine, held, no_deletes, days, listings)
+
+
+def _active(ctx: PlanContext, camera: str) -> list[Protection]:
+    """The protections in force now that name this camera."""
+    return [p for p in ctx.decision.protections if p.until > ctx.now and camera in p.cameras]
 
 
 def _cutoff(ctx: PlanContext) -> datetime:
@@ -203,10 +218,13 @@ def _plan_retention(ctx: PlanContext, target: _TargetWork, camera: str, plan: Pl
     whole days where nothing inside can differ, else segment by segment."""
     backend, held, no_deletes = target.backend, target.held, target.no_deletes
     cutoff = _cutoff(ctx)
-    active = [p for p in ctx.decision.protections if p.until > ctx.now and camera in p.cameras]
+    active = _active(ctx, camera)
     held_all = set().union(*held.values()) if held else set()
-    for day in _days_to_list(target.days[camera], cutoff, active):
-        whole = _whole_day(ctx, backend, camera, day, cutoff, active, held_all, no_deletes, plan)
+    for day in _days_to_list(target.days[camera], cutoff, active, backend.layout):
+        listing = target.listings.get((camera, day)) if day is not None else None
+        whole = _whole_day(
+            ctx, backend, camera, day, listing, cutoff, active, held_all, no_deletes, plan
+        )
         if whole is not None:
             if whole.action is not None:
                 plan.actions.append(whole.action)
@@ -237,6 +255,7 @@ def _whole_day(
     backend: Backend,
     camera: str,
     day: date | None,
+    listing: DayListing | None,
     cutoff: datetime,
     active: list[Protection],
     held_all: set[str],
@@ -251,7 +270,8 @@ def _whole_day(
     if day is None or not ctx.whole_days:
         return None
     bounds = backend.layout.day_bounds(day)
-    listing = backend.list_day(camera, day) if bounds is not None else None
+    if bounds is not None and listing is None:
+        listing = backend.list_day(camera, day)
     if bounds is None or listing is None or listing.odd:
         return None
     if not listing.names:
@@ -331,14 +351,16 @@ def _segment_action(
 
 
 def _days_to_list(
-    days: list[date] | None, cutoff: datetime, active: list[Protection]
+    days: list[date] | None, cutoff: datetime, active: list[Protection], layout: Layout
 ) -> list[date | None]:
     """Days that can hold expired footage, days a protection covers (held at any age), and the
     newest day. None: the layout has no day level and the camera is listed whole."""
     if days is None:
         return [None]
     slack = timedelta(days=1)  # day folders may be in a local time zone
-    wanted = {d for d in days if d <= cutoff.date()}
+    # A local day ahead of UTC starts the UTC day before: it may hold expired footage.
+    last_expired = (cutoff + slack).date() if layout.local_days else cutoff.date()
+    wanted = {d for d in days if d <= last_expired}
     for protection in active:
         first, last = (protection.from_ - slack).date(), (protection.to + slack).date()
         wanted |= {d for d in days if first <= d <= last}

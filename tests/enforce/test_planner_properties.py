@@ -32,6 +32,11 @@ from storage_backends.layout import Layout
 from storage_backends.memory import MemoryBackend
 
 LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
+# Day folders of local days, 8 hours ahead of UTC: the day after the cutoff's UTC date starts
+# before the cutoff, so it can hold expired footage.
+LOCAL_LAYOUT = Layout(
+    "{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%S}_{seconds}s.mp4", "Asia/Shanghai"
+)
 EPOCH = datetime(2026, 9, 1, tzinfo=UTC)
 CAMERAS = ["CAM-A", "CAM-B", "CAM-C"]
 HOUR = timedelta(hours=1)
@@ -140,15 +145,16 @@ def scenarios(draw):
         holds=holds,
         request_sha256=digests,
     )
+    layout = draw(st.sampled_from([LAYOUT, LOCAL_LAYOUT]))
     segments = set()
     for camera in CAMERAS:
         # Starts every 10 minutes, so that segments run past midnight and cutoffs fall inside
         # a segment: a whole day's bounds must include its longest segment.
         for start in draw(st.lists(st.integers(0, 700 * 6), max_size=40)):
             seconds = draw(st.sampled_from([600, 3600, 7200]))
-            segments.add(LAYOUT.key(camera, EPOCH + start * TEN_MINUTES, seconds))
+            segments.add(layout.key(camera, EPOCH + start * TEN_MINUTES, seconds))
     now = EPOCH + draw(st.integers(100 * 6, 900 * 6)) * TEN_MINUTES
-    return registry, segments, now
+    return registry, segments, now, layout
 
 
 def spec_protected(
@@ -196,8 +202,8 @@ def planned_deletions(plan: Plan, backend: MemoryBackend) -> set[str]:
 
 def plans(embedded_engine, scenario) -> tuple[Plan, Plan, MemoryBackend, SafetyFloor]:
     """The plan with whole expired days, and the plan segment by segment."""
-    registry, keys, now = scenario
-    backend = MemoryBackend("nas", LAYOUT, keys)
+    registry, keys, now, layout = scenario
+    backend = MemoryBackend("nas", layout, keys)
     evaluation = Evaluation(registry, embedded_engine, now, "v")
     decision = enforcement_decision(evaluation)
     floor = SafetyFloor(registry, now)
@@ -236,7 +242,7 @@ def test_applying_either_plan_leaves_the_same_footage(embedded_engine, tmp_path_
     fast, slow, backend, floor = plans(embedded_engine, scenario)
     left = []
     for plan in (fast, slow):
-        storage = MemoryBackend("nas", LAYOUT, backend.objects)
+        storage = MemoryBackend("nas", backend.layout, backend.objects)
         audit = AuditLog(tmp_path_factory.mktemp("audit") / "audit.jsonl")
         apply_plan(plan, {"nas": storage}, audit, floor)
         left.append(set(storage.objects))
@@ -247,8 +253,8 @@ def test_applying_either_plan_leaves_the_same_footage(embedded_engine, tmp_path_
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_plan_deletes_exactly_the_expired_unprotected_segments(embedded_engine, scenario):
-    registry, keys, now = scenario
-    backend = MemoryBackend("nas", LAYOUT, keys)
+    registry, keys, now, layout = scenario
+    backend = MemoryBackend("nas", layout, keys)
     evaluation = Evaluation(registry, embedded_engine, now, "v")
     decision = enforcement_decision(evaluation)
     floor = SafetyFloor(registry, now)
@@ -258,7 +264,7 @@ def test_plan_deletes_exactly_the_expired_unprotected_segments(embedded_engine, 
     deleted = planned_deletions(plan, backend)
     cutoff = now - timedelta(days=registry.config.retention_days)
     for key in keys:
-        camera, start, seconds = LAYOUT.parse(key)
+        camera, start, seconds = layout.parse(key)
         end = start + timedelta(seconds=seconds)
         expired = end < cutoff
         protected = spec_protected(registry, camera, start, end, now)
