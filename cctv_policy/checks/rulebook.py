@@ -9,14 +9,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from cctv_policy.engine.base import Engine, EngineError
+from cctv_policy.engine.base import Engine, EngineError, EngineUndefined
 from cctv_policy.messages import Language, did_you_mean, localize
 from cctv_policy.output import printable
 from cctv_policy.registry.input_doc import build_input, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation
 
-CHECK_ENTRYPOINT = "cctv/check/violations"
+CHECK_ENTRYPOINT = "cctv/check/violations"  # the union of the parts below
+PART_NAMES = "cctv/check/part_names"
+PART = "cctv/check/parts/{}"
 
 # Where a subject's own file is, for subjects the loader did not see (e.g. a decision whose
 # request file is missing still has its own decisions/<id>.yaml).
@@ -117,11 +119,7 @@ def run_check(
     # The embedded engine releases the GIL while OPA evaluates: hash the input meanwhile.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(input_hash, document)
-        raw = engine.evaluate(CHECK_ENTRYPOINT, document)
-        if not isinstance(raw, list):
-            raise EngineError(
-                f"data.cctv.check.violations returned {type(raw).__name__}, not a set"
-            )
+        raw = rule_book_violations(engine, document)
         placed = [_place(registry, item) for item in raw]
         placed += _partial_violations(registry, engine, document)
         violations.extend(v for v in placed if not _about_unreadable_entry(registry, v))
@@ -133,6 +131,32 @@ def run_check(
             input_hash=digest.result(),
             counts=counts,
         )
+
+
+def rule_book_violations(engine: Engine, document: dict[str, Any]) -> list[Any]:
+    """data.cctv.check.violations, as the union of the rule book's named parts, which the
+    engine may evaluate side by side (a rule book without named parts, e.g. a school's own,
+    in one evaluation). Empty part names, or a part that is not a set, is an error: a rule
+    book that did not run must never look like a pass."""
+    try:
+        names = engine.evaluate(PART_NAMES, {})
+    except EngineUndefined:
+        whole = engine.evaluate(CHECK_ENTRYPOINT, document)
+        if not isinstance(whole, list):
+            raise EngineError(
+                f"data.cctv.check.violations returned {type(whole).__name__}, not a set"
+            ) from None
+        return whole
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise EngineError(f"data.{PART_NAMES.replace('/', '.')} is not a set of part names")
+    raw: list[Any] = []
+    for name, part in zip(
+        names, engine.evaluate_many([PART.format(n) for n in names], document), strict=True
+    ):
+        if not isinstance(part, list):
+            raise EngineError(f"rule book part {name} returned {type(part).__name__}, not a set")
+        raw.extend(part)
+    return raw
 
 
 def _partial_violations(
@@ -151,11 +175,8 @@ def _partial_violations(
         with_partial[plural] = {**document.get(plural, {}), **documents}
         unreadable[kind] = unreadable.get(kind, set()) - set(documents)
     with_partial["unreadable"] = {kind: sorted(ids) for kind, ids in unreadable.items()}
-    raw = engine.evaluate(CHECK_ENTRYPOINT, with_partial)
-    if not isinstance(raw, list):
-        raise EngineError(f"data.cctv.check.violations returned {type(raw).__name__}, not a set")
     kept = []
-    for item in raw:
+    for item in rule_book_violations(engine, with_partial):
         if not isinstance(item, dict):
             continue
         subject = (item.get("kind"), item.get("id"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 
@@ -22,6 +23,11 @@ class Engine(Protocol):
         Raises EngineUndefined when the document is undefined and EngineError for anything else
         that went wrong; never returns a default in their place.
         """
+        ...
+
+    def evaluate_many(self, entrypoints: Sequence[str], input: dict[str, Any]) -> list[Any]:
+        """evaluate() of each entrypoint over the same input, in order; an engine may work on
+        them side by side. Raises as evaluate() does if any of them fails."""
         ...
 
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:

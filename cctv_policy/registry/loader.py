@@ -180,6 +180,10 @@ def read_and_parse(path: Path, digest: bool = False) -> ParsedFile:
     if odd is not None:
         return ParsedFile(path, code="E_SCHEMA", position=yaml_source.first_tag_position(text),
                           problem="yaml_tag", params=(("kind", odd),))
+    key = yaml_source.first_non_text_key(data)
+    if key is not None:  # nothing reads such a key; canonical JSON could not even sort it
+        return ParsedFile(path, code="E_SCHEMA", problem="yaml_key", params=(("key", key),),
+                          position=yaml_source.non_text_key_position(text))
     return ParsedFile(path, data=data, sha256=document_sha256(data) if digest else None)
 
 
@@ -200,33 +204,35 @@ def _yaml_problem(path: Path, text: str, exc: yaml_source.YamlError) -> ParsedFi
                       params=(("detail", exc.message),))
 
 
-def _parse_chunk(paths: list[Path], digest: bool = False) -> list[ParsedFile]:
-    return [read_and_parse(p, digest) for p in paths]
+def _parse_chunk(files: list[tuple[Path, bool]]) -> list[ParsedFile]:
+    return [read_and_parse(path, digest) for path, digest in files]
 
 
-def parse_many(paths: list[Path], digest: bool = False) -> Iterator[ParsedFile]:
-    """Parse files, yielding them in order; on a large registry split the work over the cores.
+def parse_many(files: list[tuple[Path, bool]]) -> Iterator[ParsedFile]:
+    """Parse files (path, with digest?), yielding them in order; on a large registry split the
+    work over the cores.
 
     Only parsing runs in the workers (plain dicts pickle cheaply; pydantic models do not), and
-    results stream back in order, so the caller validates one chunk while workers parse the next.
+    results stream back in order, so the caller validates one chunk while workers parse the next
+    (all of the registry's folders in one stream: the workers never wait between folders).
     Workers are forked, unless this process already hosts the OPA Go runtime, whose threads
     do not survive a fork: then they start clean from a fork server.
     """
     workers = min(os.cpu_count() or 1, 8)
-    if len(paths) < PARALLEL_THRESHOLD or workers < 2:
-        yield from _parse_chunk(paths, digest)
+    if len(files) < PARALLEL_THRESHOLD or workers < 2:
+        yield from _parse_chunk(files)
         return
-    size = -(-len(paths) // (workers * 8))
-    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    size = min(-(-len(files) // (workers * 8)), 500)
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
     context = multiprocessing.get_context("forkserver" if _go_runtime_started() else "fork")
     done = 0
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for chunk in pool.map(_parse_chunk, chunks, [digest] * len(chunks)):
+            for chunk in pool.map(_parse_chunk, chunks):
                 yield from chunk
                 done += len(chunk)
     except (BrokenProcessPool, OSError):
-        yield from _parse_chunk(paths[done:], digest)  # workers could not run here: finish on one core
+        yield from _parse_chunk(files[done:])  # workers could not run here: finish on one core
 
 
 def _go_runtime_started() -> bool:
@@ -246,6 +252,17 @@ def load_registry(root: Path | str) -> LoadedRegistry:
     return reg
 
 
+@dataclass(frozen=True)
+class _Folder:
+    """A folder of one document per file, and where its documents go."""
+
+    name: str
+    kind: str
+    model: type[BaseModel]
+    key_of: Callable[[Any], str]
+    into: dict[str, Any]
+
+
 class _Reader:
     def __init__(self, reg: LoadedRegistry) -> None:
         self.reg = reg
@@ -263,15 +280,16 @@ class _Reader:
         targets = self.read_list_file("storage.yaml", StorageFile, "targets", StorageTarget,
                                       "target")
         self.index_list("storage.yaml", "targets", "target", targets, reg.targets)
-        self.read_folder("requests", "request", Request, lambda d: d.id, reg.requests)
-        self.read_folder("decisions", "decision", Decision, lambda d: d.request, reg.decisions)
-        self.read_folder("reports", "report", Report, lambda d: d.request, reg.reports)
-        self.read_folder("holds", "hold", Hold, lambda d: d.id, reg.holds)
-        self.read_folder("maintenance", "maintenance", Maintenance, lambda d: d.id,
-                         reg.maintenance)
-        self.read_folder("violations", "violation", ViolationRecord, lambda d: d.id,
-                         reg.violation_register)
-        self.read_folder("feedback", "feedback", Feedback, lambda d: d.id, reg.feedback)
+        self.read_folders([
+            _Folder("requests", "request", Request, lambda d: d.id, reg.requests),
+            _Folder("decisions", "decision", Decision, lambda d: d.request, reg.decisions),
+            _Folder("reports", "report", Report, lambda d: d.request, reg.reports),
+            _Folder("holds", "hold", Hold, lambda d: d.id, reg.holds),
+            _Folder("maintenance", "maintenance", Maintenance, lambda d: d.id, reg.maintenance),
+            _Folder("violations", "violation", ViolationRecord, lambda d: d.id,
+                    reg.violation_register),
+            _Folder("feedback", "feedback", Feedback, lambda d: d.id, reg.feedback),
+        ])
         reg.attachment_files = attachments.read_store(
             reg.root,
             lambda file, key: self.issue("E_SCHEMA", file, f"file:{file}", key, {"file": file},
@@ -372,36 +390,40 @@ class _Reader:
         self.issue("E_SCHEMA", file, subject, problem.key, problem.params, (line, column),
                    field=problem.where)
 
-    def read_folder(
-        self,
-        folder: str,
-        kind: str,
-        model: type[Model],
-        key_of: Callable[[Model], str],
-        into: dict[str, Model],
-    ) -> None:
-        directory = self.reg.root / folder
+    def read_folders(self, folders: list[_Folder]) -> None:
+        """Every document folder's files, parsed in one stream, each validated in turn."""
+        listed = [(folder, self.folder_files(folder)) for folder in folders]
+        parsed = parse_many([(path, folder.kind == "request") for folder, paths in listed
+                             for path in paths])
+        for folder, paths in listed:
+            for _ in paths:
+                self.add_document(next(parsed), folder.name, folder.kind, folder.model,
+                                  folder.key_of, folder.into)
+
+    def folder_files(self, folder: _Folder) -> list[Path]:
+        """The folder's document files; anything else in it is reported."""
+        directory = self.reg.root / folder.name
         if not directory.is_dir() or directory.is_symlink():
-            return
+            return []
         paths = []
         first_of_stem: dict[str, str] = {}
         for name, is_dir in _folder_entries(directory):
             if name == ".gitkeep" and not is_dir:  # keeps an empty folder in git
                 continue
-            file = f"{folder}/{name}"
-            problem = _entry_problem(folder, name, is_dir)
+            file = f"{folder.name}/{name}"
+            problem = _entry_problem(folder.name, name, is_dir)
             if problem:
-                self.not_read(file + ("/" if is_dir else ""), problem, name=name, folder=folder)
+                self.not_read(file + ("/" if is_dir else ""), problem, name=name,
+                              folder=folder.name)
                 continue
             stem = name.rsplit(".", 1)[0]
             if stem in first_of_stem:
-                self.issue("E_DUPLICATE_ID", file, f"{kind}:{stem}", "duplicate_file",
+                self.issue("E_DUPLICATE_ID", file, f"{folder.kind}:{stem}", "duplicate_file",
                            {"name": name, "other": first_of_stem[stem]}, (1, 1))
                 continue
             first_of_stem[stem] = name
             paths.append(directory / name)
-        for parsed in parse_many(paths, digest=kind == "request"):
-            self.add_document(parsed, folder, kind, model, key_of, into)
+        return paths
 
     def add_document(self, parsed: ParsedFile, folder: str, kind: str, model: type[Model],
                      key_of: Callable[[Model], str], into: dict[str, Model]) -> None:

@@ -29,6 +29,10 @@ _RFC3339 = re.compile(
 )
 
 
+# Whole seconds with Z or an offset, upper-case T: nothing to tidy before fromisoformat.
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})\Z")
+
+
 def parse_rfc3339(value: object) -> datetime:
     """Parse an RFC 3339 timestamp that carries an offset; return it in UTC.
 
@@ -41,6 +45,12 @@ def parse_rfc3339(value: object) -> datetime:
         return _in_range(value.astimezone(UTC), value)
     if not isinstance(value, str):
         raise _time_error("time_format", value)
+    if _CANONICAL.match(value):  # the usual case, already in the form fromisoformat reads
+        try:
+            moment = datetime.fromisoformat(value).astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise _time_error("time_invalid", value) from None
+        return _in_range(moment, value)
     match = _RFC3339.match(value.strip())
     if not match:
         raise _time_error("time_format", value)

@@ -10,7 +10,7 @@ import data.cctv.lib
 
 store_required(r) if input.attachment_files[r.id]
 
-store_required(r) if lib.ns(r.submitted_at) >= lib.ns(input.config.attachments_required_from)
+store_required(r) if time.parse_rfc3339_ns(r.submitted_at) >= time.parse_rfc3339_ns(input.config.attachments_required_from)
 
 violations contains lib.error("REQUEST_ATTACHMENT_MISMATCH", "request", id, ["attachments", i, "sha256"], msg) if {
 	some id, r in input.requests

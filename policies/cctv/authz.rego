@@ -33,13 +33,13 @@ allowing contains id if {
 	data.cctv_registry.decisions[id].decision == "approved"
 	input.camera in object.get(decision_of(id), ["scope", "cameras"], request_of(id).footage.cameras)
 	s := scope(id)
-	lib.ns(s.from) <= at_ns
-	at_ns < lib.ns(s.to)
-	lib.ns(s.starts) <= lib.now_ns
-	lib.now_ns < lib.ns(s.ends)
+	time.parse_rfc3339_ns(s.from) <= at_ns
+	at_ns < time.parse_rfc3339_ns(s.to)
+	time.parse_rfc3339_ns(s.starts) <= lib.now_ns
+	lib.now_ns < time.parse_rfc3339_ns(s.ends)
 }
 
-at_ns := lib.ns(input.at)
+at_ns := time.parse_rfc3339_ns(input.at)
 
 scope(id) := {
 	"cameras": object.get(decision_of(id), ["scope", "cameras"], request_of(id).footage.cameras),

@@ -28,3 +28,9 @@ test_all_concerns_are_collected if {
 	})
 	fx.codes(vs) == {"CAMERA_PRIVATE_AREA", "REQUEST_PURPOSE_NOT_ALLOWED", "HOLD_NOT_SECURITY_OFFICE"}
 }
+
+# A part added without its name would be left out of `violations` and of every engine that
+# evaluates the named parts.
+test_every_part_is_named if {
+	{name | some name, _ in check.parts} == check.part_names with input as fx.base
+}

@@ -79,9 +79,11 @@ violations contains lib.error("DECISION_SUPERVISOR_NOT_QUALIFIED", "decision", i
 # now (a typo in the year, or a forged date). It decides nothing until that time comes.
 violations contains lib.error("DECISION_IN_FUTURE", "decision", id, ["decided_at"], msg) if {
 	some id, d in input.decisions
-	lib.ns(d.decided_at) > lib.now_ns + 3600000000000
+	time.parse_rfc3339_ns(d.decided_at) > future_after_ns
 	msg := sprintf("decision on %s is dated %s, later than now (%s); write the real date", [id, d.decided_at, input.now])
 }
+
+future_after_ns := lib.now_ns + 3600000000000
 
 violations contains lib.error("DECISION_REJECTION_WITHOUT_REASON", "decision", id, ["reasons"], msg) if {
 	some id, d in input.decisions
@@ -93,7 +95,7 @@ violations contains lib.error("DECISION_REJECTION_WITHOUT_REASON", "decision", i
 violations contains lib.error("DECISION_BEFORE_SUBMISSION", "decision", id, ["decided_at"], msg) if {
 	some id, d in input.decisions
 	r := input.requests[id]
-	lib.ns(d.decided_at) < lib.ns(r.submitted_at)
+	time.parse_rfc3339_ns(d.decided_at) < time.parse_rfc3339_ns(r.submitted_at)
 	msg := sprintf("decision on %s is dated %s, before the request was submitted (%s)", [id, d.decided_at, r.submitted_at])
 }
 
@@ -107,21 +109,23 @@ violations contains lib.error("DECISION_SCOPE_WIDENED", "decision", id, ["scope"
 
 violations contains lib.error("DECISION_SCOPE_WIDENED", "decision", id, ["scope", field], msg) if {
 	some id, d in input.decisions
+	some field, granted in d.scope # most decisions narrow nothing: test those that do
 	r := input.requests[id]
-	some field, pair in {
-		"from": [r.footage.from, "earlier"],
-		"to": [r.footage.to, "later"],
-		"starts": [r.use.starts, "earlier"],
-		"ends": [r.use.ends, "later"],
-	}
-	[requested, widens] := pair
-	granted := d.scope[field]
-	widened(widens, lib.ns(granted), lib.ns(requested))
+	[requested, widens] := requested_bound(r, field)
+	widened(widens, time.parse_rfc3339_ns(granted), time.parse_rfc3339_ns(requested))
 	msg := sprintf(
 		"decision on %s sets scope.%s to %s, %s than the request's %s; a decision may only narrow",
 		[id, field, granted, widens, requested],
 	)
 }
+
+requested_bound(r, "from") := [r.footage.from, "earlier"]
+
+requested_bound(r, "to") := [r.footage.to, "later"]
+
+requested_bound(r, "starts") := [r.use.starts, "earlier"]
+
+requested_bound(r, "ends") := [r.use.ends, "later"]
 
 widened("earlier", granted, requested) if granted < requested
 

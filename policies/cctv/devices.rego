@@ -17,7 +17,7 @@ violations contains lib.warning("CAMERA_SILENT", "camera", id, [], msg) if {
 	some id, newest in input.footage_newest
 	input.cameras[id]
 	newest != null
-	lib.now_ns - lib.ns(newest) > silent_after_ns
+	lib.now_ns - time.parse_rfc3339_ns(newest) > silent_after_ns
 	msg := sprintf(
 		"camera %s has recorded nothing since %s (over %d hours); check the camera and its recorder (R12)",
 		[id, newest, input.config.silent_after_hours],
@@ -32,7 +32,7 @@ violations contains lib.warning("CAMERA_SILENT", "camera", id, [], msg) if {
 }
 
 # The newest service of each camera, or its installation when it was never serviced.
-last_service_ns[id] := max({lib.ns(m.performed_at) | some m in input.maintenance; m.camera == id} | {lib.ns(cam.installed_on)}) if {
+last_service_ns[id] := max({time.parse_rfc3339_ns(m.performed_at) | some m in input.maintenance; m.camera == id} | {time.parse_rfc3339_ns(cam.installed_on)}) if {
 	some id, cam in input.cameras
 }
 

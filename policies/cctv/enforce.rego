@@ -29,7 +29,7 @@ protections contains {
 	lib.now_ns < until
 }
 
-approved_until_ns(id) := lib.ns(input.reports[id].submitted_at)
+approved_until_ns(id) := time.parse_rfc3339_ns(input.reports[id].submitted_at)
 
 approved_until_ns(id) := until if {
 	not input.reports[id]
@@ -48,7 +48,7 @@ protections contains {
 	some id, r in input.requests
 	lib.awaiting_decision(id)
 	not lib.is_approved(id)
-	lib.now_ns < lib.ns(r.use.ends)
+	lib.now_ns < time.parse_rfc3339_ns(r.use.ends)
 }
 
 # A security-office hold keeps its footage until its `until`.
@@ -58,7 +58,7 @@ protections contains {
 } if {
 	some id, h in input.holds
 	lib.has_role(h.created_by, "security_office")
-	lib.now_ns < lib.ns(h.until)
+	lib.now_ns < time.parse_rfc3339_ns(h.until)
 }
 
 # R8: only a valid approval, exactly the approved cameras x window, only during the approved
@@ -71,8 +71,8 @@ grants contains {
 	"starts": lib.effective_starts(id), "ends": lib.effective_ends(id),
 } if {
 	some id in approvals.valid
-	lib.ns(lib.effective_starts(id)) <= lib.now_ns
-	lib.now_ns < lib.ns(lib.effective_ends(id))
+	time.parse_rfc3339_ns(lib.effective_starts(id)) <= lib.now_ns
+	lib.now_ns < time.parse_rfc3339_ns(lib.effective_ends(id))
 	station := input.config.viewing_station
 	not lib.is_person(station) # see CONFIG_STATION_IS_A_PERSON
 }

@@ -28,8 +28,9 @@ due_ns := current_start_ns + lib.days_ns(input.config.feedback_due_days)
 # Units that filed a request during the last completed period.
 units_owing contains r.unit if {
 	some r in input.requests
-	last_start_ns <= lib.ns(r.submitted_at)
-	lib.ns(r.submitted_at) < current_start_ns
+	submitted := time.parse_rfc3339_ns(r.submitted_at)
+	last_start_ns <= submitted
+	submitted < current_start_ns
 }
 
 given(unit, period) if {

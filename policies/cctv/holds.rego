@@ -14,6 +14,6 @@ violations contains lib.error("HOLD_NOT_SECURITY_OFFICE", "hold", id, ["created_
 
 violations contains lib.error("HOLD_WINDOW_INVALID", "hold", id, ["to"], msg) if {
 	some id, h in input.holds
-	lib.ns(h.from) >= lib.ns(h.to)
+	time.parse_rfc3339_ns(h.from) >= time.parse_rfc3339_ns(h.to)
 	msg := sprintf("hold %s: footage window from %s to %s is empty or reversed", [id, h.from, h.to])
 }

@@ -23,7 +23,7 @@ violations contains lib.error("VIOLATION_CLOSED_WITHOUT_ACTION", "violation", id
 
 violations contains lib.error("VIOLATION_CLOSED_BEFORE_FOUND", "violation", id, ["closed_at"], msg) if {
 	some id, v in input.violation_register
-	lib.ns(v.closed_at) < lib.ns(v.found_at)
+	time.parse_rfc3339_ns(v.closed_at) < time.parse_rfc3339_ns(v.found_at)
 	msg := sprintf("violation %s is closed at %s, before it was found at %s", [id, v.closed_at, v.found_at])
 }
 

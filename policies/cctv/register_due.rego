@@ -31,5 +31,5 @@ unregistered contains {"code": v.code, "subject": subject, "since": at, "message
 	subject := sprintf("%s:%s", [v.kind, v.id])
 	not subject in registered
 	at := since(v.kind, v.id)
-	lib.now_ns - lib.ns(at) > lib.days_ns(input.config.register_within_days)
+	lib.now_ns - time.parse_rfc3339_ns(at) > lib.days_ns(input.config.register_within_days)
 }

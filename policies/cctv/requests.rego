@@ -8,7 +8,7 @@ import data.cctv.lib
 
 violations contains lib.error("REQUEST_NOT_IN_ADVANCE", "request", id, ["submitted_at"], msg) if {
 	some id, r in input.requests
-	lib.ns(r.submitted_at) >= lib.ns(r.use.starts)
+	time.parse_rfc3339_ns(r.submitted_at) >= time.parse_rfc3339_ns(r.use.starts)
 	msg := sprintf(
 		"request %s was submitted at %s, not before its use starts at %s; requests must be filed in advance (R4)",
 		[id, r.submitted_at, r.use.starts],
@@ -17,13 +17,13 @@ violations contains lib.error("REQUEST_NOT_IN_ADVANCE", "request", id, ["submitt
 
 violations contains lib.error("REQUEST_WINDOW_INVALID", "request", id, ["footage", "to"], msg) if {
 	some id, r in input.requests
-	lib.ns(r.footage.from) >= lib.ns(r.footage.to)
+	time.parse_rfc3339_ns(r.footage.from) >= time.parse_rfc3339_ns(r.footage.to)
 	msg := sprintf("request %s: footage window from %s to %s is empty or reversed", [id, r.footage.from, r.footage.to])
 }
 
 violations contains lib.error("REQUEST_WINDOW_INVALID", "request", id, ["footage", "to"], msg) if {
 	some id, r in input.requests
-	lib.ns(r.footage.to) > lib.ns(r.submitted_at)
+	time.parse_rfc3339_ns(r.footage.to) > time.parse_rfc3339_ns(r.submitted_at)
 	msg := sprintf(
 		"request %s asks for footage up to %s, after it was submitted (%s); a request covers recorded footage only",
 		[id, r.footage.to, r.submitted_at],
@@ -32,14 +32,14 @@ violations contains lib.error("REQUEST_WINDOW_INVALID", "request", id, ["footage
 
 violations contains lib.error("REQUEST_WINDOW_INVALID", "request", id, ["use", "ends"], msg) if {
 	some id, r in input.requests
-	lib.ns(r.use.starts) >= lib.ns(r.use.ends)
+	time.parse_rfc3339_ns(r.use.starts) >= time.parse_rfc3339_ns(r.use.ends)
 	msg := sprintf("request %s: use period from %s to %s is empty or reversed", [id, r.use.starts, r.use.ends])
 }
 
 violations contains lib.error("REQUEST_FOOTAGE_BEYOND_RETENTION", "request", id, ["footage", "from"], msg) if {
 	some id, r in input.requests
-	oldest := lib.ns(r.submitted_at) - lib.days_ns(input.config.retention_days)
-	lib.ns(r.footage.from) < oldest
+	oldest := time.parse_rfc3339_ns(r.submitted_at) - retention_ns
+	time.parse_rfc3339_ns(r.footage.from) < oldest
 	msg := sprintf(
 		"request %s asks for footage from %s, older than the %d-day retention when it was submitted; that footage is deleted (R3)",
 		[id, r.footage.from, input.config.retention_days],
@@ -48,8 +48,8 @@ violations contains lib.error("REQUEST_FOOTAGE_BEYOND_RETENTION", "request", id,
 
 violations contains lib.error("REQUEST_USE_TOO_LONG", "request", id, ["use", "ends"], msg) if {
 	some id, r in input.requests
-	length := lib.ns(r.use.ends) - lib.ns(r.use.starts)
-	length > lib.days_ns(input.config.max_use_days)
+	length := time.parse_rfc3339_ns(r.use.ends) - time.parse_rfc3339_ns(r.use.starts)
+	length > max_use_ns
 	msg := sprintf(
 		"request %s asks to use footage for %d days; at most %d days are allowed (R4): shorten use.ends",
 		[id, lib.whole_days(length), input.config.max_use_days],
@@ -85,6 +85,10 @@ violations contains lib.error("REQUEST_THIRD_PARTY_WITHOUT_BASIS", "request", id
 	)
 }
 
+retention_ns := lib.days_ns(input.config.retention_days)
+
+max_use_ns := lib.days_ns(input.config.max_use_days)
+
 has_legal_basis(r) if {
 	trim_space(r.use.third_party.legal_basis) != ""
 	trim_space(r.use.third_party.organization) != ""
@@ -106,7 +110,7 @@ violations contains lib.error("REQUEST_APPLICANT_REPORT_OVERDUE", "request", id,
 	some id, r in input.requests
 	some w in windows[r.applicant]
 	w.request != id
-	submitted := lib.ns(r.submitted_at)
+	submitted := time.parse_rfc3339_ns(r.submitted_at)
 	w.due < submitted
 	submitted < w.until
 	msg := sprintf(

@@ -244,7 +244,12 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(
         def evaluate(self, entrypoint, input):
             if entrypoint == "cctv/enforce/decision":
                 return {"retention_days": 1, "protections": [], "grants": []}
+            if entrypoint == "cctv/check/part_names":
+                return ["everything"]
             return []  # no violations: the gate lets it through
+
+        def evaluate_many(self, entrypoints, input):
+            return [self.evaluate(entrypoint, input) for entrypoint in entrypoints]
 
     registry = load_registry(DEMO_REGISTRY)
     prepared = prepare(
