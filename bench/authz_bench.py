@@ -15,8 +15,10 @@ A real OPA (`opa run --server`, the pinned binary) is measured the same way: loa
 `cctv-policy decision-log-ingest`, which appends them to a hash-chained audit log (OPA is given
 the real now in input.now, which it uses as given). Skipped when the opa binary cannot be built.
 
-The load generator is a minimal keep-alive HTTP/1.1 client over raw sockets (one thread per
-connection): on a 2-core machine it shares the CPU with the server, so it must cost little.
+The load generator is tools/loadgen, a small Go client built by scripts/build_tools.sh (Go's
+net/http, one goroutine per keep-alive connection): on a 2-core machine it shares the CPU with
+the server, so it must cost little. (The raw-socket Python client it replaced used about as much
+CPU as the server it measured.)
 
     .venv/bin/python bench/authz_bench.py [--requests 10000] [--calls 5000] [--connections 8]
         [--only old|new|opa]
@@ -32,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import types
 from datetime import UTC, datetime, timedelta
@@ -156,45 +157,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection: send a request, read one Content-Length response."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buffer = b""
-
-    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        self.sock.sendall(
-            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: bench\r\n"
-            b"Content-Type: application/json\r\nContent-Length: "
-            + str(len(body)).encode()
-            + b"\r\n\r\n"
-            + body
-        )
-        while b"\r\n\r\n" not in self.buffer:
-            self._fill()
-        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        lines = head.split(b"\r\n")
-        status = int(lines[0].split()[1])
-        length = next(
-            int(line.split(b":", 1)[1])
-            for line in lines[1:]
-            if line.lower().startswith(b"content-length:")
-        )
-        while len(self.buffer) < length:
-            self._fill()
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return status, body
-
-    def _fill(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("the server closed the connection")
-        self.buffer += chunk
-
-    def close(self) -> None:
-        self.sock.close()
+def loadgen_binary() -> Path:
+    """The Go load generator (tools/loadgen), built by scripts/build_tools.sh."""
+    binary = REPO / ".tools" / "bin" / "loadgen"
+    if not binary.exists():
+        subprocess.run(["bash", str(REPO / "scripts" / "build_tools.sh")], check=True)
+    return binary
 
 
 def load(
@@ -204,37 +172,34 @@ def load(
     max_seconds: float,
     now_text: str = "2099-01-01T00:00:00Z",
 ) -> tuple[list[float], int, float]:
-    """(latencies, wrong answers, wall seconds) for `work` over `connections` connections."""
-    latencies: list[float] = []
-    wrong = [0]
-    lock = threading.Lock()
-    deadline = time.monotonic() + max_seconds
-
-    def worker(chunk: list[tuple[dict[str, str], bool]]) -> None:
-        conn = Connection(port)
-        mine, bad = [], 0
-        for q, expected in chunk:
-            if time.monotonic() > deadline:
-                break
-            body = json.dumps({"input": {**q, "now": now_text}}).encode()
-            t = time.perf_counter()
-            status, answer = conn.post("/v1/data/cctv/authz/allow", body)
-            mine.append(time.perf_counter() - t)
-            if status != 200 or json.loads(answer).get("result") is not expected:
-                bad += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            wrong[0] += bad
-
-    chunks = [work[i::connections] for i in range(connections)]
-    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, wrong[0], time.perf_counter() - t0
+    """(latencies in seconds, wrong answers, wall seconds) for `work` over `connections`
+    keep-alive connections, driven by tools/loadgen (connection i sends calls i, i+C, ...)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as handle:
+        for q, expected in work:
+            handle.write(json.dumps({"body": {"input": {**q, "now": now_text}}, "allow": expected}))
+            handle.write("\n")
+    try:
+        done = subprocess.run(
+            [
+                str(loadgen_binary()),
+                "-url",
+                f"http://127.0.0.1:{port}/v1/data/cctv/authz/allow",
+                "-work",
+                handle.name,
+                "-c",
+                str(connections),
+                "-max-seconds",
+                str(max_seconds),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        Path(handle.name).unlink()
+    report = json.loads(done.stdout)
+    latencies = [ns / 1e9 for ns in report["latencies_ns"]]
+    return latencies, int(report["wrong"]), report["wall_ns"] / 1e9
 
 
 def legacy_source() -> str | None:

@@ -18,10 +18,11 @@ else
   exit 127
 fi
 
-# name | upstream module whose version is the pin | go build tags
+# name | upstream module whose version is the pin ("-": our own code, no upstream) | go build tags
 # (opa_wasm is what OPA's own Makefile builds release binaries with.)
 tools=(
   "opa|github.com/open-policy-agent/opa|opa_wasm"
+  "loadgen|-|"
 )
 # Regal (github.com/open-policy-agent/regal) is not served by the module proxy
 # here (403); see tools/README.md.
@@ -36,13 +37,17 @@ for entry in "${tools[@]}"; do
   IFS='|' read -r name module tags <<<"$entry"
   src=$root/tools/$name
   out=$bin_dir/$name
-  version=$(awk -v m="$module" '$1 == m {print $2; exit} $1 == "require" && $2 == m {print $3; exit}' "$src/go.mod")
+  if [ "$module" = "-" ]; then
+    version=local
+  else
+    version=$(awk -v m="$module" '$1 == m {print $2; exit} $1 == "require" && $2 == m {print $3; exit}' "$src/go.mod")
+  fi
   if [ -z "$version" ]; then
     echo "build_tools.sh: error: $src/go.mod does not require $module" >&2
     exit 1
   fi
   flags=(-trimpath -buildvcs=false -tags="$tags")
-  pin=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" <(echo "$go_version CGO_ENABLED=0 ${flags[*]}") \
+  pin=$(cat "$src/go.mod" "$src/main.go" $( [ -f "$src/go.sum" ] && echo "$src/go.sum") <(echo "$go_version CGO_ENABLED=0 ${flags[*]}") \
     | sha256sum | cut -d' ' -f1)
 
   if [ -x "$out" ] && [ -f "$out.pin" ] && [ "$(cat "$out.pin")" = "$pin" ]; then
