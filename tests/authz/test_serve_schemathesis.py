@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 import schemathesis
+from schemathesis import checks
 from hypothesis import HealthCheck, settings
 
 from cctv_policy.authz.openapi import openapi_document
@@ -43,5 +44,15 @@ def test_the_served_document_is_the_fuzzed_one(service):
     ],
 )
 def test_api(case, service, session):
-    response = case.call_and_validate(base_url=service.url, session=session, timeout=10)
+    # A body of only whitespace is no input to OPA (its JSON decoder reads io.EOF): 200 with
+    # the api_usage_warning, as we answer, though the fuzzer counts it as invalid syntax.
+    blank = isinstance(case.body, (str, bytes)) and not case.body.strip()
+    response = case.call_and_validate(
+        base_url=service.url,
+        session=session,
+        timeout=10,
+        excluded_checks=[checks.negative_data_rejection] if blank else None,
+    )
     assert response.status_code < 500
+    if blank and case.method == "POST" and response.status_code == 200:
+        assert response.json()["warning"]["code"] == "api_usage_warning"
