@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -102,6 +104,32 @@ def remove_if_empty(walker: DirectoryWalker, directory: str) -> None:
         directory = parent
 
 
+def watch_parent(pid: int) -> None:
+    """In each worker: exit as soon as the enforcer that started it is gone. A worker's parent
+    is the fork server, and it waits for work on a queue it holds both ends of, so without
+    this an enforcer killed by a signal (OOM killer, a timeout) leaves the workers and their
+    fork server running for good."""
+
+    def watch() -> None:
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            os._exit(0)
+        except (AttributeError, OSError):  # no pidfd_open here: look every second
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    os._exit(0)
+                except OSError:
+                    pass
+                time.sleep(1)
+        select.select([pidfd], [], [])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-enforcer", daemon=True).start()
+
+
 class DayWorkers:
     """The worker processes, started on first use and shared by every backend of the run."""
 
@@ -143,7 +171,12 @@ class DayWorkers:
             if cls._pool is None and not cls._broken:
                 try:
                     context = multiprocessing.get_context("forkserver")
-                    cls._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
+                    cls._pool = ProcessPoolExecutor(
+                        max_workers=WORKERS,
+                        mp_context=context,
+                        initializer=watch_parent,
+                        initargs=(os.getpid(),),
+                    )
                 except (OSError, ValueError):
                     cls._broken = True
             return None if cls._broken else cls._pool
