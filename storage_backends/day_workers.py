@@ -14,6 +14,7 @@ Workers start from a fork server, not by forking this process: the embedded OPA'
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import select
@@ -69,6 +70,12 @@ def unlink_days(root: str, work: list[DayWork]) -> list[DayOutcome]:
         for directory, names in work:
             try:
                 fd = walker.open(directory)
+            except FileNotFoundError as exc:
+                if exc.errno == errno.ENOENT:  # the whole folder is gone: so are its files
+                    outcomes.append(dict.fromkeys(names))
+                    continue
+                outcomes.append("not deleted: not a folder of the layout")
+                continue
             except OSError as exc:  # a link or a file on the way: nothing of it is touched
                 outcomes.append(f"not deleted: {exc.strerror}")
                 continue

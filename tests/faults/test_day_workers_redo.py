@@ -40,3 +40,16 @@ def test_a_worker_killed_after_unlinking_does_not_turn_deletes_into_already_gone
     result = backend.delete_days(days)
     assert fresh_workers._broken
     assert len(result.deleted) == 48 and not result.already_gone
+
+
+def test_a_day_folder_already_removed_is_already_gone_not_refused(tmp_path, fresh_workers):  # noqa: F811
+    """A concurrent apply (or an admin) removed a whole listed day: its files are gone, which
+    is success, not a refusal."""
+    import shutil
+
+    backend = nas_with_days(tmp_path, 12)
+    days = days_of(backend, 12)
+    shutil.rmtree(tmp_path / days[5].prefix)
+    result = backend.delete_days(days)
+    assert not result.refused, result.refused
+    assert set(result.already_gone) == set(days[5].keys) and len(result.deleted) == 44
