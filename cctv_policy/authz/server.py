@@ -166,6 +166,9 @@ class DecisionServer:
             log_level="critical",
             access_log=False,
             server_header=False,
+            # The caller in the audit log is the peer that connected: a header cannot name
+            # another one (uvicorn would believe X-Forwarded-For from 127.0.0.1).
+            proxy_headers=False,
             timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]  # a float works
             timeout_graceful_shutdown=5,
             ssl_certfile=str(tls.cert) if tls else None,
