@@ -40,17 +40,23 @@ class InvalidQuestion(ValueError):
 
 
 def registry_data(evaluation: Evaluation) -> dict[str, Any]:
-    """The registry as the authz policy reads it, with its person -> request index and the
-    approvals the policies find valid (computed once here: they do not depend on the clock)."""
+    """The registry as the authz policy reads it, with its person -> request index, a person ->
+    camera -> request index (the cameras each request asks for) and the approvals the policies
+    find valid (computed once here: they do not depend on the clock)."""
     document = dict(evaluation.input)
     document["valid_approvals"] = {
         request_id: True for request_id in sorted(evaluation.valid_approvals())
     }
     index: dict[str, list[str]] = {}
+    by_camera: dict[str, dict[str, list[str]]] = {}
     for request_id, request in evaluation.registry.requests.items():
         for person in request.use.recipients:
             index.setdefault(person, []).append(request_id)
+            cameras = by_camera.setdefault(person, {})
+            for camera in request.footage.cameras:
+                cameras.setdefault(camera, []).append(request_id)
     document["by_recipient"] = index
+    document["by_recipient_camera"] = by_camera
     return document
 
 

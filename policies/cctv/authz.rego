@@ -23,12 +23,12 @@ decision := {"allow": true, "request": id, "reason": reason} if {
 	])
 } else := {"allow": false, "reason": denial}
 
-# Candidate requests come from the recipient index, so a call costs what one person's
-# requests cost, not what the whole registry costs.
-# The camera is tested first (it rules out most of a person's requests) and each time in the
-# question is parsed once per query.
+# Candidate requests come from the index of each person's requests by the cameras they ask
+# for (a decision may narrow the cameras, never add one), so a call costs what one person's
+# requests of this camera cost, not what the whole registry costs. The approved cameras are
+# still tested, and each time in the question is parsed once per query.
 allowing contains id if {
-	some id in data.cctv_registry.by_recipient[input.principal]
+	some id in data.cctv_registry.by_recipient_camera[input.principal][input.camera]
 	data.cctv_registry.valid_approvals[id]
 	data.cctv_registry.decisions[id].decision == "approved"
 	input.camera in object.get(decision_of(id), ["scope", "cameras"], request_of(id).footage.cameras)

@@ -5,7 +5,11 @@ import rego.v1
 import data.cctv.authz
 import data.cctv.fixtures as fx
 
-registry := object.union(fx.base, {"by_recipient": {"app": ["REQ-1"]}, "valid_approvals": {"REQ-1": true}})
+registry := object.union(fx.base, {
+	"by_recipient": {"app": ["REQ-1"]},
+	"by_recipient_camera": {"app": {"CAM-1": ["REQ-1"]}},
+	"valid_approvals": {"REQ-1": true},
+})
 
 question := {"principal": "app", "camera": "CAM-1", "at": "2026-11-18T07:00:00Z", "now": "2026-11-22T00:00:00Z"}
 
@@ -53,4 +57,18 @@ test_narrowed_scope_applies if {
 
 test_allow_is_false_by_default if {
 	not authz.allow with data.cctv_registry as registry with input as object.union(question, {"camera": "CAM-2"})
+}
+
+# A decision cannot add a camera (DECISION_SCOPE_WIDENED): one that tries is not found through
+# the index of the cameras requested, so it allows nothing there.
+test_camera_added_by_the_decision_denied if {
+	r := object.union(registry, {"decisions": {"REQ-1": {"scope": {"cameras": ["CAM-1", "CAM-9"]}}}})
+	d := authz.decision with data.cctv_registry as r with input as object.union(question, {"camera": "CAM-9"})
+	not d.allow
+}
+
+test_camera_narrowed_away_by_the_decision_denied if {
+	r := object.union(registry, {"decisions": {"REQ-1": {"scope": {"cameras": ["CAM-2"]}}}})
+	d := authz.decision with data.cctv_registry as r with input as question
+	not d.allow
 }

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import requests
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from cctv_policy.authz.openapi import openapi_document
 from testing.serving import serving
