@@ -32,7 +32,9 @@ def days_of(backend, count):
     "record of every name was written before)",
 )
 def test_a_worker_killed_after_unlinking_does_not_turn_deletes_into_already_gone(
-    tmp_path, fresh_workers, monkeypatch  # noqa: F811
+    tmp_path,
+    fresh_workers,
+    monkeypatch,  # noqa: F811
 ):
     backend = nas_with_days(tmp_path, 12)
     days = days_of(backend, 12)
