@@ -143,16 +143,26 @@ class DayWorkers:
     _lock = threading.Lock()
     _pool: ProcessPoolExecutor | None = None
     _broken = False
+    _size = WORKERS
+
+    @classmethod
+    def share_cores(cls, processes: int) -> None:
+        """This run is one of `processes` running at once on this machine (--shard I/N):
+        take its share of the cores. With fewer than two, the work is done in-process: the
+        shards already fill the cores, and a fork server per shard only costs (two shards
+        on 2 cores in bench/sweep_bench.py: 1.62-1.78 s in-process, 1.84-1.95 s with
+        workers)."""
+        cls._size = min(WORKERS, (os.cpu_count() or 1) // max(1, processes))
 
     @classmethod
     def start(cls) -> None:
         """Start the workers in the background (the fork server takes a moment to come up)."""
-        if cls._pool is None and not cls._broken:
+        if cls._pool is None and not cls._broken and cls._size >= 2:
             threading.Thread(target=cls.call, args=(os.getpid,), daemon=True).start()
 
     @classmethod
     def workers(cls) -> int:
-        return WORKERS
+        return max(1, cls._size)
 
     @classmethod
     def call(cls, work: Callable[..., Result], *args: object) -> Result:
@@ -175,11 +185,13 @@ class DayWorkers:
     @classmethod
     def _get(cls) -> ProcessPoolExecutor | None:
         with cls._lock:
+            if cls._size < 2:
+                return None  # one core for this run: no process to hand work to
             if cls._pool is None and not cls._broken:
                 try:
                     context = multiprocessing.get_context("forkserver")
                     cls._pool = ProcessPoolExecutor(
-                        max_workers=WORKERS,
+                        max_workers=cls._size,
                         mp_context=context,
                         initializer=watch_parent,
                         initargs=(os.getpid(),),

@@ -18,6 +18,7 @@ from cctv_policy.gate import require_enforceable
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.targets import TargetError, make_backends
 from storage_backends.base import Backend
+from storage_backends.day_workers import DayWorkers
 
 # Actions that only ever keep more or give less: applied whether a reviewed plan lists them or
 # not (a plan reviewed yesterday cannot know about today's hold or today's invalid approval).
@@ -48,6 +49,8 @@ def prepare(
     RegistryNotEnforceable (input errors), EngineError (fail closed) or TargetError (storage
     not usable)."""
     require_enforceable(evaluation)
+    if shard.count > 1:
+        DayWorkers.share_cores(shard.count)
     registry, now = evaluation.registry, evaluation.now
     assert registry.config is not None  # a registry without config is not enforceable
     unknown = sorted((cameras or set()) - set(registry.cameras))

@@ -60,3 +60,15 @@ def test_no_workers_at_all_still_deletes_everything(tmp_path, fresh_workers, mon
     assert sum(len(listing.names) for listing in listings) == 40
     result = backend.delete_days(listings)
     assert len(result.deleted) == 40 and not (tmp_path / "CAM-A").exists()
+
+
+def test_a_shard_among_as_many_as_cores_works_in_process(tmp_path, fresh_workers, monkeypatch):
+    """--shard I/N with N >= cores: the shards fill the cores, no worker is started."""
+    monkeypatch.setattr(DayWorkers, "_size", DayWorkers._size)
+    DayWorkers.share_cores(os.cpu_count() or 1)
+    backend = nas_with_days(tmp_path, 10)
+    wanted = [("CAM-A", date(2026, 9, 1) + timedelta(days=i)) for i in range(10)]
+    listings = [listing for listing in backend.list_many(wanted) if listing is not None]
+    result = backend.delete_days(listings)
+    assert len(result.deleted) == 40 and not (tmp_path / "CAM-A").exists()
+    assert DayWorkers._pool is None

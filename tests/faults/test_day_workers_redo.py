@@ -33,8 +33,8 @@ def days_of(backend, count):
 )
 def test_a_worker_killed_after_unlinking_does_not_turn_deletes_into_already_gone(
     tmp_path,
-    fresh_workers,
-    monkeypatch,  # noqa: F811
+    fresh_workers,  # noqa: F811 - the fixture imported above
+    monkeypatch,
 ):
     backend = nas_with_days(tmp_path, 12)
     days = days_of(backend, 12)
