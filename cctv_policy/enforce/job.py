@@ -49,8 +49,7 @@ def prepare(
     RegistryNotEnforceable (input errors), EngineError (fail closed) or TargetError (storage
     not usable)."""
     require_enforceable(evaluation)
-    if shard.count > 1:
-        DayWorkers.share_cores(shard.count)
+    DayWorkers.share_cores(shard.count)  # every run says how many share the machine's cores
     registry, now = evaluation.registry, evaluation.now
     assert registry.config is not None  # a registry without config is not enforceable
     unknown = sorted((cameras or set()) - set(registry.cameras))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from storage_backends import day_workers
 from storage_backends.day_workers import DayWorkers
 from storage_backends.filesystem import FilesystemBackend
 from storage_backends.layout import Layout
@@ -32,6 +33,7 @@ def fresh_workers(monkeypatch):
     """A pool of this test's own, so killing it leaves the others alone."""
     monkeypatch.setattr(DayWorkers, "_pool", None)
     monkeypatch.setattr(DayWorkers, "_broken", False)
+    monkeypatch.setattr(DayWorkers, "_size", day_workers.WORKERS)
     yield DayWorkers
     if DayWorkers._pool is not None:
         DayWorkers._pool.shutdown(cancel_futures=True)
