@@ -128,8 +128,9 @@ class _TargetWork:
     mine: list[str]
     held: dict[str, set[str]]
     no_deletes: str | None
-    days: dict[str, list[date] | None]
-    # The day folders planning reads, read together up front (on a NAS: by worker processes).
+    # Per camera, the day folders retention planning reads (None: the camera is listed whole),
+    # and those folders, read together up front (on a NAS: by worker processes).
+    to_read: dict[str, list[date | None]]
     listings: dict[tuple[str, date], DayListing | None]
 
 
@@ -187,10 +188,15 @@ def _read_target(
         else None
     )
     days = {camera: backend.list_days(camera) for camera in mine}
+    cutoff = _cutoff(ctx)
+    to_read = {
+        camera: _days_to_list(days[camera], cutoff, _active(ctx, camera), backend.layout)
+        for camera in mine
+    }
     wanted = [
         (camera, day)
-        for camera in mine
-        for day in _days_to_list(days[camera], _cutoff(ctx), _active(ctx, camera), backend.layout)
+        for camera, camera_days in to_read.items()
+        for day in camera_days
         if day is not None and ctx.whole_days
     ]
     listings = dict(zip(wanted, backend.list_many(wanted), strict=True))
@@ -199,7 +205,7 @@ def _read_target(
         newest = newest_end(backend, camera, days[camera], listings)
         if newest is not None:
             plan.newest_footage[camera] = newest
-    return _TargetWork(backend, on_target, mine, held, no_deletes, days, listings)
+    return _TargetWork(backend, on_target, mine, held, no_deletes, to_read, listings)
 
 
 def _active(ctx: PlanContext, camera: str) -> list[Protection]:
@@ -220,7 +226,7 @@ def _plan_retention(ctx: PlanContext, target: _TargetWork, camera: str, plan: Pl
     cutoff = _cutoff(ctx)
     active = _active(ctx, camera)
     held_all = set().union(*held.values()) if held else set()
-    for day in _days_to_list(target.days[camera], cutoff, active, backend.layout):
+    for day in target.to_read[camera]:
         listing = target.listings.get((camera, day)) if day is not None else None
         whole = _whole_day(
             ctx, backend, camera, day, listing, cutoff, active, held_all, no_deletes, plan
@@ -270,8 +276,6 @@ def _whole_day(
     if day is None or not ctx.whole_days:
         return None
     bounds = backend.layout.day_bounds(day)
-    if bounds is not None and listing is None:
-        listing = backend.list_day(camera, day)
     if bounds is None or listing is None or listing.odd:
         return None
     if not listing.names:
