@@ -31,7 +31,7 @@ class EmbeddedEngine:
         self._opa = OpaEngine()
         self._opa.print_handler = lambda message, location: None
         self._siblings: list[EmbeddedEngine] = []  # for evaluate_many, made on first use
-        self._data: list[dict[str, Any]] = []  # what add_data loaded, for the siblings
+        self._has_data = False  # an engine with data (serve's) evaluates on its own
         try:
             for module in policies.modules:
                 self._opa.add_policy(module.path, module.source)
@@ -50,16 +50,14 @@ class EmbeddedEngine:
 
     def evaluate_many(self, entrypoints: Sequence[str], input: dict[str, Any]) -> list[Any]:
         """The entrypoints dealt round-robin into groups, one per core; each group is one query
-        (so the input is handed to OPA once per group) in an engine of its own."""
-        count = min(len(entrypoints), MAX_SIDE_BY_SIDE)
+        (so the input is handed to OPA once per group) in an engine of its own. An engine
+        with data loaded evaluates them as one group itself (siblings would need a copy)."""
+        count = 1 if self._has_data else min(len(entrypoints), MAX_SIDE_BY_SIDE)
         if count < 2:
             return self._evaluate_group(list(entrypoints), input)
         groups = [list(entrypoints[i::count]) for i in range(count)]
         while len(self._siblings) < count - 1:
-            sibling = EmbeddedEngine(self._policies)
-            for document in self._data:
-                sibling.add_data(document)
-            self._siblings.append(sibling)
+            self._siblings.append(EmbeddedEngine(self._policies))
         engines = [self, *self._siblings][:count]
         with ThreadPoolExecutor(max_workers=count) as pool:
             futures = [
@@ -87,9 +85,10 @@ class EmbeddedEngine:
             self._opa.add_data(document)
         except self._error_type as exc:
             raise EngineError(f"OPA could not load data: {exc.message}") from exc
-        self._data.append(document)
+        self._has_data = True
         for sibling in self._siblings:
-            sibling.add_data(document)
+            sibling.close()
+        self._siblings = []
 
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run an ad-hoc Rego query (used by the Rego test runner)."""
