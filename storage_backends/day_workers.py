@@ -144,6 +144,7 @@ class DayWorkers:
     _pool: ProcessPoolExecutor | None = None
     _broken = False
     _size = WORKERS
+    _warming = False
 
     @classmethod
     def share_cores(cls, processes: int) -> None:
@@ -157,8 +158,11 @@ class DayWorkers:
     @classmethod
     def start(cls) -> None:
         """Start the workers in the background (the fork server takes a moment to come up)."""
-        if cls._pool is None and not cls._broken and cls._size >= 2:
-            threading.Thread(target=cls.call, args=(os.getpid,), daemon=True).start()
+        with cls._lock:
+            if cls._warming or cls._pool is not None or cls._broken or cls._size < 2:
+                return
+            cls._warming = True
+        threading.Thread(target=cls.call, args=(os.getpid,), daemon=True).start()
 
     @classmethod
     def workers(cls) -> int:

@@ -181,7 +181,7 @@ class FilesystemBackend(NoLifecycle):
     def delete_days(self, days: Sequence[DayListing]) -> DeleteResult:
         """Each day folder opened once through O_NOFOLLOW descriptors, its files unlinked by
         name, the folder (and its month and year, once empty) removed; the unlinking runs in
-        a worker process (see unlinker.py)."""
+        a worker process (see day_workers.py)."""
         result = DeleteResult()
         held = set().union(*self.held_keys().values())
         work = []
