@@ -48,15 +48,19 @@ def _canonical(entry: dict[str, Any]) -> str:
     return json.dumps(entry, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def _chained(prev: str, body: str) -> str:
+    return hashlib.sha256((prev + body).encode()).hexdigest()
+
+
 def _digest(prev: str, entry: dict[str, Any]) -> str:
-    return hashlib.sha256((prev + _canonical(entry)).encode()).hexdigest()
+    return _chained(prev, _canonical(entry))
 
 
 def _sealed(prev: str, entry: dict[str, Any]) -> str:
     """Set entry["hash"] and return the entry's line. The line is the hashed canonical JSON
     with the hash added last, so a large entry (a deleted day's names) is encoded once."""
     body = _canonical(entry)
-    entry["hash"] = hashlib.sha256((prev + body).encode()).hexdigest()
+    entry["hash"] = _chained(prev, body)
     return f'{body[:-1]},"hash":"{entry["hash"]}"}}\n'
 
 

@@ -141,22 +141,22 @@ def rule_book_violations(engine: Engine, document: dict[str, Any]) -> list[Any]:
     try:
         names = engine.evaluate(PART_NAMES, {})
     except EngineUndefined:
-        whole = engine.evaluate(CHECK_ENTRYPOINT, document)
-        if not isinstance(whole, list):
-            raise EngineError(
-                f"data.cctv.check.violations returned {type(whole).__name__}, not a set"
-            ) from None
-        return whole
+        return _a_set("data.cctv.check.violations", engine.evaluate(CHECK_ENTRYPOINT, document))
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise EngineError(f"data.{PART_NAMES.replace('/', '.')} is not a set of part names")
-    raw: list[Any] = []
-    for name, part in zip(
-        names, engine.evaluate_many([PART.format(n) for n in names], document), strict=True
-    ):
-        if not isinstance(part, list):
-            raise EngineError(f"rule book part {name} returned {type(part).__name__}, not a set")
-        raw.extend(part)
-    return raw
+    parts = engine.evaluate_many([PART.format(n) for n in names], document)
+    return [
+        violation
+        for name, part in zip(names, parts, strict=True)
+        for violation in _a_set(f"rule book part {name}", part)
+    ]
+
+
+def _a_set(what: str, value: Any) -> list[Any]:
+    """A set as OPA returns it (a JSON array), or EngineError: never read as no violations."""
+    if not isinstance(value, list):
+        raise EngineError(f"{what} returned {type(value).__name__}, not a set")
+    return value
 
 
 def _partial_violations(
