@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cctv_policy.audit.log import VerifyResult, verify_log
+from cctv_policy.audit.log import VerifyResult, verify_log, write_file_anchor
 
 if TYPE_CHECKING:
     from cctv_policy.registry.loader import LoadedRegistry
@@ -58,9 +58,7 @@ class FileAnchor:
     path: Path
 
     def write(self, seq: int, digest: str) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"seq": seq, "hash": digest}) + "\n")
-        tmp.replace(self.path)
+        write_file_anchor(self.path, seq, digest)
 
     def read(self) -> dict[str, Any] | None:
         if not self.path.exists():

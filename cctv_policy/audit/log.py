@@ -17,12 +17,14 @@ written and synced, and the caller then does not perform the action.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import getpass
 import hashlib
 import json
 import os
 import socket
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -37,7 +39,13 @@ RESERVED = frozenset({"seq", "at", "actor", "ci", "event", "policy_version", "pr
 # Untrusted text (a principal from the network, a path) is cut to this many characters in the
 # log, with its length and digest kept, so that one call cannot bloat every later read.
 MAX_TEXT = 512
+# The last line is found by reading backwards from the end in chunks: small first (a line is
+# usually well under a page), growing to the large chunk for long lines and whole-log reads.
+_FIRST_CHUNK = 1 << 12
 _CHUNK = 1 << 16
+# <log>.head is always this many bytes (JSON padded with spaces), so it can be overwritten in
+# place: one write under the log's lock instead of a new file and a rename on every append.
+ANCHOR_BYTES = 128
 
 
 class AuditError(Exception):
@@ -88,12 +96,26 @@ def ci_identity() -> dict[str, str]:
     return {key: bounded(os.environ[env]) for env, key in names.items() if os.environ.get(env)}
 
 
+_SCALARS = frozenset({bool, int, float, type(None)})
+
+
+def _short_text(value: Any) -> bool:
+    return type(value) is str and len(value) <= MAX_TEXT
+
+
+def _plain(value: Any) -> bool:
+    """Needs no cutting: short text or a scalar."""
+    return _short_text(value) or type(value) in _SCALARS
+
+
 def bounded(value: Any) -> Any:
     """Untrusted values cut to MAX_TEXT characters (length and digest kept), recursively."""
     if isinstance(value, str) and len(value) > MAX_TEXT:
         digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:16]
         return f"{value[:MAX_TEXT]}...[cut: {len(value)} characters, sha256 {digest}]"
     if isinstance(value, dict):
+        if all(_short_text(k) and _plain(v) for k, v in value.items()):
+            return dict(value)  # e.g. a decision's details: nothing to cut
         return {str(k)[:MAX_TEXT]: bounded(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         if all(type(v) is str for v in value) and max(map(len, value), default=0) <= MAX_TEXT:
@@ -103,12 +125,59 @@ def bounded(value: Any) -> Any:
 
 
 @dataclass
+class _KeptOpen:
+    """A long-running writer's log descriptor and what it knows since its own last append:
+    the head, valid while the file at the log's path is still this one and its size is still
+    `size` (any other writer's append changes it)."""
+
+    fd: int
+    identity: tuple[int, int]  # st_dev, st_ino
+    size: int = -1  # unknown: read the head from the file
+    head: tuple[int, str] = (0, GENESIS)
+    anchor: tuple[int, ...] | None = None  # <log>.head as this writer last wrote it
+
+
+@dataclass
+class Unsynced:
+    """Entries written to a kept-open log and not yet synced, with a descriptor of that file
+    of their own to sync (a rotation meanwhile does not change which file it is)."""
+
+    entries: list[dict[str, Any]]
+    fd: int
+    identity: tuple[int, int]
+
+    def close(self) -> None:
+        with suppress(OSError):
+            os.close(self.fd)
+
+
+def _check_details(events: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    for _, details in events:
+        clash = RESERVED & set(details)
+        if clash:
+            raise ValueError(f"audit details may not set {sorted(clash)}")
+
+
+def _write_error(path: Path, exc: OSError) -> AuditError:
+    return AuditError(
+        f"cannot write the audit log {path}: {exc.strerror}; the "
+        "action was not done (fix the path or permissions and rerun)"
+    )
+
+
+@dataclass
 class AuditLog:
+    """keep_open: for one long-running writer (serve's group commit): the log stays open and
+    its head is remembered between appends, so an append is a lock, a write and a sync. Other
+    writers may still append at any time; the next append then reads the head again."""
+
     path: Path
     actor: str = field(default_factory=default_actor)
     policy_version: str = ""
     anchors: list[Any] = field(default_factory=list)  # extra anchors: git, S3 (see anchor.py)
     ci: dict[str, str] = field(default_factory=ci_identity)
+    keep_open: bool = False
+    _kept: _KeptOpen | None = field(default=None, init=False, repr=False)
 
     @property
     def anchor_path(self) -> Path:
@@ -160,29 +229,118 @@ class AuditLog:
 
     def append_many(self, events: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
         """Append events in order under one lock and one fsync (group commit)."""
-        for _, details in events:
-            clash = RESERVED & set(details)
-            if clash:
-                raise ValueError(f"audit details may not set {sorted(clash)}")
+        _check_details(events)
         try:
+            if self.keep_open:
+                unsynced = self._write_kept_open(events)
+                try:
+                    sync(unsynced.fd)
+                except OSError:
+                    self.close()  # what reached the disk is unknown: read the head again
+                    os.close(unsynced.fd)
+                    raise
+                self.anchor_synced([unsynced])
+                return unsynced.entries
             with self._locked(fcntl.LOCK_EX, write=True) as fd:
-                seq, prev = _last_head(fd, self.path)
-                self._check_against_anchor(seq, prev)
-                written, lines = [], []
-                for event, details in events:
-                    entry, line = self._entry(seq + 1, prev, event, details)
-                    seq, prev = entry["seq"], entry["hash"]
-                    written.append(entry)
-                    lines.append(line)
-                os.write(fd, "".join(lines).encode())
-                os.fsync(fd)
-                _write_file_anchor(self.anchor_path, seq, prev)
+                written = self._write_locked(fd, events, None)[0]
+                sync(fd)
+                write_file_anchor(self.anchor_path, written[-1]["seq"], written[-1]["hash"])
+                return written
         except OSError as exc:
-            raise AuditError(
-                f"cannot write the audit log {self.path}: {exc.strerror}; the "
-                "action was not done (fix the path or permissions and rerun)"
-            ) from exc
-        return written
+            raise _write_error(self.path, exc) from exc
+
+    def write_unsynced(self, events: Sequence[tuple[str, dict[str, Any]]]) -> Unsynced:
+        """keep_open only: append without waiting for the disk. The caller syncs the returned
+        descriptor (on another thread, while it writes the next entries), then calls
+        anchor_synced; until then nothing may act on these entries."""
+        _check_details(events)
+        try:
+            return self._write_kept_open(events)
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
+
+    def anchor_synced(self, synced: Sequence[Unsynced]) -> None:
+        """After the caller synced them, in order: record the newest head in <log>.head (unless
+        another writer appended since: it anchored its own), and close their descriptors."""
+        try:
+            newest, kept = synced[-1], self._kept
+            if kept is not None and kept.identity == newest.identity:
+                fcntl.flock(kept.fd, fcntl.LOCK_EX)
+                try:
+                    if os.fstat(kept.fd).st_size == kept.size:
+                        last = newest.entries[-1]
+                        write_file_anchor(self.anchor_path, last["seq"], last["hash"])
+                        kept.anchor = _file_state(self.anchor_path)
+                finally:
+                    fcntl.flock(kept.fd, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise _write_error(self.anchor_path, exc) from exc
+        finally:
+            for done in synced:
+                done.close()
+
+    def close(self) -> None:
+        """Close the log a keep_open writer holds (it is opened again on the next append)."""
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            os.close(kept.fd)
+
+    def _write_locked(
+        self, fd: int, events: Sequence[tuple[str, dict[str, Any]]], known: tuple[int, str] | None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Write under the caller's exclusive lock, after the head `known` or, when None, the
+        head read from the file (and checked against <log>.head); not synced. Returns the
+        entries and the number of bytes written."""
+        if known is None:
+            seq, prev = _last_head(fd, self.path)
+            if not self._check_against_anchor(seq, prev):
+                # A new log is anchored at its start first: a writer whose lines are not
+                # synced (and so not anchored) yet must not make it look like a lost anchor.
+                write_file_anchor(self.anchor_path, seq, prev)
+        else:
+            seq, prev = known
+        written, lines = [], []
+        for event, details in events:
+            entry, line = self._entry(seq + 1, prev, event, details)
+            seq, prev = entry["seq"], entry["hash"]
+            written.append(entry)
+            lines.append(line)
+        data = "".join(lines).encode()
+        _write_all(fd, data)
+        return written, len(data)
+
+    def _write_kept_open(self, events: Sequence[tuple[str, dict[str, Any]]]) -> Unsynced:
+        kept = self._kept_open()
+        fcntl.flock(kept.fd, fcntl.LOCK_EX)
+        try:
+            size = os.fstat(kept.fd).st_size
+            # The head is known when nobody appended since this writer did and <log>.head is
+            # as it left it; otherwise both are read again (and a bad anchor refuses).
+            unchanged = size == kept.size and _file_state(self.anchor_path) == kept.anchor
+            written, length = self._write_locked(kept.fd, events, kept.head if unchanged else None)
+            kept.size, kept.head = size + length, (written[-1]["seq"], written[-1]["hash"])
+            unsynced = Unsynced(written, os.dup(kept.fd), kept.identity)
+        except BaseException:
+            self.close()  # what it knew may be wrong now: the next append starts afresh
+            raise
+        fcntl.flock(kept.fd, fcntl.LOCK_UN)
+        return unsynced
+
+    def _kept_open(self) -> _KeptOpen:
+        """The kept descriptor, opened again when the path now names another file (rotated,
+        replaced, removed)."""
+        try:
+            st = os.stat(self.path)
+            current: tuple[int, int] | None = (st.st_dev, st.st_ino)
+        except FileNotFoundError:
+            current = None
+        if self._kept is not None and self._kept.identity == current:
+            return self._kept
+        self.close()
+        fd = self._open_for_append()
+        st = os.fstat(fd)
+        self._kept = _KeptOpen(fd, (st.st_dev, st.st_ino))
+        return self._kept
 
     def _entry(
         self, seq: int, prev: str, event: str, details: dict[str, Any]
@@ -200,11 +358,11 @@ class AuditLog:
         entry["prev"] = prev
         return entry, _sealed(prev, entry)
 
-    def _check_against_anchor(self, seq: int, digest: str) -> None:
+    def _check_against_anchor(self, seq: int, digest: str) -> bool:
         """Refuse to write after a log that disagrees with <log>.head: appending would make a
-        cut or rewritten log look whole again."""
+        cut or rewritten log look whole again. False: an empty log not anchored yet."""
         try:
-            text = self.anchor_path.read_text() if self.anchor_path.exists() else None
+            text = _read_small(self.anchor_path)
             anchored = json.loads(text) if text is not None else None
             if text is not None and not (
                 isinstance(anchored, dict) and isinstance(anchored.get("seq"), int)
@@ -224,20 +382,21 @@ class AuditLog:
                     "done: have an admin check it, then run `cctv-policy audit verify "
                     "--reanchor`"
                 )
-            return
+            return False
         if anchored["seq"] > seq or (anchored["seq"] == seq and anchored.get("hash") != digest):
             raise AuditError(
                 f"the audit log {self.path} ends at entry {seq}, but its head anchor records "
                 f"entry {anchored['seq']}: the log was cut or rewritten; nothing was done: run "
                 "`cctv-policy audit verify` and have an admin look at it"
             )
+        return True
 
     def reanchor(self) -> tuple[int, str]:
         """Anchor the log as it is now (after an admin checked a log that lost its anchor),
         and record who did."""
         with self._locked(fcntl.LOCK_EX, write=True) as fd:
             seq, digest = _last_head(fd, self.path)
-            _write_file_anchor(self.anchor_path, seq, digest)
+            write_file_anchor(self.anchor_path, seq, digest)
         self.append("audit_reanchored", previous_head=seq)
         return self.head()
 
@@ -245,18 +404,28 @@ class AuditLog:
         """Write the current head to <log>.head and to every extra anchor (git, S3)."""
         with self._locked(fcntl.LOCK_EX, write=True) as fd:
             seq, digest = _last_head(fd, self.path)
-            _write_file_anchor(self.anchor_path, seq, digest)
+            write_file_anchor(self.anchor_path, seq, digest)
             for anchor in (*self.anchors, *extra):
                 anchor.write(seq, digest)
         return seq, digest
 
+    def _open_for_append(self) -> int:
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            try:
+                return os.open(self.path, flags, 0o640)
+            except FileNotFoundError:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                return os.open(self.path, flags, 0o640)
+        except OSError as exc:
+            raise AuditError(f"cannot open the audit log {self.path}: {exc.strerror}") from exc
+
     @contextmanager
     def _locked(self, operation: int, write: bool) -> Iterator[int]:
-        if write:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT) if write else os.O_RDONLY
         try:
-            fd = os.open(self.path, flags | os.O_CLOEXEC, 0o640)
+            fd = (
+                self._open_for_append() if write else os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            )
         except OSError as exc:
             raise AuditError(f"cannot open the audit log {self.path}: {exc.strerror}") from exc
         try:
@@ -266,15 +435,87 @@ class AuditLog:
             os.close(fd)  # closing releases the lock
 
 
-def _write_file_anchor(path: Path, seq: int, digest: str) -> None:
-    """Replace <log>.head atomically, through a new file of our own (never through a name
-    someone may have planted as a symbolic link)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _file_state(path: Path) -> tuple[int, ...] | None:
+    """What changes whenever a file is written or replaced (None: there is no file)."""
     try:
-        os.write(fd, (json.dumps({"seq": seq, "hash": digest}) + "\n").encode())
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write everything or raise: a short write (a full disk) must not pass for a logged line.
+    What was written of it is cut off again (callers hold the exclusive lock), so the log
+    still ends in a whole line."""
+    view, written = memoryview(data), 0
+    try:
+        while written < len(data):
+            done = os.write(fd, view[written:])
+            if done <= 0:
+                raise OSError(errno.ENOSPC, "the audit log could not be written in full")
+            written += done
+    except OSError:
+        if written:
+            with suppress(OSError):
+                os.ftruncate(fd, os.fstat(fd).st_size - written)
+        raise
+
+
+# fdatasync: the data and the size it needs, without the mtime (an appended line changes the
+# size, so it is synced all the same).
+sync = getattr(os, "fdatasync", os.fsync)
+
+
+def anchor_line(seq: int, digest: str) -> bytes:
+    """<log>.head's content: the head as JSON, padded to ANCHOR_BYTES."""
+    return (json.dumps({"seq": seq, "hash": digest}).ljust(ANCHOR_BYTES - 1) + "\n").encode()
+
+
+def write_file_anchor(path: Path, seq: int, digest: str) -> None:
+    """Update <log>.head (callers hold the log's exclusive lock, so no reader sees it half
+    written). It is overwritten in place only when it is a plain file of ours of the right size,
+    opened without following a symbolic link, not linked elsewhere; anything else is replaced
+    atomically through a new file of our own (never written through a planted name)."""
+    line = anchor_line(seq, digest)
+    if not _overwrite_in_place(path, line):
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+
+
+def _overwrite_in_place(path: Path, line: bytes) -> bool:
+    try:  # O_NONBLOCK: a FIFO planted under the name must not block the writer
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not (
+            stat.S_ISREG(st.st_mode)
+            and st.st_nlink == 1
+            and st.st_uid == os.geteuid()
+            and st.st_size == len(line)
+        ):
+            return False
+        return os.pwrite(fd, line, 0) == len(line)
     finally:
         os.close(fd)
-    os.replace(tmp, path)
+
+
+def _read_small(path: Path, limit: int = _CHUNK) -> bytes | None:
+    """A small file's bytes (at most `limit`), or None when it does not exist."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
 
 
 def _last_head(fd: int, path: Path) -> tuple[int, str]:
@@ -304,8 +545,10 @@ def _lines_backwards(fd: int) -> Iterator[bytes]:
     if position == 0:
         return
     tail = b""  # the start of a line that began in an earlier chunk
+    chunk = _FIRST_CHUNK
     while position > 0:
-        start = max(0, position - _CHUNK)
+        start = max(0, position - chunk)
+        chunk = min(chunk * 2, _CHUNK)
         parts = (os.pread(fd, position - start, start) + tail).split(b"\n")
         position = start
         tail = parts[0]
