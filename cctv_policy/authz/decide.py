@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -35,18 +36,24 @@ class AuthzDecision(BaseModel):
     request: str | None = None
 
 
+FLOOR_DENIED = AuthzDecision(allow=False, reason=FLOOR_DENIAL)
+# A question's times are read by the floor before and after the policy, and "now" is the same
+# for every question of a second: parsed once.
+_moment = lru_cache(maxsize=4096)(parse_rfc3339)
+
+
 class InvalidQuestion(ValueError):
     """A principal or camera that is not an id: refused before evaluation or logging."""
 
 
 def registry_data(evaluation: Evaluation) -> dict[str, Any]:
     """The registry as the authz policy reads it, with its person -> request index, a person ->
-    camera -> request index (the cameras each request asks for) and the approvals the policies
-    find valid (computed once here: they do not depend on the clock)."""
+    camera -> request index (the cameras each request asks for), the approvals the policies
+    find valid and what each grants (computed once here: they do not depend on the clock)."""
     document = dict(evaluation.input)
-    document["valid_approvals"] = {
-        request_id: True for request_id in sorted(evaluation.valid_approvals())
-    }
+    scopes = evaluation.approved_scopes()
+    document["valid_approvals"] = {request_id: True for request_id in sorted(scopes)}
+    document["approved_scopes"] = scopes
     index: dict[str, list[str]] = {}
     by_camera: dict[str, dict[str, list[str]]] = {}
     for request_id, request in evaluation.registry.requests.items():
@@ -86,10 +93,11 @@ class Authorizer:
         self._engine = EmbeddedEngine(policies.without_tests())
         self._engine.add_data({DATA_PATH: data})
         self._floor = valid_approvals(evaluation.registry)
-        self._floor_by_recipient: dict[str, list[ApprovedScope]] = {}
+        self._floor_by_viewer: dict[tuple[str, str], list[ApprovedScope]] = {}
         for scope in self._floor.values():
             for person in scope.recipients:
-                self._floor_by_recipient.setdefault(person, []).append(scope)
+                for camera in scope.cameras:
+                    self._floor_by_viewer.setdefault((person, camera), []).append(scope)
         self.policy_version = policies.version
         self.audit = audit
         if audit is not None:
@@ -111,7 +119,7 @@ class Authorizer:
         floor (plain Python, microseconds) says no, that is the answer and the policy is not
         asked; otherwise the policy decides as in evaluate()."""
         if not self._floor_lets_see(q):
-            return AuthzDecision(allow=False, reason=FLOOR_DENIAL)
+            return FLOOR_DENIED
         return self.evaluate(q)
 
     def decide(self, q: dict[str, str], caller: str = "cli", replay: bool = False) -> AuthzDecision:
@@ -131,17 +139,17 @@ class Authorizer:
         return decision
 
     def _floor_lets_see(self, q: dict[str, str]) -> bool:
-        at, now = parse_rfc3339(q["at"]), parse_rfc3339(q["now"])
-        return any(
-            scope.lets_see(q["principal"], q["camera"], at, now)
-            for scope in self._floor_by_recipient.get(q["principal"], ())
-        )
+        scopes = self._floor_by_viewer.get((q["principal"], q["camera"]))
+        if not scopes:
+            return False
+        at, now = _moment(q["at"]), _moment(q["now"])
+        return any(scope.lets_see(q["principal"], q["camera"], at, now) for scope in scopes)
 
     def _floor_check(self, decision: AuthzDecision, q: dict[str, str]) -> AuthzDecision:
         """An ALLOW stands only if the approval floor, reading the registry itself, agrees."""
         scope = self._floor.get(decision.request or "")
         if scope is not None and scope.lets_see(
-            q["principal"], q["camera"], parse_rfc3339(q["at"]), parse_rfc3339(q["now"])
+            q["principal"], q["camera"], _moment(q["at"]), _moment(q["now"])
         ):
             return decision
         return AuthzDecision(

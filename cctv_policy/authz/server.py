@@ -4,9 +4,9 @@ llhttp parser of Node.js), with the limits a network-facing service needs.
 uvicorn frames every request by its Content-Length or chunked encoding and rejects malformed ones
 (a negative or non-numeric Content-Length, both Content-Length and Transfer-Encoding); the app
 reads each body within one limit or answers and closes the connection. This module adds what
-uvicorn leaves open: a JSON body on the parser's own 400, a deadline for a request head (a client
-trickling headers is cut off), an idle deadline from the moment a connection opens, and a bound on
-open connections.
+uvicorn leaves open: a JSON body on the parser's own 400, a deadline for a request head and then
+one for its body (a client trickling either is cut off with a 408), an idle deadline from the
+moment a connection opens, and a bound on open connections.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def _raw_json_response(status: bytes, message: str) -> bytes:
 
 def _protocol(limits: Limits) -> type[HttpToolsProtocol]:
     class GuardedProtocol(HttpToolsProtocol):
-        _head_timer: asyncio.TimerHandle | None = None
+        _timer: asyncio.TimerHandle | None = None  # the head's, then the body's deadline
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -102,15 +102,18 @@ def _protocol(limits: Limits) -> type[HttpToolsProtocol]:
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._cancel_head_timer()
-            self._head_timer = self.loop.call_later(limits.header_timeout, self._head_too_slow)
+            self._arm(limits.header_timeout, "request head")
 
         def on_headers_complete(self) -> None:
-            self._cancel_head_timer()
             super().on_headers_complete()
+            self._arm(limits.body_timeout, "request body")  # cancelled once it is all in
+
+        def on_message_complete(self) -> None:
+            self._cancel_timer()
+            super().on_message_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._cancel_head_timer()
+            self._cancel_timer()
             super().connection_lost(exc)
 
         def send_400_response(self, msg: str) -> None:
@@ -123,22 +126,25 @@ def _protocol(limits: Limits) -> type[HttpToolsProtocol]:
             )
             self.transport.close()
 
-        def _head_too_slow(self) -> None:
-            self._head_timer = None
+        def _arm(self, seconds: float, what: str) -> None:
+            self._cancel_timer()
+            self._timer = self.loop.call_later(seconds, self._too_slow, seconds, what)
+
+        def _too_slow(self, seconds: float, what: str) -> None:
+            self._timer = None
             if not self.transport.is_closing():
                 self.transport.write(
                     _raw_json_response(
                         b"408 Request Timeout",
-                        f"request head not received within "
-                        f"{limits.header_timeout:g} s; the connection is closed",
+                        f"{what} not received within {seconds:g} s; the connection is closed",
                     )
                 )
                 self.transport.close()
 
-        def _cancel_head_timer(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-                self._head_timer = None
+        def _cancel_timer(self) -> None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
     return GuardedProtocol
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.authz.commit import GroupCommitter
 from cctv_policy.authz.http import DecisionApp, Limits
-from cctv_policy.authz.reload import RegistryWatcher, ServeState, SnapshotLoader
+from cctv_policy.authz.reload import RegistryWatcher, ServeState, SnapshotLoader, settle_heap
 from cctv_policy.authz.server import DecisionServer, TlsFiles
 from cctv_policy.engine import EngineChoice
 
@@ -55,7 +55,7 @@ class DecisionService:
         self.options = options
         fixed = options.fixed_clock
         self.clock: Callable[[], datetime] = (lambda: fixed) if fixed else system_clock
-        self.audit = AuditLog(options.audit_log)
+        self.audit = AuditLog(options.audit_log, keep_open=True)
         self.loader = SnapshotLoader(options.registry_dir, options.engine)
         self.audit.policy_version = self.loader.policies.version
         self.state = ServeState(self.loader.load(self.clock()))
@@ -81,6 +81,7 @@ class DecisionService:
         return self.server.url
 
     def _started(self) -> None:
+        settle_heap()
         snapshot = self.state.snapshot
         self.committer.append(
             "serve_started",
@@ -113,3 +114,4 @@ class DecisionService:
     def _shut_down(self) -> None:
         self.watcher.stop()
         self.committer.stop()
+        self.audit.close()

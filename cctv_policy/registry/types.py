@@ -102,4 +102,5 @@ Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339), AfterValidator(_
 
 def format_utc(value: datetime) -> str:
     """The one canonical text form of a timestamp inside the tool: UTC with a Z."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    v = value if value.tzinfo is UTC else value.astimezone(UTC)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"

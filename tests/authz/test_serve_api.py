@@ -5,13 +5,17 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
 import requests
 
 from cctv_policy.audit.log import verify_log
+from cctv_policy.authz.http import new_decision_id
 from cctv_policy.authz.openapi import openapi_document
+from cctv_policy.registry.types import format_utc
 from testing.serving import ALLOW_PATH, ALLOWED, audit_entries, serving
 
 DECISION_PATH = "/v1/data/cctv/authz/decision"
@@ -190,3 +194,21 @@ def test_concurrent_decisions_are_all_durable_before_their_answers(service):
     assert len(set(answers)) == 80
     assert len(audit_entries(service.options.audit_log)) == before + 80
     assert verify_log(service.options.audit_log).ok
+
+
+def test_decision_ids_are_random_uuids_as_opa_gives():
+    ids = {new_decision_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_timestamps_have_one_text_form():
+    east = timezone(timedelta(hours=8))
+    for moment in (
+        datetime(2026, 11, 25, 8, 5, 9, 999, tzinfo=east),
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ):
+        assert format_utc(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
