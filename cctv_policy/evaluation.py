@@ -23,6 +23,10 @@ from cctv_policy.registry.loader import LoadedRegistry, load_registry
 from cctv_policy.violations import Violation
 
 VALID_APPROVALS = "cctv/approvals/valid"
+APPROVED_SCOPES = "cctv/approvals/approved_scopes"
+SCOPE_KEYS = frozenset(
+    {"cameras", "from", "to", "starts", "ends", "from_ns", "to_ns", "starts_ns", "ends_ns"}
+)
 INVALID_REASONS = "cctv/approvals/invalid_reasons"
 
 
@@ -89,6 +93,16 @@ class Evaluation:
         if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
             raise EngineError("data.cctv.approvals.valid is not a set of request ids")
         return set(raw)
+
+    def approved_scopes(self) -> dict[str, dict[str, Any]]:
+        """What each valid approval grants, as the policies narrow it
+        (data.cctv.approvals.approved_scopes): one evaluation gives the valid approvals too."""
+        raw = self.evaluate(APPROVED_SCOPES)
+        if not isinstance(raw, dict) or not all(
+            isinstance(scope, dict) and set(scope) == SCOPE_KEYS for scope in raw.values()
+        ):
+            raise EngineError("data.cctv.approvals.approved_scopes is not {request id: scope}")
+        return raw
 
     def invalid_reasons(self, request_id: str) -> list[str]:
         """The error codes that make an approved request's approval invalid."""

@@ -4,7 +4,7 @@ decision (data.cctv.authz.decision) on their own.
 Contents (a gzip'd tarball, as `opa build` writes one):
 - the policies without their tests, at their paths under the policy directory (cctv/*.rego);
 - cctv_registry/data.json: the registry as the authz policy reads it (authz.decide.registry_data:
-  the input document, the valid approvals and the person -> request index);
+  the input document, the valid approvals and their scopes, the person -> request indexes);
 - .manifest: revision = the registry's git commit and the policy version; roots cctv and
   cctv_registry (the bundle owns those paths of data, nothing else); metadata saying what was
   built from what;

@@ -17,6 +17,28 @@ valid contains id if {
 	not has_error(id)
 }
 
+# What each valid approval grants, its times also in ns: computed once per registry, and loaded
+# with it as data.cctv_registry.approved_scopes for the authz policy, so that one decision
+# reads one small object instead of narrowing the request by its decision again.
+approved_scopes[id] := scope_of(id) if some id in valid
+
+scope_of(id) := {
+	"cameras": lib.effective_cameras(id),
+	"from": from,
+	"to": to,
+	"starts": starts,
+	"ends": ends,
+	"from_ns": time.parse_rfc3339_ns(from),
+	"to_ns": time.parse_rfc3339_ns(to),
+	"starts_ns": time.parse_rfc3339_ns(starts),
+	"ends_ns": time.parse_rfc3339_ns(ends),
+} if {
+	from := lib.effective_from(id)
+	to := lib.effective_to(id)
+	starts := lib.effective_starts(id)
+	ends := lib.effective_ends(id)
+}
+
 # Why each approved decision is not valid: {request id: [codes]} for notices and refusals.
 invalid_reasons[id] contains code if {
 	some id, d in input.decisions

@@ -49,3 +49,20 @@ test_invalid_reasons_name_the_codes if {
 	r := approvals.invalid_reasons with input as fx.changed({"decisions": {"REQ-1": {"decided_by": "app"}}})
 	"DECISION_SELF_APPROVAL" in r["REQ-1"]
 }
+
+test_approved_scopes_cover_exactly_the_valid_approvals if {
+	scopes := approvals.approved_scopes with input as fx.base
+	object.keys(scopes) == {"REQ-1"}
+	s := scopes["REQ-1"]
+	s.from == fx.base.requests["REQ-1"].footage.from
+	s.ends_ns == time.parse_rfc3339_ns(fx.base.requests["REQ-1"].use.ends)
+	stale := approvals.approved_scopes with input as fx.changed({"request_sha256": {"REQ-1": fx.other_digest}})
+	count(stale) == 0
+}
+
+test_approved_scope_is_narrowed_by_the_decision if {
+	narrowed := fx.changed({"decisions": {"REQ-1": {"scope": {"starts": "2026-11-21T00:00:00Z"}}}})
+	s := approvals.approved_scopes["REQ-1"] with input as narrowed
+	s.starts == "2026-11-21T00:00:00Z"
+	s.starts_ns == time.parse_rfc3339_ns("2026-11-21T00:00:00Z")
+}

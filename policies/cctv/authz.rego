@@ -1,8 +1,8 @@
 # "May this person see this camera's footage of this moment, now?" (R8), for VMS integrations.
 # The registry is data (loaded once: data.cctv_registry, with data.cctv_registry.by_recipient
-# an index person -> request ids, and valid_approvals {request id: true}, the set
-# data.cctv.approvals.valid computed once over the registry); the question is input:
-# {principal, camera, at, now}.
+# an index person -> request ids, by_recipient_camera person -> camera -> request ids,
+# valid_approvals {request id: true} and approved_scopes {request id: scope}, computed once over
+# the registry by data.cctv.approvals); the question is input: {principal, camera, at, now}.
 package cctv.authz
 
 import rego.v1
@@ -25,33 +25,24 @@ decision := {"allow": true, "request": id, "reason": reason} if {
 
 # Candidate requests come from the index of each person's requests by the cameras they ask
 # for (a decision may narrow the cameras, never add one), so a call costs what one person's
-# requests of this camera cost, not what the whole registry costs. The approved cameras are
-# still tested, and each time in the question is parsed once per query.
+# requests of this camera cost, not what the whole registry costs. Each candidate's approved
+# scope was computed once with the registry (data.cctv.approvals.approved_scopes); the
+# approval's validity and the decision itself are still tested here.
 allowing contains id if {
 	some id in data.cctv_registry.by_recipient_camera[input.principal][input.camera]
 	data.cctv_registry.valid_approvals[id]
 	data.cctv_registry.decisions[id].decision == "approved"
-	input.camera in object.get(decision_of(id), ["scope", "cameras"], request_of(id).footage.cameras)
-	s := scope(id)
-	time.parse_rfc3339_ns(s.from) <= at_ns
-	at_ns < time.parse_rfc3339_ns(s.to)
-	time.parse_rfc3339_ns(s.starts) <= lib.now_ns
-	lib.now_ns < time.parse_rfc3339_ns(s.ends)
+	s := data.cctv_registry.approved_scopes[id]
+	input.camera in s.cameras
+	s.from_ns <= at_ns
+	at_ns < s.to_ns
+	s.starts_ns <= lib.now_ns
+	lib.now_ns < s.ends_ns
 }
 
 at_ns := time.parse_rfc3339_ns(input.at)
 
-scope(id) := {
-	"cameras": object.get(decision_of(id), ["scope", "cameras"], request_of(id).footage.cameras),
-	"from": object.get(decision_of(id), ["scope", "from"], request_of(id).footage.from),
-	"to": object.get(decision_of(id), ["scope", "to"], request_of(id).footage.to),
-	"starts": object.get(decision_of(id), ["scope", "starts"], request_of(id).use.starts),
-	"ends": object.get(decision_of(id), ["scope", "ends"], request_of(id).use.ends),
-}
-
-decision_of(id) := data.cctv_registry.decisions[id]
-
-request_of(id) := data.cctv_registry.requests[id]
+scope(id) := data.cctv_registry.approved_scopes[id]
 
 denial := "no valid approval of a request of this person covers this camera at that time during its use period" if {
 	data.cctv_registry.by_recipient[input.principal]

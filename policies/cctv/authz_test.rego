@@ -2,14 +2,21 @@ package cctv.authz_test
 
 import rego.v1
 
+import data.cctv.approvals
 import data.cctv.authz
 import data.cctv.fixtures as fx
 
-registry := object.union(fx.base, {
+# The registry as serve loads it: the approved scope is computed from the registry by
+# data.cctv.approvals, as authz.decide.registry_data does.
+with_scopes(r) := object.union(r, {"approved_scopes": {"REQ-1": s}}) if {
+	s := approvals.scope_of("REQ-1") with input as r
+}
+
+registry := with_scopes(object.union(fx.base, {
 	"by_recipient": {"app": ["REQ-1"]},
 	"by_recipient_camera": {"app": {"CAM-1": ["REQ-1"]}},
 	"valid_approvals": {"REQ-1": true},
-})
+}))
 
 question := {"principal": "app", "camera": "CAM-1", "at": "2026-11-18T07:00:00Z", "now": "2026-11-22T00:00:00Z"}
 
@@ -43,6 +50,22 @@ test_rejected_request_denied if {
 	not d.allow
 }
 
+test_the_scope_is_the_narrowed_one if {
+	registry.approved_scopes["REQ-1"].to == fx.base.requests["REQ-1"].footage.to
+	r := with_scopes(object.union(registry, {"decisions": {"REQ-1": {"scope": {"to": "2026-11-18T06:30:00Z"}}}}))
+	r.approved_scopes["REQ-1"].to == "2026-11-18T06:30:00Z"
+	r.approved_scopes["REQ-1"].to_ns == time.parse_rfc3339_ns("2026-11-18T06:30:00Z")
+}
+
+# A stale scope (loaded before the decision was rejected) still allows nothing: the decision
+# itself is read on every call.
+test_rejected_after_the_scopes_were_computed_denied if {
+	r := object.union(registry, {"decisions": {"REQ-1": {"decision": "rejected"}}})
+	r.approved_scopes["REQ-1"]
+	d := authz.decision with data.cctv_registry as r with input as question
+	not d.allow
+}
+
 test_approval_that_is_not_valid_denied if {
 	r := json.remove(registry, ["valid_approvals/REQ-1"])
 	d := authz.decision with data.cctv_registry as r with input as question
@@ -50,7 +73,7 @@ test_approval_that_is_not_valid_denied if {
 }
 
 test_narrowed_scope_applies if {
-	r := object.union(registry, {"decisions": {"REQ-1": {"scope": {"to": "2026-11-18T06:30:00Z"}}}})
+	r := with_scopes(object.union(registry, {"decisions": {"REQ-1": {"scope": {"to": "2026-11-18T06:30:00Z"}}}}))
 	d := authz.decision with data.cctv_registry as r with input as question
 	not d.allow
 }
@@ -62,13 +85,13 @@ test_allow_is_false_by_default if {
 # A decision cannot add a camera (DECISION_SCOPE_WIDENED): one that tries is not found through
 # the index of the cameras requested, so it allows nothing there.
 test_camera_added_by_the_decision_denied if {
-	r := object.union(registry, {"decisions": {"REQ-1": {"scope": {"cameras": ["CAM-1", "CAM-9"]}}}})
+	r := with_scopes(object.union(registry, {"decisions": {"REQ-1": {"scope": {"cameras": ["CAM-1", "CAM-9"]}}}}))
 	d := authz.decision with data.cctv_registry as r with input as object.union(question, {"camera": "CAM-9"})
 	not d.allow
 }
 
 test_camera_narrowed_away_by_the_decision_denied if {
-	r := object.union(registry, {"decisions": {"REQ-1": {"scope": {"cameras": ["CAM-2"]}}}})
+	r := with_scopes(object.union(registry, {"decisions": {"REQ-1": {"scope": {"cameras": ["CAM-2"]}}}}))
 	d := authz.decision with data.cctv_registry as r with input as question
 	not d.allow
 }
