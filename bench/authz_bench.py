@@ -4,7 +4,9 @@ registry, under a bounded load from this process on loopback, next to the server
 Both servers get the same registry, the same calls (a mix of allowed and denied questions, each
 with an input.now the servers must ignore) over C keep-alive connections, and both answer only
 after the decision is fsync'd to the audit log. Prints decisions/s, p50/p99 latency, wrong answers
-and the audit entries written, for each.
+and the audit entries written, for each of --rounds loads on one server, then the median
+round (by p99) and the server's peak memory. The new server runs twice: with GOGC=400, as the
+README runs it, and with Go's default (GOGC=100).
 
 The old server is the http.server one this branch replaced, read from git at LEGACY_COMMIT
 (`git show`, nothing copied into the tree) and run in a child process by `--legacy-serve`;
@@ -21,13 +23,14 @@ the server, so it must cost little. (The raw-socket Python client it replaced us
 CPU as the server it measured.)
 
     .venv/bin/python bench/authz_bench.py [--requests 10000] [--calls 5000] [--connections 8]
-        [--only old|new|opa]
+        [--rounds 3] [--only old|new|opa]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import socket
 import statistics
@@ -36,6 +39,7 @@ import sys
 import tempfile
 import time
 import types
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,6 +53,12 @@ from cctv_policy.registry.canonical import document_sha256  # noqa: E402
 
 LEGACY_COMMIT = "5949347605a0c8b56fcece1be2db4be453a9ab67"  # the last http.server-based serve
 LEGACY_SERVER = "cctv_policy/authz/server.py"
+# The new server as the README's decision-API section runs it (GOGC=400: the embedded OPA's Go
+# collector runs a quarter as often, for more memory), and with Go's defaults.
+NEW_SERVER_SETTINGS: list[tuple[str, dict[str, str]]] = [
+    ("new", {"GOGC": "400"}),
+    ("new (GOGC=100)", {"GOGC": "100"}),
+]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -244,31 +254,70 @@ def measure(
     now_text: str = "2099-01-01T00:00:00Z",
     event: str = "authorize",
     settle: float = 0.0,
+    env: dict[str, str] | None = None,
 ) -> None:
+    """args.rounds loads of the same calls on one server; each round's figures, then the
+    median round's (by p99), with the server's peak memory."""
     started = time.perf_counter()
-    server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    rounds = []
     try:
         wait_for(port, 300, server)
         loaded = time.perf_counter() - started
         load(port, work[:200], args.connections, args.max_seconds, now_text)  # warm up
-        time.sleep(settle)
-        before = _entries(audit_log, event)
-        latencies, wrong, wall = load(port, work, args.connections, args.max_seconds, now_text)
-        time.sleep(settle)  # OPA ships decision logs in the background
-        logged = _entries(audit_log, event) - before
+        for _ in range(args.rounds):
+            time.sleep(settle)
+            before = _entries(audit_log, event)
+            latencies, wrong, wall = load(port, work, args.connections, args.max_seconds, now_text)
+            time.sleep(settle)  # OPA ships decision logs in the background
+            rounds.append(_figures(latencies, wrong, wall, _entries(audit_log, event) - before))
+        peak = _peak_rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    for figures in rounds:
+        print(f"  {label:<13} {figures.line(args.connections)}", flush=True)
+    median = sorted(rounds, key=lambda figures: figures.p99)[len(rounds) // 2]
     print(
-        f"{label:<4} {len(latencies)} calls / {args.connections} keep-alive connections in "
-        f"{wall:5.1f} s: {len(latencies) / wall:6.0f} decisions/s, p50 {p50:6.2f} ms, "
-        f"p99 {p99:6.2f} ms; wrong answers: {wrong}; audit entries fsync'd: {logged} "
-        f"(started in {loaded:.0f} s)",
+        f"{label:<15} median of {len(rounds)}: {median.line(args.connections)}; "
+        f"peak memory {peak} MiB (started in {loaded:.0f} s)",
         flush=True,
     )
+
+
+@dataclass(frozen=True)
+class Figures:
+    calls: int
+    wall: float
+    p50: float  # ms
+    p99: float  # ms
+    wrong: int
+    logged: int
+
+    def line(self, connections: int) -> str:
+        return (
+            f"{self.calls} calls / {connections} keep-alive connections in {self.wall:4.1f} s: "
+            f"{self.calls / self.wall:6.0f} decisions/s, p50 {self.p50:5.2f} ms, p99 "
+            f"{self.p99:5.2f} ms; wrong answers: {self.wrong}; audit entries fsync'd: "
+            f"{self.logged}"
+        )
+
+
+def _figures(latencies: list[float], wrong: int, wall: float, logged: int) -> Figures:
+    latencies = sorted(latencies)
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    return Figures(len(latencies), wall, p50, p99, wrong, logged)
+
+
+def _peak_rss_mib(pid: int) -> str:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return str(int(line.split()[1]) // 1024)
+    except OSError:
+        pass
+    return "?"
 
 
 def _entries(audit_log: Path, event: str = "authorize") -> int:
@@ -341,6 +390,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=5_000)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="loads per server (median shown)")
     parser.add_argument("--max-seconds", type=float, default=120)
     parser.add_argument("--only", choices=["old", "new", "opa"], default=None)
     parser.add_argument(
@@ -383,24 +433,26 @@ def main() -> None:
                     args,
                 )
         if args.only in (None, "new"):
-            port, log = free_port(), Path(tmp) / "new-audit.jsonl"
-            measure(
-                "new",
-                [
-                    str(REPO / ".venv/bin/cctv-policy"),
-                    "serve",
-                    "--registry",
-                    str(registry),
-                    "--port",
-                    str(port),
-                    "--audit-log",
-                    str(log),
-                ],
-                port,
-                log,
-                work,
-                args,
-            )
+            for label, go_env in NEW_SERVER_SETTINGS:
+                port, log = free_port(), Path(tmp) / f"new-audit-{len(go_env)}.jsonl"
+                measure(
+                    label,
+                    [
+                        str(REPO / ".venv/bin/cctv-policy"),
+                        "serve",
+                        "--registry",
+                        str(registry),
+                        "--port",
+                        str(port),
+                        "--audit-log",
+                        str(log),
+                    ],
+                    port,
+                    log,
+                    work,
+                    args,
+                    env=go_env,
+                )
         if args.only in (None, "opa"):
             measure_opa(registry, Path(tmp), work, args)
 
