@@ -18,6 +18,7 @@ from cctv_policy.violations import Severity, Violation
 
 CHECK_ENTRYPOINT = "cctv/check/violations"  # the union of the parts below
 PART_NAMES = "cctv/check/part_names"
+PART_COSTS = "cctv/check/part_costs"
 PART = "cctv/check/parts/{}"
 
 # Where a subject's own file is, for subjects the loader did not see (e.g. a decision whose
@@ -144,11 +145,27 @@ def rule_book_violations(engine: Engine, document: dict[str, Any]) -> list[Any]:
         return _a_set("data.cctv.check.violations", engine.evaluate(CHECK_ENTRYPOINT, document))
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise EngineError(f"data.{PART_NAMES.replace('/', '.')} is not a set of part names")
-    parts = engine.evaluate_many([PART.format(n) for n in names], document)
+    parts = engine.evaluate_many(
+        [PART.format(n) for n in names], document, _part_costs(engine, names)
+    )
     return [
         violation
         for name, part in zip(names, parts, strict=True)
         for violation in _a_set(f"rule book part {name}", part)
+    ]
+
+
+def _part_costs(engine: Engine, names: list[str]) -> list[float]:
+    """Each part's relative cost (data.cctv.check.part_costs; 1 where it names none)."""
+    try:
+        costs = engine.evaluate(PART_COSTS, {})
+    except EngineUndefined:
+        costs = {}
+    if not isinstance(costs, dict):
+        costs = {}
+    return [
+        float(cost) if isinstance(cost := costs.get(name), (int, float)) and cost > 0 else 1.0
+        for name in names
     ]
 
 

@@ -25,9 +25,15 @@ class Engine(Protocol):
         """
         ...
 
-    def evaluate_many(self, entrypoints: Sequence[str], input: dict[str, Any]) -> list[Any]:
+    def evaluate_many(
+        self,
+        entrypoints: Sequence[str],
+        input: dict[str, Any],
+        costs: Sequence[float] | None = None,
+    ) -> list[Any]:
         """evaluate() of each entrypoint over the same input, in order; an engine may work on
-        them side by side. Raises as evaluate() does if any of them fails."""
+        them side by side (sharing them out by their relative costs, when given). Raises as
+        evaluate() does if any of them fails."""
         ...
 
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -66,8 +66,14 @@ class OpaServerEngine:
             raise EngineUndefined(f"data.{path} is undefined on the OPA server at {self.url}")
         return response["result"]
 
-    def evaluate_many(self, entrypoints: Sequence[str], input: dict[str, Any]) -> list[Any]:
-        """One request per entrypoint, side by side (the server evaluates them concurrently)."""
+    def evaluate_many(
+        self,
+        entrypoints: Sequence[str],
+        input: dict[str, Any],
+        costs: Sequence[float] | None = None,
+    ) -> list[Any]:
+        """One request per entrypoint, side by side (the server evaluates them concurrently;
+        the costs do not matter here)."""
         if len(entrypoints) < 2:
             return [self.evaluate(entrypoint, input) for entrypoint in entrypoints]
         with ThreadPoolExecutor(max_workers=min(len(entrypoints), 4)) as pool:

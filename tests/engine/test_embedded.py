@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cctv_policy.checks.rulebook import run_check
 from cctv_policy.engine import EngineError, EngineUndefined, load_policies
-from cctv_policy.engine.embedded import EmbeddedEngine
+from cctv_policy.engine.embedded import EmbeddedEngine, share_out
 from cctv_policy.registry import load_registry
+from cctv_policy.registry.input_doc import build_input
 from tests.conftest import DEMO_REGISTRY, NOW
 
 
@@ -87,3 +90,28 @@ def test_policy_version_is_stable_and_content_sensitive(tmp_path: Path):
     assert load_policies(tmp_path).version == first, "tests do not change what decides"
     (tmp_path / "a.rego").write_text("package a\nimport rego.v1\nx := 2\n")
     assert load_policies(tmp_path).version != first
+
+
+def test_evaluate_many_side_by_side_equals_one_at_a_time(embedded_engine):
+    """The rule book's parts in engines of their own (input held as data) give what each
+    part gives evaluated alone, whatever the costs say; an undefined one fails closed."""
+    registry = load_registry(DEMO_REGISTRY)
+    document = build_input(registry, NOW)
+    names = embedded_engine.evaluate("cctv/check/part_names", {})
+    entrypoints = [f"cctv/check/parts/{name}" for name in names]
+    alone = [embedded_engine.evaluate(e, document) for e in entrypoints]
+    for costs in (None, [1.0] * len(names), [float(i + 1) for i in range(len(names))]):
+        assert embedded_engine.evaluate_many(entrypoints, document, costs) == alone
+    with pytest.raises(EngineUndefined):
+        embedded_engine.evaluate_many([*entrypoints, "cctv/check/no_such_part"], document)
+
+
+@given(st.lists(st.floats(min_value=0.1, max_value=100), min_size=1, max_size=30))
+def test_share_out_keeps_every_item_once_and_balances(costs: list[float]):
+    items = [f"part{i}" for i in range(len(costs))]
+    groups = share_out(items, costs, 2)
+    assert sorted(item for group in groups for item in group) == sorted(items)
+    cost = dict(zip(items, costs, strict=True))
+    totals = [sum(cost[item] for item in group) for group in groups]
+    # greedy, costliest first: no group exceeds the other by more than the costliest item
+    assert max(totals) - min(totals) <= max(costs) + 1e-9
