@@ -52,6 +52,11 @@ class AuditError(Exception):
     """The audit log cannot be written or read: nothing may happen without it."""
 
 
+class LogBusy(AuditError):
+    """wait=False and someone else holds the log's lock (a writer, or a reader such as `audit
+    verify`): nothing was done; try again where waiting is allowed."""
+
+
 def _canonical(entry: dict[str, Any]) -> str:
     return json.dumps(entry, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -135,6 +140,7 @@ class _KeptOpen:
     size: int = -1  # unknown: read the head from the file
     head: tuple[int, str] = (0, GENESIS)
     anchor: tuple[int, ...] | None = None  # <log>.head as this writer last wrote it
+    anchored_seq: int = -1  # and the seq it wrote there
 
 
 @dataclass
@@ -249,35 +255,60 @@ class AuditLog:
         except OSError as exc:
             raise _write_error(self.path, exc) from exc
 
-    def write_unsynced(self, events: Sequence[tuple[str, dict[str, Any]]]) -> Unsynced:
+    def write_unsynced(
+        self, events: Sequence[tuple[str, dict[str, Any]]], wait: bool = True
+    ) -> Unsynced:
         """keep_open only: append without waiting for the disk. The caller syncs the returned
         descriptor (on another thread, while it writes the next entries), then calls
-        anchor_synced; until then nothing may act on these entries."""
+        anchor_synced; until then nothing may act on these entries. wait=False: raise LogBusy
+        instead of waiting for the log's lock (an event loop must not stand still)."""
         _check_details(events)
         try:
-            return self._write_kept_open(events)
+            return self._write_kept_open(events, wait)
+        except BlockingIOError:
+            raise LogBusy(f"the audit log {self.path} is locked by someone else") from None
         except OSError as exc:
             raise _write_error(self.path, exc) from exc
 
-    def anchor_synced(self, synced: Sequence[Unsynced]) -> None:
+    def anchor_synced(self, synced: Sequence[Unsynced], wait: bool = True) -> None:
         """After the caller synced them, in order: record the newest head in <log>.head (unless
-        another writer appended since: it anchored its own), and close their descriptors."""
+        another writer appended since: it anchored its own; and never an earlier head than the
+        one anchored), and close their descriptors. wait=False: raise LogBusy, with nothing
+        done and the descriptors still open, instead of waiting for the log's lock."""
+        busy = False
         try:
             newest, kept = synced[-1], self._kept
             if kept is not None and kept.identity == newest.identity:
-                fcntl.flock(kept.fd, fcntl.LOCK_EX)
                 try:
-                    if os.fstat(kept.fd).st_size == kept.size:
-                        last = newest.entries[-1]
+                    fcntl.flock(kept.fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                except BlockingIOError:
+                    busy = True
+                    raise LogBusy(f"the audit log {self.path} is locked by someone else") from None
+                try:
+                    last = newest.entries[-1]
+                    # The committer thread may have appended (and anchored) entries of its own
+                    # after these were written: the anchor must not go back to these.
+                    if os.fstat(kept.fd).st_size == kept.size and self._anchored_seq(kept) < int(
+                        last["seq"]
+                    ):
                         write_file_anchor(self.anchor_path, last["seq"], last["hash"])
                         kept.anchor = _file_state(self.anchor_path)
+                        kept.anchored_seq = int(last["seq"])
                 finally:
                     fcntl.flock(kept.fd, fcntl.LOCK_UN)
         except OSError as exc:
             raise _write_error(self.anchor_path, exc) from exc
         finally:
-            for done in synced:
-                done.close()
+            if not busy:
+                for done in synced:
+                    done.close()
+
+    def _anchored_seq(self, kept: _KeptOpen) -> int:
+        """The seq <log>.head records: the one this writer wrote, while the file is as it left
+        it; otherwise read (-1 when there is none that can be read)."""
+        if kept.anchor is not None and _file_state(self.anchor_path) == kept.anchor:
+            return kept.anchored_seq
+        return _anchored_seq(self.anchor_path)
 
     def close(self) -> None:
         """Close the log a keep_open writer holds (it is opened again on the next append)."""
@@ -309,9 +340,11 @@ class AuditLog:
         _write_all(fd, data)
         return written, len(data)
 
-    def _write_kept_open(self, events: Sequence[tuple[str, dict[str, Any]]]) -> Unsynced:
+    def _write_kept_open(
+        self, events: Sequence[tuple[str, dict[str, Any]]], wait: bool = True
+    ) -> Unsynced:
         kept = self._kept_open()
-        fcntl.flock(kept.fd, fcntl.LOCK_EX)
+        fcntl.flock(kept.fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         try:
             size = os.fstat(kept.fd).st_size
             # The head is known when nobody appended since this writer did and <log>.head is
@@ -321,6 +354,10 @@ class AuditLog:
             kept.size, kept.head = size + length, (written[-1]["seq"], written[-1]["hash"])
             unsynced = Unsynced(written, os.dup(kept.fd), kept.identity)
         except BaseException:
+            # Let go of the lock first: closing the descriptor does not release it while a
+            # duplicate handed out for an earlier batch's sync is still open.
+            with suppress(OSError):
+                fcntl.flock(kept.fd, fcntl.LOCK_UN)
             self.close()  # what it knew may be wrong now: the next append starts afresh
             raise
         fcntl.flock(kept.fd, fcntl.LOCK_UN)
@@ -504,6 +541,17 @@ def _overwrite_in_place(path: Path, line: bytes) -> bool:
         return os.pwrite(fd, line, 0) == len(line)
     finally:
         os.close(fd)
+
+
+def _anchored_seq(path: Path) -> int:
+    """The seq <log>.head records; -1 when there is none that can be read."""
+    try:
+        text = _read_small(path)
+        head = json.loads(text) if text is not None else None
+    except (OSError, ValueError):
+        return -1
+    seq = head.get("seq") if isinstance(head, dict) else None
+    return seq if type(seq) is int else -1
 
 
 def _read_small(path: Path, limit: int = _CHUNK) -> bytes | None:

@@ -10,6 +10,10 @@ Each answer leaves only after its own audit entry is durable. Two ways in:
   needed it after every system call, and each time waited for the busy loop.)
 - submit/append, for other threads (the server's own events): the committer thread appends
   them with AuditLog.append_many (one lock, one write, one sync) and resolves their futures.
+
+The loop never waits for the log's lock (another writer, or a reader such as `audit verify`,
+may hold it for long): when it is taken, the loop hands the write, or the anchoring, over to
+the committer thread, which waits for it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from cctv_policy.audit.log import AuditError, AuditLog, Unsynced, sync
+from cctv_policy.audit.log import AuditError, AuditLog, LogBusy, Unsynced, sync
 
 # One batch is one write(); a bound keeps a burst from building one huge line block.
 MAX_BATCH = 512
@@ -53,6 +57,8 @@ class GroupCommitter:
         self._waiting: deque[Entry] = deque()  # from other threads: appended by the thread
         self._on_loop: list[Entry] = []  # this turn of the loop's entries
         self._to_sync: list[_Written] = []  # written by the loop: synced by the thread
+        # synced, to be anchored and answered by the thread (the log was locked for the loop)
+        self._to_anchor: list[tuple[list[_Written], AuditError | None]] = []
         self._writing = threading.Lock()  # the loop and the thread write through one AuditLog
         self._wake = threading.Condition()
         self._stopping = False
@@ -101,8 +107,18 @@ class GroupCommitter:
         batch, self._on_loop = self._on_loop, []
         waiters = [done for _, _, done in batch]
         try:
-            with self._writing:
-                unsynced = self.audit.write_unsynced([(e, fields) for e, fields, _ in batch])
+            if not self._writing.acquire(blocking=False):
+                raise LogBusy("the committer thread is writing")
+            try:
+                events = [(e, fields) for e, fields, _ in batch]
+                unsynced = self.audit.write_unsynced(events, wait=False)
+            finally:
+                self._writing.release()
+        except LogBusy:  # the thread waits for the lock instead, and answers them
+            with self._wake:
+                self._waiting.extend(batch)
+                self._wake.notify()
+            return
         except Exception as exc:  # noqa: BLE001 - every waiter must get an answer
             self._settle(waiters, self._failed(exc, len(waiters)))
             return
@@ -113,13 +129,21 @@ class GroupCommitter:
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not self._waiting and not self._to_sync and not self._stopping:
+                while (
+                    not self._waiting
+                    and not self._to_sync
+                    and not self._to_anchor
+                    and not self._stopping
+                ):
                     self._wake.wait()
-                if not self._waiting and not self._to_sync:
+                if not self._waiting and not self._to_sync and not self._to_anchor:
                     return
                 written, self._to_sync = self._to_sync, []
+                to_anchor, self._to_anchor = self._to_anchor, []
                 count = min(len(self._waiting), MAX_BATCH)
                 batch = [self._waiting.popleft() for _ in range(count)]
+            for synced, failure in to_anchor:
+                self._finish(synced, failure, wait=True)
             if written:
                 self._sync(written)
             if batch:
@@ -149,18 +173,34 @@ class GroupCommitter:
 
     def _synced(self, written: list[_Written], failure: AuditError | None) -> None:
         """On the loop: anchor the head and answer, or tell every waiter it failed."""
+        self._finish(written, failure, wait=False)
+
+    def _finish(self, written: list[_Written], failure: AuditError | None, wait: bool) -> None:
+        """Anchor the head and answer, or tell every waiter it failed. wait=False (the loop):
+        when the log's lock is taken, hand this over to the committer thread."""
         waiters = [done for item in written for done in item.waiters]
-        if failure is None:
+        try:
+            if not self._writing.acquire(blocking=wait):
+                raise LogBusy("the committer thread is writing")
             try:
-                with self._writing:
-                    self.audit.anchor_synced([item.unsynced for item in written])
-            except AuditError as exc:
-                failure = exc
-        else:
-            with self._writing:
-                self.audit.close()  # what reached the disk is unknown: read the head again
-            for item in written:
-                item.unsynced.close()
+                if failure is None:
+                    try:
+                        self.audit.anchor_synced([item.unsynced for item in written], wait=wait)
+                    except LogBusy:
+                        raise
+                    except AuditError as exc:
+                        failure = exc
+                else:
+                    self.audit.close()  # what reached the disk is unknown: read the head again
+                    for item in written:
+                        item.unsynced.close()
+            finally:
+                self._writing.release()
+        except LogBusy:
+            with self._wake:
+                self._to_anchor.append((written, failure))
+                self._wake.notify()
+            return
         if failure is not None:
             self._settle(waiters, self._failed(failure, len(waiters)))
             return

@@ -19,6 +19,7 @@ import contextlib
 import gc
 import hashlib
 import os
+import stat
 import subprocess
 import threading
 from collections.abc import Callable
@@ -37,15 +38,18 @@ from cctv_policy.registry.loader import LoadedRegistry, RegistryNotFound, load_r
 
 # decisions.rego, DECISION_IN_FUTURE: "dated more than an hour after now".
 FUTURE_DECISION_SLACK = timedelta(hours=1)
-# (git HEAD, sha256 of every file's and link's path, type, mtime, ctime, size and inode). The
-# ctime catches an edit whose writer set the mtime back: nobody can set a ctime.
+# (git HEAD, sha256 of every entry's path, type, mtime, ctime, size and inode: files, links,
+# folders, FIFOs, ...; all but the top-level .git, which is not part of the registry). The
+# ctime catches an edit whose writer set the mtime back: nobody can set a ctime. Folders and
+# odd entries count because the loader reads them too (an empty sub-folder or a FIFO is an
+# input error): taking one away must be seen, or a registry refused for it stays refused.
 Fingerprint = tuple[str | None, str]
 # The tree is listed by GNU find in a child process, so the watcher thread waits for it without
 # holding the GIL: a Python walk of 20,000 files holds it for 0.1 s on every poll, and every
 # request in flight waits with it (bench/authz_bench.py). Without GNU find, Python walks.
 FIND_ROWS = (
-    *("find", "-P", ".", "-name", ".git", "-prune", "-o"),
-    *("(", "-type", "f", "-o", "-type", "l", ")", "-printf", r"%P\0%y\0%T@\0%C@\0%s\0%i\n"),
+    *("find", "-P", ".", "-path", "./.git", "-prune", "-o"),
+    *("-printf", r"%P\0%y\0%T@\0%C@\0%s\0%i\n"),
 )
 # After a swap, the old snapshot is left this long for requests still answering from it.
 SETTLE_AFTER_SWAP = 2.0
@@ -124,17 +128,17 @@ def _rows_here(folder: str, prefix: str) -> list[str]:
         return []
     rows = []
     for entry in entries:
+        if not prefix and entry.name == ".git":
+            continue
         try:
-            kind = "l" if entry.is_symlink() else "d" if entry.is_dir() else "f"
-            if kind == "d":
-                if entry.name != ".git":
-                    rows += _rows_here(entry.path, f"{prefix}{entry.name}/")
-                continue
             st = entry.stat(follow_symlinks=False)
         except OSError:
             continue
+        kind = stat.S_IFMT(st.st_mode)
         times = f"{st.st_mtime_ns}\0{st.st_ctime_ns}"
         rows.append(f"{prefix}{entry.name}\0{kind}\0{times}\0{st.st_size}\0{st.st_ino}\n")
+        if stat.S_ISDIR(st.st_mode):
+            rows += _rows_here(entry.path, f"{prefix}{entry.name}/")
     return rows
 
 

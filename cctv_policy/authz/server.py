@@ -100,6 +100,18 @@ def _protocol(limits: Limits) -> type[HttpToolsProtocol]:
                 self.timeout_keep_alive, self.timeout_keep_alive_handler
             )
 
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)  # (which cancels the idle deadline)
+            if (
+                self._timer is None
+                and self.timeout_keep_alive_task is None
+                and (self.cycle is None or self.cycle.response_complete)
+                and not self.transport.is_closing()
+            ):
+                # Bytes that began no request (blank lines before a request line) and no
+                # request running: the connection is still waiting for a request head.
+                self._arm(limits.header_timeout, "request head")
+
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self._arm(limits.header_timeout, "request head")
