@@ -18,7 +18,7 @@ from cctv_policy.engine.factory import EngineChoice
 from cctv_policy.engine.policies import PolicySet
 from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
-from cctv_policy.registry.input_doc import build_input, input_hash
+from cctv_policy.registry.input_doc import build_input, canonical_json, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, load_registry
 from cctv_policy.violations import Violation
 
@@ -56,9 +56,16 @@ class Evaluation:
         return cast(dict[str, Any], self._cache["input"])
 
     @property
+    def input_json(self) -> bytes:
+        """The input as canonical JSON, encoded once per run (hashed, and loaded by engines)."""
+        if "input_json" not in self._cache:
+            self._cache["input_json"] = canonical_json(self.input)
+        return cast(bytes, self._cache["input_json"])
+
+    @property
     def input_hash(self) -> str:
         if "input_hash" not in self._cache:
-            self._cache["input_hash"] = input_hash(self.input)
+            self._cache["input_hash"] = input_hash(self.input, self.input_json)
         return cast(str, self._cache["input_hash"])
 
     def evaluate(self, entrypoint: str) -> Any:
@@ -71,11 +78,16 @@ class Evaluation:
     def check(self) -> CheckResult:
         """The rule book over the whole registry (data.cctv.check.violations), once per run."""
         if "check" not in self._cache:
-            document = self.input if self.registry.core_readable else None
+            readable = self.registry.core_readable
             # (without core_readable, run_check builds its own input when the rule book can
             # still run; enforcement never uses a registry with input errors)
             self._cache["check"] = run_check(
-                self.registry, self.engine, self.now, self.policy_version, document
+                self.registry,
+                self.engine,
+                self.now,
+                self.policy_version,
+                self.input if readable else None,
+                self.input_json if readable else None,
             )
         return cast(CheckResult, self._cache["check"])
 

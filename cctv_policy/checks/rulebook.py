@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from cctv_policy.engine.base import Engine, EngineError, EngineUndefined
 from cctv_policy.messages import Language, did_you_mean, localize
 from cctv_policy.output import printable
-from cctv_policy.registry.input_doc import build_input, input_hash
+from cctv_policy.registry.input_doc import build_input, canonical_json, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation
 
@@ -96,6 +95,7 @@ def run_check(
     now: datetime,
     policy_version: str,
     document: dict[str, Any] | None = None,
+    encoded: bytes | None = None,
 ) -> CheckResult:
     """Evaluate the rule book once over the whole registry.
 
@@ -117,24 +117,25 @@ def run_check(
             _sorted(violations), policy_version, engine.name, now, policies_ran=False, counts=counts
         )
     document = document if document is not None else build_input(registry, now)
-    # The embedded engine releases the GIL while OPA evaluates: hash the input meanwhile.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(input_hash, document)
-        raw = rule_book_violations(engine, document)
-        placed = [_place(registry, item) for item in raw]
-        placed += _partial_violations(registry, engine, document)
-        violations.extend(v for v in placed if not _about_unreadable_entry(registry, v))
-        return CheckResult(
-            _sorted(violations),
-            policy_version,
-            engine.name,
-            now,
-            input_hash=digest.result(),
-            counts=counts,
-        )
+    # Encoded once: hashed, and loaded as it is by the engines evaluating the rule book.
+    encoded = encoded if encoded is not None else canonical_json(document)
+    raw = rule_book_violations(engine, document, encoded)
+    placed = [_place(registry, item) for item in raw]
+    placed += _partial_violations(registry, engine, document)
+    violations.extend(v for v in placed if not _about_unreadable_entry(registry, v))
+    return CheckResult(
+        _sorted(violations),
+        policy_version,
+        engine.name,
+        now,
+        input_hash=input_hash(document, encoded),
+        counts=counts,
+    )
 
 
-def rule_book_violations(engine: Engine, document: dict[str, Any]) -> list[Any]:
+def rule_book_violations(
+    engine: Engine, document: dict[str, Any], encoded: bytes | None = None
+) -> list[Any]:
     """data.cctv.check.violations, as the union of the rule book's named parts, which the
     engine may evaluate side by side (a rule book without named parts, e.g. a school's own,
     in one evaluation). Empty part names, or a part that is not a set, is an error: a rule
@@ -146,7 +147,7 @@ def rule_book_violations(engine: Engine, document: dict[str, Any]) -> list[Any]:
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise EngineError(f"data.{PART_NAMES.replace('/', '.')} is not a set of part names")
     parts = engine.evaluate_many(
-        [PART.format(n) for n in names], document, _part_costs(engine, names)
+        [PART.format(n) for n in names], document, _part_costs(engine, names), encoded
     )
     return [
         violation

@@ -30,10 +30,12 @@ class Engine(Protocol):
         entrypoints: Sequence[str],
         input: dict[str, Any],
         costs: Sequence[float] | None = None,
+        encoded: bytes | None = None,
     ) -> list[Any]:
         """evaluate() of each entrypoint over the same input, in order; an engine may work on
-        them side by side (sharing them out by their relative costs, when given). Raises as
-        evaluate() does if any of them fails."""
+        them side by side (sharing them out by their relative costs, when given; `encoded`,
+        when given, is the input as JSON, which the engine may use instead of encoding it
+        again). Raises as evaluate() does if any of them fails."""
         ...
 
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:

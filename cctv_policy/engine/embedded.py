@@ -56,6 +56,7 @@ class EmbeddedEngine:
         entrypoints: Sequence[str],
         input: dict[str, Any],
         costs: Sequence[float] | None = None,
+        encoded: bytes | None = None,
     ) -> list[Any]:
         """The entrypoints shared out into groups of about equal cost, one per core, each
         evaluated as one query in a new engine of its own holding the input as data. An
@@ -66,7 +67,9 @@ class EmbeddedEngine:
             return self._evaluate_group(list(entrypoints), input)
         groups = share_out(entrypoints, costs or [1.0] * len(entrypoints), count)
         with ThreadPoolExecutor(max_workers=count) as pool:
-            results = list(pool.map(lambda group: self._evaluate_apart(group, input), groups))
+            results = list(
+                pool.map(lambda group: self._evaluate_apart(group, input, encoded), groups)
+            )
         values: dict[str, Any] = {}
         for group, result in zip(groups, results, strict=True):
             values.update(zip(group, result, strict=True))
@@ -79,10 +82,12 @@ class EmbeddedEngine:
             raise self._undefined(entrypoints)
         return [rows[0][f"x{i}"] for i in range(len(entrypoints))]
 
-    def _evaluate_apart(self, entrypoints: list[str], input: dict[str, Any]) -> list[Any]:
+    def _evaluate_apart(
+        self, entrypoints: list[str], input: dict[str, Any], encoded: bytes | None
+    ) -> list[Any]:
         engine = EmbeddedEngine(self._policies)
         try:
-            engine.add_data({INPUT_AS_DATA: input})
+            engine._load_input(input, encoded)
             values = ", ".join(f"data.{dotted(e)}" for e in entrypoints)
             rows = engine.query(f"x := [{values}] with input as data.{INPUT_AS_DATA}")
         finally:
@@ -90,6 +95,22 @@ class EmbeddedEngine:
         if len(rows) != 1:
             raise self._undefined(entrypoints)
         return list(rows[0]["x"])
+
+    def _load_input(self, input: dict[str, Any], encoded: bytes | None) -> None:
+        """The input as data at INPUT_AS_DATA: from its JSON as given when that is plain ASCII
+        JSON with no surrogate escape (Go would turn a lone one into U+FFFD, where the
+        library's own encoding refuses it) and the library takes JSON as it is; else the
+        library encodes it (and counts it as data)."""
+        raw_add = getattr(self._opa, "_call", None), getattr(self._opa, "_lib", None)
+        if encoded is None or b"\\ud" in encoded or None in raw_add:
+            self.add_data({INPUT_AS_DATA: input})
+            return
+        call, lib = raw_add
+        assert call is not None and lib is not None
+        try:
+            call(lib.OpaAddData, INPUT_AS_DATA.encode(), encoded)
+        except self._error_type as exc:
+            raise EngineError(f"OPA could not load the input: {exc.message}") from exc
 
     @staticmethod
     def _undefined(entrypoints: list[str]) -> EngineUndefined:

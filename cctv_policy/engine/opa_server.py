@@ -71,6 +71,7 @@ class OpaServerEngine:
         entrypoints: Sequence[str],
         input: dict[str, Any],
         costs: Sequence[float] | None = None,
+        encoded: bytes | None = None,
     ) -> list[Any]:
         """One request per entrypoint, side by side (the server evaluates them concurrently;
         the costs do not matter here)."""

@@ -40,7 +40,13 @@ def build_input(registry: LoadedRegistry, now: datetime) -> dict[str, Any]:
     }
 
 
-def input_hash(document: dict[str, Any]) -> str:
+def canonical_json(document: dict[str, Any]) -> bytes:
+    """The input as canonical JSON (sorted keys, no spaces, ASCII): what input_hash digests,
+    and what an engine may load as it is instead of encoding the document again."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def input_hash(document: dict[str, Any], encoded: bytes | None = None) -> str:
     """A stable digest of the input, stamped next to the policy version on every result."""
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+    canonical = encoded if encoded is not None else canonical_json(document)
     return "sha256:" + hashlib.sha256(canonical).hexdigest()

@@ -248,7 +248,7 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(
                 return ["everything"]
             return []  # no violations: the gate lets it through
 
-        def evaluate_many(self, entrypoints, input, costs=None):
+        def evaluate_many(self, entrypoints, input, costs=None, encoded=None):
             return [self.evaluate(entrypoint, input) for entrypoint in entrypoints]
 
     registry = load_registry(DEMO_REGISTRY)

@@ -12,7 +12,7 @@ from cctv_policy.checks.rulebook import run_check
 from cctv_policy.engine import EngineError, EngineUndefined, load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine, share_out
 from cctv_policy.registry import load_registry
-from cctv_policy.registry.input_doc import build_input
+from cctv_policy.registry.input_doc import build_input, canonical_json
 from tests.conftest import DEMO_REGISTRY, NOW
 
 
@@ -115,3 +115,26 @@ def test_share_out_keeps_every_item_once_and_balances(costs: list[float]):
     totals = [sum(cost[item] for item in group) for group in groups]
     # greedy, costliest first: no group exceeds the other by more than the costliest item
     assert max(totals) - min(totals) <= max(costs) + 1e-9
+
+
+def test_the_input_loaded_from_its_json_reads_as_the_input(embedded_engine):
+    """check hands the engines the input's canonical JSON: what they read must be the input,
+    also for text JSON writes as escapes (non-ASCII, non-BMP) and for a lone surrogate, which
+    must fail as the library fails it, never turn into another text."""
+    registry = load_registry(DEMO_REGISTRY)
+    document = build_input(registry, NOW)
+    first = next(iter(document["requests"]))
+    names = embedded_engine.evaluate("cctv/check/part_names", {})
+    entrypoints = [f"cctv/check/parts/{name}" for name in names]
+    for text in ("学生食堂 incident", "camera 📹 moved"):
+        changed = {**document, "requests": {**document["requests"]}}
+        changed["requests"][first] = {**changed["requests"][first], "unit": text}
+        encoded = canonical_json(changed)
+        alone = [embedded_engine.evaluate(e, changed) for e in entrypoints]
+        assert embedded_engine.evaluate_many(entrypoints, changed, None, encoded) == alone
+        seen = embedded_engine.evaluate_many(["cctv/check/parts/requests"], changed, None, encoded)
+        assert seen == [embedded_engine.evaluate("cctv/check/parts/requests", changed)]
+    lone = {**document, "requests": {**document["requests"]}}
+    lone["requests"][first] = {**lone["requests"][first], "unit": "x\ud800y"}
+    with pytest.raises(EngineError):
+        embedded_engine.evaluate_many(entrypoints, lone, None, canonical_json(lone))
