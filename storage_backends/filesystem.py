@@ -103,16 +103,15 @@ class FilesystemBackend(NoLifecycle):
         return sorted(entries, key=lambda e: e.name)
 
     def list_days(self, camera: str) -> list[date] | None:
-        probe = self.layout.day_prefix(camera, date(2000, 1, 1))
-        if probe is None:
+        depth = self.layout.day_depth(camera)
+        if depth is None:
             return None  # no day level in this layout: list the camera whole
         base = self.root / camera
         if not base.is_dir() or base.is_symlink():
             return []
         DayWorkers.start()  # planning reads day folders next: have the workers ready by then
-        depth = probe.count("/") - 1
         days = []
-        for rel in _dirs_at_depth(str(base), f"{camera}/", depth):
+        for rel in _dirs_at_depth(str(base), f"{camera}/", depth - 1):
             day = self.layout.parse_day_prefix(camera, rel)
             if day is not None:
                 days.append(day)
@@ -136,7 +135,7 @@ class FilesystemBackend(NoLifecycle):
 
     def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
         """Many day folders, read by the worker processes (see day_workers.py)."""
-        if self.layout.day_prefix("X", date(2000, 1, 1)) is None:
+        if self.layout.day_depth("X") is None:
             return [None] * len(wanted)
         if len(wanted) < 8:
             return [self.list_day(camera, day) for camera, day in wanted]

@@ -230,6 +230,12 @@ class Layout:
 
         return _FIELD.sub(render, self.pattern)
 
+    def day_depth(self, camera: str) -> int | None:
+        """How many folder levels a camera-day prefix has (CAM/2026/11/25/: 4), or None when
+        the layout has no day level."""
+        probe = self.day_prefix(camera, date(2000, 1, 1))
+        return None if probe is None else probe.count("/")
+
     def day_prefix(self, camera: str, day: date) -> str | None:
         """The key prefix that holds exactly one camera-day, if the layout has one.
 

@@ -42,10 +42,9 @@ class MemoryBackend(NoLifecycle):
         return [TopEntry(name, kind) for name, kind in sorted(names.items())]
 
     def list_days(self, camera: str) -> list[date] | None:
-        probe = self.layout.day_prefix(camera, date(2000, 1, 1))
-        if probe is None:
+        depth = self.layout.day_depth(camera)
+        if depth is None:  # like a real store: the day folders, not the segments' dates
             return None
-        depth = probe.count("/")  # like a real store: the day folders, not the segments' dates
         days = set()
         for key in self.objects:
             parts = key.split("/")

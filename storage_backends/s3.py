@@ -141,11 +141,11 @@ class S3Backend:
         return sorted(entries, key=lambda e: e.name)
 
     def list_days(self, camera: str) -> list[date] | None:
-        probe = self.layout.day_prefix(camera, date(2000, 1, 1))
-        if probe is None:
+        depth = self.layout.day_depth(camera)
+        if depth is None:
             return None
         level = [self.prefix + f"{camera}/"]
-        for _ in range(probe.count("/") - 1):
+        for _ in range(depth - 1):
             level = [child for parent in level for child in self._common_prefixes(parent)]
         days = []
         for full in level:
