@@ -49,8 +49,12 @@ class ApprovedScope:
 
     def lets_see(self, principal: str, camera: str, at: datetime, now: datetime) -> bool:
         """A recipient may see this camera's footage of this moment now (authorize, serve)."""
-        return (principal in self.recipients and camera in self.cameras
-                and self.start <= at < self.end and self.in_use_period(now))
+        return (
+            principal in self.recipients
+            and camera in self.cameras
+            and self.start <= at < self.end
+            and self.in_use_period(now)
+        )
 
 
 def approved_scope(registry: LoadedRegistry, request_id: str) -> ApprovedScope:
@@ -83,8 +87,11 @@ def valid_approvals(registry: LoadedRegistry) -> dict[str, ApprovedScope]:
 
 
 def _check_files_read(registry: LoadedRegistry, request_id: str) -> None:
-    files = {f"{folder}/{request_id}.{suffix}" for folder in ("requests", "decisions")
-             for suffix in ("yaml", "yml")}
+    files = {
+        f"{folder}/{request_id}.{suffix}"
+        for folder in ("requests", "decisions")
+        for suffix in ("yaml", "yml")
+    }
     troubled = sorted({i.file for i in registry.issues if i.file in files})
     if troubled:
         raise NotValidlyApproved(f"{', '.join(troubled)} could not be read as written")
@@ -93,8 +100,9 @@ def _check_files_read(registry: LoadedRegistry, request_id: str) -> None:
 def _check_binding(registry: LoadedRegistry, request_id: str, decision: Decision) -> None:
     current = registry.request_sha256.get(request_id)
     if decision.request_sha256 is None:
-        raise NotValidlyApproved(f"the decision on {request_id} does not pin the request "
-                                 "(no request_sha256)")
+        raise NotValidlyApproved(
+            f"the decision on {request_id} does not pin the request (no request_sha256)"
+        )
     if decision.request_sha256 != current:
         raise NotValidlyApproved(f"{request_id} was changed after it was decided (stale)")
 
@@ -104,8 +112,10 @@ def _check_decider(registry: LoadedRegistry, request: Request, decision: Decisio
     if decider is None or Role.security_office not in decider.roles:
         raise NotValidlyApproved(f"{decision.decided_by} is not in the security office")
     if decision.decided_by == request.applicant or decision.decided_by in request.use.recipients:
-        raise NotValidlyApproved(f"{decision.decided_by} decided a request in which they are "
-                                 "the applicant or a recipient")
+        raise NotValidlyApproved(
+            f"{decision.decided_by} decided a request in which they are "
+            "the applicant or a recipient"
+        )
     if decision.decided_at < request.submitted_at:
         raise NotValidlyApproved("the decision is dated before the request was submitted")
 
@@ -116,18 +126,33 @@ def _narrowed_scope(request: Request, decision: Decision) -> ApprovedScope:
     start, end = narrow.from_ or asked.from_, narrow.to or asked.to
     use_starts = narrow.starts or request.use.starts
     use_ends = narrow.ends or request.use.ends
-    widened = [what for what, bad in (
-        ("cameras", not set(cameras) <= set(asked.cameras)),
-        ("footage from", start < asked.from_), ("footage to", end > asked.to),
-        ("use starts", use_starts < request.use.starts), ("use ends", use_ends > request.use.ends),
-    ) if bad]
+    widened = [
+        what
+        for what, bad in (
+            ("cameras", not set(cameras) <= set(asked.cameras)),
+            ("footage from", start < asked.from_),
+            ("footage to", end > asked.to),
+            ("use starts", use_starts < request.use.starts),
+            ("use ends", use_ends > request.use.ends),
+        )
+        if bad
+    ]
     if widened:
         raise NotValidlyApproved(f"the decision widens what was asked ({', '.join(widened)})")
     if not (start < end and use_starts < use_ends and cameras):
         raise NotValidlyApproved("the approved footage window or use period is empty")
-    return ApprovedScope(request.id, cameras, start, end, use_starts, use_ends, request.use.mode,
-                         tuple(request.use.recipients), decision.conditions.supervised_by,
-                         decision.conditions.third_party_allowed)
+    return ApprovedScope(
+        request.id,
+        cameras,
+        start,
+        end,
+        use_starts,
+        use_ends,
+        request.use.mode,
+        tuple(request.use.recipients),
+        decision.conditions.supervised_by,
+        decision.conditions.third_party_allowed,
+    )
 
 
 def _check_references(registry: LoadedRegistry, scope: ApprovedScope) -> None:
@@ -136,16 +161,19 @@ def _check_references(registry: LoadedRegistry, scope: ApprovedScope) -> None:
     if scope.supervised_by and scope.supervised_by not in registry.people:
         unknown.append(scope.supervised_by)
     if unknown:
-        raise NotValidlyApproved(f"the approval names what the registry does not have: "
-                                 f"{', '.join(unknown)}")
+        raise NotValidlyApproved(
+            f"the approval names what the registry does not have: {', '.join(unknown)}"
+        )
 
 
-def _check_use(registry: LoadedRegistry, request: Request, decision: Decision,
-               scope: ApprovedScope) -> None:
+def _check_use(
+    registry: LoadedRegistry, request: Request, decision: Decision, scope: ApprovedScope
+) -> None:
     assert registry.config is not None
     if scope.use_ends - scope.use_starts > timedelta(days=registry.config.max_use_days):
-        raise NotValidlyApproved(f"the use period is longer than {registry.config.max_use_days}"
-                                 " days")
+        raise NotValidlyApproved(
+            f"the use period is longer than {registry.config.max_use_days} days"
+        )
     third_party = request.use.third_party
     if request.use.mode is UseMode.share_external:
         if not decision.conditions.third_party_allowed:

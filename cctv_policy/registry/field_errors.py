@@ -58,14 +58,21 @@ class FieldProblem:
         return ".".join(str(p) for p in self.loc) or "(document)"
 
 
-def describe(model: type[BaseModel], errors: Sequence[Any],
-             person_names: Mapping[str, str]) -> list[FieldProblem]:
+def describe(
+    model: type[BaseModel], errors: Sequence[Any], person_names: Mapping[str, str]
+) -> list[FieldProblem]:
     """One problem per error; a misspelt field and the required field it meant are one."""
     problems = [_problem(model, error, person_names) for error in errors]
-    meant = {(p.loc[:-1], p.params["choice"]) for p in problems
-             if p.key == "unknown_field" and "choice" in p.params}
-    return [p for p in problems
-            if not (p.key == "missing_field" and p.loc and (p.loc[:-1], str(p.loc[-1])) in meant)]
+    meant = {
+        (p.loc[:-1], p.params["choice"])
+        for p in problems
+        if p.key == "unknown_field" and "choice" in p.params
+    }
+    return [
+        p
+        for p in problems
+        if not (p.key == "missing_field" and p.loc and (p.loc[:-1], str(p.loc[-1])) in meant)
+    ]
 
 
 def _problem(model: type[BaseModel], error: Any, person_names: Mapping[str, str]) -> FieldProblem:
@@ -89,21 +96,29 @@ def _problem(model: type[BaseModel], error: Any, person_names: Mapping[str, str]
     if kind in ("literal_error", "enum"):
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         close = did_you_mean(str(value), choices)
-        return FieldProblem(loc, "choice", params | {"choices": ", ".join(choices)}
-                            | ({"choice": close} if close else {}))
+        return FieldProblem(
+            loc,
+            "choice",
+            params | {"choices": ", ".join(choices)} | ({"choice": close} if close else {}),
+        )
     if kind == "too_short":
         return FieldProblem(loc, "empty_list" if isinstance(value, list) else "empty_text", params)
     if kind in ("greater_than_equal", "greater_than"):
-        return FieldProblem(loc, "number_min", params | {"limit": str(ctx.get("ge", ctx.get("gt")))})
+        return FieldProblem(
+            loc, "number_min", params | {"limit": str(ctx.get("ge", ctx.get("gt")))}
+        )
     if kind in ("less_than_equal", "less_than"):
-        return FieldProblem(loc, "number_max", params | {"limit": str(ctx.get("le", ctx.get("lt")))})
+        return FieldProblem(
+            loc, "number_max", params | {"limit": str(ctx.get("le", ctx.get("lt")))}
+        )
     if kind == "string_pattern_mismatch":
         key = _PATTERN_KEYS.get(str(ctx.get("pattern")), "slug")
         if str(ctx.get("pattern")).startswith("^(ssh-"):
             key = "ssh_key"
         if key == "person_id":
             close = person_names.get(str(value).strip().lower()) or did_you_mean(
-                str(value).lower(), person_names.values())
+                str(value).lower(), person_names.values()
+            )
             params |= {"choice": close} if close else {}
         return FieldProblem(loc, key, params)
     if kind in _TYPE_KEYS:

@@ -20,10 +20,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cctv_policy.messages import did_you_mean, input_message
+from cctv_policy.output import printable
 from cctv_policy.registry import attachments, yaml_source
-from cctv_policy.registry.field_errors import FieldProblem, describe, salvage
 from cctv_policy.registry.canonical import document_sha256
-from cctv_policy.registry.types import DOCUMENT_ID
+from cctv_policy.registry.field_errors import FieldProblem, describe, salvage
 from cctv_policy.registry.models import (
     Camera,
     CamerasFile,
@@ -40,8 +41,7 @@ from cctv_policy.registry.models import (
     StorageTarget,
     ViolationRecord,
 )
-from cctv_policy.messages import did_you_mean, input_message
-from cctv_policy.output import printable
+from cctv_policy.registry.types import DOCUMENT_ID
 from cctv_policy.violations import Severity, Violation
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -135,11 +135,19 @@ class LoadedRegistry:
 
 _CORE_FILES = ("config.yaml", "people.yaml", "cameras.yaml", "storage.yaml")
 # folder -> the kind of document each of its files holds.
-DOCUMENT_FOLDERS = {"requests": "request", "decisions": "decision", "reports": "report",
-                    "holds": "hold", "maintenance": "maintenance", "violations": "violation", "feedback": "feedback"}
+DOCUMENT_FOLDERS = {
+    "requests": "request",
+    "decisions": "decision",
+    "reports": "report",
+    "holds": "hold",
+    "maintenance": "maintenance",
+    "violations": "violation",
+    "feedback": "feedback",
+}
 # Entries a registry may hold that are not documents: nothing else is silently skipped.
-NOT_DOCUMENTS = frozenset({".git", ".github", ".gitignore", ".gitattributes", "CODEOWNERS",
-                           "schemas"})
+NOT_DOCUMENTS = frozenset(
+    {".git", ".github", ".gitignore", ".gitattributes", "CODEOWNERS", "schemas"}
+)
 _DOCUMENT_SUFFIXES = (".yaml", ".yml")
 
 # Below this many per-document files, parsing in worker processes costs more than it saves.
@@ -170,20 +178,34 @@ def read_and_parse(path: Path, digest: bool = False) -> ParsedFile:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return ParsedFile(path, problem="not_utf8", params=(("byte", f"{raw[exc.start]:02x}"),),
-                          position=(line, column))
+        return ParsedFile(
+            path,
+            problem="not_utf8",
+            params=(("byte", f"{raw[exc.start]:02x}"),),
+            position=(line, column),
+        )
     try:
         data = yaml_source.parse(text)
     except yaml_source.YamlError as exc:
         return _yaml_problem(path, text, exc)
     odd = yaml_source.first_non_plain(data)
     if odd is not None:
-        return ParsedFile(path, code="E_SCHEMA", position=yaml_source.first_tag_position(text),
-                          problem="yaml_tag", params=(("kind", odd),))
+        return ParsedFile(
+            path,
+            code="E_SCHEMA",
+            position=yaml_source.first_tag_position(text),
+            problem="yaml_tag",
+            params=(("kind", odd),),
+        )
     key = yaml_source.first_non_text_key(data)
     if key is not None:  # nothing reads such a key; canonical JSON could not even sort it
-        return ParsedFile(path, code="E_SCHEMA", problem="yaml_key", params=(("key", key),),
-                          position=yaml_source.non_text_key_position(text))
+        return ParsedFile(
+            path,
+            code="E_SCHEMA",
+            problem="yaml_key",
+            params=(("key", key),),
+            position=yaml_source.non_text_key_position(text),
+        )
     return ParsedFile(path, data=data, sha256=document_sha256(data) if digest else None)
 
 
@@ -198,10 +220,18 @@ def _yaml_problem(path: Path, text: str, exc: yaml_source.YamlError) -> ParsedFi
         return ParsedFile(path, problem="yaml_tab", position=tab)
     duplicate = _DUPLICATE_KEY.search(exc.message)
     if duplicate:
-        return ParsedFile(path, problem="yaml_duplicate_key", position=(exc.line, exc.column),
-                          params=(("key", duplicate["key"]),))
-    return ParsedFile(path, problem="yaml_syntax", position=(exc.line, exc.column),
-                      params=(("detail", exc.message),))
+        return ParsedFile(
+            path,
+            problem="yaml_duplicate_key",
+            position=(exc.line, exc.column),
+            params=(("key", duplicate["key"]),),
+        )
+    return ParsedFile(
+        path,
+        problem="yaml_syntax",
+        position=(exc.line, exc.column),
+        params=(("detail", exc.message),),
+    )
 
 
 def _parse_chunk(files: list[tuple[Path, bool]]) -> list[ParsedFile]:
@@ -223,7 +253,7 @@ def parse_many(files: list[tuple[Path, bool]]) -> Iterator[ParsedFile]:
         yield from _parse_chunk(files)
         return
     size = min(-(-len(files) // (workers * 8)), 500)
-    chunks = [files[i:i + size] for i in range(0, len(files), size)]
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
     context = multiprocessing.get_context("forkserver" if _go_runtime_started() else "fork")
     done = 0
     try:
@@ -277,23 +307,32 @@ class _Reader:
         self.index_list("people.yaml", "people", "person", people, reg.people)
         cameras = self.read_list_file("cameras.yaml", CamerasFile, "cameras", Camera, "camera")
         self.index_list("cameras.yaml", "cameras", "camera", cameras, reg.cameras)
-        targets = self.read_list_file("storage.yaml", StorageFile, "targets", StorageTarget,
-                                      "target")
+        targets = self.read_list_file(
+            "storage.yaml", StorageFile, "targets", StorageTarget, "target"
+        )
         self.index_list("storage.yaml", "targets", "target", targets, reg.targets)
-        self.read_folders([
-            _Folder("requests", "request", Request, lambda d: d.id, reg.requests),
-            _Folder("decisions", "decision", Decision, lambda d: d.request, reg.decisions),
-            _Folder("reports", "report", Report, lambda d: d.request, reg.reports),
-            _Folder("holds", "hold", Hold, lambda d: d.id, reg.holds),
-            _Folder("maintenance", "maintenance", Maintenance, lambda d: d.id, reg.maintenance),
-            _Folder("violations", "violation", ViolationRecord, lambda d: d.id,
-                    reg.violation_register),
-            _Folder("feedback", "feedback", Feedback, lambda d: d.id, reg.feedback),
-        ])
+        self.read_folders(
+            [
+                _Folder("requests", "request", Request, lambda d: d.id, reg.requests),
+                _Folder("decisions", "decision", Decision, lambda d: d.request, reg.decisions),
+                _Folder("reports", "report", Report, lambda d: d.request, reg.reports),
+                _Folder("holds", "hold", Hold, lambda d: d.id, reg.holds),
+                _Folder("maintenance", "maintenance", Maintenance, lambda d: d.id, reg.maintenance),
+                _Folder(
+                    "violations",
+                    "violation",
+                    ViolationRecord,
+                    lambda d: d.id,
+                    reg.violation_register,
+                ),
+                _Folder("feedback", "feedback", Feedback, lambda d: d.id, reg.feedback),
+            ]
+        )
         reg.attachment_files = attachments.read_store(
             reg.root,
-            lambda file, key: self.issue("E_SCHEMA", file, f"file:{file}", key, {"file": file},
-                                         (1, 1)),
+            lambda file, key: self.issue(
+                "E_SCHEMA", file, f"file:{file}", key, {"file": file}, (1, 1)
+            ),
         )
 
     def account_top_level(self) -> None:
@@ -311,8 +350,12 @@ class _Reader:
                     continue
                 is_folder = entry.is_dir(follow_symlinks=False)
                 close = did_you_mean(name.lower(), [*_CORE_FILES, *DOCUMENT_FOLDERS])
-                self.not_read(name + ("/" if is_folder else ""), "not_read", name=name,
-                              **({"choice": close} if close else {}))
+                self.not_read(
+                    name + ("/" if is_folder else ""),
+                    "not_read",
+                    name=name,
+                    **({"choice": close} if close else {}),
+                )
 
     def not_read(self, file: str, key: str, **params: str) -> None:
         self.issue("E_SCHEMA", file, f"file:{file}", key, params, (1, 1))
@@ -326,8 +369,9 @@ class _Reader:
             return None
         return self.parse_and_validate(file, file, model)
 
-    def read_list_file(self, file: str, model: type[BaseModel], list_field: str,
-                       item_model: type[Model], kind: str) -> list[Model]:
+    def read_list_file(
+        self, file: str, model: type[BaseModel], list_field: str, item_model: type[Model], kind: str
+    ) -> list[Model]:
         """The entries of people.yaml, cameras.yaml or storage.yaml. When some entries have
         errors (reported), the others are still read, so one bad entry does not stop the rule
         book; the bad entries' ids are noted as unreadable."""
@@ -357,11 +401,13 @@ class _Reader:
     def parse_and_validate(self, file: str, subject: str, model: type[Model]) -> Model | None:
         return self.validate(read_and_parse(self.reg.root / file), file, subject, model)
 
-    def validate(self, parsed: ParsedFile, file: str, subject: str,
-                 model: type[Model]) -> Model | None:
+    def validate(
+        self, parsed: ParsedFile, file: str, subject: str, model: type[Model]
+    ) -> Model | None:
         if parsed.problem is not None:
-            self.issue(parsed.code, file, subject, parsed.problem, dict(parsed.params),
-                       parsed.position)
+            self.issue(
+                parsed.code, file, subject, parsed.problem, dict(parsed.params), parsed.position
+            )
             return None
         data = parsed.data
         if not isinstance(data, dict):
@@ -387,18 +433,27 @@ class _Reader:
 
     def schema_issue(self, file: str, subject: str, problem: FieldProblem) -> None:
         line, column = self.reg.position(Source(file), problem.loc)
-        self.issue("E_SCHEMA", file, subject, problem.key, problem.params, (line, column),
-                   field=problem.where)
+        self.issue(
+            "E_SCHEMA",
+            file,
+            subject,
+            problem.key,
+            problem.params,
+            (line, column),
+            field=problem.where,
+        )
 
     def read_folders(self, folders: list[_Folder]) -> None:
         """Every document folder's files, parsed in one stream, each validated in turn."""
         listed = [(folder, self.folder_files(folder)) for folder in folders]
-        parsed = parse_many([(path, folder.kind == "request") for folder, paths in listed
-                             for path in paths])
+        parsed = parse_many(
+            [(path, folder.kind == "request") for folder, paths in listed for path in paths]
+        )
         for folder, paths in listed:
             for _ in paths:
-                self.add_document(next(parsed), folder.name, folder.kind, folder.model,
-                                  folder.key_of, folder.into)
+                self.add_document(
+                    next(parsed), folder.name, folder.kind, folder.model, folder.key_of, folder.into
+                )
 
     def folder_files(self, folder: _Folder) -> list[Path]:
         """The folder's document files; anything else in it is reported."""
@@ -413,20 +468,34 @@ class _Reader:
             file = f"{folder.name}/{name}"
             problem = _entry_problem(folder.name, name, is_dir)
             if problem:
-                self.not_read(file + ("/" if is_dir else ""), problem, name=name,
-                              folder=folder.name)
+                self.not_read(
+                    file + ("/" if is_dir else ""), problem, name=name, folder=folder.name
+                )
                 continue
             stem = name.rsplit(".", 1)[0]
             if stem in first_of_stem:
-                self.issue("E_DUPLICATE_ID", file, f"{folder.kind}:{stem}", "duplicate_file",
-                           {"name": name, "other": first_of_stem[stem]}, (1, 1))
+                self.issue(
+                    "E_DUPLICATE_ID",
+                    file,
+                    f"{folder.kind}:{stem}",
+                    "duplicate_file",
+                    {"name": name, "other": first_of_stem[stem]},
+                    (1, 1),
+                )
                 continue
             first_of_stem[stem] = name
             paths.append(directory / name)
         return paths
 
-    def add_document(self, parsed: ParsedFile, folder: str, kind: str, model: type[Model],
-                     key_of: Callable[[Model], str], into: dict[str, Model]) -> None:
+    def add_document(
+        self,
+        parsed: ParsedFile,
+        folder: str,
+        kind: str,
+        model: type[Model],
+        key_of: Callable[[Model], str],
+        into: dict[str, Model],
+    ) -> None:
         file = f"{folder}/{parsed.path.name}"
         stem = parsed.path.name.rsplit(".", 1)[0]
         doc = self.validate(parsed, file, f"{kind}:{stem}", model)
@@ -435,11 +504,21 @@ class _Reader:
             return
         key = key_of(doc)
         if key != stem:
-            field_name = "id" if kind in ("request", "hold", "maintenance", "violation", "feedback") else "request"
+            field_name = (
+                "id"
+                if kind in ("request", "hold", "maintenance", "violation", "feedback")
+                else "request"
+            )
             line, column = self.reg.position(Source(file), (field_name,))
-            self.issue("E_SCHEMA", file, f"{kind}:{stem}", "name_mismatch",
-                       {"field": field_name, "value": key, "name": parsed.path.name},
-                       (line, column), field=field_name)
+            self.issue(
+                "E_SCHEMA",
+                file,
+                f"{kind}:{stem}",
+                "name_mismatch",
+                {"field": field_name, "value": key, "name": parsed.path.name},
+                (line, column),
+                field=field_name,
+            )
             self.reg.unreadable.setdefault(kind, set()).add(stem)
             return
         into[key] = doc
@@ -456,21 +535,45 @@ class _Reader:
                 first = self.reg.sources[(kind, item_id)]
                 first_line, _ = self.reg.position(first)
                 line, column = self.reg.position(Source(file), (list_field, index, "id"))
-                self.issue("E_DUPLICATE_ID", file, f"{kind}:{item_id}", "duplicate_id",
-                           {"kind": kind, "id": item_id, "first_line": str(first_line)},
-                           (line, column), field="id")
+                self.issue(
+                    "E_DUPLICATE_ID",
+                    file,
+                    f"{kind}:{item_id}",
+                    "duplicate_id",
+                    {"kind": kind, "id": item_id, "first_line": str(first_line)},
+                    (line, column),
+                    field="id",
+                )
                 continue
             into[item_id] = item
             self.reg.sources[(kind, item_id)] = Source(file, (list_field, index))
 
-    def issue(self, code: str, file: str, subject: str, key: str, params: dict[str, str],
-              position: tuple[int, int], field: str | None = None) -> None:
+    def issue(
+        self,
+        code: str,
+        file: str,
+        subject: str,
+        key: str,
+        params: dict[str, str],
+        position: tuple[int, int],
+        field: str | None = None,
+    ) -> None:
         line, column = position
         params = {name: printable(value) for name, value in params.items()}
-        self.reg.issues.append(Violation(
-            code=code, severity=Severity.error, subject=subject,
-            message=input_message(key, "en", params), file=file, line=line, column=column,
-            field=field, message_id=key, params=tuple(sorted(params.items()))))
+        self.reg.issues.append(
+            Violation(
+                code=code,
+                severity=Severity.error,
+                subject=subject,
+                message=input_message(key, "en", params),
+                file=file,
+                line=line,
+                column=column,
+                field=field,
+                message_id=key,
+                params=tuple(sorted(params.items())),
+            )
+        )
 
 
 def _folder_entries(directory: Path) -> list[tuple[str, bool]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import PurePosixPath
 from typing import Annotated, Literal
-
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -22,8 +21,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from storage_backends.layout import Layout
-
 from cctv_policy.registry.types import (
     DocumentId,
     NonEmptyText,
@@ -34,13 +31,14 @@ from cctv_policy.registry.types import (
     TargetId,
     Timestamp,
 )
+from storage_backends.layout import Layout
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, str_strip_whitespace=True)
 
 
-class Role(str, Enum):
+class Role(str, Enum):  # noqa: UP042 - str() and f-strings keep the Enum's own form
     applicant = "applicant"
     security_office = "security_office"
     technician = "technician"
@@ -66,8 +64,11 @@ class Config(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise PydanticCustomError("time_zone", "{value} is not a time zone name like "
-                                      "Asia/Shanghai", {"value": repr(value)}) from None
+            raise PydanticCustomError(
+                "time_zone",
+                "{value} is not a time zone name like Asia/Shanghai",
+                {"value": repr(value)},
+            ) from None
         return value
 
     # Provenance (check --verify-provenance): decisions and holds must be in commits signed by
@@ -183,13 +184,16 @@ class StorageFile(Strict):
     def _roots_do_not_nest(self) -> StorageFile:
         """One folder per target: a root inside another would put packages among footage (or
         footage among packages) and every entry would belong to two targets."""
-        roots = [(t.id, PurePosixPath(t.root)) for t in self.targets
-                 if t.kind == "filesystem" and t.root]
+        roots = [
+            (t.id, PurePosixPath(t.root)) for t in self.targets if t.kind == "filesystem" and t.root
+        ]
         for i, (first, a) in enumerate(roots):
-            for second, b in roots[i + 1:]:
+            for second, b in roots[i + 1 :]:
                 if a == b or a in b.parents or b in a.parents:
-                    raise ValueError(f"targets {first} ({a}) and {second} ({b}) overlap: each "
-                                     "target needs a folder of its own, neither inside the other")
+                    raise ValueError(
+                        f"targets {first} ({a}) and {second} ({b}) overlap: each "
+                        "target needs a folder of its own, neither inside the other"
+                    )
         return self
 
 
@@ -212,7 +216,7 @@ class ThirdParty(Strict):
     case_number: str = ""
 
 
-class UseMode(str, Enum):
+class UseMode(str, Enum):  # noqa: UP042 - str() and f-strings keep the Enum's own form
     view_supervised = "view_supervised"
     export_copy = "export_copy"
     share_external = "share_external"
@@ -283,8 +287,10 @@ class Report(Strict):
     @model_validator(mode="after")
     def _kept_copies_name_a_hold(self) -> Report:
         if self.copies == "kept_under_hold" and not self.hold:
-            raise PydanticCustomError("kept_copies_need_hold", "copies kept_under_hold must "
-                                      "name the `hold` that keeps them")
+            raise PydanticCustomError(
+                "kept_copies_need_hold",
+                "copies kept_under_hold must name the `hold` that keeps them",
+            )
         return self
 
 
@@ -299,8 +305,6 @@ class Hold(Strict):
     reason: NonEmptyText
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 
 
 class Maintenance(Strict):

@@ -20,9 +20,13 @@ TargetId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$"
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-SshPublicKey = Annotated[str, StringConstraints(
-    pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|"
-            r"sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$")]
+SshPublicKey = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|"
+        r"sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$"
+    ),
+]
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?$"
@@ -81,10 +85,10 @@ def _in_range(moment: datetime, written: object) -> datetime:
 _TIME_ERRORS = {
     "time_format": "{value} is not a date and time like 2026-11-20T09:30:00+08:00",
     "time_no_offset": "{value} has no UTC offset (time zone); write it like "
-                      "2026-11-20T09:30:00+08:00 (+08:00 or Z at the end)",
+    "2026-11-20T09:30:00+08:00 (+08:00 or Z at the end)",
     "time_invalid": "{value} is not a real date and time",
     "time_range": "{value} is outside the years 1970 to 2199 that the rule book can compute "
-                  "with; write a real date (for a hold without end, a date a few years ahead)",
+    "with; write a real date (for a hold without end, a date a few years ahead)",
 }
 
 

@@ -34,8 +34,15 @@ def timestamp(moment: datetime, zone: ZoneInfo | None = None) -> TimeStamp:
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     name = "Z" if minutes == 0 else f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    stamp = TimeStamp(local.year, local.month, local.day, local.hour, local.minute,
-                      local.second, tzinfo=timezone(offset, name))
+    stamp = TimeStamp(
+        local.year,
+        local.month,
+        local.day,
+        local.hour,
+        local.minute,
+        local.second,
+        tzinfo=timezone(offset, name),
+    )
     stamp._yaml["t"] = True
     return stamp
 
@@ -77,8 +84,7 @@ def update(target: CommentedMap, values: Mapping[str, Any]) -> CommentedMap:
     for key, value in values.items():
         current = target.get(key)
         if isinstance(value, Mapping) and not isinstance(value, CommentedMap):
-            value = update(current if isinstance(current, CommentedMap) else CommentedMap(),
-                           value)
+            value = update(current if isinstance(current, CommentedMap) else CommentedMap(), value)
         if key in target:
             target[key] = value
         else:

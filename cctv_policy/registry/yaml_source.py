@@ -22,7 +22,7 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 class _FastLoader(yaml.CSafeLoader):
     """libyaml parser; timestamps stay strings (validated later); duplicate keys are errors."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML reads it as a class attribute
         first: [r for r in resolvers if r[0] != _TIMESTAMP_TAG]
         for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
     }
@@ -33,9 +33,11 @@ class _FastLoader(yaml.CSafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, (str, int, float, bool, type(None))):
                 raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
+                    "while constructing a mapping",
+                    node.start_mark,
                     "found a key that is not plain text (a list or mapping used as a key)",
-                    key_node.start_mark)
+                    key_node.start_mark,
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
@@ -59,7 +61,7 @@ class YamlError(Exception):
 def parse(text: str) -> Any:
     """Parse one YAML document fast. Raises YamlError with the position of the problem."""
     try:
-        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_FastLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p)
@@ -76,7 +78,7 @@ def parse(text: str) -> Any:
 def position_tree(text: str) -> yaml.Node | None:
     """The document's node tree with source marks (libyaml's composer), or None if it fails."""
     try:
-        return yaml.compose(text, Loader=_FastLoader)  # noqa: S506 - composes, constructs nothing
+        return yaml.compose(text, Loader=_FastLoader)
     except yaml.YAMLError:
         return None
 
@@ -119,10 +121,13 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Mark, yaml.Node] | No
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
                 return key_node.start_mark, value_node
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            item = node.value[part]
-            return item.start_mark, item
+    elif (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        item = node.value[part]
+        return item.start_mark, item
     return None
 
 

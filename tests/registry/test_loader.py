@@ -30,14 +30,17 @@ def test_timestamps_are_normalised_to_utc():
 
 
 def test_missing_registry_is_a_tool_error(tmp_path: Path):
-    with pytest.raises(RegistryNotFound, match="no config.yaml"):
+    with pytest.raises(RegistryNotFound, match=r"no config\.yaml"):
         load_registry(tmp_path)
 
 
 def test_symlinked_document_is_refused(registry_copy: Path, tmp_path: Path):
     secret = tmp_path / "outside.yaml"
-    secret.write_text((registry_copy / "holds" / "HOLD-2026-0004.yaml").read_text()
-                      .replace("HOLD-2026-0004", "HOLD-2026-0090"))
+    secret.write_text(
+        (registry_copy / "holds" / "HOLD-2026-0004.yaml")
+        .read_text()
+        .replace("HOLD-2026-0004", "HOLD-2026-0090")
+    )
     os.symlink(secret, registry_copy / "holds" / "HOLD-2026-0090.yaml")
     reg = load_registry(registry_copy)
     assert "HOLD-2026-0090" not in reg.holds
@@ -52,17 +55,26 @@ def test_broken_core_file_skips_policies_but_reports_position(registry_copy: Pat
     assert any(i.code == "E_YAML" and i.file == "people.yaml" and i.line == 4 for i in reg.issues)
 
 
-@pytest.mark.parametrize("text", [
-    "2026-11-20T09:30:00", "2026-11-20", "20 Nov 2026", "2026-11-20T09:30:00+0800", "",
-    "2026-11-20T25:30:00+08:00",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-20T09:30:00",
+        "2026-11-20",
+        "20 Nov 2026",
+        "2026-11-20T09:30:00+0800",
+        "",
+        "2026-11-20T25:30:00+08:00",
+    ],
+)
 def test_bad_timestamps_are_rejected(text: str):
     with pytest.raises(ValueError):
         parse_rfc3339(text)
 
 
-@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2199, 1, 1)),
-       st.integers(min_value=-14 * 60, max_value=14 * 60))
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2199, 1, 1)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
 def test_any_offset_timestamp_parses_to_the_same_instant(naive: datetime, offset_minutes: int):
     moment = naive.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=offset_minutes)))
     sign = "+" if offset_minutes >= 0 else "-"
@@ -106,8 +118,10 @@ def test_one_id_two_files_is_a_duplicate(registry_copy: Path):
 def test_request_digest_ignores_formatting_but_not_content(registry_copy: Path):
     path = registry_copy / "requests/REQ-2026-0042.yaml"
     before = load_registry(registry_copy).request_sha256["REQ-2026-0042"]
-    path.write_text("# a comment\n" + path.read_text().replace("cameras: [CAM-LIB-01]",
-                                                               "cameras:\n    - CAM-LIB-01"))
+    path.write_text(
+        "# a comment\n"
+        + path.read_text().replace("cameras: [CAM-LIB-01]", "cameras:\n    - CAM-LIB-01")
+    )
     assert load_registry(registry_copy).request_sha256["REQ-2026-0042"] == before
     path.write_text(path.read_text().replace("t.wang]", "t.wang, r.sun]"))
     assert load_registry(registry_copy).request_sha256["REQ-2026-0042"] != before

@@ -18,9 +18,16 @@ SCHEMA_DIR = DEMO_REGISTRY / "schemas"
 # Bad inputs that only `check` can see: they are valid by shape (unknown ids, duplicates
 # across files, file names, a rule between two fields).
 ONLY_CHECK_SEES = {
-    "bad_file_name", "duplicate_camera", "duplicate_person", "file_name_mismatch",
-    "kept_copies_without_hold", "unknown_camera_reference", "unknown_hold_reference",
-    "unknown_person_reference", "unknown_target_reference", "not_utf8",
+    "bad_file_name",
+    "duplicate_camera",
+    "duplicate_person",
+    "file_name_mismatch",
+    "kept_copies_without_hold",
+    "unknown_camera_reference",
+    "unknown_hold_reference",
+    "unknown_person_reference",
+    "unknown_target_reference",
+    "not_utf8",
     "maintenance_unknown_camera",
 }
 
@@ -33,8 +40,11 @@ def schema_for(relative: str) -> Path:
 
 
 def validate(schema: Path, *files: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([tool("check-jsonschema"), "--schemafile", str(schema), *map(str, files)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [tool("check-jsonschema"), "--schemafile", str(schema), *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_committed_schemas_are_up_to_date(tmp_path: Path):
@@ -62,8 +72,9 @@ def test_demo_registry_is_valid_by_check_jsonschema(schema: str):
 def test_bad_corpus_by_check_jsonschema(case: str):
     overlay = DATA / "bad" / case / "registry"
     files = sorted(overlay.rglob("*.yaml")) if overlay.exists() else []
-    verdicts = [validate(schema_for(f.relative_to(overlay).as_posix()), f).returncode
-                for f in files]
+    verdicts = [
+        validate(schema_for(f.relative_to(overlay).as_posix()), f).returncode for f in files
+    ]
     if case in ONLY_CHECK_SEES:
         return  # valid by shape: `check` reports them (tests/checks/test_corpus.py)
     assert verdicts and any(v != 0 for v in verdicts), case
