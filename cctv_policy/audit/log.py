@@ -243,7 +243,7 @@ class AuditLog:
                     sync(unsynced.fd)
                 except OSError:
                     self.close()  # what reached the disk is unknown: read the head again
-                    os.close(unsynced.fd)
+                    unsynced.close()
                     raise
                 self.anchor_synced([unsynced])
                 return unsynced.entries
@@ -265,8 +265,6 @@ class AuditLog:
         _check_details(events)
         try:
             return self._write_kept_open(events, wait)
-        except BlockingIOError:
-            raise LogBusy(f"the audit log {self.path} is locked by someone else") from None
         except OSError as exc:
             raise _write_error(self.path, exc) from exc
 
@@ -280,10 +278,10 @@ class AuditLog:
             newest, kept = synced[-1], self._kept
             if kept is not None and kept.identity == newest.identity:
                 try:
-                    fcntl.flock(kept.fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-                except BlockingIOError:
+                    self._lock_kept(kept, wait)
+                except LogBusy:
                     busy = True
-                    raise LogBusy(f"the audit log {self.path} is locked by someone else") from None
+                    raise
                 try:
                     last = newest.entries[-1]
                     # The committer thread may have appended (and anchored) entries of its own
@@ -344,7 +342,7 @@ class AuditLog:
         self, events: Sequence[tuple[str, dict[str, Any]]], wait: bool = True
     ) -> Unsynced:
         kept = self._kept_open()
-        fcntl.flock(kept.fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        self._lock_kept(kept, wait)
         try:
             size = os.fstat(kept.fd).st_size
             # The head is known when nobody appended since this writer did and <log>.head is
@@ -362,6 +360,13 @@ class AuditLog:
             raise
         fcntl.flock(kept.fd, fcntl.LOCK_UN)
         return unsynced
+
+    def _lock_kept(self, kept: _KeptOpen, wait: bool) -> None:
+        """The log's exclusive lock on the kept descriptor; wait=False: LogBusy if taken."""
+        try:
+            fcntl.flock(kept.fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise LogBusy(f"the audit log {self.path} is locked by someone else") from None
 
     def _kept_open(self) -> _KeptOpen:
         """The kept descriptor, opened again when the path now names another file (rotated,
@@ -399,12 +404,7 @@ class AuditLog:
         """Refuse to write after a log that disagrees with <log>.head: appending would make a
         cut or rewritten log look whole again. False: an empty log not anchored yet."""
         try:
-            text = _read_small(self.anchor_path)
-            anchored = json.loads(text) if text is not None else None
-            if text is not None and not (
-                isinstance(anchored, dict) and isinstance(anchored.get("seq"), int)
-            ):
-                raise ValueError("not a head")
+            anchored = _read_anchor(self.anchor_path)
         except (OSError, ValueError) as exc:
             raise AuditError(
                 f"the head anchor {self.anchor_path} cannot be read; nothing was "
@@ -543,15 +543,25 @@ def _overwrite_in_place(path: Path, line: bytes) -> bool:
         os.close(fd)
 
 
+def _read_anchor(path: Path) -> dict[str, Any] | None:
+    """The head <log>.head records ({"seq": int, "hash"}), or None when there is no anchor.
+    Raises OSError when it cannot be read and ValueError when it holds no head."""
+    text = _read_small(path)
+    if text is None:
+        return None
+    head = json.loads(text)
+    if not (isinstance(head, dict) and isinstance(head.get("seq"), int)):
+        raise ValueError("not a head")
+    return head
+
+
 def _anchored_seq(path: Path) -> int:
     """The seq <log>.head records; -1 when there is none that can be read."""
     try:
-        text = _read_small(path)
-        head = json.loads(text) if text is not None else None
+        head = _read_anchor(path)
     except (OSError, ValueError):
         return -1
-    seq = head.get("seq") if isinstance(head, dict) else None
-    return seq if type(seq) is int else -1
+    return -1 if head is None else int(head["seq"])
 
 
 def _read_small(path: Path, limit: int = _CHUNK) -> bytes | None:

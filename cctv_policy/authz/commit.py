@@ -21,9 +21,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,13 +107,9 @@ class GroupCommitter:
         batch, self._on_loop = self._on_loop, []
         waiters = [done for _, _, done in batch]
         try:
-            if not self._writing.acquire(blocking=False):
-                raise LogBusy("the committer thread is writing")
-            try:
+            with self._writer(wait=False):
                 events = [(e, fields) for e, fields, _ in batch]
                 unsynced = self.audit.write_unsynced(events, wait=False)
-            finally:
-                self._writing.release()
         except LogBusy:  # the thread waits for the lock instead, and answers them
             with self._wake:
                 self._waiting.extend(batch)
@@ -180,9 +176,7 @@ class GroupCommitter:
         when the log's lock is taken, hand this over to the committer thread."""
         waiters = [done for item in written for done in item.waiters]
         try:
-            if not self._writing.acquire(blocking=wait):
-                raise LogBusy("the committer thread is writing")
-            try:
+            with self._writer(wait):
                 if failure is None:
                     try:
                         self.audit.anchor_synced([item.unsynced for item in written], wait=wait)
@@ -194,8 +188,6 @@ class GroupCommitter:
                     self.audit.close()  # what reached the disk is unknown: read the head again
                     for item in written:
                         item.unsynced.close()
-            finally:
-                self._writing.release()
         except LogBusy:
             with self._wake:
                 self._to_anchor.append((written, failure))
@@ -211,7 +203,7 @@ class GroupCommitter:
     def _append(self, batch: list[Entry]) -> None:
         outcomes: list[Outcome]
         try:
-            with self._writing:
+            with self._writer(wait=True):
                 outcomes = list(
                     self.audit.append_many([(event, fields) for event, fields, _ in batch])
                 )
@@ -220,6 +212,17 @@ class GroupCommitter:
         else:
             self.last_error = None
         self._settle([done for _, _, done in batch], outcomes)
+
+    @contextmanager
+    def _writer(self, wait: bool) -> Iterator[None]:
+        """The right to write through the AuditLog; wait=False: LogBusy if the other side
+        (loop or thread) has it."""
+        if not self._writing.acquire(blocking=wait):
+            raise LogBusy("the committer thread is writing")
+        try:
+            yield
+        finally:
+            self._writing.release()
 
     def _failed(self, exc: Exception, count: int) -> list[Outcome]:
         self.last_error = str(exc)

@@ -100,13 +100,11 @@ class EmbeddedEngine:
         """The input as data at INPUT_AS_DATA: from its JSON as given when that is plain ASCII
         JSON with no surrogate escape (Go would turn a lone one into U+FFFD, where the
         library's own encoding refuses it) and the library takes JSON as it is; else the
-        library encodes it (and counts it as data)."""
-        raw_add = getattr(self._opa, "_call", None), getattr(self._opa, "_lib", None)
-        if encoded is None or b"\\ud" in encoded or None in raw_add:
+        library encodes it."""
+        call, lib = getattr(self._opa, "_call", None), getattr(self._opa, "_lib", None)
+        if encoded is None or b"\\ud" in encoded or call is None or lib is None:
             self.add_data({INPUT_AS_DATA: input})
             return
-        call, lib = raw_add
-        assert call is not None and lib is not None
         try:
             call(lib.OpaAddData, INPUT_AS_DATA.encode(), encoded)
         except self._error_type as exc:
