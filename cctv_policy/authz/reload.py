@@ -16,7 +16,6 @@ then, so that answer never stays frozen at load time.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import os
 import stat
@@ -34,6 +33,7 @@ from cctv_policy.engine import EngineChoice, EngineError
 from cctv_policy.engine.policies import PolicySet
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.heap import settle_heap
 from cctv_policy.registry.loader import LoadedRegistry, RegistryNotFound, load_registry
 
 # decisions.rego, DECISION_IN_FUTURE: "dated more than an hour after now".
@@ -140,15 +140,6 @@ def _rows_here(folder: str, prefix: str) -> list[str]:
         if stat.S_ISDIR(st.st_mode):
             rows += _rows_here(entry.path, f"{prefix}{entry.name}/")
     return rows
-
-
-def settle_heap() -> None:
-    """Collect the garbage of a registry load and keep what survives out of the collector's
-    sight: a full collection over a large snapshot stops every request for 0.1-0.2 s. What an
-    earlier call froze (a snapshot swapped out since) becomes collectable again first."""
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
 
 
 def revision(registry_dir: Path) -> RegistryRevision:

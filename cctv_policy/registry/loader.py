@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cctv_policy.heap import collector_paused
 from cctv_policy.messages import did_you_mean, input_message
 from cctv_policy.output import printable
 from cctv_policy.registry import attachments, yaml_source
@@ -278,7 +279,8 @@ def load_registry(root: Path | str) -> LoadedRegistry:
             "(pass --registry DIR, or run from a checkout that has ./registry)"
         )
     reg = LoadedRegistry(root=root)
-    _Reader(reg).read_all()
+    with collector_paused():
+        _Reader(reg).read_all()
     return reg
 
 
