@@ -17,6 +17,10 @@ MAX_SIDE_BY_SIDE = max(1, min(os.cpu_count() or 1, 4))
 # taking it as a query's input (0.25 s against 0.8 s for bench/check_bench.py's registry), and
 # one `with input as` hands it to the policies as their input.
 INPUT_AS_DATA = "cctv_policy_input"
+# Below this size of input (its canonical JSON) one engine evaluates every entrypoint itself:
+# a new engine compiles the rule book first (about 0.07 s), which only pays on a large
+# registry (bench/sweep_bench.py's 50 cameras: the gate took 0.12 s in two new engines).
+SIDE_BY_SIDE_FROM = 1 << 20
 
 
 class EmbeddedEngine:
@@ -62,7 +66,8 @@ class EmbeddedEngine:
         evaluated as one query in a new engine of its own holding the input as data. An
         engine with data loaded evaluates them as one group itself (new engines would need a
         copy)."""
-        count = 1 if self._has_data else min(len(entrypoints), MAX_SIDE_BY_SIDE)
+        small = encoded is not None and len(encoded) < SIDE_BY_SIDE_FROM
+        count = 1 if self._has_data or small else min(len(entrypoints), MAX_SIDE_BY_SIDE)
         if count < 2:
             return self._evaluate_group(list(entrypoints), input)
         groups = share_out(entrypoints, costs or [1.0] * len(entrypoints), count)

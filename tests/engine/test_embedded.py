@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cctv_policy.checks.rulebook import run_check
-from cctv_policy.engine import EngineError, EngineUndefined, load_policies
+from cctv_policy.engine import EngineError, EngineUndefined, embedded, load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine, share_out
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.input_doc import build_input, canonical_json
@@ -117,10 +117,35 @@ def test_share_out_keeps_every_item_once_and_balances(costs: list[float]):
     assert max(totals) - min(totals) <= max(costs) + 1e-9
 
 
-def test_the_input_loaded_from_its_json_reads_as_the_input(embedded_engine):
+def test_a_small_input_is_evaluated_in_one_engine(embedded_engine, monkeypatch):
+    """Below SIDE_BY_SIDE_FROM bytes of input no new engine is made (each compiles the rule
+    book first, which costs more than it saves); above, the parts go to new engines."""
+    registry = load_registry(DEMO_REGISTRY)
+    document = build_input(registry, NOW)
+    encoded = canonical_json(document)
+    names = embedded_engine.evaluate("cctv/check/part_names", {})
+    entrypoints = [f"cctv/check/parts/{name}" for name in names]
+    made: list[list[str]] = []
+    apart = EmbeddedEngine._evaluate_apart
+
+    def counting(self, group, input, encoded):
+        made.append(group)
+        return apart(self, group, input, encoded)
+
+    monkeypatch.setattr(EmbeddedEngine, "_evaluate_apart", counting)
+    assert len(encoded) < embedded.SIDE_BY_SIDE_FROM
+    small = embedded_engine.evaluate_many(entrypoints, document, None, encoded)
+    assert made == []
+    monkeypatch.setattr(embedded, "SIDE_BY_SIDE_FROM", 0)
+    assert embedded_engine.evaluate_many(entrypoints, document, None, encoded) == small
+    assert sorted(e for group in made for e in group) == sorted(entrypoints)
+
+
+def test_the_input_loaded_from_its_json_reads_as_the_input(embedded_engine, monkeypatch):
     """check hands the engines the input's canonical JSON: what they read must be the input,
     also for text JSON writes as escapes (non-ASCII, non-BMP) and for a lone surrogate, which
     must fail as the library fails it, never turn into another text."""
+    monkeypatch.setattr(embedded, "SIDE_BY_SIDE_FROM", 0)  # new engines even for the demo
     registry = load_registry(DEMO_REGISTRY)
     document = build_input(registry, NOW)
     first = next(iter(document["requests"]))
