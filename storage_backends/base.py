@@ -153,6 +153,13 @@ class Backend(Protocol):
     layout: Layout
     state_problems: list[StateProblem]
 
+    @property
+    def reads_beside(self) -> bool:
+        """True when list_many works outside this process's interpreter (worker processes,
+        network waits): reading ahead then runs beside the rule book instead of taking turns
+        with it."""
+        ...
+
     def top_level(self) -> list[TopEntry]:
         """The entries at the top of the target (camera folders and anything else)."""
         ...

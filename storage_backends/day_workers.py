@@ -162,7 +162,9 @@ class DayWorkers:
             if cls._warming or cls._pool is not None or cls._broken or cls._size < 2:
                 return
             cls._warming = True
-        threading.Thread(target=cls.call, args=(os.getpid,), daemon=True).start()
+        # One call per worker at once: the pool starts a process per call that finds none idle.
+        warm_up = [()] * cls._size
+        threading.Thread(target=cls.map, args=(os.getpid, warm_up), daemon=True).start()
 
     @classmethod
     def workers(cls) -> int:

@@ -133,6 +133,10 @@ class FilesystemBackend(NoLifecycle):
         with DirectoryWalker(self.root) as walker:
             return read_day(walker, self.layout, camera, prefix)
 
+    @property
+    def reads_beside(self) -> bool:
+        return DayWorkers.workers() > 1  # else list_many reads in this process
+
     def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
         """Many day folders, read by the worker processes (see day_workers.py)."""
         if self.layout.day_depth("X") is None:

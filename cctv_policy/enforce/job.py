@@ -11,7 +11,15 @@ from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.apply import ApplyReport, apply_plan
 from cctv_policy.enforce.clock import check_clock
 from cctv_policy.enforce.decision import enforcement_decision
-from cctv_policy.enforce.planner import Action, Plan, PlanContext, Shard, make_plan
+from cctv_policy.enforce.planner import (
+    Action,
+    Plan,
+    PlanContext,
+    ReadAhead,
+    Shard,
+    make_plan,
+    read_ahead,
+)
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import require_enforceable
@@ -48,16 +56,18 @@ def prepare(
     """The plan of one run over one evaluation (registry, rule book, now). Raises
     RegistryNotEnforceable (input errors), EngineError (fail closed) or TargetError (storage
     not usable)."""
-    require_enforceable(evaluation)
     DayWorkers.share_cores(shard.count)  # every run says how many share the machine's cores
     registry, now = evaluation.registry, evaluation.now
+    early = _backends_early(registry, target, root_overrides)
+    ahead = _read_ahead(registry, early[0], now, shard, cameras) if early else {}
+    require_enforceable(evaluation)
     assert registry.config is not None  # a registry without config is not enforceable
     unknown = sorted((cameras or set()) - set(registry.cameras))
     if unknown:
         raise TargetError(f"--camera {', '.join(unknown)}: not in cameras.yaml")
     decision = enforcement_decision(evaluation)
     floor = SafetyFloor(registry, now)
-    backends, skipped = make_backends(registry, target, root_overrides)
+    backends, skipped = early or make_backends(registry, target, root_overrides)
     lifecycle = [t for t in backends if registry.targets[t].lifecycle_offload]
     for target_id in lifecycle:
         if not backends[target_id].object_lock:
@@ -66,7 +76,7 @@ def prepare(
                 "Lock: the bucket's lifecycle engine would delete held footage too. Enable "
                 "Object Lock (on a new bucket) or set lifecycle_offload: false"
             )
-    ctx = PlanContext(registry, decision, floor, now, progress)
+    ctx = PlanContext(registry, decision, floor, now, progress, read_ahead=ahead)
     plan = make_plan(
         ctx, backends, evaluation.policy_version, evaluation.input_hash, shard, cameras
     )
@@ -80,6 +90,34 @@ def prepare(
         registry.camera_targets,
         registry,
     )
+
+
+def _backends_early(
+    registry: LoadedRegistry, target: str | None, root_overrides: dict[str, Path] | None
+) -> tuple[dict[str, Backend], dict[str, str]] | None:
+    """The backends, made before the rule book has run so that reading can start; None when
+    they cannot be made (the error is raised after the rule book, whose errors come first)."""
+    if not registry.core_readable:
+        return None
+    try:
+        return make_backends(registry, target, root_overrides)
+    except Exception:  # noqa: BLE001 - made again after the gate, which raises it then
+        return None
+
+
+def _read_ahead(
+    registry: LoadedRegistry,
+    backends: dict[str, Backend],
+    now: datetime,
+    shard: Shard,
+    cameras: set[str] | None,
+) -> dict[str, ReadAhead]:
+    """Start reading day folders while the rule book decides (see ReadAhead); nothing when
+    the registry has no retention to go by (the gate refuses it next)."""
+    if registry.config is None:
+        return {}
+    cutoff = now - timedelta(days=registry.config.retention_days)
+    return read_ahead(registry, backends, cutoff, shard, cameras)
 
 
 def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:

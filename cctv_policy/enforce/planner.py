@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -110,6 +112,72 @@ class Shard:
 
 
 @dataclass
+class ReadAhead:
+    """One target's day folders, read while the rule book still decides. Which days can hold
+    expired footage follows from the clock and config.yaml's retention alone (the floor's
+    cutoff, never earlier than the policy's), and reading changes nothing, so planning need
+    not wait for the decision to start reading (bench/sweep_bench.py, 2 cores: the reading
+    then mostly overlaps the rule book). The planner takes what it needs from here and reads
+    the rest itself; if reading ahead failed, it reads everything itself."""
+
+    days: dict[str, list[date] | None]
+    wanted: list[tuple[str, date]]
+    listings: Future[list[DayListing | None]]
+
+    def take(self) -> dict[tuple[str, date], DayListing | None]:
+        try:
+            return dict(zip(self.wanted, self.listings.result(), strict=True))
+        except Exception:  # noqa: BLE001 - any failure: planning reads the days itself
+            return {}
+
+
+def read_ahead(
+    registry: LoadedRegistry,
+    backends: dict[str, Backend],
+    cutoff: datetime,
+    shard: Shard = Shard(),
+    cameras: set[str] | None = None,
+) -> dict[str, ReadAhead]:
+    """Start reading, in the background, each target's day folders that can hold footage
+    older than `cutoff` (config.yaml's retention) and each camera's newest day (the clock
+    gate's evidence)."""
+    ahead = {}
+    for target_id, backend in backends.items():
+        if not backend.reads_beside:
+            continue  # reading in this process would only take turns with the rule book
+        mine = _cameras_of(registry, target_id, shard, cameras)[1]
+        try:
+            days = {camera: backend.list_days(camera) for camera in mine}
+        except Exception:  # noqa: BLE001 - planning reads again, after the gate, and says why
+            continue
+        wanted = [
+            (camera, day)
+            for camera in mine
+            for day in _days_to_list(days[camera], cutoff, [], backend.layout)
+            if day is not None
+        ]
+        ahead[target_id] = ReadAhead(days, wanted, _in_background(backend.list_many, wanted))
+    return ahead
+
+
+def _in_background(
+    work: Callable[[list[tuple[str, date]]], list[DayListing | None]],
+    wanted: list[tuple[str, date]],
+) -> Future[list[DayListing | None]]:
+    """work(wanted) in a daemon thread: a run refused meanwhile does not wait for it."""
+    future: Future[list[DayListing | None]] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work(wanted))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever takes the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="read-ahead", daemon=True).start()
+    return future
+
+
+@dataclass
 class PlanContext:
     registry: LoadedRegistry
     decision: EnforcementDecision
@@ -119,6 +187,8 @@ class PlanContext:
     # Plan a whole expired, untouched camera-day as one delete-day action (off: every segment
     # is planned on its own; the property test compares both).
     whole_days: bool = True
+    # Per target, the day folders read ahead while the rule book decided (see ReadAhead).
+    read_ahead: dict[str, ReadAhead] = field(default_factory=dict)
 
 
 @dataclass
@@ -170,13 +240,8 @@ def _read_target(
     ctx: PlanContext, backend: Backend, plan: Plan, shard: Shard, cameras: set[str] | None
 ) -> _TargetWork:
     """The target's state (holds, problems), its cameras' day folders and newest footage."""
-    all_cameras = sorted(ctx.registry.cameras)
-    on_target = [c for c in all_cameras if ctx.registry.cameras[c].storage == backend.target_id]
-    mine = [
-        c
-        for i, c in enumerate(all_cameras)
-        if c in on_target and shard.owns(c, i) and (cameras is None or c in cameras)
-    ]
+    on_target, mine = _cameras_of(ctx.registry, backend.target_id, shard, cameras)
+    ahead = ctx.read_ahead.get(backend.target_id)
     backend.state_problems.clear()
     backend.check_state()
     held = backend.held_keys()  # read once per target: on S3 it is a listing plus GETs
@@ -187,7 +252,7 @@ def _read_target(
         if damaged
         else None
     )
-    days = {camera: backend.list_days(camera) for camera in mine}
+    days = {camera: ahead.days[camera] if ahead else backend.list_days(camera) for camera in mine}
     cutoff = _cutoff(ctx)
     to_read = {
         camera: _days_to_list(days[camera], cutoff, _active(ctx, camera), backend.layout)
@@ -199,13 +264,30 @@ def _read_target(
         for day in camera_days
         if day is not None and ctx.whole_days
     ]
-    listings = dict(zip(wanted, backend.list_many(wanted), strict=True))
+    listings = ahead.take() if ahead else {}
+    missing = [day for day in wanted if day not in listings]
+    listings.update(zip(missing, backend.list_many(missing), strict=True))
     plan.cameras_read += mine
     for camera in mine:
         newest = newest_end(backend, camera, days[camera], listings)
         if newest is not None:
             plan.newest_footage[camera] = newest
     return _TargetWork(backend, on_target, mine, held, no_deletes, to_read, listings)
+
+
+def _cameras_of(
+    registry: LoadedRegistry, target_id: str, shard: Shard, cameras: set[str] | None
+) -> tuple[list[str], list[str]]:
+    """The cameras stored on a target, and those of them this run plans (its shard, and
+    --camera)."""
+    all_cameras = sorted(registry.cameras)
+    on_target = [c for c in all_cameras if registry.cameras[c].storage == target_id]
+    mine = [
+        c
+        for i, c in enumerate(all_cameras)
+        if c in on_target and shard.owns(c, i) and (cameras is None or c in cameras)
+    ]
+    return on_target, mine
 
 
 def _active(ctx: PlanContext, camera: str) -> list[Protection]:
