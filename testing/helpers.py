@@ -6,6 +6,10 @@ from pathlib import Path
 
 from cctv_policy.registry import yaml_source
 from cctv_policy.registry.canonical import document_sha256
+from storage_backends.layout import Layout
+
+# The example registry's NAS layout (registry/storage.yaml).
+DEMO_LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
 
 def request_digest(registry: Path, request_id: str) -> str:
@@ -178,3 +182,11 @@ def extract_at(
         return 2, f"{exc}. Nothing was copied."
     finally:
         engine.close()
+
+
+def demo_footage(root: Path, cameras: list[str], now, days: int = 40) -> Path:
+    """Two-hour segments of `cameras` for `days` days up to `now`, in DEMO_LAYOUT."""
+    from cctv_policy.demo import write_footage
+
+    write_footage(root, DEMO_LAYOUT, cameras, now, days=days, segment_minutes=120)
+    return root

@@ -15,10 +15,8 @@ from click.testing import CliRunner
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.registry import load_registry
-from storage_backends.layout import Layout
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from tests.conftest import DEMO_REGISTRY, NOW
-
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
 
 def tree(root: Path) -> set[str]:

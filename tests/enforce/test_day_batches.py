@@ -15,10 +15,9 @@ from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Config
 from storage_backends.base import DayListing, DeleteResult
-from storage_backends.layout import Layout
 from storage_backends.memory import MemoryBackend
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 

@@ -18,21 +18,15 @@ from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
 from storage_backends.filesystem import FilesystemBackend, UnsafePath
-from storage_backends.layout import Layout
-from testing.helpers import apply_at
+from testing.helpers import DEMO_LAYOUT as LAYOUT
+from testing.helpers import apply_at, demo_footage
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
-
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
 
 @pytest.fixture
 def footage(tmp_path: Path) -> Path:
-    root = tmp_path / "nas-main"
     # Three cameras are enough: one under a hold, one with an active grant, one with neither.
-    write_footage(
-        root, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], NOW, days=40, segment_minutes=120
-    )
-    return root
+    return demo_footage(tmp_path / "nas-main", ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], NOW)
 
 
 def segments(root: Path) -> set[str]:

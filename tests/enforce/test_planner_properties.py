@@ -30,8 +30,8 @@ from cctv_policy.registry.models import (
 from storage_backends.base import Segment
 from storage_backends.layout import Layout
 from storage_backends.memory import MemoryBackend
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 # Day folders of local days, 8 hours ahead of UTC: the day after the cutoff's UTC date starts
 # before the cutoff, so it can hold expired footage.
 LOCAL_LAYOUT = Layout(

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.demo import write_footage
 from cctv_policy.enforce import planner
 from cctv_policy.enforce.job import prepare, run_apply
 from cctv_policy.enforce.planner import Plan
@@ -18,20 +17,14 @@ from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry import load_registry
 from storage_backends.filesystem import FilesystemBackend
-from storage_backends.layout import Layout
+from testing.helpers import demo_footage
 from tests.conftest import DEMO_REGISTRY, NOW
-
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
 
 @pytest.fixture
 def footage(tmp_path: Path) -> Path:
-    root = tmp_path / "nas-main"
     # CAM-CAN-03 has a hold on an expired day, CAM-GYM-01 an active grant.
-    write_footage(
-        root, LAYOUT, ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], NOW, days=40, segment_minutes=120
-    )
-    return root
+    return demo_footage(tmp_path / "nas-main", ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], NOW)
 
 
 @pytest.fixture

@@ -13,11 +13,10 @@ from click.testing import CliRunner
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.registry.types import parse_rfc3339
-from storage_backends.layout import Layout
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import extract_at, point_export_target
 from tests.conftest import DEMO_REGISTRY
 
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 DURING_USE = "2026-11-20T10:00:00+08:00"  # REQ-2026-0038 (export_copy) is in its use period
 
 

@@ -15,11 +15,10 @@ from click.testing import CliRunner
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.clock import ClockDisagrees
-from storage_backends.layout import Layout
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_at
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"]
 
 

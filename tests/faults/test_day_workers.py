@@ -14,9 +14,7 @@ import pytest
 from storage_backends import day_workers
 from storage_backends.day_workers import DayWorkers
 from storage_backends.filesystem import FilesystemBackend
-from storage_backends.layout import Layout
-
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 
 
 def nas_with_days(root: Path, days: int) -> FilesystemBackend:

@@ -13,11 +13,10 @@ from click.testing import CliRunner
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.gate import RegistryNotEnforceable
-from storage_backends.layout import Layout
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_at, extract_at, point_export_target
 from tests.conftest import NOW, NOW_TEXT
 
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 WORDING = "nothing acts on a registry that cannot be read as written"
 
 

@@ -18,19 +18,14 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from storage_backends.fdtree import UnsafeState
 from storage_backends.layout import Layout
-from testing.helpers import apply_at, extract_at, point_export_target
+from testing.helpers import DEMO_LAYOUT as LAYOUT
+from testing.helpers import apply_at, demo_footage, extract_at, point_export_target
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
-
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
 
 @pytest.fixture
 def nas(tmp_path: Path) -> Path:
-    root = tmp_path / "nas"
-    write_footage(
-        root, LAYOUT, ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"], NOW, days=40, segment_minutes=120
-    )
-    return root
+    return demo_footage(tmp_path / "nas", ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"], NOW)
 
 
 def mp4s(root: Path) -> set[str]:

@@ -20,10 +20,9 @@ from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from storage_backends.fdtree import UnsafeState
 from storage_backends.layout import Layout, LayoutError
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_at, extract_at
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
-
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
 
 @pytest.fixture

@@ -18,14 +18,13 @@ from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from cctv_policy.targets import TargetError
 from storage_backends.base import GrantSpec
-from storage_backends.layout import Layout
 from storage_backends.s3 import S3Backend
 from testing.ceph_rgw import OWNER_KEY, OWNER_SECRET
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import pin_decision
 from tests.integration.conftest import client
 
 pytestmark = pytest.mark.integration
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 _names = itertools.count()
 
 

@@ -18,11 +18,10 @@ from cctv_policy.reports.device_health import (
     read_device_health,
     silent_cameras,
 )
-from storage_backends.layout import Layout
 from storage_backends.memory import MemoryBackend
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 HOUR = timedelta(hours=1)
 
 

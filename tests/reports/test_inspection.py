@@ -11,11 +11,9 @@ from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
-from storage_backends.layout import Layout
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_at
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
-
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,10 @@ from click.testing import CliRunner, Result
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.job import Prepared
-from storage_backends.layout import Layout
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_at
 from tests.conftest import NOW, NOW_TEXT
 
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-LIB-02", "CAM-SPT-01", "CAM-SPT-02", "CAM-GYM-01"]
 
 

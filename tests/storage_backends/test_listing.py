@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storage_backends.layout import Layout
 from storage_backends.listing import oldest_segment, segments_in, unmanaged_entries
 from storage_backends.memory import MemoryBackend
+from testing.helpers import DEMO_LAYOUT as LAYOUT
 
-LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
 KEYS = [
     "CAM-A/2026/11/17/20261117T230000Z_7200s.mp4",  # runs into the 18th
     "CAM-A/2026/11/18/20261118T100000Z_60s.mp4",
