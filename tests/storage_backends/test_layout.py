@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from storage_backends.layout import Layout, LayoutError
 
@@ -82,3 +85,93 @@ def test_day_prefix_round_trip() -> None:
 def test_layouts_that_cannot_be_enforced_are_refused(pattern: str) -> None:
     with pytest.raises(LayoutError):
         Layout(pattern)
+
+
+# Layouts a day folder can be read under: the usual one, local time, the camera in the name,
+# the length before the time, and two whose names do not sort in time order (the fast path
+# must step aside for those).
+DAY_LAYOUTS = [
+    Layout(NESTED),
+    Layout(LOCAL, "Asia/Shanghai"),
+    Layout("{camera}/{start:%Y/%m/%d}/{camera}_{start:%H%M%SZ}_{seconds}.mp4"),
+    Layout("{camera}/{start:%Y/%m/%d}/{seconds}s_{start:%H-%M-%SZ}.mp4"),
+    Layout("{camera}/{start:%Y/%m/%d}/{start:%M%H%SZ}_{seconds}.mp4"),
+    Layout("{camera}/{start:%Y/%m/%d}/{start:%H%M%SZ}-{start:%H}_{seconds}.mp4"),
+]
+DAY = date(2026, 11, 18)
+# The fields of a segment starting 22:33:44, each changed into a time of day that does not exist.
+IMPOSSIBLE_TIMES = [("22", "24"), ("22", "29"), ("33", "60"), ("33", "99"), ("44", "60")]
+
+
+@st.composite
+def day_folders(draw: st.DrawFn) -> tuple[Layout, list[str]]:
+    """A layout and the sorted names of one camera-day folder: segments of that day (mostly
+    of one length), some changed by a character, some of another camera or day."""
+    layout = draw(st.sampled_from(DAY_LAYOUTS))
+    zone = ZoneInfo(layout.timezone) if layout.timezone else UTC
+    segment = st.tuples(
+        st.integers(0, 23),
+        st.integers(0, 59),
+        st.integers(0, 59),
+        st.sampled_from([180] * 5 + [60]),
+    )
+    names = []
+    for hour, minute, second, length in draw(st.lists(segment, min_size=1, max_size=30)):
+        start = datetime(DAY.year, DAY.month, DAY.day, hour, minute, second, tzinfo=zone)
+        camera, when = draw(
+            st.sampled_from(
+                [("CAM-A", start)] * 8 + [("CAM-B", start), ("CAM-A", start - timedelta(days=1))]
+            )
+        )
+        key = layout.key(camera, when, length)
+        names.append(key.rpartition("/")[2])
+    if draw(st.booleans()):  # a time of day that does not exist (hour 24, minute 60, ...)
+        start = datetime(DAY.year, DAY.month, DAY.day, 22, 33, 44, tzinfo=zone)
+        name = layout.key("CAM-A", start, 180).rpartition("/")[2]
+        field, wrong = draw(st.sampled_from(IMPOSSIBLE_TIMES))
+        names.append(name.replace(field, wrong))
+    for _ in range(draw(st.integers(0, 2))):
+        index = draw(st.integers(0, len(names) - 1))
+        name = names[index]
+        at = draw(st.integers(0, len(name) - 1))
+        names[index] = name[:at] + draw(st.sampled_from("0123456789Z_-x\n")) + name[at + 1 :]
+    return layout, sorted(set(names))
+
+
+@settings(max_examples=400, deadline=None)
+@given(day_folders())
+def test_a_day_folder_read_in_one_match_agrees_with_reading_every_name(
+    folder: tuple[Layout, list[str]],
+) -> None:
+    """The fast reading of a day folder (one regular expression over all names, no fields
+    taken out) gives the same earliest and latest end as taking every name apart, or steps
+    aside; it never accepts a folder that the slow reading refuses."""
+    layout, names = folder
+    prefix = layout.day_prefix("CAM-A", DAY)
+    assert prefix is not None
+    fast = layout._one_length_day(prefix, names, "\n".join(names), "CAM-A")
+    if any("\n" in name for name in names):
+        assert layout.day_ends(prefix, names, "CAM-A") is None
+        return
+    slow = layout._any_lengths_day(prefix, names, "CAM-A")
+    event("fast path" if fast is not None else "slow path")
+    assert fast is None or fast == slow
+    assert layout.day_ends(prefix, names, "CAM-A") == slow
+
+
+@pytest.mark.parametrize("layout", DAY_LAYOUTS, ids=range(len(DAY_LAYOUTS)))
+def test_a_usual_day_folder_takes_the_fast_path_where_names_sort_in_time_order(
+    layout: Layout,
+) -> None:
+    zone = ZoneInfo(layout.timezone) if layout.timezone else UTC
+    start = datetime(DAY.year, DAY.month, DAY.day, tzinfo=zone)
+    names = sorted(
+        layout.key("CAM-A", start + timedelta(minutes=3 * i), 180).rpartition("/")[2]
+        for i in range(480)
+    )
+    prefix = layout.day_prefix("CAM-A", DAY)
+    assert prefix is not None
+    fast = layout._one_length_day(prefix, names, "\n".join(names), "CAM-A")
+    in_time_order = layout.pattern.count("%H") == 1 and "%M%H" not in layout.pattern
+    assert fast == ((180, 86400) if in_time_order else None)
+    assert layout.day_ends(prefix, names, "CAM-A") == (180, 86400)
