@@ -154,10 +154,11 @@ class Backend(Protocol):
     state_problems: list[StateProblem]
 
     @property
-    def reads_beside(self) -> bool:
-        """True when list_many works outside this process's interpreter (worker processes,
-        network waits): reading ahead then runs beside the rule book instead of taking turns
-        with it."""
+    def works_beside(self) -> bool:
+        """True when list_many and delete_days work outside this process's interpreter (worker
+        processes, network waits): reading ahead then runs beside the rule book, and several
+        batches of days are handed over at once. False: the work takes turns with this
+        process's own, and a second thread would only wait for the interpreter."""
         ...
 
     def top_level(self) -> list[TopEntry]:

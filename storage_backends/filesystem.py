@@ -134,8 +134,8 @@ class FilesystemBackend(NoLifecycle):
             return read_day(walker, self.layout, camera, prefix)
 
     @property
-    def reads_beside(self) -> bool:
-        return DayWorkers.workers() > 1  # else list_many reads in this process
+    def works_beside(self) -> bool:
+        return DayWorkers.workers() > 1  # else list_many and delete_days work in this process
 
     def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
         """Many day folders, read by the worker processes (see day_workers.py)."""

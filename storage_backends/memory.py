@@ -69,7 +69,7 @@ class MemoryBackend(NoLifecycle):
         inside = [k[len(prefix) :] for k in self.objects if k.startswith(prefix)]
         return day_listing(self.layout, camera, prefix, [(n, "/" not in n) for n in inside])
 
-    reads_beside = False
+    works_beside = False
 
     def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
         return [self.list_day(camera, day) for camera, day in wanted]

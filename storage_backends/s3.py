@@ -181,7 +181,7 @@ class S3Backend:
                 entries.append((name, "/" not in name))
         return day_listing(self.layout, camera, prefix, entries)
 
-    reads_beside = True  # listing is waiting on the network
+    works_beside = True  # listing and deleting wait on the network
 
     def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
         return [self.list_day(camera, day) for camera, day in wanted]

@@ -21,7 +21,9 @@ DELETE_BATCH = 1000
 # handed over at once: on a NAS each goes to a worker process (storage_backends/day_workers.py),
 # and with two per process a worker never waits for the next (bench/sweep_bench.py, 2 cores:
 # the delete phase took 0.85-0.95 s with 4 handed over at once, 1.0-1.1 s with 2); on S3 each
-# is one DeleteObjects call.
+# is one DeleteObjects call. A storage that deletes in this process (one shard of several)
+# gets one batch at a time: more threads would only fight over the interpreter after every
+# unlink (one `apply --shard 0/2` alone: 2.06-2.10 CPU-seconds with 4, 1.51-1.52 with 1).
 DELETE_WORKERS = 4
 # Days are logged in groups that double (1,000 files, then 2,000, ... up to this many), so the
 # storage starts early and a long sweep costs a few fsyncs instead of one per batch.
@@ -217,7 +219,8 @@ class DayDeleter:
         self._queued: dict[str, list[DayListing]] = defaultdict(list)  # logged, not yet handed over
         self._pending: list[tuple[str, Future[DeleteResult]]] = []
         self._handed_over: dict[str, int] = defaultdict(int)  # files given to the storage
-        self._pool = ThreadPoolExecutor(max_workers=DELETE_WORKERS)
+        beside = any(backend.works_beside for backend in backends.values())
+        self._pool = ThreadPoolExecutor(max_workers=DELETE_WORKERS if beside else 1)
 
     def take(self, action: Action, listing: DayListing | None = None) -> None:
         """Check, log and hand one planned delete-day to its storage."""
@@ -296,7 +299,7 @@ def _day_now(
     why = floor.blocks_span(action.camera, bounds[0], end)
     if why:
         return None, f"safety floor: {why}"
-    if not held.isdisjoint(listing.keys):
+    if held and not held.isdisjoint(listing.keys):
         return None, "footage of this day is under a hold on the storage"
     return listing, ""
 

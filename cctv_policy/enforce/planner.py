@@ -143,7 +143,7 @@ def read_ahead(
     gate's evidence)."""
     ahead = {}
     for target_id, backend in backends.items():
-        if not backend.reads_beside:
+        if not backend.works_beside:
             continue  # reading in this process would only take turns with the rule book
         mine = _cameras_of(registry, target_id, shard, cameras)[1]
         try:
@@ -375,7 +375,7 @@ def _whole_day(
         and not no_deletes
         and not any(g.covers(camera, start, end) for g in ctx.decision.grants)
         and ctx.floor.blocks_span(camera, start, end) is None
-        and held_all.isdisjoint(listing.keys)
+        and (not held_all or held_all.isdisjoint(listing.keys))  # keys built only if needed
     ):
         plan.remember(backend.target_id, listing)
         action = Action(

@@ -56,11 +56,11 @@ def test_the_plan_is_the_same_with_and_without_reading_ahead(
         started.extend(ahead)
         return ahead
 
-    monkeypatch.setattr(FilesystemBackend, "reads_beside", True)  # also on one core
+    monkeypatch.setattr(FilesystemBackend, "works_beside", True)  # also on one core
     monkeypatch.setattr("cctv_policy.enforce.job.read_ahead", watched)
     ahead = plan_of(engine, footage)
     assert started == ["nas-main"], "the run did not read ahead"
-    monkeypatch.setattr(FilesystemBackend, "reads_beside", False)
+    monkeypatch.setattr(FilesystemBackend, "works_beside", False)
     started.clear()
     alone = plan_of(engine, footage)
     assert started == []
@@ -76,9 +76,9 @@ def test_a_failed_read_ahead_is_read_again(
 ):
     """The background reading fails (a worker died, a folder vanished for a moment): planning
     reads every day itself and plans the same."""
-    monkeypatch.setattr(FilesystemBackend, "reads_beside", False)
+    monkeypatch.setattr(FilesystemBackend, "works_beside", False)
     alone = plan_of(engine, footage)
-    monkeypatch.setattr(FilesystemBackend, "reads_beside", True)
+    monkeypatch.setattr(FilesystemBackend, "works_beside", True)
     real = FilesystemBackend.list_many
     calls: list[int] = []
 
@@ -109,7 +109,7 @@ def test_a_file_that_arrives_after_reading_ahead_is_left_alone(
     """What was read ahead is a snapshot: a segment written into an expired day folder after
     the reading is not in it, so it is neither logged nor deleted (a later run sees it); the
     rest of the day is deleted and logged name by name."""
-    monkeypatch.setattr(FilesystemBackend, "reads_beside", True)
+    monkeypatch.setattr(FilesystemBackend, "works_beside", True)
     real = planner.read_ahead
     late = footage / "CAM-LIB-01/2026/10/17/20261017T235959Z_1s.mp4"
 
