@@ -123,7 +123,7 @@ def bounded(value: Any) -> Any:
             return dict(value)  # e.g. a decision's details: nothing to cut
         return {str(k)[:MAX_TEXT]: bounded(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        if all(type(v) is str for v in value) and max(map(len, value), default=0) <= MAX_TEXT:
+        if set(map(type, value)) <= {str} and max(map(len, value), default=0) <= MAX_TEXT:
             return list(value)  # e.g. the names of a deleted day: nothing to cut
         return [bounded(v) for v in value]
     return value
