@@ -2,7 +2,8 @@
 
 Filesystem: 50 cameras x 40 days of 3-minute segments (960,000 files), swept in hard-linked
 copies: `cctv-policy apply` (plan + apply, one process, embedded OPA), two `apply --shard I/2`
-at once, and `find <the expired day directories> -type f -delete` over the same expired set.
+at once, and `find <the expired day directories> -type f -delete` over the same expired set
+(and `find ... -delete`, which also removes the emptied day folders: the same work as apply's).
 The clock is set 1 s past midnight so that exactly the 10 oldest days are expired, which makes
 the expired sets identical (checked). Prints medians of --runs runs and the ratios (goals:
 apply <= 1.5x find, two shards <= 1.0x), apply's peak RSS and the size of its plan JSON.
@@ -127,6 +128,14 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
         sys.exit("the filesystem sweep needs faketime (apt-get install faketime)")
     clock = ["faketime", "-f", f"@{now.strftime('%Y-%m-%d %H:%M:%S')}"]
     cli = str(REPO / ".venv/bin/cctv-policy")
+    # Measure the tool as installed (scripts/install.sh byte-compiles it, as pip does a wheel),
+    # also after an edit since then.
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "cctv_policy", "storage_backends"],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
     def ours(root: Path, audit: str, *extra: str) -> list[str]:
         # apply runs on the system clock (it has no --now): faketime sets that clock, as an
@@ -163,20 +172,30 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
     )
     plan = json.loads(plan_file.read_text())
     counts = Counter(a["action"] for a in plan["actions"])
-    finds, applies, shards, rss = [], [], [], []
+    finds, find_dirs, applies, shards, rss = [], [], [], [], []
     for run in range(args.runs):
-        trees = {name: work / f"{name}-{run}" for name in ("find", "ours", "sharded")}
+        names = ("find", "find-dirs", "ours", "sharded")
+        trees = {name: work / f"{name}-{run}" for name in names}
         for tree in trees.values():
             subprocess.run(["cp", "-al", str(master), str(tree)], check=True)
         subprocess.run(["sync"], check=False)
-        expired_dirs = [
-            str(trees["find"] / c / (first + timedelta(days=d)).strftime("%Y/%m/%d"))
+        expired = [
+            f"{c}/{(first + timedelta(days=d)).strftime('%Y/%m/%d')}"
             for c in cameras
             for d in range(expired_days)
         ]
         t = time.perf_counter()
-        subprocess.run(["find", *expired_dirs, "-type", "f", "-delete"], check=True)
+        subprocess.run(
+            ["find", *(str(trees["find"] / e) for e in expired), "-type", "f", "-delete"],
+            check=True,
+        )
         finds.append(time.perf_counter() - t)
+        # The same work as apply's: the emptied day folders are removed too.
+        t = time.perf_counter()
+        subprocess.run(
+            ["find", *(str(trees["find-dirs"] / e) for e in expired), "-delete"], check=True
+        )
+        find_dirs.append(time.perf_counter() - t)
         wall, peak = timed(ours(trees["ours"], f"audit-{run}.jsonl"))
         applies.append(wall)
         rss.append(peak)
@@ -194,19 +213,35 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
         left = [
             {p.relative_to(tree).as_posix() for p in tree.rglob("*.mp4")} for tree in trees.values()
         ]
-        assert left[0] == left[1] == left[2], "the sweeps removed different sets"
+        assert left[0] == left[1] == left[2] == left[3], "the sweeps removed different sets"
+        folders = [
+            {p.relative_to(trees[name]).as_posix() for p in trees[name].rglob("*") if p.is_dir()}
+            for name in ("find-dirs", "ours", "sharded")
+        ]
+        assert folders[0] == folders[1] == folders[2], "the sweeps left different folders"
         deleted = total - len(left[0])
+        print(
+            f"run {run + 1}: find {finds[-1]:.2f} s, find -delete {find_dirs[-1]:.2f} s, "
+            f"apply {applies[-1]:.2f} s ({applies[-1] / finds[-1]:.2f}x), 2 shards "
+            f"{shards[-1]:.2f} s ({shards[-1] / finds[-1]:.2f}x)"
+        )
         for tree in trees.values():
             shutil.rmtree(tree)
     find_wall, ours_wall = statistics.median(finds), statistics.median(applies)
     sharded_wall = statistics.median(shards)
     print(f"{'':28}{'median wall':>12}{'files/s':>11}")
     print(f"{'find ... -type f -delete':28}{find_wall:>11.2f}s{deleted / find_wall:>11.0f}")
+    dirs_wall = statistics.median(find_dirs)
+    print(f"{'find ... -delete (+ folders)':28}{dirs_wall:>11.2f}s{deleted / dirs_wall:>11.0f}")
     print(f"{'cctv-policy apply':28}{ours_wall:>11.2f}s{deleted / ours_wall:>11.0f}")
     print(f"{'2 x apply --shard I/2':28}{sharded_wall:>11.2f}s{deleted / sharded_wall:>11.0f}")
     print(
         f"deleted {deleted} files in each tree; cctv-policy / find = {ours_wall / find_wall:.2f}x "
         f"(goal <= 1.5x); 2 shards in parallel = {sharded_wall / find_wall:.2f}x (goal <= 1.0x)"
+    )
+    print(
+        f"against find -delete (it also removes the emptied day folders, as apply does): "
+        f"apply {ours_wall / dirs_wall:.2f}x, 2 shards {sharded_wall / dirs_wall:.2f}x"
     )
     print(
         f"apply peak RSS {max(rss):.0f} MiB (goal <= 200 MiB); plan JSON {plan_file.stat().st_size}"
