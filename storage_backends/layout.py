@@ -30,8 +30,9 @@ _DIRECTIVES = {
     "S": r"\d{2}",
 }
 _CAMERA = r"[A-Z0-9][A-Z0-9-]{0,63}"
-# The time of day a segment starts, matched without a group where the day is already known.
-_TIME_OF_DAY = {"H": r"(?:[01]\d|2[0-3])", "M": r"[0-5]\d", "S": r"[0-5]\d"}
+# The time of day a segment starts, matched without a group where the day is already known;
+# ASCII digits only (`\d` also matches others, e.g. U+0663, which _any_lengths_day refuses).
+_TIME_OF_DAY = {"H": r"(?:[01][0-9]|2[0-3])", "M": r"[0-5][0-9]", "S": r"[0-5][0-9]"}
 
 
 class LayoutError(ValueError):
