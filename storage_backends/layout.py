@@ -21,17 +21,19 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _FIELD = re.compile(r"\{(camera|seconds|start:([^}]*))\}")
+# Numbers in keys are ASCII digits: `\d` also matches others (U+0663, fullwidth ones), which
+# int() reads but which sort apart from ASCII ones, so a folder's names would not sort in
+# time order. A key with such a digit is not footage: reported, never touched.
 _DIRECTIVES = {
-    "Y": r"\d{4}",
-    "m": r"\d{2}",
-    "d": r"\d{2}",
-    "H": r"\d{2}",
-    "M": r"\d{2}",
-    "S": r"\d{2}",
+    "Y": r"[0-9]{4}",
+    "m": r"[0-9]{2}",
+    "d": r"[0-9]{2}",
+    "H": r"[0-9]{2}",
+    "M": r"[0-9]{2}",
+    "S": r"[0-9]{2}",
 }
 _CAMERA = r"[A-Z0-9][A-Z0-9-]{0,63}"
-# The time of day a segment starts, matched without a group where the day is already known;
-# ASCII digits only (`\d` also matches others, e.g. U+0663, which _any_lengths_day refuses).
+# The time of day a segment starts, matched without a group where the day is already known.
 _TIME_OF_DAY = {"H": r"(?:[01][0-9]|2[0-3])", "M": r"[0-5][0-9]", "S": r"[0-5][0-9]"}
 
 
@@ -112,7 +114,7 @@ class Layout:
                 parts.append(f"(?P<camera>{_CAMERA})" if "camera" not in seen else "(?P=camera)")
                 seen.add("camera")
             elif match.group(1) == "seconds":
-                parts.append(r"(?P<seconds>[1-9]\d{0,5})")
+                parts.append(r"(?P<seconds>[1-9][0-9]{0,5})")
             else:
                 parts.append(self._time_regex(match.group(2), seen))
             last = match.end()
@@ -335,7 +337,7 @@ class Layout:
         """The day a day prefix stands for: read its numbers as Y, m, d (the only fields a day
         prefix has, in pattern order for every supported layout) and accept the date only if
         rendering it gives the same prefix back."""
-        numbers = [int(n) for n in re.findall(r"\d+", prefix[len(camera) :])]
+        numbers = [int(n) for n in re.findall(r"[0-9]+", prefix[len(camera) :])]
         if len(numbers) != 3:
             return None
         try:

@@ -98,3 +98,29 @@ def test_an_odd_entry_sends_its_day_down_the_segment_path(registry_copy, nas, tm
     assert any(u.key == f"{day.key}notes.txt" for u in prepared.plan.unparsable)
     run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
     assert files_of(nas, day) == {"notes.txt"}, "the segments go, the odd entry stays"
+
+
+def test_a_name_with_other_digits_cannot_make_an_unexpired_day_look_expired(
+    registry_copy, nas, tmp_path
+):
+    """A digit outside ASCII (here U+0660, ARABIC-INDIC ZERO) is a digit to `\\d` and int(),
+    but sorts after every ASCII one: a file named ...T0<U+0660>0000Z... beside the 00:00-04:00
+    segments made the day's latest segment look like it started at midnight, and the whole
+    day was deleted, 04:00's unexpired segment with it. Such a name is not footage: it is
+    reported and never touched, and the day is read segment by segment."""
+    folder = nas / "CAM-LIB-01/2026/10/26"
+    for path in folder.iterdir():
+        if path.name[9:11] not in ("00", "02", "04"):
+            path.unlink()
+    forged = folder / "20261026T0\u06600000Z_7200s.mp4"
+    forged.write_bytes(b"not footage")
+    unexpired = folder / "20261026T040000Z_7200s.mp4"  # ends 06:00Z; the cutoff is 04:00Z
+    prepared = plan_at(registry_copy, nas)
+    assert not any(
+        a.action == "delete-day" and a.key == "CAM-LIB-01/2026/10/26/"
+        for a in prepared.plan.actions
+    )
+    assert any(u.key.endswith(forged.name) for u in prepared.plan.unparsable)
+    run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
+    assert unexpired.exists(), "footage that has not expired was deleted"
+    assert forged.exists() and not (folder / "20261026T000000Z_7200s.mp4").exists()

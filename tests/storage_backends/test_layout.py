@@ -31,6 +31,8 @@ def test_key_and_parse_round_trip() -> None:
         "CAM-A/2026/11/18/20261118T063000Z_120s.mp4\n",  # a newline: `$` would accept it
         "CAM-A/2026/11/18/20261318T063000Z_120s.mp4",  # month 13
         "../2026/11/18/20261118T063000Z_120s.mp4",
+        "CAM-A/2026/11/18/20261118T0\u0660\u0661300Z_120s.mp4",  # Arabic-Indic digits
+        "CAM-A/2026/11/18/20261118T063000Z_1\uff12\uff10s.mp4",  # fullwidth digits
     ],
 )
 def test_keys_that_are_not_footage_do_not_parse(key: str) -> None:
@@ -143,6 +145,16 @@ def day_folders(draw: st.DrawFn) -> tuple[Layout, list[str]]:
 
 @settings(max_examples=1000, deadline=None)
 @given(day_folders())
+@example(  # an Arabic-Indic zero sorts after "15": the latest segment looked like 10:00's
+    (
+        DAY_LAYOUTS[0],
+        [
+            "20261118T010000Z_180s.mp4",
+            "20261118T150000Z_180s.mp4",
+            "20261118T1\u06600000Z_180s.mp4",
+        ],
+    )
+)
 @example(  # an Arabic-Indic three in a minute: `\d` matches it, the slow reading refuses it
     (
         DAY_LAYOUTS[0],
@@ -167,6 +179,14 @@ def test_a_day_folder_read_in_one_match_agrees_with_reading_every_name(
     event("fast path" if fast is not None else "slow path")
     assert fast is None or fast == slow
     assert layout.day_ends(prefix, names, "CAM-A") == slow
+    # Both against the keys parsed one by one: a folder is read whole only if every name is
+    # a segment of that camera and day, and its ends are those segments' ends.
+    parsed = [layout.parse(prefix + name) for name in names]
+    bounds = layout.day_bounds(DAY)
+    if slow is not None and bounds is not None:
+        assert all(p is not None and p[0] == "CAM-A" for p in parsed)
+        ends = [int((p[1] - bounds[0]).total_seconds()) + p[2] for p in parsed if p]
+        assert slow == (min(ends), max(ends))
 
 
 @pytest.mark.parametrize("layout", DAY_LAYOUTS, ids=range(len(DAY_LAYOUTS)))
