@@ -89,6 +89,10 @@ class DayListing:
     def keys(self) -> list[str]:
         return [self.prefix + name for name in self.names]
 
+    def held_by(self, held: set[str]) -> bool:
+        """Some of the day's footage is in `held` (its keys are built only if anything is)."""
+        return bool(held) and not held.isdisjoint(self.keys)
+
     @cached_property
     def digest(self) -> str:
         """What a reviewer of the plan saw: SHA-256 of the names, one per line."""

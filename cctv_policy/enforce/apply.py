@@ -299,7 +299,7 @@ def _day_now(
     why = floor.blocks_span(action.camera, bounds[0], end)
     if why:
         return None, f"safety floor: {why}"
-    if held and not held.isdisjoint(listing.keys):
+    if listing.held_by(held):
         return None, "footage of this day is under a hold on the storage"
     return listing, ""
 

@@ -375,7 +375,7 @@ def _whole_day(
         and not no_deletes
         and not any(g.covers(camera, start, end) for g in ctx.decision.grants)
         and ctx.floor.blocks_span(camera, start, end) is None
-        and (not held_all or held_all.isdisjoint(listing.keys))  # keys built only if needed
+        and not listing.held_by(held_all)
     ):
         plan.remember(backend.target_id, listing)
         action = Action(
