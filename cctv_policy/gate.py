@@ -29,8 +29,10 @@ class RegistryNotEnforceable(Exception):
         )
 
 
-def require_enforceable(evaluation: Evaluation) -> None:
-    """Raise RegistryNotEnforceable unless the registry reads clean (loader and policies)."""
+def require_enforceable(evaluation: Evaluation, also: tuple[str, ...] = ()) -> None:
+    """Raise RegistryNotEnforceable unless the registry reads clean (loader and policies).
+    `also`: entrypoints the command asks next, evaluated with the rule book (one query)."""
+    evaluation.evaluate_with_check(*also)
     errors = evaluation.input_errors()
     if errors:
         raise RegistryNotEnforceable(errors)

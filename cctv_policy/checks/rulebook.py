@@ -96,8 +96,10 @@ def run_check(
     policy_version: str,
     document: dict[str, Any] | None = None,
     encoded: bytes | None = None,
+    evaluated: Any = None,
 ) -> CheckResult:
-    """Evaluate the rule book once over the whole registry.
+    """Evaluate the rule book once over the whole registry (`evaluated`: its answer, when the
+    caller had it evaluated along with other entrypoints over the same document).
 
     Raises EngineError when the engine fails or the result is undefined or malformed: a check
     that could not run must never look like a pass.
@@ -119,7 +121,11 @@ def run_check(
     document = document if document is not None else build_input(registry, now)
     # Encoded once: hashed, and loaded as it is by the engines evaluating the rule book.
     encoded = encoded if encoded is not None else canonical_json(document)
-    raw = rule_book_violations(engine, document, encoded)
+    raw = (
+        rule_book_violations(engine, document, encoded)
+        if evaluated is None
+        else _a_set("data.cctv.check.violations", evaluated)
+    )
     placed = [_place(registry, item) for item in raw]
     placed += _partial_violations(registry, engine, document)
     violations.extend(v for v in placed if not _about_unreadable_entry(registry, v))
@@ -139,7 +145,10 @@ def rule_book_violations(
     """data.cctv.check.violations, as the union of the rule book's named parts, which the
     engine may evaluate side by side (a rule book without named parts, e.g. a school's own,
     in one evaluation). Empty part names, or a part that is not a set, is an error: a rule
-    book that did not run must never look like a pass."""
+    book that did not run must never look like a pass. An engine that would not evaluate the
+    parts side by side evaluates their union (one query)."""
+    if not engine.side_by_side(encoded):
+        return _a_set("data.cctv.check.violations", engine.evaluate(CHECK_ENTRYPOINT, document))
     try:
         names = engine.evaluate(PART_NAMES, {})
     except EngineUndefined:

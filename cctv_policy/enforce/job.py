@@ -10,7 +10,7 @@ from pathlib import Path
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.apply import ApplyReport, apply_plan
 from cctv_policy.enforce.clock import check_clock
-from cctv_policy.enforce.decision import enforcement_decision
+from cctv_policy.enforce.decision import ENFORCE_ENTRYPOINT, enforcement_decision
 from cctv_policy.enforce.planner import (
     Action,
     Plan,
@@ -60,7 +60,7 @@ def prepare(
     registry, now = evaluation.registry, evaluation.now
     early = _backends_early(registry, target, root_overrides)
     ahead = _read_ahead(registry, early[0], now, shard, cameras) if early else {}
-    require_enforceable(evaluation)
+    require_enforceable(evaluation, also=(ENFORCE_ENTRYPOINT,))
     assert registry.config is not None  # a registry without config is not enforceable
     unknown = sorted((cameras or set()) - set(registry.cameras))
     if unknown:

@@ -38,6 +38,12 @@ class Engine(Protocol):
         again). Raises as evaluate() does if any of them fails."""
         ...
 
+    def side_by_side(self, encoded: bytes | None) -> bool:
+        """Whether evaluate_many would work on entrypoints over this input (`encoded`: its
+        JSON, if known) side by side. When not, one query evaluates them all, and a run does
+        best to ask for everything it needs in one evaluate_many."""
+        ...
+
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run an ad-hoc Rego query; one dict of bindings per result (the Rego test runner)."""
         ...

@@ -80,6 +80,11 @@ class OpaServerEngine:
         with ThreadPoolExecutor(max_workers=min(len(entrypoints), 4)) as pool:
             return list(pool.map(lambda entrypoint: self.evaluate(entrypoint, input), entrypoints))
 
+    def side_by_side(self, encoded: bytes | None) -> bool:
+        """Always: evaluate_many sends one request per entrypoint at once, and the server
+        keeps the rule book compiled between requests."""
+        return True
+
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """POST /v1/query: an ad-hoc query on the server."""
         body: dict[str, Any] = {"query": query}

@@ -245,6 +245,9 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(
         def evaluate_many(self, entrypoints, input, costs=None, encoded=None):
             return [self.evaluate(entrypoint, input) for entrypoint in entrypoints]
 
+        def side_by_side(self, encoded):
+            return True
+
     registry = load_registry(DEMO_REGISTRY)
     prepared = prepare(
         Evaluation(registry, NoProtection(), NOW, "v"), root_overrides={"nas-main": footage}
