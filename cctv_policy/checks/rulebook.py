@@ -16,6 +16,7 @@ from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation
 
 CHECK_ENTRYPOINT = "cctv/check/violations"  # the union of the parts below
+UNION = "data.cctv.check.violations"
 PART_NAMES = "cctv/check/part_names"
 PART_COSTS = "cctv/check/part_costs"
 PART = "cctv/check/parts/{}"
@@ -124,7 +125,7 @@ def run_check(
     raw = (
         rule_book_violations(engine, document, encoded)
         if evaluated is None
-        else _a_set("data.cctv.check.violations", evaluated)
+        else _a_set(UNION, evaluated)
     )
     placed = [_place(registry, item) for item in raw]
     placed += _partial_violations(registry, engine, document)
@@ -147,14 +148,9 @@ def rule_book_violations(
     in one evaluation). Empty part names, or a part that is not a set, is an error: a rule
     book that did not run must never look like a pass. An engine that would not evaluate the
     parts side by side evaluates their union (one query)."""
-    if not engine.side_by_side(encoded):
-        return _a_set("data.cctv.check.violations", engine.evaluate(CHECK_ENTRYPOINT, document))
-    try:
-        names = engine.evaluate(PART_NAMES, {})
-    except EngineUndefined:
-        return _a_set("data.cctv.check.violations", engine.evaluate(CHECK_ENTRYPOINT, document))
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise EngineError(f"data.{PART_NAMES.replace('/', '.')} is not a set of part names")
+    names = _part_names(engine) if engine.side_by_side(encoded) else None
+    if names is None:
+        return _a_set(UNION, engine.evaluate(CHECK_ENTRYPOINT, document))
     parts = engine.evaluate_many(
         [PART.format(n) for n in names], document, _part_costs(engine, names), encoded
     )
@@ -163,6 +159,17 @@ def rule_book_violations(
         for name, part in zip(names, parts, strict=True)
         for violation in _a_set(f"rule book part {name}", part)
     ]
+
+
+def _part_names(engine: Engine) -> list[str] | None:
+    """The rule book's part names (data.cctv.check.part_names); None when it names none."""
+    try:
+        names = engine.evaluate(PART_NAMES, {})
+    except EngineUndefined:
+        return None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise EngineError(f"data.{PART_NAMES.replace('/', '.')} is not a set of part names")
+    return names
 
 
 def _part_costs(engine: Engine, names: list[str]) -> list[float]:
