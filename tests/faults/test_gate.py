@@ -5,6 +5,8 @@ logged."""
 from __future__ import annotations
 
 import json
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from cctv_policy.demo import write_footage
 from cctv_policy.gate import RegistryNotEnforceable
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_at, extract_at, point_export_target
-from tests.conftest import NOW, NOW_TEXT
+from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT, POLICIES
 
 WORDING = "nothing acts on a registry that cannot be read as written"
 
@@ -88,3 +90,35 @@ def test_extract_refuses(misspelled: Path, tmp_path: Path):
     assert not list((tmp_path / "exports").iterdir())
     refused = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])
     assert refused["event"] == "extract_refused"
+
+
+def test_a_rule_book_whose_decision_is_undefined_deletes_nothing(tmp_path: Path):
+    """apply asks the gate and the decision in one query. When the check passes and the
+    decision is undefined, that query fails, the check is asked alone (and passes), and the
+    decision, asked alone, fails closed under its own name: exit 2, nothing deleted."""
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies)
+    enforce = policies / "cctv" / "enforce.rego"
+    enforce.write_text(enforce.read_text().replace("\ndecision := {", "\nrenamed := {", 1))
+    nas = tmp_path / "nas"
+    write_footage(nas, LAYOUT, ["CAM-CAN-03"], datetime.now(UTC), days=40, segment_minutes=240)
+    before = sorted(nas.rglob("*.mp4"))
+    result = CliRunner().invoke(
+        cli,
+        [
+            "apply",
+            "--yes",
+            "--registry",
+            str(DEMO_REGISTRY),
+            "--storage-root",
+            f"nas-main={nas}",
+            "--audit-log",
+            str(tmp_path / "audit.jsonl"),
+            "--policies",
+            str(policies),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "data.cctv.enforce.decision is undefined" in result.output
+    assert "one of" not in result.output  # not the combined query's error
+    assert sorted(nas.rglob("*.mp4")) == before
