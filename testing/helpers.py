@@ -10,6 +10,22 @@ from storage_backends.layout import Layout
 
 # The example registry's NAS layout (registry/storage.yaml).
 DEMO_LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4")
+DEMO_REGISTRY = Path(__file__).resolve().parents[1] / "registry"
+
+
+def apply_argv(nas: Path, audit: Path, *extra: str, registry: Path = DEMO_REGISTRY) -> list[str]:
+    """`cctv-policy apply --yes` on the example registry with its NAS target at `nas`."""
+    return [
+        "apply",
+        "--yes",
+        "--registry",
+        str(registry),
+        "--storage-root",
+        f"nas-main={nas}",
+        "--audit-log",
+        str(audit),
+        *extra,
+    ]
 
 
 def request_digest(registry: Path, request_id: str) -> str:

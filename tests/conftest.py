@@ -11,11 +11,11 @@ import pytest
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.registry.types import parse_rfc3339
+from testing.helpers import DEMO_REGISTRY
 
 pytest_plugins = ["testing.opa_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_REGISTRY = REPO / "registry"
 POLICIES = REPO / "policies"
 DATA = Path(__file__).resolve().parent / "data"
 NOW_TEXT = "2026-11-25T12:00:00+08:00"

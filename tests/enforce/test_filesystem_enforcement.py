@@ -19,7 +19,7 @@ from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
 from storage_backends.filesystem import FilesystemBackend, UnsafePath
 from testing.helpers import DEMO_LAYOUT as LAYOUT
-from testing.helpers import apply_at, demo_footage
+from testing.helpers import apply_argv, apply_at, demo_footage
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 
@@ -56,20 +56,7 @@ def run(root: Path, audit: Path, now: datetime = NOW):
 
 
 def cli_apply(root: Path, audit: Path, *extra: str, registry: Path = DEMO_REGISTRY):
-    return CliRunner().invoke(
-        cli,
-        [
-            "apply",
-            "--yes",
-            "--registry",
-            str(registry),
-            "--storage-root",
-            f"nas-main={root}",
-            "--audit-log",
-            str(audit),
-            *extra,
-        ],
-    )
+    return CliRunner().invoke(cli, apply_argv(root, audit, *extra, registry=registry))
 
 
 def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Path):

@@ -16,7 +16,7 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.clock import ClockDisagrees
 from testing.helpers import DEMO_LAYOUT as LAYOUT
-from testing.helpers import apply_at
+from testing.helpers import apply_argv, apply_at
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"]
@@ -70,14 +70,7 @@ def test_ntp_fault_on_the_runner_is_refused_by_a_real_apply(tmp_path: Path):
             sys.executable,
             "-m",
             "cctv_policy.cli",
-            "apply",
-            "--yes",
-            "--registry",
-            str(DEMO_REGISTRY),
-            "--storage-root",
-            f"nas-main={nas}",
-            "--audit-log",
-            str(tmp_path / "audit.jsonl"),
+            *apply_argv(nas, tmp_path / "audit.jsonl"),
         ],
         capture_output=True,
         text=True,

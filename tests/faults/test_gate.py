@@ -16,8 +16,8 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.gate import RegistryNotEnforceable
 from testing.helpers import DEMO_LAYOUT as LAYOUT
-from testing.helpers import apply_at, extract_at, point_export_target
-from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT, POLICIES
+from testing.helpers import apply_argv, apply_at, extract_at, point_export_target
+from tests.conftest import NOW, NOW_TEXT, POLICIES
 
 WORDING = "nothing acts on a registry that cannot be read as written"
 
@@ -103,21 +103,8 @@ def test_a_rule_book_whose_decision_is_undefined_deletes_nothing(tmp_path: Path)
     nas = tmp_path / "nas"
     write_footage(nas, LAYOUT, ["CAM-CAN-03"], datetime.now(UTC), days=40, segment_minutes=240)
     before = sorted(nas.rglob("*.mp4"))
-    result = CliRunner().invoke(
-        cli,
-        [
-            "apply",
-            "--yes",
-            "--registry",
-            str(DEMO_REGISTRY),
-            "--storage-root",
-            f"nas-main={nas}",
-            "--audit-log",
-            str(tmp_path / "audit.jsonl"),
-            "--policies",
-            str(policies),
-        ],
-    )
+    argv = apply_argv(nas, tmp_path / "audit.jsonl", "--policies", str(policies))
+    result = CliRunner().invoke(cli, argv)
     assert result.exit_code == 2, result.output
     assert "data.cctv.enforce.decision is undefined" in result.output
     assert "one of" not in result.output  # not the combined query's error

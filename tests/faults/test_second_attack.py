@@ -19,7 +19,7 @@ from cctv_policy.demo import write_footage
 from storage_backends.fdtree import UnsafeState
 from storage_backends.layout import Layout
 from testing.helpers import DEMO_LAYOUT as LAYOUT
-from testing.helpers import apply_at, demo_footage, extract_at, point_export_target
+from testing.helpers import apply_argv, apply_at, demo_footage, extract_at, point_export_target
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 
@@ -188,21 +188,7 @@ def test_apply_refuses_up_front_when_the_log_disagrees_with_its_git_anchor(
     live = tmp_path / "live"
     write_footage(live, LAYOUT, ["CAM-LIB-01"], datetime.now(UTC), days=40, segment_minutes=240)
     before = mp4s(live)
-    result = CliRunner().invoke(
-        cli,
-        [
-            "apply",
-            "--yes",
-            "--registry",
-            str(DEMO_REGISTRY),
-            "--storage-root",
-            f"nas-main={live}",
-            "--audit-log",
-            str(audit),
-            "--anchor",
-            f"git:{repo}",
-        ],
-    )
+    result = CliRunner().invoke(cli, apply_argv(live, audit, "--anchor", f"git:{repo}"))
     assert result.exit_code == 2 and "disagrees with its anchor" in result.output
     assert mp4s(live) == before
 
