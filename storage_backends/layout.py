@@ -170,8 +170,14 @@ class Layout:
         head, rest = self._written_in(known)
         if not head.startswith(prefix):
             return None
-        line = re.escape(head[len(prefix) :]) + rest
-        if re.fullmatch(f"(?:{line}\n)*{line}", joined) is None:
+        # Every line starts with the day's own text (the date), and what follows matches a
+        # pattern without it, so one compiled pattern serves every day of the run (the re
+        # module caches it); with the date written in, each day compiled its own.
+        starts = "\n" + head[len(prefix) :]
+        lines = "\n" + joined
+        if lines.count(starts) != len(names):
+            return None
+        if re.fullmatch(f"(?:{rest}\n)*{rest}", lines.replace(starts, "\n")[1:]) is None:
             return None
         length = int(known["seconds"])
         ends = [int(m["H"]) * 3600 + int(m["M"]) * 60 + int(m["S"]) + length for m in (first, last)]
