@@ -192,14 +192,16 @@ class FilesystemBackend(NoLifecycle):
             kept = {k[len(day.prefix) :] for k in held.intersection(day.keys)} if held else set()
             for name in kept:
                 result.refused[day.prefix + name] = "under a hold on the storage"
-            work.append((day.prefix.rstrip("/"), [n for n in day.names if n not in kept]))
+            todo = [n for n in day.names if n not in kept] if kept else list(day.names)
+            work.append((day.prefix.rstrip("/"), todo))
             result.requests += len(day.names)
         outcomes = DayWorkers.call(unlink_days, str(self.root), work)
         for day, (_, todo), outcome in zip(days, work, outcomes, strict=True):
             if isinstance(outcome, str):
                 result.refused.update(dict.fromkeys((day.prefix + n for n in todo), outcome))
                 continue
-            result.deleted += [day.prefix + n for n in todo if n not in outcome]
+            done = [n for n in todo if n not in outcome] if outcome else todo
+            result.deleted += map(day.prefix.__add__, done)
             for name, why in outcome.items():
                 if why is None:
                     result.already_gone.append(day.prefix + name)
