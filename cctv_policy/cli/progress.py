@@ -10,9 +10,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from cctv_policy.output import printable
 
 Advance = Callable[[int, str | None], None]
@@ -35,6 +32,16 @@ def progress(verb: str, unit: str, total: int, stream: TextIO | None = None) -> 
 
 @contextmanager
 def _bar(verb: str, unit: str, total: int) -> Iterator[Advance]:
+    # Imported here: a run without a terminal (cron, CI) has no use for the bar.
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn(f"{verb} {{task.description}}"),
         BarColumn(),
