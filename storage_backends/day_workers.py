@@ -15,21 +15,21 @@ Workers start from a fork server, not by forking this process: the embedded OPA'
 from __future__ import annotations
 
 import errno
-import multiprocessing
 import os
 import select
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from storage_backends.base import DayListing, day_listing
 from storage_backends.fdtree import DirectoryWalker
 from storage_backends.layout import Layout
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 WORKERS = max(1, min(os.cpu_count() or 1, 4))
 
@@ -181,6 +181,8 @@ class DayWorkers:
         """work(*args) for each args, spread over the workers; results in order."""
         pool = cls._get()
         if pool is not None:
+            from concurrent.futures.process import BrokenProcessPool
+
             try:
                 futures = [pool.submit(work, *args) for args in calls]
                 return [future.result() for future in futures]
@@ -194,6 +196,11 @@ class DayWorkers:
             if cls._size < 2:
                 return None  # one core for this run: no process to hand work to
             if cls._pool is None and not cls._broken:
+                # Imported here: a run that shares out no work (one shard of several) never
+                # loads multiprocessing.
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
                 try:
                     context = multiprocessing.get_context("forkserver")
                     cls._pool = ProcessPoolExecutor(

@@ -7,13 +7,10 @@ is an exception (RegistryNotFound), because then the tool cannot run at all.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -253,6 +250,11 @@ def parse_many(files: list[tuple[Path, bool]]) -> Iterator[ParsedFile]:
     if len(files) < PARALLEL_THRESHOLD or workers < 2:
         yield from _parse_chunk(files)
         return
+    # Imported here: a registry small enough for one core never pays for multiprocessing.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     size = min(-(-len(files) // (workers * 8)), 500)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     context = multiprocessing.get_context("forkserver" if _go_runtime_started() else "fork")
