@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
 from cctv_policy.audit.anchor import AnchorError, anchor_from_spec, check_log
 from cctv_policy.audit.log import AuditLog
@@ -42,6 +41,11 @@ from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.reports.device_health import Silent, silent_cameras
 from cctv_policy.targets import parse_root_overrides
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from cctv_policy.enforce.apply import ApplyReport
+
 
 def _shard(value: str | None) -> Shard:
     if not value:
@@ -71,6 +75,8 @@ def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
 
 
 def _summary(plan: Plan, skipped: dict[str, str], silent: list[Silent]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"plan at {plan.now.isoformat()} (retention {plan.retention_days} days)")
     table.add_column("action")
     table.add_column("count", justify="right")
@@ -154,6 +160,8 @@ def plan(
     if output_format == "json":
         click.echo(json.dumps(document, indent=1))
         return
+    from rich.console import Console
+
     console = Console()
     for action in prepared.plan.actions[:20]:
         files = f" ({action.count} files)" if action.action == "delete-day" else ""
@@ -186,6 +194,14 @@ def plan(
     "(holds and revokes the registry calls for are applied in any case).",
 )
 @click.option("--yes", is_flag=True, help="Really change storage (required).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: what was done, as one JSON document on standard output (for monitoring).",
+)
 @audit_log_option("Hash-chained audit log; if it cannot be written, nothing happens.")
 @click.option(
     "--anchor",
@@ -202,6 +218,7 @@ def apply(
     registry_dir: Path,
     plan_file: Path | None,
     yes: bool,
+    output_format: str,
     audit_log: Path,
     anchors: tuple[str, ...],
     scope: StorageScope,
@@ -225,6 +242,7 @@ def apply(
     Examples:
       cctv-policy plan --out plan.json && cctv-policy apply --plan plan.json --yes
       cctv-policy apply --yes --anchor git:/srv/audit-anchor --shard 0/4
+      cctv-policy apply --yes --format json > applied.json
     """
     if not yes:
         fail("apply changes storage: pass --yes (run `cctv-policy plan` first to review)")
@@ -257,16 +275,38 @@ def apply(
         with progress("applying", "actions", len(prepared.plan.actions)) as advance:
             report = run_apply(prepared, audit, lambda n: advance(n, None))
         audit.write_anchor()
+    head = audit.head()
+    if output_format == "json":
+        click.echo(json.dumps(_applied(report, audit_log, head), indent=1, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title="applied")
     table.add_column("action")
     table.add_column("done", justify="right")
-    for action in ("hold", "revoke", "grant", "release", "delete"):
+    for action in APPLIED_ACTIONS:
         table.add_row(action, str(report.done.get(action, 0)))
     table.add_row("  of which in whole days", str(report.done.get("delete-day", 0)) + " days")
     table.add_row("already gone", str(report.already_gone))
     table.add_row("refused", str(len(report.refused)))
     Console().print(table)
-    Console().print(f"audit log {audit_log} head {audit.head()[0]}:{audit.head()[1][:12]}")
+    Console().print(f"audit log {audit_log} head {head[0]}:{head[1][:12]}")
+
+
+APPLIED_ACTIONS = ("hold", "revoke", "grant", "release", "delete")
+
+
+def _applied(report: ApplyReport, audit_log: Path, head: tuple[int, str]) -> dict[str, Any]:
+    """apply --format json: the counts of the text table, and every refusal with its reason."""
+    return {
+        "done": {action: report.done.get(action, 0) for action in APPLIED_ACTIONS},
+        "whole_days": report.done.get("delete-day", 0),
+        "already_gone": report.already_gone,
+        "refused": dict(report.refused),
+        "audit_log": str(audit_log),
+        "audit_head": {"seq": head[0], "hash": head[1]},
+    }
 
 
 def _suspended(registry: LoadedRegistry, audit: AuditLog) -> str:
