@@ -11,7 +11,7 @@ import click
 from cctv_policy.audit.anchor import anchor_from_spec, check_log
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.audit.query import entries, matches
-from cctv_policy.cli.common import Timestamp, audit_log_option, registry_option
+from cctv_policy.cli.common import Timestamp, audit_log_option, format_option, registry_option
 from cctv_policy.cli.errors import EXIT_OK, EXIT_VIOLATIONS, fail, refusing
 from cctv_policy.output import printable
 from cctv_policy.registry.loader import load_registry
@@ -31,7 +31,7 @@ def audit() -> None:
     help="Where the head was anchored (default: file:<log>.head).",
 )
 @registry_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option()
 @click.option(
     "--reanchor",
     is_flag=True,
@@ -98,7 +98,7 @@ def verify(
 )
 @click.option("--camera", default=None, metavar="ID")
 @click.option("--since", type=Timestamp(), default=None, help="RFC 3339 with offset.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option()
 def show(
     audit_log: Path,
     request: str | None,

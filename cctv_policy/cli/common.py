@@ -75,6 +75,18 @@ def audit_log_option(help: str = "The hash-chained audit log.") -> Callable[[F],
     )
 
 
+def format_option(help: str | None = None) -> Callable[[F], F]:
+    """--format text|json: a table for people, one JSON document for machines."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
 def storage_root_option(
     help: str = "Use DIR as the root of filesystem TARGET (demos, tests, a NAS mounted elsewhere).",
 ) -> Callable[[F], F]:

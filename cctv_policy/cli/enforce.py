@@ -16,6 +16,7 @@ from cctv_policy.cli.common import (
     StorageScope,
     audit_log_option,
     engine_options,
+    format_option,
     now_option,
     registry_option,
     resolve_now,
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from cctv_policy.enforce.apply import ApplyReport
+
+# The rows of apply's table and the keys of its JSON `done`, in the order they happen.
+APPLIED_ACTIONS = ("hold", "revoke", "grant", "release", "delete")
 
 
 def _shard(value: str | None) -> Shard:
@@ -110,13 +114,7 @@ def _summary(plan: Plan, skipped: dict[str, str], silent: list[Silent]) -> Table
 @click.command()
 @registry_option
 @now_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option()
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -194,14 +192,7 @@ def plan(
     "(holds and revokes the registry calls for are applied in any case).",
 )
 @click.option("--yes", is_flag=True, help="Really change storage (required).")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: what was done, as one JSON document on standard output (for monitoring).",
-)
+@format_option("json: what was done, as one JSON document on standard output (for monitoring).")
 @audit_log_option("Hash-chained audit log; if it cannot be written, nothing happens.")
 @click.option(
     "--anchor",
@@ -292,9 +283,6 @@ def apply(
     table.add_row("refused", str(len(report.refused)))
     Console().print(table)
     Console().print(f"audit log {audit_log} head {head[0]}:{head[1][:12]}")
-
-
-APPLIED_ACTIONS = ("hold", "revoke", "grant", "release", "delete")
 
 
 def _applied(report: ApplyReport, audit_log: Path, head: tuple[int, str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from cctv_policy.cli.common import format_option
 from cctv_policy.cli.errors import EXIT_OK, EXIT_VIOLATIONS, fail
 from cctv_policy.engine import EngineError, load_policies
 from cctv_policy.engine.rego_tests import Outcome, run_rego_tests
@@ -22,13 +23,7 @@ from cctv_policy.engine.rego_tests import Outcome, run_rego_tests
     metavar="REGEX",
     help="Only tests whose package.name matches this regular expression.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option()
 @click.option("-v", "--verbose", is_flag=True, help="List passing tests too.")
 def test(
     policy_dir: Path | None, name_filter: str | None, output_format: str, verbose: bool

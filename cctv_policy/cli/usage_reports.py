@@ -10,7 +10,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from cctv_policy.cli.common import engine_options, now_option, registry_option, resolve_now
+from cctv_policy.cli.common import (
+    engine_options,
+    format_option,
+    now_option,
+    registry_option,
+    resolve_now,
+)
 from cctv_policy.cli.errors import refusing
 from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
@@ -25,7 +31,7 @@ def reports() -> None:
 @reports.command()
 @registry_option
 @now_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option()
 @engine_options
 def due(registry_dir: Path, now: datetime | None, output_format: str, engine: EngineChoice) -> None:
     """Reports due and overdue, with days late, by unit. Overdue reports block new requests by
