@@ -13,6 +13,13 @@ DEMO_LAYOUT = Layout("{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}
 DEMO_REGISTRY = Path(__file__).resolve().parents[1] / "registry"
 
 
+def footage_keys(root: Path) -> set[str]:
+    """The footage files under a NAS root, as keys (the tool's own .cctv-policy folder left out)."""
+    return {
+        p.relative_to(root).as_posix() for p in root.rglob("*.mp4") if ".cctv-policy" not in p.parts
+    }
+
+
 def apply_argv(nas: Path, audit: Path, *extra: str, registry: Path = DEMO_REGISTRY) -> list[str]:
     """`cctv-policy apply --yes` on the example registry with its NAS target at `nas`."""
     return [

@@ -19,7 +19,7 @@ from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
 from storage_backends.filesystem import FilesystemBackend, UnsafePath
 from testing.helpers import DEMO_LAYOUT as LAYOUT
-from testing.helpers import apply_argv, apply_at, demo_footage
+from testing.helpers import apply_argv, apply_at, demo_footage, footage_keys
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 
@@ -27,12 +27,6 @@ from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 def footage(tmp_path: Path) -> Path:
     # Three cameras are enough: one under a hold, one with an active grant, one with neither.
     return demo_footage(tmp_path / "nas-main", ["CAM-CAN-03", "CAM-GYM-01", "CAM-LIB-01"], NOW)
-
-
-def segments(root: Path) -> set[str]:
-    return {
-        p.relative_to(root).as_posix() for p in root.rglob("*.mp4") if ".cctv-policy" not in p.parts
-    }
 
 
 @pytest.fixture
@@ -60,9 +54,9 @@ def cli_apply(root: Path, audit: Path, *extra: str, registry: Path = DEMO_REGIST
 
 
 def test_apply_deletes_expired_keeps_young_and_held(footage: Path, tmp_path: Path):
-    before = segments(footage)
+    before = footage_keys(footage)
     run(footage, tmp_path / "audit.jsonl")
-    after = segments(footage)
+    after = footage_keys(footage)
     cutoff = NOW - timedelta(days=30)
     for key in before:
         camera, start, seconds = LAYOUT.parse(key)
@@ -127,7 +121,7 @@ def test_second_run_is_a_no_op(footage: Path, tmp_path: Path):
 
 
 def test_plan_never_changes_storage(footage: Path):
-    before = segments(footage)
+    before = footage_keys(footage)
     result = CliRunner().invoke(
         cli,
         [
@@ -141,7 +135,7 @@ def test_plan_never_changes_storage(footage: Path):
         ],
     )
     assert result.exit_code == 0
-    assert segments(footage) == before
+    assert footage_keys(footage) == before
 
 
 def test_unparsable_and_symlinked_keys_are_reported_never_touched(footage: Path, tmp_path: Path):
@@ -173,43 +167,43 @@ def test_backend_refuses_paths_outside_its_root(tmp_path: Path):
 
 
 def test_cli_apply_on_the_system_clock_deletes_expired_footage(live_footage: Path, tmp_path: Path):
-    before = segments(live_footage)
+    before = footage_keys(live_footage)
     result = cli_apply(live_footage, tmp_path / "audit.jsonl")
     assert result.exit_code == 0, result.output
-    gone = before - segments(live_footage)
+    gone = before - footage_keys(live_footage)
     cutoff = datetime.now(UTC) - timedelta(days=30)
     assert gone and all(LAYOUT.parse(k)[1] < cutoff for k in gone)
     assert CliRunner().invoke(cli, ["apply", "--yes", "--now", NOW_TEXT]).exit_code == 2
 
 
 def test_unwritable_audit_log_means_nothing_happens(live_footage: Path, tmp_path: Path):
-    before = segments(live_footage)
+    before = footage_keys(live_footage)
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the log directory should be")
     result = cli_apply(live_footage, blocker / "audit.jsonl")
     assert result.exit_code == 2
     assert "audit log" in result.output
-    assert segments(live_footage) == before
+    assert footage_keys(live_footage) == before
 
 
 def test_engine_failure_means_nothing_happens(live_footage: Path, tmp_path: Path):
-    before = segments(live_footage)
+    before = footage_keys(live_footage)
     policies = tmp_path / "policies"
     policies.mkdir()
     (policies / "x.rego").write_text("package cctv.enforce\nimport rego.v1\nx := 1\n")
     result = cli_apply(live_footage, tmp_path / "audit.jsonl", "--policies", str(policies))
     assert result.exit_code == 2 and "undefined" in result.output
-    assert segments(live_footage) == before
+    assert footage_keys(live_footage) == before
 
 
 def test_registry_with_input_errors_is_not_enforced(
     live_footage: Path, tmp_path: Path, registry_copy: Path
 ):
     (registry_copy / "holds" / "HOLD-2026-0002.yaml").write_text("id: [broken\n")
-    before = segments(live_footage)
+    before = footage_keys(live_footage)
     result = cli_apply(live_footage, tmp_path / "a.jsonl", registry=registry_copy)
     assert result.exit_code == 3 and "nothing acts on a registry" in result.output
-    assert segments(live_footage) == before
+    assert footage_keys(live_footage) == before
     refused = json.loads((tmp_path / "a.jsonl").read_text().splitlines()[-1])
     assert refused["event"] == "refused" and refused["command"] == "apply"
 
@@ -240,7 +234,7 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(
         Evaluation(registry, NoProtection(), NOW, "v"), root_overrides={"nas-main": footage}
     )
     run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
-    remaining = segments(footage)
+    remaining = footage_keys(footage)
     assert "CAM-CAN-03/2026/10/18/20261018T180000Z_7200s.mp4" in remaining  # held
     assert any(k.startswith("CAM-LIB-01/2026/11/24/") for k in remaining)  # young
     assert prepared.plan.blocked_by_floor

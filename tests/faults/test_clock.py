@@ -16,16 +16,10 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.clock import ClockDisagrees
 from testing.helpers import DEMO_LAYOUT as LAYOUT
-from testing.helpers import apply_argv, apply_at
+from testing.helpers import apply_argv, apply_at, footage_keys
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"]
-
-
-def files(root: Path) -> set[str]:
-    return {
-        p.relative_to(root).as_posix() for p in root.rglob("*.mp4") if ".cctv-policy" not in p.parts
-    }
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def nas(tmp_path: Path) -> Path:
 
 
 def test_clock_jumped_a_year_ahead_deletes_nothing(nas: Path, tmp_path: Path):
-    before = files(nas)
+    before = footage_keys(nas)
     with pytest.raises(ClockDisagrees, match="on nas-main the newest footage of 3 of 3"):
         apply_at(
             DEMO_REGISTRY,
@@ -44,16 +38,16 @@ def test_clock_jumped_a_year_ahead_deletes_nothing(nas: Path, tmp_path: Path):
             tmp_path / "audit.jsonl",
             datetime(2027, 12, 1, tzinfo=UTC),
         )
-    assert files(nas) == before
+    assert footage_keys(nas) == before
 
 
 def test_clock_gone_back_since_the_last_apply_changes_nothing(nas: Path, tmp_path: Path):
     audit = tmp_path / "audit.jsonl"
     apply_at(DEMO_REGISTRY, {"nas-main": nas}, audit, NOW)
-    after_first = files(nas)
+    after_first = footage_keys(nas)
     with pytest.raises(ClockDisagrees, match="went backwards"):
         apply_at(DEMO_REGISTRY, {"nas-main": nas}, audit, NOW - timedelta(hours=3))
-    assert files(nas) == after_first
+    assert footage_keys(nas) == after_first
 
 
 @pytest.mark.skipif(not shutil.which("faketime"), reason="needs faketime (.ci/run installs it)")
@@ -61,7 +55,7 @@ def test_ntp_fault_on_the_runner_is_refused_by_a_real_apply(tmp_path: Path):
     """No flag at all: the machine's clock itself jumps 400 days ahead under a real apply."""
     nas = tmp_path / "nas"
     write_footage(nas, LAYOUT, CAMERAS, datetime.now(UTC), days=40, segment_minutes=240)
-    before = files(nas)
+    before = footage_keys(nas)
     result = subprocess.run(
         [
             "faketime",
@@ -78,7 +72,7 @@ def test_ntp_fault_on_the_runner_is_refused_by_a_real_apply(tmp_path: Path):
     assert result.returncode == 2, result.stderr
     assert "on nas-main the newest footage" in result.stderr
     assert "Traceback" not in result.stderr
-    assert files(nas) == before
+    assert footage_keys(nas) == before
     refused = (tmp_path / "audit.jsonl").read_text().splitlines()[-1]
     assert '"event":"refused"' in refused
 
@@ -126,12 +120,12 @@ def test_one_planted_future_file_cannot_vouch_for_a_jumped_clock(nas: Path, tmp_
     planted = nas / LAYOUT.key("CAM-LIB-01", jumped - timedelta(hours=2), 7200)
     planted.parent.mkdir(parents=True)
     planted.write_text("x")
-    before = files(nas)
+    before = footage_keys(nas)
     with pytest.raises(ClockDisagrees, match="2 of 3 cameras"):
         apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", jumped)
     with pytest.raises(ClockDisagrees, match="CAM-LIB-01's clock is ahead"):
         apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", NOW)
-    assert files(nas) == before
+    assert footage_keys(nas) == before
 
 
 def test_an_empty_folder_for_tomorrow_is_not_a_stopped_recording(nas: Path, tmp_path: Path):

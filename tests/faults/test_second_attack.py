@@ -19,19 +19,20 @@ from cctv_policy.demo import write_footage
 from storage_backends.fdtree import UnsafeState
 from storage_backends.layout import Layout
 from testing.helpers import DEMO_LAYOUT as LAYOUT
-from testing.helpers import apply_argv, apply_at, demo_footage, extract_at, point_export_target
+from testing.helpers import (
+    apply_argv,
+    apply_at,
+    demo_footage,
+    extract_at,
+    footage_keys,
+    point_export_target,
+)
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 
 @pytest.fixture
 def nas(tmp_path: Path) -> Path:
     return demo_footage(tmp_path / "nas", ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"], NOW)
-
-
-def mp4s(root: Path) -> set[str]:
-    return {
-        p.relative_to(root).as_posix() for p in root.rglob("*.mp4") if ".cctv-policy" not in p.parts
-    }
 
 
 def test_a_state_folder_owned_by_someone_else_is_refused(nas: Path, tmp_path: Path):
@@ -65,9 +66,9 @@ def test_junk_hold_manifests_block_deletes_and_never_hang(nas: Path, tmp_path: P
                 "no-keys": '{"hold": "hold:HOLD-2026-9999"}',
             }[junk]
         )
-    before = mp4s(nas)
+    before = footage_keys(nas)
     prepared, _report = apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", NOW)
-    assert mp4s(nas) == before, "nothing deleted while a manifest cannot be read"
+    assert footage_keys(nas) == before, "nothing deleted while a manifest cannot be read"
     assert any("holds/hold:HOLD-2026-9999.json" in u.key for u in prepared.plan.unmanaged)
     assert not [a for a in prepared.plan.actions if a.action == "release"]
 
@@ -187,10 +188,10 @@ def test_apply_refuses_up_front_when_the_log_disagrees_with_its_git_anchor(
     log.anchor_path.write_text(json.dumps({"seq": 1, "hash": json.loads(lines[0])["hash"]}))
     live = tmp_path / "live"
     write_footage(live, LAYOUT, ["CAM-LIB-01"], datetime.now(UTC), days=40, segment_minutes=240)
-    before = mp4s(live)
+    before = footage_keys(live)
     result = CliRunner().invoke(cli, apply_argv(live, audit, "--anchor", f"git:{repo}"))
     assert result.exit_code == 2 and "disagrees with its anchor" in result.output
-    assert mp4s(live) == before
+    assert footage_keys(live) == before
 
 
 def test_nested_storage_roots_are_an_input_error(registry_copy: Path):
