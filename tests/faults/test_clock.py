@@ -3,7 +3,6 @@ nothing that changes storage or hands out footage takes its clock from a flag.""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,11 +14,15 @@ from click.testing import CliRunner
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.clock import ClockDisagrees
+from testing.faketime import faketime_library, shifted_clock_env
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_argv, apply_at, footage_keys
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 
 CAMERAS = ["CAM-CAN-03", "CAM-LIB-01", "CAM-GATE-01"]
+needs_faketime = pytest.mark.skipif(
+    faketime_library() is None, reason="needs libfaketime (a test dependency on PyPI)"
+)
 
 
 @pytest.fixture
@@ -50,24 +53,17 @@ def test_clock_gone_back_since_the_last_apply_changes_nothing(nas: Path, tmp_pat
     assert footage_keys(nas) == after_first
 
 
-@pytest.mark.skipif(not shutil.which("faketime"), reason="needs faketime (.ci/run installs it)")
+@needs_faketime
 def test_ntp_fault_on_the_runner_is_refused_by_a_real_apply(tmp_path: Path):
     """No flag at all: the machine's clock itself jumps 400 days ahead under a real apply."""
     nas = tmp_path / "nas"
     write_footage(nas, LAYOUT, CAMERAS, datetime.now(UTC), days=40, segment_minutes=240)
     before = footage_keys(nas)
     result = subprocess.run(
-        [
-            "faketime",
-            "-f",
-            "+400d",
-            sys.executable,
-            "-m",
-            "cctv_policy.cli",
-            *apply_argv(nas, tmp_path / "audit.jsonl"),
-        ],
+        [sys.executable, "-m", "cctv_policy.cli", *apply_argv(nas, tmp_path / "audit.jsonl")],
         capture_output=True,
         text=True,
+        env=shifted_clock_env("+400d"),
     )
     assert result.returncode == 2, result.stderr
     assert "on nas-main the newest footage" in result.stderr
@@ -134,6 +130,7 @@ def test_an_empty_folder_for_tomorrow_is_not_a_stopped_recording(nas: Path, tmp_
     apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", NOW)
 
 
+@needs_faketime
 def test_extract_and_authorize_refuse_a_clock_that_went_back(tmp_path: Path):
     audit = tmp_path / "audit.jsonl"
     from cctv_policy.audit.log import AuditLog
@@ -141,9 +138,6 @@ def test_extract_and_authorize_refuse_a_clock_that_went_back(tmp_path: Path):
     AuditLog(audit).append("apply_started", now=datetime.now(UTC).isoformat())
     result = subprocess.run(
         [
-            "faketime",
-            "-f",
-            "-2d",
             sys.executable,
             "-m",
             "cctv_policy.cli",
@@ -161,5 +155,6 @@ def test_extract_and_authorize_refuse_a_clock_that_went_back(tmp_path: Path):
         ],
         capture_output=True,
         text=True,
+        env=shifted_clock_env("-2d"),
     )
     assert result.returncode == 2 and "went backwards" in result.stderr, result.stderr
