@@ -29,7 +29,8 @@ class CountingBackend(MemoryBackend):
         super().__init__("nas", LAYOUT, keys)
         self.works_beside = works_beside
         self.batches: list[int] = []
-        self.busy = self.most_at_once = 0
+        self.busy = self.most_at_once = self.finished = 0
+        self.expected = -(-len(keys) // DELETE_BATCH)
         self._changed = threading.Condition()
 
     def delete_days(self, days: Sequence[DayListing]) -> DeleteResult:
@@ -39,12 +40,18 @@ class CountingBackend(MemoryBackend):
             self.batches.append(sum(len(day.names) for day in days))
             self._changed.notify_all()
             # Stay at work until as many batches as the deleter may hand over at once are
-            # here, or a while has passed (a storage that works beside gets them all).
+            # here (or all that are left), or a while has passed (a storage that works beside
+            # gets them all).
             patience = 10 if self.works_beside else 0.05
-            self._changed.wait_for(lambda: self.busy >= DELETE_WORKERS, timeout=patience)
+            self._changed.wait_for(self._all_handed_over, timeout=patience)
             result = super().delete_days(days)
             self.busy -= 1
+            self.finished += 1
+            self._changed.notify_all()
             return result
+
+    def _all_handed_over(self) -> bool:
+        return self.busy >= min(DELETE_WORKERS, self.expected - self.finished)
 
 
 FIRST = date(2026, 6, 1)
