@@ -54,5 +54,5 @@ def test_the_wheel_carries_the_rule_book_and_one_version(installed: Path, tmp_pa
     )
     assert check.returncode == 0, check.stdout[-1500:] + check.stderr[-1500:]
     assert '"policies_ran": true' in check.stdout
-    rego = _run(installed / "cctv-policy", "test", cwd=tmp_path)
+    rego = _run(installed / "cctv-policy", "test", "--run", "cameras_test", cwd=tmp_path)
     assert rego.returncode == 0 and "PASS:" in rego.stdout, rego.stdout[-1500:]

@@ -1,13 +1,13 @@
 """The official OPA toolchain gate of scripts/test.sh (testing/opa_toolchain.py), run with the
-real opa binary: it passes the shipped rule book and refuses one whose tests leave policy
-lines uncovered or that the two test runners read differently."""
+real opa binary: it refuses a rule book whose tests leave policy lines uncovered, fail, or
+that the two test runners read differently. scripts/test.sh runs the gate on the shipped rule
+book once per run (opa test, then our runner checked against it), so no test here repeats it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from testing.opa_toolchain import gate
-from tests.conftest import POLICIES
 
 RULES = """package cctv.sample
 
@@ -28,10 +28,6 @@ def _policies(tmp_path: Path, tests: str) -> Path:
     (tmp_path / "cctv" / "sample.rego").write_text(RULES)
     (tmp_path / "cctv" / "sample_test.rego").write_text(tests)
     return tmp_path
-
-
-def test_the_shipped_rule_book_passes_the_gate():
-    assert gate(POLICIES, floor=95) == []
 
 
 def test_uncovered_policy_lines_fail_the_floor(tmp_path):

@@ -178,7 +178,7 @@ def test_the_rego_test_runner_finds_indented_tests(tmp_path: Path):
     (tmp_path / "policies" / "cctv" / "extra_test.rego").write_text(
         "package cctv.extra_test\n\nimport rego.v1\n\n  test_indented_fails if {\n\t1 == 2\n  }\n"
     )
-    result = CliRunner().invoke(cli, ["test", str(tmp_path / "policies")])
+    result = CliRunner().invoke(cli, ["test", "--run", "extra_test", str(tmp_path / "policies")])
     assert result.exit_code == 1 and "test_indented_fails" in result.output
 
 
