@@ -66,24 +66,6 @@ class FilesystemBackend(NoLifecycle):
         # Symbolic links and strangers found in the state folder, for the plan to report.
         self.state_problems: list[StateProblem] = []
 
-    # -- paths ------------------------------------------------------------------------------
-
-    def path_of(self, key: str) -> Path:
-        """The file for a key, refusing anything that leaves the root or crosses a symlink."""
-        if self.layout.parse(key) is None:
-            raise UnsafePath(f"{key!r} does not match the layout {self.layout.pattern!r}")
-        path = self.root / key
-        current = self.root
-        for part in Path(key).parts:
-            if part in ("", ".", ".."):
-                raise UnsafePath(f"{key!r} has a relative path part")
-            current = current / part
-            if current.is_symlink():
-                raise UnsafePath(f"{key!r} crosses the symbolic link {current}")
-        if os.path.commonpath([self.root, path.resolve()]) != str(self.root):
-            raise UnsafePath(f"{key!r} resolves outside {self.root}")
-        return path
-
     # -- listing ----------------------------------------------------------------------------
 
     def top_level(self) -> list[TopEntry]:
@@ -447,22 +429,6 @@ class FilesystemBackend(NoLifecycle):
             return set(self._state_entries(fd, "grants", want_dirs=True))
         finally:
             os.close(fd)
-
-    def grant_manifest(self, grant_id: str) -> dict | None:
-        fd = self._state("grants", create=False)
-        if fd is None:
-            return None
-        try:
-            grant_fd = os.open(_safe_id(grant_id), DIR_FLAGS, dir_fd=fd)
-        except FileNotFoundError:
-            return None
-        finally:
-            os.close(fd)
-        try:
-            document = read_json_at(grant_fd, "MANIFEST.json")
-            return document if isinstance(document, dict) else None
-        finally:
-            os.close(grant_fd)
 
 
 def _safe_id(value: str) -> str:

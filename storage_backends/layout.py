@@ -352,9 +352,6 @@ class Layout:
             return None
         return candidate if self.day_prefix(camera, candidate) == prefix else None
 
-    def camera_prefix(self, camera: str) -> str:
-        return f"{camera}/"
-
 
 def _clock_seconds(hhmmss: str) -> int:
     return int(hhmmss[:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6])

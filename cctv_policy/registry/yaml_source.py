@@ -83,14 +83,6 @@ def position_tree(text: str) -> yaml.Node | None:
         return None
 
 
-def locate(text: str, path: Sequence[str | int]) -> tuple[int, int]:
-    """The 1-based (line, column) of the deepest node of `path` that exists in the document.
-
-    For a missing field this is the mapping that lacks it, which is where a reader should look.
-    """
-    return locate_in(position_tree(text), path)
-
-
 def locate_in(tree: yaml.Node | None, path: Sequence[str | int]) -> tuple[int, int]:
     node = tree
     if node is None:
