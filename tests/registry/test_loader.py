@@ -85,12 +85,12 @@ def test_any_offset_timestamp_parses_to_the_same_instant(naive: datetime, offset
 
 
 def test_parallel_parse_gives_the_same_registry_as_serial(registry_copy: Path, monkeypatch):
-    from cctv_policy.registry import loader
+    from cctv_policy.registry import parsing
 
     (registry_copy / "requests" / "REQ-2026-0090.yaml").write_bytes(b"id: [unclosed\n")
     (registry_copy / "holds" / "HOLD-2026-0090.yaml").write_bytes(b"id: HOLD-2026-0090\n\xff\n")
     serial = load_registry(registry_copy)
-    monkeypatch.setattr(loader, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(parsing, "PARALLEL_THRESHOLD", 1)
     parallel = load_registry(registry_copy)
     assert parallel.requests == serial.requests and parallel.holds == serial.holds
     assert parallel.issues == serial.issues and len(serial.issues) == 2
