@@ -8,9 +8,8 @@
 - Holds: a manifest object per hold under <prefix>.cctv-policy/holds/, and, on a bucket with
   Object Lock, an S3 legal hold on every held object, which the server enforces (even against
   its own lifecycle engine and against an admin's DeleteObject).
-- Grants: one bucket-policy statement per grant, allowing exactly the granted objects to exactly
-  the recipient's principal, only while aws:CurrentTime is inside the use period; revoking
-  removes the statement. Statements not made by us are kept as they are.
+- Grants: one bucket-policy statement per grant (s3_grants.py); lifecycle offload to the
+  bucket's own engine (s3_lifecycle.py).
 - Credentials and endpoint come from the environment / boto3's chain (CCTV_S3_ENDPOINT overrides
   the registry's endpoint), never from the registry.
 """
@@ -21,14 +20,12 @@ import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date
+from datetime import date
 from typing import Any
 
 from storage_backends.base import (
     DayListing,
     DeleteResult,
-    GrantSpec,
-    LifecycleRefused,
     Segment,
     StateProblem,
     TopEntry,
@@ -37,21 +34,13 @@ from storage_backends.base import (
     segment_of,
 )
 from storage_backends.layout import Layout
+from storage_backends.s3_grants import BucketPolicyGrants, compact_json
+from storage_backends.s3_lifecycle import LifecycleOffload
 
 STATE = ".cctv-policy/"
-SID_PREFIX = "cctvgrant"
-RULE_PREFIX = "cctv-policy-"
-MAX_LIFECYCLE_RULES = 1000  # S3's limit on rules in one lifecycle configuration
 
 
-TIME = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def _compact(document: Any) -> str:
-    return json.dumps(document, separators=(",", ":"), sort_keys=True)
-
-
-class S3Backend:
+class S3Backend(BucketPolicyGrants, LifecycleOffload):
     def __init__(
         self,
         target_id: str,
@@ -329,7 +318,7 @@ class S3Backend:
         self.client.put_object(
             Bucket=self.bucket,
             Key=self._hold_key(hold_id),
-            Body=_compact({"hold": hold_id, "keys": sorted(current | keys)}),
+            Body=compact_json({"hold": hold_id, "keys": sorted(current | keys)}),
         )
         if self.object_lock:
             self._legal_holds(keys, "ON")
@@ -393,164 +382,3 @@ class S3Backend:
                         VersionId=version["VersionId"],
                         LegalHold={"Status": status},
                     )
-
-    # -- grants -----------------------------------------------------------------------------
-
-    def _policy(self) -> dict[str, Any]:
-        try:
-            self.requests += 1
-            policy: dict[str, Any] = json.loads(
-                self.client.get_bucket_policy(Bucket=self.bucket)["Policy"]
-            )
-            return policy
-        except self.client.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchBucketPolicy", "NoSuchKey"):
-                return {"Version": "2012-10-17", "Statement": []}
-            raise
-
-    def _put_policy(self, policy: dict[str, Any]) -> None:
-        self.requests += 1
-        if policy["Statement"]:
-            self.client.put_bucket_policy(Bucket=self.bucket, Policy=_compact(policy))
-        else:
-            self.client.delete_bucket_policy(Bucket=self.bucket)
-
-    @staticmethod
-    def _sid(grant_id: str) -> str:
-        return SID_PREFIX + grant_id.encode().hex()  # Sids are alphanumeric only
-
-    def grants(self) -> set[str]:
-        return {
-            bytes.fromhex(s["Sid"][len(SID_PREFIX) :]).decode()
-            for s in self._policy()["Statement"]
-            if str(s.get("Sid", "")).startswith(SID_PREFIX)
-        }
-
-    def create_grant(self, grant: GrantSpec) -> None:
-        policy = self._policy()
-        sid = self._sid(grant.grant_id)
-        policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != sid]
-        if grant.keys:
-            policy["Statement"].append(
-                {
-                    "Sid": sid,
-                    "Effect": "Allow",
-                    "Principal": {"AWS": [self.principal_template.format(person=grant.recipient)]},
-                    "Action": ["s3:GetObject"],
-                    "Resource": [
-                        f"arn:aws:s3:::{self.bucket}/{self.prefix}{k}" for k in grant.keys
-                    ],
-                    "Condition": {
-                        "DateGreaterThan": {
-                            "aws:CurrentTime": grant.starts.astimezone(UTC).strftime(TIME)
-                        },
-                        "DateLessThan": {
-                            "aws:CurrentTime": grant.ends.astimezone(UTC).strftime(TIME)
-                        },
-                    },
-                }
-            )
-        self._put_policy(policy)
-
-    def revoke_grant(self, grant_id: str) -> None:
-        policy = self._policy()
-        sid = self._sid(grant_id)
-        remaining = [s for s in policy["Statement"] if s.get("Sid") != sid]
-        if len(remaining) != len(policy["Statement"]):
-            policy["Statement"] = remaining
-            self._put_policy(policy)
-
-    # -- lifecycle offload ------------------------------------------------------------------
-
-    def sync_lifecycle(
-        self, retention_days: int, cameras: Sequence[str], other_cameras: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        """Let the bucket expire footage itself, with rules scoped to this target's cameras
-        (never the state prefix with its hold manifests and audit anchors, never another
-        camera's folder or an unmanaged entry): current objects after retention_days + 1
-        (objects are uploaded when recorded; the extra day covers upload delay) and noncurrent
-        versions after 1 day, so that expiring on a versioned bucket really frees the bytes.
-
-        Only on a bucket with Object Lock, where legal holds keep protected footage from the
-        bucket's own lifecycle engine; elsewhere a hold would be a manifest that the engine
-        ignores, so offload is refused. Camera folders are merged into the fewest prefixes that
-        cover exactly them (Ceph RGW applied only the first 9 prefix rules of a configuration
-        in our tests). Rules not made by us stay."""
-        if not self.object_lock:
-            raise LifecycleRefused(
-                f"lifecycle_offload on {self.target_id}: bucket {self.bucket} has no Object Lock, "
-                "so the lifecycle engine would delete held footage too; enable Object Lock on a "
-                "new bucket or set lifecycle_offload: false"
-            )
-        others = {e.name for e in self.top_level() if e.name not in cameras} | set(other_cameras)
-        prefixes = covering_prefixes(set(cameras), others - set(cameras))
-        if len(prefixes) > MAX_LIFECYCLE_RULES - 1:
-            raise LifecycleRefused(
-                f"lifecycle_offload on {self.target_id}: {len(prefixes)} camera prefixes need "
-                f"more than the {MAX_LIFECYCLE_RULES} rules one bucket may have"
-            )
-        ours = [
-            {
-                "ID": f"{RULE_PREFIX}{index}",
-                "Status": "Enabled",
-                "Filter": {"Prefix": f"{self.prefix}{prefix}"},
-                "Expiration": {"Days": retention_days + 1},
-                "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
-            }
-            for index, prefix in enumerate(prefixes)
-        ]
-        others_rules = [
-            r for r in self._lifecycle_rules() if not r.get("ID", "").startswith(RULE_PREFIX)
-        ]
-        self.requests += 1
-        self.client.put_bucket_lifecycle_configuration(
-            Bucket=self.bucket, LifecycleConfiguration={"Rules": others_rules + ours}
-        )
-        return ours
-
-    def suspend_lifecycle(self) -> int:
-        """Disable our lifecycle rules (keeping more is the safe side) when a run is refused:
-        otherwise the bucket would go on expiring footage a new hold may be meant to keep.
-        The next run that is not refused enables them again. Returns the rules disabled."""
-        rules = self._lifecycle_rules()
-        ours = [
-            r
-            for r in rules
-            if r.get("ID", "").startswith(RULE_PREFIX) and r.get("Status") == "Enabled"
-        ]
-        if not ours:
-            return 0
-        for rule in ours:
-            rule["Status"] = "Disabled"
-        self.requests += 1
-        self.client.put_bucket_lifecycle_configuration(
-            Bucket=self.bucket, LifecycleConfiguration={"Rules": rules}
-        )
-        return len(ours)
-
-    def _lifecycle_rules(self) -> list[dict[str, Any]]:
-        self.requests += 1
-        try:
-            return list(
-                self.client.get_bucket_lifecycle_configuration(Bucket=self.bucket).get("Rules", [])
-            )
-        except self.client.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "NoSuchLifecycleConfiguration":
-                return []
-            raise
-
-
-def covering_prefixes(cameras: set[str], others: set[str]) -> list[str]:
-    """The fewest key prefixes that cover every camera's folder and nothing in `others`: each
-    camera's shortest prefix that starts no other name (its full folder, with the slash, when
-    even that is not unique), without prefixes another one already covers."""
-    found = set()
-    for camera in sorted(cameras):
-        for length in range(1, len(camera) + 1):
-            candidate = camera[:length]
-            if not any(other.startswith(candidate) for other in others):
-                found.add(candidate)
-                break
-        else:
-            found.add(camera + "/")
-    return sorted(p for p in found if not any(q != p and p.startswith(q) for q in found))
