@@ -30,7 +30,11 @@ def policy_codes() -> set[str]:
 
 
 def loader_codes() -> set[str]:
-    return set(_LOADER_CODE.findall((REPO / "cctv_policy/registry/loader.py").read_text()))
+    """Codes the registry loader reports (loader.py and the parsing it calls)."""
+    found = set()
+    for path in (REPO / "cctv_policy/registry").glob("*.py"):
+        found |= set(_LOADER_CODE.findall(path.read_text()))
+    return found
 
 
 def python_check_codes() -> set[str]:
