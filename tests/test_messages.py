@@ -92,6 +92,7 @@ _JARGON = re.compile(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_bad_corpus_messages_are_plain(lang: str, tmp_path: Path):
     import shutil

@@ -22,6 +22,10 @@ def _run(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProc
     )
 
 
+# Builds and installs the wheel in a fresh venv (about a minute).
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """bin/ of a fresh venv with the built wheel installed."""

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
@@ -34,6 +35,7 @@ def apply_argv(root: Path, audit: Path) -> list[str]:
     return [sys.executable, "-c", script, str(root), str(audit)]
 
 
+@pytest.mark.slow
 def test_killed_apply_converges_to_the_uninterrupted_result(tmp_path: Path):
     cameras = sorted(
         c.id for c in load_registry(DEMO_REGISTRY).cameras.values() if c.storage == "nas-main"

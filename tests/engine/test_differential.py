@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -127,6 +128,7 @@ def _server_authz(url: str, data: dict[str, Any], questions: list[dict[str, str]
     return [_outcome(lambda q=q: remote.evaluate(DECISION_ENTRYPOINT, q)) for q in questions]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,

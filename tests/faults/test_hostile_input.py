@@ -231,6 +231,7 @@ NASTY = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,

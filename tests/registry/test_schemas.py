@@ -68,6 +68,7 @@ def test_demo_registry_is_valid_by_check_jsonschema(schema: str):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(p.name for p in (DATA / "bad").iterdir()))
 def test_bad_corpus_by_check_jsonschema(case: str):
     overlay = DATA / "bad" / case / "registry"

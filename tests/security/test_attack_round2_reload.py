@@ -54,6 +54,7 @@ def lister(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     return str(request.param)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stray", sorted(STRAYS))
 def test_a_refused_registry_put_right_is_loaded(tmp_path: Path, lister: str, stray: str):
     registry = Path(shutil.copytree(DEMO_REGISTRY, tmp_path / "registry"))

@@ -143,6 +143,7 @@ def day_folders(draw: st.DrawFn) -> tuple[Layout, list[str]]:
     return layout, sorted(set(names))
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(day_folders())
 @example(  # an Arabic-Indic zero sorts after "15": the latest segment looked like 10:00's
