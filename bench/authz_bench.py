@@ -14,8 +14,9 @@ without git history it is skipped.
 
 A real OPA (`opa run --server`, the pinned binary) is measured the same way: loaded with
 `cctv-policy bundle` of the same registry, its decision logging on, shipped to
-`cctv-policy decision-log-ingest`, which appends them to a hash-chained audit log (OPA is given
-the real now in input.now, which it uses as given). Skipped when the opa binary cannot be built.
+`cctv-policy decision-log-ingest`, which appends them to a hash-chained audit log; it answers
+data.cctv.fleet on its own clock, ignoring input.now as serve does. Skipped when the opa binary
+cannot be built.
 
 The load generator is tools/loadgen, a small Go client built by scripts/build_tools.sh (Go's
 net/http, one goroutine per keep-alive connection): on a 2-core machine it shares the CPU with
@@ -181,6 +182,7 @@ def load(
     connections: int,
     max_seconds: float,
     now_text: str = "2099-01-01T00:00:00Z",
+    path: str = "cctv/authz/allow",
 ) -> tuple[list[float], int, float]:
     """(latencies in seconds, wrong answers, wall seconds) for `work` over `connections`
     keep-alive connections, driven by tools/loadgen (connection i sends calls i, i+C, ...)."""
@@ -193,7 +195,7 @@ def load(
             [
                 str(loadgen_binary()),
                 "-url",
-                f"http://127.0.0.1:{port}/v1/data/cctv/authz/allow",
+                f"http://127.0.0.1:{port}/v1/data/{path}",
                 "-work",
                 handle.name,
                 "-c",
@@ -255,6 +257,7 @@ def measure(
     event: str = "authorize",
     settle: float = 0.0,
     env: dict[str, str] | None = None,
+    path: str = "cctv/authz/allow",
 ) -> None:
     """args.rounds loads of the same calls on one server; each round's figures, then the
     median round's (by p99), with the server's peak memory."""
@@ -267,11 +270,13 @@ def measure(
     try:
         wait_for(port, 300, server)
         loaded = time.perf_counter() - started
-        load(port, work[:200], args.connections, args.max_seconds, now_text)  # warm up
+        load(port, work[:200], args.connections, args.max_seconds, now_text, path)  # warm up
         for _ in range(args.rounds):
             time.sleep(settle)
             before = _entries(audit_log, event)
-            latencies, wrong, wall = load(port, work, args.connections, args.max_seconds, now_text)
+            latencies, wrong, wall = load(
+                port, work, args.connections, args.max_seconds, now_text, path
+            )
             time.sleep(settle)  # OPA ships decision logs in the background
             rounds.append(_figures(latencies, wrong, wall, _entries(audit_log, event) - before))
         peak = _peak_rss_mib(server.pid)
@@ -336,7 +341,7 @@ def measure_opa(
 ) -> None:
     """The same questions on a real `opa run --server` loaded with `cctv-policy bundle`, its
     decision logs shipped to `cctv-policy decision-log-ingest` and from there into the
-    hash-chained audit log. OPA takes input.now as given: the bench gives it the real now."""
+    hash-chained audit log. The fleet's decision (data.cctv.fleet) is on OPA's own clock."""
     from testing.opa_fleet import IngestProcess, decision_log_config, write_config
     from testing.real_opa import OpaUnavailable, opa_binary
 
@@ -380,9 +385,9 @@ def measure_opa(
             audit_log,
             work,
             args,
-            now_text=ts(NOW),
             event="opa_decision",
             settle=3.0,
+            path="cctv/fleet/allow",
         )
     finally:
         ingest.stop()

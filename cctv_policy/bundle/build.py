@@ -1,13 +1,15 @@
-"""An OPA bundle of the rule book and the registry, for OPA servers that serve the authz
-decision (data.cctv.authz.decision) on their own.
+"""An OPA bundle of the rule book and the registry, for OPA servers that serve the fleet's
+decision (data.cctv.fleet.decision) on their own clock.
 
 Contents (a gzip'd tarball, as `opa build` writes one):
-- the policies without their tests, at their paths under the policy directory (cctv/*.rego);
-- cctv_registry/data.json: the registry as the authz policy reads it (authz.decide.registry_data:
-  the input document, the valid approvals and their scopes, the person -> request indexes);
+- the fleet's policies only (fleet_data.FLEET_MODULES: cctv/access.rego, cctv/fleet.rego), so
+  that no path of an OPA server reads a caller's input.now;
+- cctv_registry/data.json: only what the decision reads (fleet_data.fleet_data: the valid
+  approvals and their scopes, person -> request indexes keyed by SHA-256, the bundle's
+  validity);
 - .manifest: revision = the registry's git commit and the policy version; roots cctv and
   cctv_registry (the bundle owns those paths of data, nothing else); metadata saying what was
-  built from what;
+  built from what, and when the bundle stops granting (valid_until);
 - .signatures.json when a signing key is given (signing.py).
 
 Nothing is built from a registry that `check` does not pass: input errors and errors both
@@ -20,13 +22,13 @@ import gzip
 import hashlib
 import io
 import json
-import subprocess
 import tarfile
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
-from cctv_policy.authz.decide import DATA_PATH, registry_data
+from cctv_policy.bundle.fleet_data import DATA_PATH, DEFAULT_VALID_FOR, FLEET_MODULES, fleet_data
+from cctv_policy.bundle.revision import registry_commit
 from cctv_policy.bundle.signing import SIGNATURES_FILE, SigningKey, signatures_document
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
@@ -45,6 +47,8 @@ class BundleRefused(Exception):
 class Bundle:
     files: dict[str, bytes]  # name inside the bundle (no leading slash) -> content
     revision: str
+    registry_commit: str = "not-in-git"  # revision.registry_commit of the registry
+    issued_at: str = ""  # RFC 3339 UTC: when it was built; it grants until valid_until
 
     @property
     def signed(self) -> bool:
@@ -61,17 +65,21 @@ class Bundle:
         return gzip.compress(raw.getvalue(), mtime=0)
 
 
-def build_bundle(evaluation: Evaluation, signing_key: SigningKey | None = None) -> Bundle:
-    """The bundle of this evaluation's rule book and registry. Raises RegistryNotEnforceable
-    (input errors) or BundleRefused (errors) when `check` does not pass."""
+def build_bundle(
+    evaluation: Evaluation,
+    signing_key: SigningKey | None = None,
+    valid_for: timedelta = DEFAULT_VALID_FOR,
+) -> Bundle:
+    """The bundle of this evaluation's rule book and registry, granting for `valid_for` from
+    the evaluation's now (the machine's clock). Raises RegistryNotEnforceable (input errors)
+    or BundleRefused (errors) when `check` does not pass."""
     _require_check_passes(evaluation)
     if evaluation.policies is None:
         raise ValueError("a bundle needs the evaluation's policy set (Evaluation.open)")
-    files = {
-        module.path: module.source.encode()
-        for module in evaluation.policies.without_tests().modules
-    }
-    data = _json_bytes(registry_data(evaluation))
+    files = _fleet_modules(evaluation)
+    issued_at = datetime.fromisoformat(evaluation.input["now"].replace("Z", "+00:00"))
+    document = fleet_data(evaluation, issued_at, valid_for)
+    data = _json_bytes(document)
     commit = registry_commit(evaluation.registry.root)
     revision = f"registry {commit}; policies {evaluation.policy_version}"
     files[DATA_FILE] = data
@@ -82,7 +90,8 @@ def build_bundle(evaluation: Evaluation, signing_key: SigningKey | None = None) 
             "rego_version": 1,
             "metadata": {
                 "built_by": "cctv-policy bundle",
-                "built_at": evaluation.input["now"],
+                "built_at": document["bundle"]["issued_at"],
+                "valid_until": document["bundle"]["valid_until"],
                 "registry_commit": commit,
                 "policy_version": evaluation.policy_version,
                 "data_sha256": hashlib.sha256(data).hexdigest(),
@@ -91,7 +100,16 @@ def build_bundle(evaluation: Evaluation, signing_key: SigningKey | None = None) 
     )
     if signing_key is not None:
         files[SIGNATURES_FILE] = signatures_document(files, signing_key)
-    return Bundle(files, revision)
+    return Bundle(files, revision, commit, document["bundle"]["issued_at"])
+
+
+def _fleet_modules(evaluation: Evaluation) -> dict[str, bytes]:
+    assert evaluation.policies is not None
+    modules = {m.path: m.source.encode() for m in evaluation.policies.without_tests().modules}
+    missing = [path for path in FLEET_MODULES if path not in modules]
+    if missing:
+        raise ValueError(f"the policy set has no {', '.join(missing)}: no fleet bundle")
+    return {path: modules[path] for path in FLEET_MODULES}
 
 
 def _require_check_passes(evaluation: Evaluation) -> None:
@@ -110,20 +128,3 @@ def _require_check_passes(evaluation: Evaluation) -> None:
 
 def _json_bytes(document: dict[str, Any]) -> bytes:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1).encode()
-
-
-def registry_commit(root: Path) -> str:
-    """`git:<commit>` of the registry when committed and clean; `+uncommitted` when it has
-    local changes; `not-in-git` outside a repository."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=True
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--", ".")
-    except (OSError, subprocess.SubprocessError):
-        return "not-in-git"
-    return f"git:{commit}" + ("+uncommitted" if dirty else "")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -51,6 +53,16 @@ from cctv_policy.evaluation import Evaluation
     show_default=True,
     help="The key id OPA's verification config knows the public key by.",
 )
+@click.option(
+    "--valid-for",
+    default="6h",
+    show_default=True,
+    metavar="DURATION",
+    callback=lambda _ctx, _param, value: parse_validity(value),
+    help="How long OPA servers grant from this bundle (e.g. 90m, 6h, 2d; at most 7d). After "
+    "that they deny everything until a newer bundle is published: publish more often than this "
+    "(the workflow publishes every hour), so that an older bundle put back stops granting soon.",
+)
 @engine_options
 def bundle(
     registry_dir: Path,
@@ -59,14 +71,18 @@ def bundle(
     object_key: str,
     signing_key: Path | None,
     key_id: str,
+    valid_for: timedelta,
     engine: EngineChoice,
 ) -> None:
     """Build an OPA bundle of the rule book and the registry, for OPA servers.
 
-    The bundle holds the policies (without their tests), the registry as the data the
-    authz policy reads (data.cctv_registry) and a .manifest whose revision is the registry's
-    git commit and the policy version (roots: cctv, cctv_registry). With --signing-key it is
-    signed in OPA's format; OPA refuses it if any file was changed.
+    OPA servers answer data.cctv.fleet.decision on their own clock (a caller's "now" is not
+    read). The bundle holds the fleet's policies, only the data the decision needs
+    (data.cctv_registry: valid approvals and what they grant, person ids as SHA-256; no names,
+    e-mails, reasons or reports), its validity (--valid-for) and a .manifest whose revision is
+    the registry's git commit (+uncommitted when any registry file differs from it) and the
+    policy version. With --signing-key it is signed in OPA's format; OPA refuses it if any
+    file was changed.
 
     Nothing is written or published while `cctv-policy check` reports input errors (exit 3)
     or errors (exit 3): a registry that breaks the rule book is never published.
@@ -82,13 +98,28 @@ def bundle(
     with refusing("No bundle was written or published."):
         key = SigningKey.from_pem_file(signing_key, key_id) if signing_key else None
         evaluation = Evaluation.open(registry_dir, engine, resolve_now(None))
-        built = build_bundle(evaluation, key)
+        built = build_bundle(evaluation, key, valid_for)
+        if publish is not None:  # first: a refused publish writes no file either
+            where = publish_bundle(built, evaluation.registry, publish, object_key)
+            click.echo(f"published {where}: {built.revision}")
         if out is not None:
             _write_atomically(out, built.tarball())
             click.echo(f"bundle {out}: {built.revision}" + (" (signed)" if built.signed else ""))
-        if publish is not None:
-            where = publish_bundle(built, evaluation.registry, publish, object_key)
-            click.echo(f"published {where}: {built.revision}")
+
+
+MAX_VALID_FOR = timedelta(days=7)
+_DURATION = re.compile(r"([1-9][0-9]{0,6})([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_validity(text: str) -> timedelta:
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise click.BadParameter(f"{text!r}: write a duration like 90m, 6h or 2d")
+    duration = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    if duration > MAX_VALID_FOR:
+        raise click.BadParameter(f"{text!r}: at most 7d")
+    return duration
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

@@ -90,6 +90,8 @@ HELP: dict[str, tuple[str, str]] = {
     ),
     "bundle": (
         "  0  built (and published with --publish)\n"
+        "  1  --publish refused: the published bundle is newer (built later, or from a newer "
+        "commit)\n"
         "  2  the tool could not run (signing key, storage)\n"
         "  3  refused: `check` reports errors, nothing is built or published",
         "",

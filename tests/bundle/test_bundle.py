@@ -1,6 +1,6 @@
 """`cctv-policy bundle`, shown with the real opa binary: `opa run --server --bundle
---verification-key` loads the signed bundle and answers the authz decision as the embedded
-engine does; a bundle changed after signing, or signed by another key, is refused by OPA."""
+--verification-key` loads the signed bundle and answers the fleet's decision on its own clock
+(data.cctv.fleet); a bundle changed after signing, or signed by another key, is refused by OPA."""
 
 from __future__ import annotations
 
@@ -18,20 +18,13 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from cctv_policy.authz.decide import DECISION_ENTRYPOINT
+from cctv_policy.bundle.fleet_data import FLEET_MODULES
 from cctv_policy.bundle.signing import file_digest
 from cctv_policy.cli.main import cli
 from testing.helpers import git
+from testing.live_registry import FLEET, IN_PERIOD, live_registry, question
 from testing.real_opa import OpaServer, OpaUnavailable, opa_binary
 from tests.conftest import DATA
-
-GRANTED = {  # REQ-2026-0042 of the demo registry lets t.wang see CAM-LIB-01 then
-    "principal": "t.wang",
-    "camera": "CAM-LIB-01",
-    "at": "2026-11-18T06:30:00Z",
-    "now": "2026-11-22T02:00:00Z",
-}
-NOT_GRANTED = {**GRANTED, "camera": "CAM-LIB-02"}
 
 
 def write_key(path: Path, kind: str = "rsa") -> Path:
@@ -88,16 +81,18 @@ def serve_bundle(bundle: Path, public_key: Path, *extra: str) -> OpaServer:
 
 
 @pytest.mark.parametrize(("kind", "algorithm"), [("rsa", "RS256"), ("ec", "ES256")])
-def test_real_opa_loads_the_signed_bundle_and_answers(kind, algorithm, registry_copy, tmp_path):
+def test_real_opa_loads_the_signed_bundle_and_answers(kind, algorithm, tmp_path):
+    registry = live_registry(tmp_path / "registry")
     key = write_key(tmp_path / "signing.pem", kind)
-    code, output = build(registry_copy, tmp_path / "cctv.tar.gz", "--signing-key", str(key))
+    code, output = build(registry, tmp_path / "cctv.tar.gz", "--signing-key", str(key))
     assert code == 0, output
     server = serve_bundle(
         tmp_path / "cctv.tar.gz", key.with_suffix(".pub"), "--signing-alg", algorithm
     )
+    granted = question(registry, IN_PERIOD)
     try:
-        assert server.decide(DECISION_ENTRYPOINT, GRANTED)["allow"] is True
-        denied = server.decide(DECISION_ENTRYPOINT, NOT_GRANTED)
+        assert server.decide(FLEET, granted)["allow"] is True
+        denied = server.decide(FLEET, {**granted, "camera": "CAM-LIB-02"})
         assert denied["allow"] is False
         assert "no valid approval" in denied["reason"]
     finally:
@@ -151,9 +146,10 @@ def test_the_manifest_names_the_registry_commit_and_the_policy_version(
     assert manifest["revision"] == f"registry git:{commit}; policies {policies.version}"
     assert manifest["roots"] == ["cctv", "cctv_registry"]
     assert ".signatures.json" not in files
-    assert sorted(n for n in files if n.endswith(".rego")) == sorted(
-        m.path for m in policies.without_tests().modules
-    ), "the rule book without its tests"
+    assert sorted(n for n in files if n.endswith(".rego")) == sorted(FLEET_MODULES), (
+        "the fleet's packages only"
+    )
+    assert set(FLEET_MODULES) <= {m.path for m in policies.without_tests().modules}
 
     (registry_copy / "config.yaml").write_text((registry_copy / "config.yaml").read_text() + "\n")
     assert build(registry_copy, bundle)[0] == 0

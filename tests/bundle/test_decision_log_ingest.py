@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from cctv_policy.audit.log import verify_log
-from cctv_policy.authz.decide import DECISION_ENTRYPOINT
 from cctv_policy.bundle.decision_logs import EVENT
+from testing.live_registry import FLEET, IN_PERIOD, live_registry, question
 from testing.opa_fleet import (
     IngestProcess,
     audit_entries,
@@ -21,7 +21,7 @@ from testing.opa_fleet import (
     write_config,
 )
 from testing.real_opa import OpaServer
-from tests.bundle.test_bundle import GRANTED, NOT_GRANTED, build, members, write_key
+from tests.bundle.test_bundle import build, members, write_key
 
 TOKEN = "decision-log-token-for-tests"
 
@@ -33,10 +33,13 @@ def ingest(tmp_path):
     process.stop()
 
 
-def test_opa_decision_logs_reach_the_audit_log(ingest, registry_copy, tmp_path):
+def test_opa_decision_logs_reach_the_audit_log(ingest, tmp_path):
+    registry = live_registry(tmp_path / "registry")
+    granted = question(registry, IN_PERIOD)
+    not_granted = {**granted, "camera": "CAM-LIB-02"}
     key = write_key(tmp_path / "signing.pem")
     bundle = tmp_path / "cctv.tar.gz"
-    assert build(registry_copy, bundle, "--signing-key", str(key))[0] == 0
+    assert build(registry, bundle, "--signing-key", str(key))[0] == 0
     revision = json.loads(members(bundle)[".manifest"])["revision"]
     config = write_config(tmp_path / "opa.json", decision_log_config(ingest.url, TOKEN))
     server = OpaServer(
@@ -50,17 +53,17 @@ def test_opa_decision_logs_reach_the_audit_log(ingest, registry_copy, tmp_path):
         ]
     ).start()
     try:
-        assert server.decide(DECISION_ENTRYPOINT, GRANTED)["allow"] is True
-        assert server.decide(DECISION_ENTRYPOINT, NOT_GRANTED)["allow"] is False
+        assert server.decide(FLEET, granted)["allow"] is True
+        assert server.decide(FLEET, not_granted)["allow"] is False
         wait_for(lambda: len(audit_entries(ingest.audit_log, EVENT)) == 2, 20, "two decisions")
     finally:
         server.stop()
 
     allowed, denied = audit_entries(ingest.audit_log, EVENT)
-    assert (allowed["input"], allowed["result"]["allow"]) == (GRANTED, True)
-    assert (denied["input"], denied["result"]["allow"]) == (NOT_GRANTED, False)
+    assert (allowed["input"], allowed["result"]["allow"]) == (granted, True)
+    assert (denied["input"], denied["result"]["allow"]) == (not_granted, False)
     for entry in (allowed, denied):
-        assert entry["path"] == DECISION_ENTRYPOINT
+        assert entry["path"] == FLEET
         assert entry["bundle_revisions"] == {str(bundle): revision}
         assert entry["opa_labels"]["campus"] == "north"
         assert entry["decision_id"]

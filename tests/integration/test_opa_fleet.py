@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 from cctv_policy.audit.log import verify_log
-from cctv_policy.authz.decide import DECISION_ENTRYPOINT
 from cctv_policy.bundle.decision_logs import EVENT
 from cctv_policy.bundle.publish import DEFAULT_OBJECT_KEY
 from cctv_policy.cli.main import cli
 from testing.ceph_rgw import OWNER_KEY, OWNER_SECRET
 from testing.helpers import git
+from testing.live_registry import FLEET, IN_PERIOD, VIEWER, live_registry, question
 from testing.opa_fleet import (
     IngestProcess,
     audit_entries,
@@ -34,23 +34,22 @@ from testing.opa_fleet import (
     write_config,
 )
 from testing.real_opa import OpaServer
-from tests.bundle.test_bundle import GRANTED, write_key
-from tests.conftest import DEMO_REGISTRY
+from tests.bundle.test_bundle import write_key
 
 pytestmark = pytest.mark.integration
 BUCKET = "cctv-fleet"
-APPROVAL = "decisions/REQ-2026-0042.yaml"  # approves GRANTED's request
+APPROVAL = f"decisions/{IN_PERIOD}.yaml"  # approves the request asked about
 POLLING_SECONDS = 2
 TOKEN = "fleet-decision-log-token"
 
 
-def campus_registry(root):
-    """The demo registry in git, pointed at the test bucket, before the approval is merged."""
-    registry = root / "registry"
-    shutil.copytree(DEMO_REGISTRY, registry)
+def campus_registry(root, approval: Path):
+    """The demo registry with a request in its use period now (OPA decides on its own clock),
+    in git, pointed at the test bucket, before the approval is merged (kept at `approval`)."""
+    registry = live_registry(root / "registry")
     storage = registry / "storage.yaml"
     storage.write_text(storage.read_text().replace("bucket: cctv-footage", f"bucket: {BUCKET}"))
-    (registry / APPROVAL).unlink()
+    shutil.move(registry / APPROVAL, approval)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "registry without the approval")
@@ -87,7 +86,8 @@ def test_opa_polls_the_published_bundle_and_logs_its_decisions(
 ):
     owner.create_bucket(Bucket=BUCKET)
     root = tmp_path / "campus"
-    registry = campus_registry(root)
+    registry = campus_registry(root, tmp_path / "approval.yaml")
+    granted = question(registry, IN_PERIOD)
     key = write_key(tmp_path / "signing.pem")
     assert "published s3://cctv-fleet/campus/bundles/cctv-policy.tar.gz" in publish(registry, key)
     first_commit = git(root, "rev-parse", "HEAD").strip()
@@ -112,18 +112,18 @@ def test_opa_polls_the_published_bundle_and_logs_its_decisions(
     server = OpaServer(["--config-file", str(write_config(tmp_path / "opa.json", config))], opa_env)
     server.start()
     try:
-        wait_for(lambda: server.decide(DECISION_ENTRYPOINT, GRANTED) is not None, 30, "bundle")
-        assert server.decide(DECISION_ENTRYPOINT, GRANTED)["allow"] is False
+        wait_for(lambda: server.decide(FLEET, granted) is not None, 30, "bundle")
+        assert server.decide(FLEET, granted)["allow"] is False
         pid = server.process.pid
 
-        shutil.copy(DEMO_REGISTRY / APPROVAL, registry / APPROVAL)  # the approval is merged
+        shutil.copy(tmp_path / "approval.yaml", registry / APPROVAL)  # the approval is merged
         git(root, "add", ".")
         git(root, "commit", "-q", "-m", "approve REQ-2026-0042")
         second_commit = git(root, "rev-parse", "HEAD").strip()
         publish(registry, key)
         published_at = time.monotonic()
         waited = wait_for(
-            lambda: server.decide(DECISION_ENTRYPOINT, GRANTED)["allow"] is True,
+            lambda: server.decide(FLEET, granted)["allow"] is True,
             POLLING_SECONDS * 5,
             "ALLOW after the approval was published",
         )
@@ -147,5 +147,5 @@ def test_opa_polls_the_published_bundle_and_logs_its_decisions(
     }
     assert revisions[False].startswith(f"registry git:{first_commit}; ")
     assert revisions[True].startswith(f"registry git:{second_commit}; ")
-    assert all(e["input"]["principal"] == "t.wang" for e in entries)
+    assert all(e["input"]["principal"] == VIEWER for e in entries)
     assert verify_log(ingest.audit_log).ok
