@@ -31,7 +31,7 @@ EXIT_CODES: dict[str, int] = {
     "cctv_policy.audit.log.AuditError": EXIT_TOOL_ERROR,
     "cctv_policy.audit.anchor.AnchorError": EXIT_TOOL_ERROR,
     "storage_backends.fdtree.UnsafeState": EXIT_TOOL_ERROR,
-    "cctv_policy.checks.provenance.ProvenanceUnavailable": EXIT_TOOL_ERROR,
+    "cctv_policy.checks.git_history.ProvenanceUnavailable": EXIT_TOOL_ERROR,
     "cctv_policy.checks.changes.ChangesUnavailable": EXIT_TOOL_ERROR,
     "cctv_policy.bundle.signing.SigningKeyError": EXIT_TOOL_ERROR,
     "builtins.OSError": EXIT_TOOL_ERROR,  # a file or folder that cannot be read or written

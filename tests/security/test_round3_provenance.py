@@ -1,0 +1,207 @@
+"""Provenance, third round (issue 26): a revoked approval replayed, provenance where approvals
+act, the officer a mismatch names. Real git repositories, real SSH-signed commits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from testing.helpers import campus_repo, git
+from tests.conftest import DEMO_REGISTRY
+from tests.security.test_provenance_bypasses import (
+    DECISION,
+    keygen,
+    on_decision,
+    provenance,
+    sign,
+    widen_decision,
+)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return campus_repo(tmp_path / "campus", DEMO_REGISTRY)
+
+
+@pytest.fixture
+def signed_repo(repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    """As in test_provenance_bypasses: signatures required, h.liu re-signs REQ-2026-0042's
+    decision (the approval)."""
+    keys = {name: keygen(tmp_path, name) for name in ("h.liu", "t.wang")}
+    people = repo / "registry/people.yaml"
+    text = people.read_text()
+    for person, key in keys.items():
+        public = Path(f"{key}.pub").read_text().strip()
+        text = text.replace(
+            f"git_identities: [{person}@campus.example.edu]",
+            f'git_identities: [{person}@campus.example.edu]\n    signing_keys: ["{public}"]',
+        )
+    people.write_text(text)
+    config = repo / "registry/config.yaml"
+    config.write_text(config.read_text() + "require_signed_commits: true\n")
+    git(repo, "commit", "-q", "-am", "require signatures")
+    path = repo / DECISION
+    path.write_text(path.read_text() + "# signed by the officer\n")
+    sign(repo, keys["h.liu"], "h.liu")
+    return repo, keys
+
+
+GITHUB = {"GIT_COMMITTER_NAME": "GitHub", "GIT_COMMITTER_EMAIL": "noreply@github.com"}
+
+
+def reject(repo: Path) -> None:
+    """The officer changes their mind: the approval becomes a rejection (the content differs)."""
+    path = repo / DECISION
+    path.write_text(path.read_text() + "# revoked: the footage is no longer needed\n")
+
+
+def trust_github_merges(repo: Path) -> None:
+    config = repo / "registry/config.yaml"
+    config.write_text(config.read_text() + "trusted_committers: [noreply@github.com]\n")
+    git(repo, "commit", "-q", "-am", "GitHub merges pull requests", person="s.zhou")
+
+
+# -- 1. a revoked approval replayed ------------------------------------------------------------
+
+
+def test_revoked_approval_restored_byte_for_byte_is_not_the_officers(signed_repo):
+    repo, keys = signed_repo
+    approval = (repo / DECISION).read_bytes()  # signed by h.liu (the fixture)
+    reject(repo)
+    sign(repo, keys["h.liu"], "h.liu")
+    (repo / DECISION).write_bytes(approval)
+    git(repo, "commit", "-q", "-am", "restore", person="t.wang")
+    code, violations = provenance(repo)
+    assert code == 1 and on_decision(violations, "PROVENANCE_UNSIGNED"), violations
+    assert on_decision(violations, "PROVENANCE_MISMATCH")
+
+
+def test_revoked_approval_restored_with_the_officers_typed_name_is_unsigned(signed_repo):
+    repo, keys = signed_repo
+    approval = (repo / DECISION).read_bytes()
+    reject(repo)
+    sign(repo, keys["h.liu"], "h.liu")
+    (repo / DECISION).write_bytes(approval)
+    git(repo, "commit", "-q", "-am", "restore", person="h.liu")  # typed, not signed
+    code, violations = provenance(repo)
+    assert code == 1 and on_decision(violations, "PROVENANCE_UNSIGNED"), violations
+
+
+def test_revoked_approval_restored_by_a_merge_is_caught(signed_repo):
+    """The applicant branched after the approval, keeps it through an "ours" merge of the
+    rejection, and the pull request is merged: no commit of the pull request wrote the
+    approval, the merge brought it back."""
+    repo, keys = signed_repo
+    trust_github_merges(repo)
+    git(repo, "checkout", "-q", "-b", "pr")
+    (repo / "registry/README.md").write_text("notes\n")
+    git(repo, "add", "registry/README.md")
+    git(repo, "commit", "-q", "-m", "docs", person="t.wang")
+    git(repo, "checkout", "-q", "main")
+    reject(repo)
+    sign(repo, keys["h.liu"], "h.liu")
+    git(repo, "checkout", "-q", "pr")
+    git(repo, "merge", "-q", "-s", "ours", "main", "-m", "Merge main", person="t.wang")
+    git(repo, "checkout", "-q", "main")
+    git(
+        repo,
+        "merge",
+        "-q",
+        "--no-ff",
+        "pr",
+        "-m",
+        "Merge pull request",
+        person="h.liu",
+        extra_env=GITHUB,
+    )
+    assert "revoked" not in (repo / DECISION).read_text()
+    code, violations = provenance(repo)
+    assert code == 1 and on_decision(violations, "PROVENANCE_UNSIGNED"), violations
+
+
+def test_officers_signed_decision_merged_by_github_passes(signed_repo):
+    """The normal flow: the officer's signed commit on a branch, merged with a merge commit
+    GitHub makes (committer GitHub, no signature of a listed key)."""
+    repo, keys = signed_repo
+    trust_github_merges(repo)
+    git(repo, "checkout", "-q", "-b", "decide")
+    reject(repo)
+    sign(repo, keys["h.liu"], "h.liu")
+    git(repo, "checkout", "-q", "main")
+    (repo / "registry/README.md").write_text("notes\n")
+    git(repo, "add", "registry/README.md")
+    git(repo, "commit", "-q", "-m", "docs", person="s.zhou")
+    git(
+        repo,
+        "merge",
+        "-q",
+        "--no-ff",
+        "decide",
+        "-m",
+        "Merge pull request",
+        person="h.liu",
+        extra_env=GITHUB,
+    )
+    _, violations = provenance(repo)
+    assert not [
+        v
+        for v in violations
+        if v["code"].startswith("PROVENANCE") and v["file"].endswith(DECISION[9:])
+    ], violations
+
+
+def test_rewritten_then_restored_in_one_pull_request_is_the_last_writers(signed_repo):
+    """Inside one pull request: the officer's signed approval, then the applicant's edit, then
+    the applicant's byte-for-byte restore. The last writer counts."""
+    repo, keys = signed_repo
+    trust_github_merges(repo)
+    git(repo, "checkout", "-q", "-b", "pr")
+    reject(repo)
+    sign(repo, keys["h.liu"], "h.liu")
+    signed = (repo / DECISION).read_bytes()
+    widen_decision(repo)
+    git(repo, "commit", "-q", "-am", "widen", person="t.wang")
+    (repo / DECISION).write_bytes(signed)
+    git(repo, "commit", "-q", "-am", "undo", person="t.wang")
+    git(repo, "checkout", "-q", "main")
+    git(
+        repo,
+        "merge",
+        "-q",
+        "--no-ff",
+        "pr",
+        "-m",
+        "Merge pull request",
+        person="h.liu",
+        extra_env=GITHUB,
+    )
+    code, violations = provenance(repo)
+    assert code == 1 and on_decision(violations, "PROVENANCE_UNSIGNED"), violations
+
+
+# -- 4. who a mismatch names ---------------------------------------------------------------------
+
+
+def test_a_request_filed_by_someone_else_names_the_applicant(repo: Path):
+    path = repo / "registry/requests/REQ-2026-0091.yaml"
+    path.write_text(
+        (repo / "registry/requests/REQ-2026-0046.yaml")
+        .read_text()
+        .replace("REQ-2026-0046", "REQ-2026-0091")
+    )
+    applicant = next(
+        line.split(":", 1)[1].strip()
+        for line in path.read_text().splitlines()
+        if line.startswith("applicant:")
+    )
+    git(repo, "add", str(path))
+    git(repo, "commit", "-q", "-m", "file", person="l.chen", date="2026-11-24T16:30:00+08:00")
+    _, violations = provenance(repo)
+    mismatch = [
+        v
+        for v in violations
+        if v["code"] == "PROVENANCE_MISMATCH" and v["file"].endswith("REQ-2026-0091.yaml")
+    ]
+    assert mismatch, violations
+    assert f"must be written by {applicant} " in mismatch[0]["message"], mismatch[0]["message"]
