@@ -29,7 +29,7 @@ from typing import Any
 from cctv_policy.authz.decide import DATA_PATH, registry_data
 from cctv_policy.bundle.signing import SIGNATURES_FILE, SigningKey, signatures_document
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.gate import RegistryNotEnforceable, require_provenance
 
 POLICY_ROOT = "cctv"
 ROOTS = (POLICY_ROOT, DATA_PATH)
@@ -106,6 +106,7 @@ def _require_check_passes(evaluation: Evaluation) -> None:
             f"{first.file} {first.code}: {first.message}); a registry that `cctv-policy check` "
             "does not pass is never published: fix it first"
         )
+    require_provenance(evaluation)
 
 
 def _json_bytes(document: dict[str, Any]) -> bytes:

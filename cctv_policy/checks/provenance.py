@@ -69,6 +69,11 @@ class Repository:
                 f"{registry_root} is not in a git repository with history; --verify-provenance "
                 "needs one (in CI check out with fetch-depth: 0)"
             ) from exc
+        if _git(top, "rev-parse", "--is-shallow-repository").strip() == "true":
+            raise ProvenanceUnavailable(
+                f"{registry_root} is in a shallow clone: the history that says who wrote each "
+                "file is cut off (check out with fetch-depth: 0, or git fetch --unshallow)"
+            )
         rel = root.relative_to(top).as_posix()
         return cls(top, "" if rel == "." else rel + "/")
 
@@ -142,12 +147,18 @@ def check_provenance(
     trust_ref: str = "HEAD",
     now: datetime | None = None,
     opened_at: datetime | None = None,
+    honour_opt_out: bool = True,
 ) -> list[Violation]:
     """`opened_at`: when the pull request under check was opened (GitHub's clock, not the
-    applicant's): a request it adds counts as filed no earlier (REQUEST_BACKDATED)."""
+    applicant's): a request it adds counts as filed no earlier (REQUEST_BACKDATED).
+    `honour_opt_out`: a trust base whose config says `provenance: {required: false}` is only
+    warned about (PROVENANCE_NOT_REQUIRED), its history not read (the enforcement gate reads
+    the setting itself and passes False)."""
     assert registry.config is not None
     repo = Repository.of(registry.root)
     base = load_trust_base(repo, trust_ref)
+    if honour_opt_out and not base.config.provenance.required:
+        return [_not_required(base)]
     violations = _shared_keys(base)
     with tempfile.TemporaryDirectory(prefix="cctv-signers-") as tmp:
         signers = _allowed_signers(base, Path(tmp)) if base.config.require_signed_commits else None
@@ -190,6 +201,20 @@ def _who_may_write(
         applicant = registry.requests[doc_id].applicant
         return Writer(applicant, frozenset(officers), "applicant")
     return None
+
+
+def _not_required(base: TrustBase) -> Violation:
+    return Violation(
+        code="PROVENANCE_NOT_REQUIRED",
+        severity=Severity.warning,
+        subject="config:config",
+        file="config.yaml",
+        line=1,
+        field="provenance",
+        message=f"config.yaml at {base.ref} says provenance.required: false: who wrote "
+        "the decisions and holds is not verified, here or where approvals act (apply, serve, "
+        "bundle, extract); only a registry without a trustworthy git history keeps that",
+    )
 
 
 def _revision_undated(registry: LoadedRegistry, base: TrustBase, now: datetime) -> list[Violation]:

@@ -46,6 +46,14 @@ class Role(str, Enum):  # noqa: UP042 - str() and f-strings keep the Enum's own 
     auditor = "auditor"
 
 
+class ProvenanceSettings(Strict):
+    # apply, plan, serve, authorize, bundle and extract act only on a registry whose decisions
+    # and holds git history shows were written by the person they name (check
+    # --verify-provenance), and refuse a registry that is not a git checkout. false: only for a
+    # registry without a trustworthy history (the bundled example); it is then not verified.
+    required: bool = True
+
+
 class Config(Strict):
     retention_days: int = Field(30, ge=1, le=3650)
     report_due_days: int = Field(7, ge=0, le=365)
@@ -74,6 +82,8 @@ class Config(Strict):
     # Provenance (check --verify-provenance): decisions and holds must be in commits signed by
     # one of the named person's signing_keys; unsigned or another signer is an error.
     require_signed_commits: bool = False
+    # Whether the commands that act on approvals verify provenance first (on by default).
+    provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
     # Committer identities besides the named person that may commit a decision or hold (e.g.
     # a bot that merges); empty by default: the person commits their own decision.
     trusted_committers: list[str] = Field(default_factory=list)

@@ -3,11 +3,28 @@ act, the officer a mismatch names. Real git repositories, real SSH-signed commit
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from testing.helpers import campus_repo, git
+from cctv_policy.authz.reload import SnapshotLoader
+from cctv_policy.cli.main import cli
+from cctv_policy.gate import RegistryNotEnforceable
+from testing.helpers import (
+    apply_argv,
+    campus_repo,
+    demo_footage,
+    footage_keys,
+    git,
+    require_provenance,
+)
+from testing.serving import SERVE_NOW, audit_entries, serving
 from tests.conftest import DEMO_REGISTRY
 from tests.security.test_provenance_bypasses import (
     DECISION,
@@ -47,6 +64,7 @@ def signed_repo(repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     return repo, keys
 
 
+NOW = datetime.now(UTC)  # apply runs on the system clock
 GITHUB = {"GIT_COMMITTER_NAME": "GitHub", "GIT_COMMITTER_EMAIL": "noreply@github.com"}
 
 
@@ -204,4 +222,119 @@ def test_a_request_filed_by_someone_else_names_the_applicant(repo: Path):
         if v["code"] == "PROVENANCE_MISMATCH" and v["file"].endswith("REQ-2026-0091.yaml")
     ]
     assert mismatch, violations
-    assert f"must be written by {applicant} " in mismatch[0]["message"], mismatch[0]["message"]
+    messages = [m["message"] for m in mismatch]
+    assert any(f"must be written by {applicant} (or a security" in m for m in messages), messages
+
+
+# -- 2. provenance where approvals act -----------------------------------------------------------
+
+
+def applicant_approves(repo: Path) -> None:
+    """t.wang widens the officer's approval of their own request and commits it as themself."""
+    widen_decision(repo)
+    git(repo, "commit", "-q", "-am", "approve my own request", person="t.wang")
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_apply_refuses_an_approval_the_applicant_wrote(repo: Path, tmp_path: Path):
+    nas = demo_footage(tmp_path / "nas", ["CAM-LIB-01"], NOW)
+    before = footage_keys(nas)
+    applicant_approves(repo)
+    code, output = run(*apply_argv(nas, tmp_path / "audit.jsonl", registry=repo / "registry"))
+    assert code == 1, output
+    assert "PROVENANCE_MISMATCH" in output and "来源核验未通过" in output
+    assert "Nothing was changed" in output and footage_keys(nas) == before
+    refused = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert "provenance" in refused[-1]["reason"]
+
+
+def test_apply_refuses_a_registry_that_is_not_a_git_checkout(tmp_path: Path):
+    registry = tmp_path / "registry"
+    shutil.copytree(DEMO_REGISTRY, registry)
+    require_provenance(registry)
+    nas = demo_footage(tmp_path / "nas", ["CAM-LIB-01"], NOW)
+    code, output = run(*apply_argv(nas, tmp_path / "audit.jsonl", registry=registry))
+    assert code == 2, output
+    assert "provenance: {required: false}" in output and "无法核验来源" in output
+    assert footage_keys(nas) == footage_keys(demo_footage(tmp_path / "same", ["CAM-LIB-01"], NOW))
+
+
+def test_the_opt_out_in_config_lets_a_copy_act(tmp_path: Path):
+    registry = tmp_path / "registry"
+    shutil.copytree(DEMO_REGISTRY, registry)  # the example says provenance: {required: false}
+    nas = demo_footage(tmp_path / "nas", ["CAM-LIB-01"], NOW)
+    code, output = run(*apply_argv(nas, tmp_path / "audit.jsonl", registry=registry))
+    assert code == 0, output
+
+
+def test_bundle_refuses_an_approval_the_applicant_wrote(repo: Path, tmp_path: Path):
+    applicant_approves(repo)
+    out = tmp_path / "bundle.tar.gz"
+    code, output = run("bundle", "--registry", str(repo / "registry"), "--out", str(out))
+    assert code == 1 and "PROVENANCE_MISMATCH" in output, output
+    assert not out.exists()
+
+
+def test_extract_refuses_an_approval_the_applicant_wrote(repo: Path, tmp_path: Path):
+    applicant_approves(repo)
+    assert run("extract", "keygen", "--out", str(tmp_path / "key"))[0] == 0
+    code, output = run(
+        "extract",
+        "REQ-2026-0042",
+        "--registry",
+        str(repo / "registry"),
+        "--supervisor",
+        "s.zhou",
+        "--to",
+        "nas-export",
+        "--signing-key",
+        str(tmp_path / "key"),
+        "--audit-log",
+        str(tmp_path / "audit.jsonl"),
+    )
+    assert code == 1 and "PROVENANCE_MISMATCH" in output, output
+    assert "Nothing was copied" in output
+
+
+def test_serve_does_not_start_on_an_approval_the_applicant_wrote(repo: Path):
+    applicant_approves(repo)
+    with pytest.raises(RegistryNotEnforceable, match="PROVENANCE_MISMATCH"):
+        SnapshotLoader(repo / "registry").load(SERVE_NOW)
+
+
+def test_serve_refuses_to_reload_an_approval_the_applicant_wrote(repo: Path, tmp_path: Path):
+    audit = tmp_path / "audit.jsonl"
+    with serving(audit, repo / "registry", reload_interval=0.3) as service:
+        applicant_approves(repo)
+        deadline = time.monotonic() + 20
+        while not audit_entries(audit, "serve_registry_refused"):
+            assert time.monotonic() < deadline, "the changed registry was not refused"
+            time.sleep(0.1)
+        assert service.state.degraded
+    reason = audit_entries(audit, "serve_registry_refused")[-1]["reason"]
+    assert "PROVENANCE_MISMATCH" in reason
+
+
+def test_check_warns_when_the_trust_base_opts_out(tmp_path: Path):
+    root = campus_repo(tmp_path / "campus", DEMO_REGISTRY)
+    config = root / "registry/config.yaml"
+    config.write_text(config.read_text() + "provenance: {required: false}\n")
+    git(root, "commit", "-q", "-am", "no provenance here", person="s.zhou")
+    applicant_approves(root)
+    code, violations = provenance(root)
+    assert code == 0 and [v["code"] for v in violations if "PROVENANCE" in v["code"]] == [
+        "PROVENANCE_NOT_REQUIRED"
+    ]
+
+
+def test_apply_refuses_a_shallow_clone(repo: Path, tmp_path: Path):
+    """A shallow clone has one commit: everything looks written by its author. Refused."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    nas = demo_footage(tmp_path / "nas", ["CAM-LIB-01"], NOW)
+    code, output = run(*apply_argv(nas, tmp_path / "audit.jsonl", registry=clone / "registry"))
+    assert code == 2 and "shallow" in output, output
