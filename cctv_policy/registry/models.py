@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from cctv_policy.registry.types import (
     DocumentId,
+    GitHubLogin,
     NonEmptyText,
     PersonId,
     Sha256Hex,
@@ -124,6 +125,8 @@ class Person(Strict):
     git_identities: list[str] = Field(default_factory=list)
     # SSH public keys ("ssh-ed25519 AAAA... comment") that sign this person's commits.
     signing_keys: list[SshPublicKey] = Field(default_factory=list)
+    # GitHub login: a request from the issue form is this person's only if they filed it.
+    github: GitHubLogin | None = None
 
 
 class PeopleFile(Strict):

@@ -331,6 +331,58 @@ def test_check_warns_when_the_trust_base_opts_out(tmp_path: Path):
     ]
 
 
+# -- 5. an issue-form request is the filing account's --------------------------------------------
+
+
+def github_logins(registry: Path, logins: dict[str, str]) -> None:
+    people = registry / "people.yaml"
+    text = people.read_text()
+    for person, login in logins.items():
+        text = text.replace(
+            f"git_identities: [{person}@campus.example.edu]",
+            f"git_identities: [{person}@campus.example.edu]\n    github: {login}",
+        )
+    people.write_text(text)
+
+
+def file_from_issue(registry: Path, tmp_path: Path, *extra: str) -> tuple[int, str]:
+    from tests.cli.test_new_request import ANSWERS, issue_body
+
+    body = tmp_path / "body.md"
+    body.write_text(issue_body(ANSWERS))  # the form names t.wang as the applicant
+    return run(
+        "new",
+        "request",
+        "--registry",
+        str(registry),
+        "--now",
+        "2026-11-25T09:00:00+08:00",
+        "--from-issue",
+        str(body),
+        *extra,
+    )
+
+
+def test_an_issue_filed_by_another_account_is_refused(registry_copy: Path, tmp_path: Path):
+    github_logins(registry_copy, {"t.wang": "t-wang", "l.chen": "l-chen"})
+    code, output = file_from_issue(registry_copy, tmp_path, "--filed-by", "l-chen")
+    assert code == 3, output
+    assert "l-chen" in output and "t.wang" in output and "申请人" in output
+    assert not list((registry_copy / "requests").glob("REQ-2026-0048.yaml"))
+
+
+def test_an_issue_without_its_filing_account_is_refused(registry_copy: Path, tmp_path: Path):
+    code, output = file_from_issue(registry_copy, tmp_path)
+    assert code == 2 and "--filed-by" in output, output
+
+
+def test_an_issue_filed_by_the_applicants_account_is_written(registry_copy: Path, tmp_path):
+    github_logins(registry_copy, {"t.wang": "t-wang"})
+    code, output = file_from_issue(registry_copy, tmp_path, "--filed-by", "T-Wang")
+    assert code == 0, output
+    assert (registry_copy / "requests/REQ-2026-0048.yaml").exists()
+
+
 def test_apply_refuses_a_shallow_clone(repo: Path, tmp_path: Path):
     """A shallow clone has one commit: everything looks written by its author. Refused."""
     clone = tmp_path / "clone"
