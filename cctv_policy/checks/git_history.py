@@ -14,6 +14,7 @@ alibi: only the commit that brought the current content back counts.
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,16 +57,22 @@ def last_writers(paths: Paths, signers: Path | None) -> dict[str, Commit]:
     """registry file -> the commit that wrote its current content (see the module's doc)."""
     current = _current_blobs(paths)
     log = _log_args(signers)
-    produced: dict[str, list[Commit]] = {}
-    for commit, changes in _changes(paths, [*log, "--topo-order", "--cc"]):
-        for file, blob in changes:
-            if current.get(file) == blob:
-                produced.setdefault(file, []).append(commit)
-    arrivals: dict[str, Commit] = {}
-    for commit, changes in _changes(paths, [*log, "--first-parent", "--diff-merges=first-parent"]):
-        for file, _blob in changes:
-            arrivals.setdefault(file, commit)  # newest first: the last change on the branch
-    entered = _entered_by(paths.top)
+    # The two walks of the history are the cost (about 0.5 ms a commit each): side by side.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        every = pool.submit(_changes, paths, [*log, "--topo-order", "--cc"])
+        branch = pool.submit(
+            _changes, paths, [*log, "--first-parent", "--diff-merges=first-parent"]
+        )
+        entered = _entered_by(paths.top)
+        produced: dict[str, list[Commit]] = {}
+        for commit, changes in every.result():
+            for file, blob in changes:
+                if current.get(file) == blob:
+                    produced.setdefault(file, []).append(commit)
+        arrivals: dict[str, Commit] = {}
+        for commit, changes in branch.result():
+            for file, _blob in changes:
+                arrivals.setdefault(file, commit)  # newest first: the last change on the branch
     writers = {}
     for file, commits in produced.items():
         arrival = arrivals.get(file)
