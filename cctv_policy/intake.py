@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from cctv_policy.registry import writer
 from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.registry.models import Role
 from cctv_policy.registry.types import parse_rfc3339
 
 
@@ -128,6 +129,28 @@ def _require_known(registry: LoadedRegistry, answers: Answers) -> None:
         problems.append("at least one camera and one recipient / 至少一个摄像头和一位查看人员")
     if problems:
         raise IntakeRefused("; ".join(problems))
+
+
+def require_filed_by(registry: LoadedRegistry, applicant: str, login: str) -> None:
+    """An issue-form request is the applicant's only if their GitHub account filed it (or a
+    security officer's, filing for them). Raises IntakeRefused."""
+    filers = {
+        person.id
+        for person in registry.people.values()
+        if person.github and person.github.lower() == login.lower()
+    }
+    officers = {
+        person.id for person in registry.people.values() if Role.security_office in person.roles
+    }
+    if applicant in filers or filers & officers:
+        return
+    who = ", ".join(sorted(filers)) or "nobody in people.yaml (no person has this github login)"
+    raise IntakeRefused(
+        f"the issue was filed by GitHub account {login!r}, which is {who}, not the applicant "
+        f"{applicant} (people.yaml `github:`); an applicant files their own request / 提交该 "
+        f"issue 的 GitHub 账号 {login!r} 不是申请人 {applicant} 本人（见 people.yaml 的 "
+        "github），申请须由申请人本人提交"
+    )
 
 
 def write_request(registry: LoadedRegistry, document: dict[str, object]) -> Path:

@@ -364,6 +364,19 @@ RULES: dict[str, Rule] = {
         Text("The file has changes that are not committed", "文件有尚未提交的修改"),
         Text("commit or discard the changes", "提交或撤销这些修改"),
     ),
+    "PROVENANCE_NOT_REQUIRED": Rule(
+        Text(
+            "config.yaml turns provenance off: apply, serve, bundle and extract act on approvals "
+            "without checking who wrote them",
+            "config.yaml 关闭了来源核验：apply、serve、bundle 和 extract 执行审批时不核验由谁提交",
+        ),
+        Text(
+            "set provenance.required to true in config.yaml (only a registry without "
+            "a trustworthy git history keeps it false)",
+            "在 config.yaml 中把 provenance.required 设为 true"
+            "（只有没有可信 git 历史的登记册才设为 false）",
+        ),
+    ),
     "PROVENANCE_TRUST_ROOT_UNOWNED": Rule(
         Text(
             "CODEOWNERS does not give this file to the security office alone",

@@ -83,6 +83,15 @@ def git(
     ).stdout
 
 
+PROVENANCE_OPT_OUT = "provenance: {required: false}\n"
+
+
+def require_provenance(registry: Path) -> None:
+    """Take the example's opt-out out of config.yaml: provenance is required, as in a school."""
+    config = registry / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(PROVENANCE_OPT_OUT, ""))
+
+
 def campus_repo(root: Path, registry: Path) -> Path:
     """`registry` committed to a new git repository at `root` as the security office would:
     the core files by an admin, each request by its applicant when it was submitted, each
@@ -92,6 +101,7 @@ def campus_repo(root: Path, registry: Path) -> Path:
     import yaml
 
     shutil.copytree(registry, root / "registry")
+    require_provenance(root / "registry")
     (root / ".github").mkdir()
     shutil.copy(
         Path(__file__).resolve().parents[1] / ".github" / "CODEOWNERS",

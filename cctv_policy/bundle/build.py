@@ -31,7 +31,7 @@ from cctv_policy.bundle.fleet_data import DATA_PATH, DEFAULT_VALID_FOR, FLEET_MO
 from cctv_policy.bundle.revision import registry_commit
 from cctv_policy.bundle.signing import SIGNATURES_FILE, SigningKey, signatures_document
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.gate import RegistryNotEnforceable, require_provenance
 
 POLICY_ROOT = "cctv"
 ROOTS = (POLICY_ROOT, DATA_PATH)
@@ -124,6 +124,7 @@ def _require_check_passes(evaluation: Evaluation) -> None:
             f"{first.file} {first.code}: {first.message}); a registry that `cctv-policy check` "
             "does not pass is never published: fix it first"
         )
+    require_provenance(evaluation)
 
 
 def _json_bytes(document: dict[str, Any]) -> bytes:

@@ -4,9 +4,9 @@ names, and was each request filed when it says?
 Who may act is taken from the trust base (`--trust-base REF`, default HEAD): people.yaml and
 config.yaml as committed there, never from the change under review, so a pull request cannot
 add its author's e-mail to an officer's identities. Each decision, hold and request is
-attributed to the commits that produced its current content: the commits whose change set the
-file to the blob it has now (merges shown with `--cc`, so an "evil merge" that writes a
-decision while merging produces it itself; a clean merge produces nothing). That commit's
+attributed to the one commit that wrote its current content (git_history: the last change on
+the branch, or inside the pull request a merge brought in; an older commit that once wrote the
+same bytes is no alibi for a revoked approval restored). That commit's
 author and committer must both be identities of the named person (the decider, the hold's
 creator, the request's applicant or a security officer filing for them), or a configured
 trusted committer.
@@ -20,7 +20,6 @@ that the officer signed).
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,29 +29,21 @@ import yaml
 from pydantic import ValidationError
 
 from cctv_policy.checks.codeowners import LOCATIONS, unowned_trust_roots
+from cctv_policy.checks.git_history import (
+    Commit,
+    Paths,
+    ProvenanceUnavailable,
+    last_writers,
+    records,
+)
+from cctv_policy.checks.git_history import git as _git
 from cctv_policy.registry import yaml_source
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.registry.models import Config, PeopleFile, Person, Role
 from cctv_policy.rules.changes import revision_problem
 from cctv_policy.violations import Severity, Violation
 
-_FIELDS = ("%H", "%ae", "%an", "%ce", "%cn", "%G?", "%GS", "%at")
-
-
-class ProvenanceUnavailable(Exception):
-    """The registry is not in a git repository, the trust base cannot be read, or git failed."""
-
-
-@dataclass(frozen=True)
-class Commit:
-    sha: str
-    author_email: str
-    author_name: str
-    committer_email: str
-    committer_name: str
-    signature: str  # git's %G?: G good (by an allowed signer), U unknown key, N none, B bad...
-    signer: str  # %GS: the allowed-signers principal, i.e. the person id whose key signed
-    authored_at: datetime
+__all__ = ["ProvenanceUnavailable", "check_provenance"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +69,11 @@ class Repository:
                 f"{registry_root} is not in a git repository with history; --verify-provenance "
                 "needs one (in CI check out with fetch-depth: 0)"
             ) from exc
+        if _git(top, "rev-parse", "--is-shallow-repository").strip() == "true":
+            raise ProvenanceUnavailable(
+                f"{registry_root} is in a shallow clone: the history that says who wrote each "
+                "file is cut off (check out with fetch-depth: 0, or git fetch --unshallow)"
+            )
         rel = root.relative_to(top).as_posix()
         return cls(top, "" if rel == "." else rel + "/")
 
@@ -100,44 +96,9 @@ def load_trust_base(repo: Repository, ref: str) -> TrustBase:
     return TrustBase(ref, {p.id: p for p in people.people}, config)
 
 
-def producers(
-    repo: Repository, folders: tuple[str, ...], signers: Path | None
-) -> dict[str, list[Commit]]:
-    """registry file -> the commits that wrote its current content (its blob at HEAD), newest
-    first. One `git log --raw` over the folders: each change line names the blob it wrote."""
-    current = {}
-    for line in _git(
-        repo.top, "ls-tree", "-r", "HEAD", "--", *[repo.path(f) for f in folders]
-    ).splitlines():
-        meta, _, name = line.partition("\t")
-        if name.startswith(repo.registry_rel):
-            current[name[len(repo.registry_rel) :]] = meta.split()[2]
-    config = ["-c", f"gpg.ssh.allowedSignersFile={signers}"] if signers else []
-    fields = _FIELDS if signers else tuple(f if f not in ("%G?", "%GS") else "-" for f in _FIELDS)
-    output = _git(
-        repo.top,
-        *config,
-        "log",
-        "--topo-order",
-        "--cc",
-        "--raw",
-        "--no-abbrev",
-        "--no-renames",
-        "--format=%x1e" + "%x1f".join(fields),
-        "--",
-        *[repo.path(f) for f in folders],
-    )
-    found: dict[str, list[Commit]] = {}
-    for header, lines in _records(output):
-        commit = _commit(header)
-        for line in lines:
-            meta, _, name = line.partition("\t")
-            if not meta.startswith(":") or not name.startswith(repo.registry_rel):
-                continue
-            file = name[len(repo.registry_rel) :]
-            if current.get(file) is not None and meta.split()[-2] == current[file]:
-                found.setdefault(file, []).append(commit)
-    return found
+def writers(repo: Repository, folders: tuple[str, ...], signers: Path | None) -> dict[str, Commit]:
+    """registry file -> the commit that wrote its current content (git_history)."""
+    return last_writers(Paths(repo.top, repo.registry_rel, folders), signers)
 
 
 def added_at(repo: Repository, folder: str) -> dict[str, datetime]:
@@ -154,7 +115,7 @@ def added_at(repo: Repository, folder: str) -> dict[str, datetime]:
         repo.path(folder),
     )
     found: dict[str, datetime] = {}
-    for header, names in _records(output):
+    for header, names in records(output):
         when = datetime.fromtimestamp(int(header.split("\x1f")[1]), UTC)
         for name in names:
             if name.startswith(repo.registry_rel):
@@ -186,42 +147,74 @@ def check_provenance(
     trust_ref: str = "HEAD",
     now: datetime | None = None,
     opened_at: datetime | None = None,
+    honour_opt_out: bool = True,
 ) -> list[Violation]:
     """`opened_at`: when the pull request under check was opened (GitHub's clock, not the
-    applicant's): a request it adds counts as filed no earlier (REQUEST_BACKDATED)."""
+    applicant's): a request it adds counts as filed no earlier (REQUEST_BACKDATED).
+    `honour_opt_out`: a trust base whose config says `provenance: {required: false}` is only
+    warned about (PROVENANCE_NOT_REQUIRED), its history not read (the enforcement gate reads
+    the setting itself and passes False)."""
     assert registry.config is not None
     repo = Repository.of(registry.root)
     base = load_trust_base(repo, trust_ref)
+    if honour_opt_out and not base.config.provenance.required:
+        return [_not_required(base)]
     violations = _shared_keys(base)
     with tempfile.TemporaryDirectory(prefix="cctv-signers-") as tmp:
         signers = _allowed_signers(base, Path(tmp)) if base.config.require_signed_commits else None
-        written = producers(repo, ("decisions", "holds", "requests"), signers)
+        written = writers(repo, ("decisions", "holds", "requests"), signers)
     dirty = uncommitted(repo, ("decisions", "holds", "requests"))
     officers = {p.id for p in base.people.values() if Role.security_office in p.roles}
     for (kind, doc_id), source in sorted(registry.sources.items()):
-        commits = written.get(source.file, [])
-        if kind == "decision":
-            allowed, field = {registry.decisions[doc_id].decided_by}, "decided_by"
-        elif kind == "hold":
-            allowed, field = {registry.holds[doc_id].created_by}, "created_by"
-        elif kind == "request":
-            allowed, field = {registry.requests[doc_id].applicant} | officers, "applicant"
-        else:
-            continue
-        violations += _written_by(
-            registry,
-            base,
-            source,
-            f"{kind}:{doc_id}",
-            allowed,
-            field,
-            commits,
-            source.file in dirty,
-        )
+        who = _who_may_write(registry, kind, doc_id, officers)
+        if who is not None:
+            violations += _written_by(
+                registry, base, source, f"{kind}:{doc_id}", who, written.get(source.file), dirty
+            )
     violations += _backdated(registry, base, repo, dirty, now or datetime.now(UTC), opened_at)
     violations += _unowned(repo, registry, base.ref)
     violations += _revision_undated(registry, base, now or datetime.now(UTC))
     return violations
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who may write a document: the person it names (its `field`), or one of `allowed`."""
+
+    named: str
+    allowed: frozenset[str]
+    field: str
+
+    def names(self) -> str:
+        others = self.allowed - {self.named}
+        return f"{self.named} (or a security officer)" if others else self.named
+
+
+def _who_may_write(
+    registry: LoadedRegistry, kind: str, doc_id: str, officers: set[str]
+) -> Writer | None:
+    if kind == "decision":
+        return Writer(registry.decisions[doc_id].decided_by, frozenset(), "decided_by")
+    if kind == "hold":
+        return Writer(registry.holds[doc_id].created_by, frozenset(), "created_by")
+    if kind == "request":
+        applicant = registry.requests[doc_id].applicant
+        return Writer(applicant, frozenset(officers), "applicant")
+    return None
+
+
+def _not_required(base: TrustBase) -> Violation:
+    return Violation(
+        code="PROVENANCE_NOT_REQUIRED",
+        severity=Severity.warning,
+        subject="config:config",
+        file="config.yaml",
+        line=1,
+        field="provenance",
+        message=f"config.yaml at {base.ref} says provenance.required: false: who wrote "
+        "the decisions and holds is not verified, here or where approvals act (apply, serve, "
+        "bundle, extract); only a registry without a trustworthy git history keeps that",
+    )
 
 
 def _revision_undated(registry: LoadedRegistry, base: TrustBase, now: datetime) -> list[Violation]:
@@ -250,14 +243,15 @@ def _written_by(
     base: TrustBase,
     source: Source,
     subject: str,
-    allowed: set[str],
-    field: str,
-    commits: list[Commit],
-    dirty: bool,
+    who: Writer,
+    commit: Commit | None,
+    dirty: set[str],
 ) -> list[Violation]:
-    """The file's current content must come from a commit by one of `allowed`: authored and
-    committed by them (signed by their key when required). Any one such commit suffices."""
-    line, column = registry.position(source, (field,))
+    """The file's current content must come from a commit by the person it names (or one of
+    `who.allowed`): authored and committed by them, signed by their key when required. The
+    commit is the one that wrote the current content (git_history.last_writers), never an
+    older one that once wrote the same bytes."""
+    line, column = registry.position(source, (who.field,))
 
     def violation(code: str, severity: Severity, message: str) -> Violation:
         return Violation(
@@ -267,11 +261,11 @@ def _written_by(
             file=source.file,
             line=line,
             column=column,
-            field=field,
+            field=who.field,
             message=message,
         )
 
-    if not commits or dirty:
+    if commit is None or source.file in dirty:
         return [
             violation(
                 "PROVENANCE_UNCOMMITTED",
@@ -280,18 +274,10 @@ def _written_by(
                 "cannot be verified",
             )
         ]
-    names = (
-        " or ".join(sorted(allowed))
-        if len(allowed) < 4
-        else f"{sorted(allowed)[0]} (or a security officer)"
-    )
     signed = base.config.require_signed_commits and not subject.startswith("request:")
-    attempts = [
-        _commit_problems(base, commit, allowed, names, source.file, signed) for commit in commits
-    ]
-    if any(not problems for problems in attempts):
-        return []
-    return [violation(code, Severity.error, message) for code, message in attempts[0]]
+    allowed = {who.named} | who.allowed
+    problems = _commit_problems(base, commit, allowed, who.names(), source.file, signed)
+    return [violation(code, Severity.error, message) for code, message in problems]
 
 
 def _commit_problems(
@@ -463,31 +449,3 @@ def _allowed_signers(base: TrustBase, folder: Path) -> Path:
     path = folder / "allowed_signers"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def _records(output: str) -> list[tuple[str, list[str]]]:
-    records = []
-    for record in output.split("\x1e")[1:]:
-        header, _, names = record.partition("\n")
-        records.append((header, [n for n in names.splitlines() if n.strip()]))
-    return records
-
-
-def _commit(header: str) -> Commit:
-    sha, ae, an, ce, cn, signature, signer, at = header.split("\x1f")
-    return Commit(sha, ae, an, ce, cn, signature, signer, datetime.fromtimestamp(int(at), UTC))
-
-
-def _git(cwd: Path, *args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", "-c", "log.showSignature=false", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-        ).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        detail = getattr(exc, "stderr", "") or str(exc)
-        raise ProvenanceUnavailable(f"git {' '.join(args[:2])} failed: {detail.strip()}") from exc

@@ -78,8 +78,8 @@ def authorize(
     \b
     Exit codes:
       0  allow
-      1  deny
-      2  no decision (the tool could not run): access is denied
+      1  deny (also: an approval not provably written by the person it names)
+      2  no decision (the tool could not run, or provenance cannot be read): access is denied
       3  the registry has input errors, or the question is malformed: access is denied
 
     \b

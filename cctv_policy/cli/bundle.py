@@ -85,7 +85,9 @@ def bundle(
     file was changed.
 
     Nothing is written or published while `cctv-policy check` reports input errors (exit 3)
-    or errors (exit 3): a registry that breaks the rule book is never published.
+    or errors (exit 3): a registry that breaks the rule book is never published; nor while
+    provenance fails (exit 1) or cannot be read, outside a git checkout with history (exit 2),
+    unless config.yaml says provenance: {required: false}.
 
     \b
     Examples:

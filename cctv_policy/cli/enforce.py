@@ -226,7 +226,10 @@ def apply(
     \b
     Exit codes:
       0  applied
-      2  the tool could not run, or the clock disagrees with the evidence: nothing changed
+      1  provenance: an approval or hold not provably written by the person it names
+         (config.yaml provenance.required, on by default): nothing changed
+      2  the tool could not run, the clock disagrees with the evidence, or provenance
+         cannot be read (not a git checkout with history): nothing changed
       3  the registry has input errors: nothing changed
 
     \b

@@ -18,6 +18,8 @@ EXIT_UNPINNED = 4  # extract verify: intact, but only against the key inside the
 # The error classes, by where they are defined (named, not imported: a command imports only
 # what it uses). An error ends a command with the code of the first class in its ancestry.
 EXIT_CODES: dict[str, int] = {
+    "cctv_policy.gate.ProvenanceNotVerified": EXIT_VIOLATIONS,
+    "cctv_policy.gate.ProvenanceUnverifiable": EXIT_TOOL_ERROR,
     "cctv_policy.gate.RegistryNotEnforceable": EXIT_BAD_INPUT,
     "cctv_policy.authz.decide.InvalidQuestion": EXIT_BAD_INPUT,
     "cctv_policy.bundle.build.BundleRefused": EXIT_BAD_INPUT,
@@ -32,7 +34,7 @@ EXIT_CODES: dict[str, int] = {
     "cctv_policy.audit.log.AuditError": EXIT_TOOL_ERROR,
     "cctv_policy.audit.anchor.AnchorError": EXIT_TOOL_ERROR,
     "storage_backends.fdtree.UnsafeState": EXIT_TOOL_ERROR,
-    "cctv_policy.checks.provenance.ProvenanceUnavailable": EXIT_TOOL_ERROR,
+    "cctv_policy.checks.git_history.ProvenanceUnavailable": EXIT_TOOL_ERROR,
     "cctv_policy.checks.changes.ChangesUnavailable": EXIT_TOOL_ERROR,
     "cctv_policy.bundle.signing.SigningKeyError": EXIT_TOOL_ERROR,
     "builtins.OSError": EXIT_TOOL_ERROR,  # a file or folder that cannot be read or written

@@ -95,7 +95,8 @@ def run_extract(
     """Copy exactly REQUEST_ID's approved cameras x window to an approved export target.
 
     Runs on this machine's clock: now must be inside the approved use period (there is no
-    --now). Refused, with the reason and nothing copied, unless the approval is valid.
+    --now). Refused, with the reason and nothing copied, unless the approval is valid and
+    provably written by its officer (provenance; exit 1, or 2 outside a git checkout).
     """
     audit = AuditLog(audit_log)
     if not signing_key:

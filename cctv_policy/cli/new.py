@@ -28,6 +28,7 @@ from cctv_policy.intake import (
     campus_zone,
     next_request_id,
     request_document,
+    require_filed_by,
     write_request,
 )
 from cctv_policy.messages import Language, Text, language
@@ -178,6 +179,12 @@ def new() -> None:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Take the answers from a filed issue form's body (the footage-request form).",
 )
+@click.option(
+    "--filed-by",
+    metavar="LOGIN",
+    help="With --from-issue (required): the GitHub account that filed the issue; it must be "
+    "the applicant's `github` in people.yaml (or a security officer's).",
+)
 @lang_option
 @now_option
 @engine_options
@@ -185,6 +192,7 @@ def new_request(
     registry_dir: Path,
     request_id: str | None,
     from_issue: Path | None,
+    filed_by: str | None,
     lang: str | None,
     now: datetime | None,
     engine: EngineChoice,
@@ -211,8 +219,10 @@ def new_request(
           --description "Bag lost at the main gate" --camera CAM-GATE-01 \\
           --from "2026-11-24 16:00" --to "2026-11-24 17:00" --mode view_supervised \\
           --starts "2026-11-26 09:00" --ends "2026-11-26 17:00"
-      cctv-policy new request --from-issue issue-body.md   # the issue form's conversion
+      cctv-policy new request --from-issue issue-body.md --filed-by t-wang  # issue form
     """
+    if from_issue is not None and not filed_by:
+        fail("--from-issue needs --filed-by LOGIN, the GitHub account that filed the issue")
     with refusing("No request was written."):
         registry = load_registry(registry_dir)
     chosen = language(lang, registry.config.language if registry.config else None)
@@ -220,6 +230,7 @@ def new_request(
     try:
         if from_issue is not None:
             answers = answers_from_issue(from_issue.read_text(encoding="utf-8"))
+            require_filed_by(registry, answers.applicant, filed_by or "")
         else:
             answers = _answers(registry, _Asker(chosen, sys.stdin.isatty()), flags)
         year = moment.astimezone(campus_zone(registry)).year

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from cctv_policy.registry.types import (
     DocumentId,
+    GitHubLogin,
     NonEmptyText,
     PersonId,
     Sha256Hex,
@@ -44,6 +45,14 @@ class Role(str, Enum):  # noqa: UP042 - str() and f-strings keep the Enum's own 
     technician = "technician"
     supervisor = "supervisor"
     auditor = "auditor"
+
+
+class ProvenanceSettings(Strict):
+    # apply, plan, serve, authorize, bundle and extract act only on a registry whose decisions
+    # and holds git history shows were written by the person they name (check
+    # --verify-provenance), and refuse a registry that is not a git checkout. false: only for a
+    # registry without a trustworthy history (the bundled example); it is then not verified.
+    required: bool = True
 
 
 class Config(Strict):
@@ -74,6 +83,8 @@ class Config(Strict):
     # Provenance (check --verify-provenance): decisions and holds must be in commits signed by
     # one of the named person's signing_keys; unsigned or another signer is an error.
     require_signed_commits: bool = False
+    # Whether the commands that act on approvals verify provenance first (on by default).
+    provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
     # Committer identities besides the named person that may commit a decision or hold (e.g.
     # a bot that merges); empty by default: the person commits their own decision.
     trusted_committers: list[str] = Field(default_factory=list)
@@ -114,6 +125,8 @@ class Person(Strict):
     git_identities: list[str] = Field(default_factory=list)
     # SSH public keys ("ssh-ed25519 AAAA... comment") that sign this person's commits.
     signing_keys: list[SshPublicKey] = Field(default_factory=list)
+    # GitHub login: a request from the issue form is this person's only if they filed it.
+    github: GitHubLogin | None = None
 
 
 class PeopleFile(Strict):

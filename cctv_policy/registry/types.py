@@ -16,6 +16,7 @@ PERSON_ID = r"[a-z0-9][a-z0-9._-]{0,63}"
 DocumentId = Annotated[str, StringConstraints(pattern=f"^{DOCUMENT_ID}$")]
 # People are git-style handles ("t.wang"); storage targets are kebab-case ("nas-main").
 PersonId = Annotated[str, StringConstraints(pattern=f"^{PERSON_ID}$")]
+GitHubLogin = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")]
 TargetId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 NonEmptyText = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]

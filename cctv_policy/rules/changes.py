@@ -25,6 +25,7 @@ NOT_RULES = frozenset(
         "security_office_owners",
         "trusted_committers",
         "require_signed_commits",
+        "provenance",
         "viewing_station",
     }
 )

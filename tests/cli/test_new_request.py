@@ -80,10 +80,17 @@ def issue_body(answers: dict[str, str]) -> str:
 def test_the_issue_form_gives_the_same_file(registry_copy: Path, tmp_path: Path):
     other = tmp_path / "other"
     shutil.copytree(registry_copy, other)
+    people = other / "people.yaml"  # the filing account must be the applicant's
+    people.write_text(
+        people.read_text().replace(
+            "git_identities: [t.wang@campus.example.edu]",
+            "git_identities: [t.wang@campus.example.edu]\n    github: t-wang",
+        )
+    )
     assert new_request(registry_copy, *flags(ANSWERS)).exit_code == 0
     body = tmp_path / "body.md"
     body.write_text(issue_body(ANSWERS))
-    result = new_request(other, "--from-issue", str(body))
+    result = new_request(other, "--from-issue", str(body), "--filed-by", "t-wang")
     assert result.exit_code == 0, result.output
     name = "requests/REQ-2026-0048.yaml"
     assert (other / name).read_bytes() == (registry_copy / name).read_bytes()
