@@ -22,8 +22,12 @@ import pytest
 import requests
 import trustme
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cctv_policy.audit.log import AuditLog, verify_log
+from cctv_policy.bundle import decision_logs
+from cctv_policy.bundle.batch_scan import cut_deeper_than, split_events
 from cctv_policy.bundle.decision_logs import EVENT, MAX_ENTRY_BYTES
 from cctv_policy.bundle.ingest_app import IngestApp, IngestConfig
 from cctv_policy.cli.main import cli
@@ -320,3 +324,46 @@ def test_serve_offers_no_cbc_suite(tls_serve, tls_files):
     assert _handshake(tls_serve.server.port, ca, "ECDHE+AESGCM") == "TLSv1.2"
     with pytest.raises(ssl.SSLError):
         _handshake(tls_serve.server.port, ca, CBC_ONLY)  # old: accepted
+
+
+# The batch splitter, on its own.
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='ab"\\[]{},: \n'),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.dictionaries(st.text(max_size=3), json_values), max_size=5), st.integers(1, 6))
+def test_split_events_gives_back_each_event_and_cuts_only_below_the_depth(events, levels):
+    text = json.dumps(events, indent=1 if levels % 2 else None)
+    split = split_events(text)
+    assert [json.loads(e.text) for e in split] == events
+    for raw, event in zip(split, events, strict=True):
+        cut = json.loads(cut_deeper_than(raw, levels))
+        if raw.depth <= levels:
+            assert cut == event
+        else:
+            assert "[cut: nested too deep" in json.dumps(cut)
+        assert _depth(cut) <= levels
+
+
+def _depth(value: object) -> int:
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            todo += [(v, level + 1) for v in (item.values() if isinstance(item, dict) else item)]
+    return deepest
+
+
+def test_an_event_that_cannot_fit_is_recorded_as_refused(monkeypatch):
+    monkeypatch.setattr(decision_logs, "_DETAILS_ROOM", 600)
+    event = {"decision_id": "d-9", "requested_by": "r" * 5000, "timestamp": "t" * 5000}
+    name, details = decision_logs.entry_for(event, {"source": "opa-fleet"})
+    assert name == decision_logs.REFUSED_EVENT
+    assert details["decision_id"] == "d-9" and "does not fit" in details["reason"]
+    assert details["source"] == "opa-fleet" and len(details["sha256"]) == 64
