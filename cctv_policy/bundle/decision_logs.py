@@ -16,6 +16,7 @@ fleet's word, not the enforcer's: `source: opa-fleet`, the token that sent it an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from typing import Any
@@ -26,6 +27,7 @@ from cctv_policy.bundle.batch_scan import NotABatch, cut_deeper_than, split_even
 
 EVENT = "opa_decision"
 REFUSED_EVENT = "opa_decision_refused"
+REFUSED_BATCH_EVENT = "opa_decision_batch_refused"
 SOURCE = "opa-fleet"
 LOGS_PATH = "/logs"
 MAX_BODY_BYTES = 8 << 20  # compressed, per batch
@@ -43,6 +45,11 @@ class BadBatch(ValueError):
     """The body is not a (gzip'd) JSON array of decision events."""
 
 
+class BatchTooLarge(BadBatch):
+    """The batch unpacks to more than MAX_JSON_BYTES: it is recorded as refused and
+    acknowledged (OPA would otherwise send it again for ever, and nothing after it)."""
+
+
 def read_batch(body: bytes, content_encoding: str) -> list[dict[str, Any]]:
     """The events of one upload; gunzips (bounded) when the body says it is gzip'd."""
     return parse_events(_unpacked(body, content_encoding))
@@ -56,9 +63,9 @@ def _unpacked(body: bytes, content_encoding: str) -> str:
         except zlib.error as exc:
             raise BadBatch(f"the body is not valid gzip: {exc}") from exc
         if inflater.unconsumed_tail:
-            raise BadBatch(f"the batch is larger than {MAX_JSON_BYTES} bytes uncompressed")
+            raise BatchTooLarge(f"the batch is larger than {MAX_JSON_BYTES} bytes uncompressed")
     elif len(body) > MAX_JSON_BYTES:
-        raise BadBatch(f"the batch is larger than {MAX_JSON_BYTES} bytes")
+        raise BatchTooLarge(f"the batch is larger than {MAX_JSON_BYTES} bytes")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -149,6 +156,20 @@ def ingest(
         audit.append_many(entries)
     refused = sum(1 for name, _ in entries if name == REFUSED_EVENT)
     return len(entries) - refused, refused
+
+
+def record_refused_batch(
+    audit: AuditLog, body: bytes, reason: str, provenance: dict[str, Any]
+) -> None:
+    """A batch too large to read, in one line: its size and the digest of the body as sent."""
+    audit.append(
+        REFUSED_BATCH_EVENT,
+        reason=reason,
+        bytes=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        source=SOURCE,
+        **provenance,
+    )
 
 
 __all__ = ["EVENT", "LOGS_PATH", "REFUSED_EVENT", "BadBatch", "NotABatch", "ingest", "read_batch"]

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from cctv_policy.audit.log import AuditError, AuditLog
-from cctv_policy.bundle.decision_logs import LOGS_PATH, BadBatch, ingest, read_batch
+from cctv_policy.bundle.decision_logs import (
+    LOGS_PATH,
+    BadBatch,
+    BatchTooLarge,
+    ingest,
+    read_batch,
+    record_refused_batch,
+)
 from cctv_policy.httpserve.guards import bearer_token, from_a_browser, host_name, token_id
 from cctv_policy.httpserve.limits import Limits
 
@@ -86,9 +93,14 @@ class IngestApp:
         encoding = headers.get(b"content-encoding", b"").decode("latin-1")
         client = scope.get("client") or ("unknown", 0)
         provenance = {"asserted_by": token_id(token), "peer": str(client[0])}
+        audit = self.config.audit
         try:
-            events = await asyncio.to_thread(read_batch, body, encoding)
-            kept, refused = await asyncio.to_thread(ingest, self.config.audit, events, provenance)
+            try:
+                events = await asyncio.to_thread(read_batch, body, encoding)
+            except BatchTooLarge as exc:
+                await asyncio.to_thread(record_refused_batch, audit, body, str(exc), provenance)
+                return 200, {"message": f"{exc}: recorded as refused", "kept": 0}
+            kept, refused = await asyncio.to_thread(ingest, audit, events, provenance)
         except BadBatch as exc:
             raise Refusal(400, "invalid_parameter", str(exc)) from None
         except AuditError as exc:  # not acknowledged: OPA keeps the batch and retries

@@ -331,11 +331,11 @@ def test_serve_offers_no_cbc_suite(tls_serve, tls_files):
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet='ab"\\[]{},: \n'),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
-    max_leaves=30,
+    max_leaves=20,
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.dictionaries(st.text(max_size=3), json_values), max_size=5), st.integers(1, 6))
 def test_split_events_gives_back_each_event_and_cuts_only_below_the_depth(events, levels):
     text = json.dumps(events, indent=1 if levels % 2 else None)
