@@ -26,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cctv_policy.audit.log import AuditLog, verify_log
+from cctv_policy.authz.decide import DECISION_ENTRYPOINT
 from cctv_policy.bundle import decision_logs
 from cctv_policy.bundle.batch_scan import cut_deeper_than, split_events
 from cctv_policy.bundle.decision_logs import EVENT, MAX_ENTRY_BYTES
@@ -34,8 +35,16 @@ from cctv_policy.cli.main import cli
 from cctv_policy.httpserve.guards import allowed_hosts
 from cctv_policy.httpserve.runner import HttpServer
 from cctv_policy.httpserve.tls import TlsFiles
-from testing.opa_fleet import IngestProcess, audit_entries
+from testing.opa_fleet import (
+    IngestProcess,
+    audit_entries,
+    decision_log_config,
+    wait_for,
+    write_config,
+)
+from testing.real_opa import OpaServer
 from testing.serving import ALLOW_PATH, ALLOWED, RawConnection, quick_limits, serving
+from tests.bundle.test_bundle import GRANTED, build, write_key
 
 TOKEN = "fleet-token-0123456789abcdef"
 CBC_ONLY = (  # old serve took ECDHE-ECDSA-AES128-SHA256
@@ -367,3 +376,30 @@ def test_an_event_that_cannot_fit_is_recorded_as_refused(monkeypatch):
     assert name == decision_logs.REFUSED_EVENT
     assert details["decision_id"] == "d-9" and "does not fit" in details["reason"]
     assert details["source"] == "opa-fleet" and len(details["sha256"]) == 64
+
+
+def test_a_real_opa_keeps_logging_after_a_deeply_nested_input(registry_copy, tmp_path: Path):
+    """The attack end to end: any client of a fleet OPA sends it an input 5,000 levels deep
+    (OPA takes up to 10,000); the decisions after it must still reach the audit log."""
+    key = write_key(tmp_path / "signing.pem")
+    bundle = tmp_path / "cctv.tar.gz"
+    assert build(registry_copy, bundle, "--signing-key", str(key))[0] == 0
+    ingest = IngestProcess(tmp_path / "audit" / "audit.jsonl", TOKEN).start()
+    config = write_config(tmp_path / "opa.json", decision_log_config(ingest.url, TOKEN))
+    public_key = str(key.with_suffix(".pub"))
+    opa = OpaServer(
+        ["--bundle", str(bundle), "--verification-key", public_key, "--config-file", str(config)]
+    ).start()
+    try:
+        deep = f'{{"input": {{"principal": {nested(5000)}}}}}'
+        answer = requests.post(f"{opa.url}/v1/data/{DECISION_ENTRYPOINT}", data=deep, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert opa.decide(DECISION_ENTRYPOINT, GRANTED)["allow"] is True
+        wait_for(lambda: len(audit_entries(ingest.audit_log, EVENT)) == 2, 30, "both decisions")
+    finally:
+        opa.stop()
+        ingest.stop()
+    deep_entry, granted = audit_entries(ingest.audit_log, EVENT)
+    assert "[cut: nested too deep" in json.dumps(deep_entry["input"])
+    assert granted["input"] == GRANTED and granted["result"]["allow"] is True
+    assert verify_log(ingest.audit_log).ok
