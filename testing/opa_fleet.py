@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import select
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import requests
-
-from testing.real_opa import free_port
 
 
 def decision_log_config(ingest_url: str, token: str) -> dict[str, Any]:
@@ -78,19 +76,30 @@ def write_config(path: Path, config: dict[str, Any]) -> Path:
 
 @dataclass
 class IngestProcess:
-    """`cctv-policy decision-log-ingest` as its own process, as a school would run it."""
+    """`cctv-policy decision-log-ingest` as its own process, as a school would run it: on a
+    loopback port of its own choosing (read from its start message), with a private token file
+    beside the audit log."""
 
     audit_log: Path
     token: str
     port: int = 0
+    extra_args: tuple[str, ...] = ()
+    scheme: str = "http"
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def token_file(self) -> Path:
+        return self.audit_log.with_name("ingest-tokens")
 
     def start(self) -> IngestProcess:
-        self.port = free_port()
+        self.audit_log.parent.mkdir(parents=True, exist_ok=True)
+        self.token_file.write_text(f"# the OPA fleet\n{self.token}\n")
+        self.token_file.chmod(0o600)
+        env = {k: v for k, v in os.environ.items() if k != "CCTV_DECISION_LOG_TOKEN"}
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -98,29 +107,34 @@ class IngestProcess:
                 "cctv_policy.cli",
                 "decision-log-ingest",
                 "--port",
-                str(self.port),
+                "0",
                 "--audit-log",
                 str(self.audit_log),
+                "--token-file",
+                str(self.token_file),
+                *self.extra_args,
             ],
-            env={**os.environ, "CCTV_DECISION_LOG_TOKEN": self.token},
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url, timeout=1)
-                return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("decision-log-ingest did not start listening in 30 s")
+        assert self.process.stderr is not None
+        ready, _, _ = select.select([self.process.stderr], [], [], 30)
+        line = self.process.stderr.readline().decode() if ready else ""
+        found = re.search(r"receiving decision logs on \w+://[^ ]+:(\d+)/logs", line)
+        if found is None:
+            self.stop()
+            raise RuntimeError(f"decision-log-ingest did not start: {line!r}")
+        self.port = int(found.group(1))
+        return self
 
     def stop(self) -> None:
         if self.process is None:
             return
         self.process.terminate()
         self.process.wait(timeout=10)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
         self.process = None
 
 

@@ -33,16 +33,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cctv_policy.audit.bounds import MAX_LINE_BYTES, MAX_TEXT, bounded
+from cctv_policy.audit.tail import last_line as _last_line
+from cctv_policy.audit.tail import lines_backwards as _lines_backwards
+
+__all__ = ["MAX_LINE_BYTES", "MAX_TEXT", "AuditError", "AuditLog", "bounded", "verify_log"]
+
 GENESIS = "0" * 64
 # Keys the log itself writes on every line; a caller's details never replace them.
 RESERVED = frozenset({"seq", "at", "actor", "ci", "event", "policy_version", "prev", "hash"})
-# Untrusted text (a principal from the network, a path) is cut to this many characters in the
-# log, with its length and digest kept, so that one call cannot bloat every later read.
-MAX_TEXT = 512
-# The last line is found by reading backwards from the end in chunks: small first (a line is
-# usually well under a page), growing to the large chunk for long lines and whole-log reads.
-_FIRST_CHUNK = 1 << 12
-_CHUNK = 1 << 16
+_SMALL_FILE = 1 << 16
 # <log>.head is always this many bytes (JSON padded with spaces), so it can be overwritten in
 # place: one write under the log's lock instead of a new file and a rename on every append.
 ANCHOR_BYTES = 128
@@ -101,34 +101,6 @@ def ci_identity() -> dict[str, str]:
     return {key: bounded(os.environ[env]) for env, key in names.items() if os.environ.get(env)}
 
 
-_SCALARS = frozenset({bool, int, float, type(None)})
-
-
-def _short_text(value: Any) -> bool:
-    return type(value) is str and len(value) <= MAX_TEXT
-
-
-def _plain(value: Any) -> bool:
-    """Needs no cutting: short text or a scalar."""
-    return _short_text(value) or type(value) in _SCALARS
-
-
-def bounded(value: Any) -> Any:
-    """Untrusted values cut to MAX_TEXT characters (length and digest kept), recursively."""
-    if isinstance(value, str) and len(value) > MAX_TEXT:
-        digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:16]
-        return f"{value[:MAX_TEXT]}...[cut: {len(value)} characters, sha256 {digest}]"
-    if isinstance(value, dict):
-        if all(_short_text(k) and _plain(v) for k, v in value.items()):
-            return dict(value)  # e.g. a decision's details: nothing to cut
-        return {str(k)[:MAX_TEXT]: bounded(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        if set(map(type, value)) <= {str} and max(map(len, value), default=0) <= MAX_TEXT:
-            return list(value)  # e.g. the names of a deleted day: nothing to cut
-        return [bounded(v) for v in value]
-    return value
-
-
 @dataclass
 class _KeptOpen:
     """A long-running writer's log descriptor and what it knows since its own last append:
@@ -183,6 +155,7 @@ class AuditLog:
     anchors: list[Any] = field(default_factory=list)  # extra anchors: git, S3 (see anchor.py)
     ci: dict[str, str] = field(default_factory=ci_identity)
     keep_open: bool = False
+    max_line: int = MAX_LINE_BYTES  # bytes of one line, newline included; longer is refused
     _kept: _KeptOpen | None = field(default=None, init=False, repr=False)
 
     @property
@@ -398,7 +371,13 @@ class AuditLog:
             entry["ci"] = self.ci
         entry.update(bounded(details))
         entry["prev"] = prev
-        return entry, _sealed(prev, entry)
+        line = _sealed(prev, entry)
+        if len(line) > self.max_line:  # ASCII: ensure_ascii JSON
+            raise AuditError(
+                f"a {event} entry of {len(line)} bytes is longer than the audit log's limit "
+                f"of {self.max_line} bytes per line; it was not written, and nothing was done"
+            )
+        return entry, line
 
     def _check_against_anchor(self, seq: int, digest: str) -> bool:
         """Refuse to write after a log that disagrees with <log>.head: appending would make a
@@ -564,7 +543,7 @@ def _anchored_seq(path: Path) -> int:
     return -1 if head is None else int(head["seq"])
 
 
-def _read_small(path: Path, limit: int = _CHUNK) -> bytes | None:
+def _read_small(path: Path, limit: int = _SMALL_FILE) -> bytes | None:
     """A small file's bytes (at most `limit`), or None when it does not exist."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -589,29 +568,6 @@ def _last_head(fd: int, path: Path) -> tuple[int, str]:
             f"the audit log {path} ends in a damaged line; run "
             "`cctv-policy audit verify` and have an admin look at it"
         ) from exc
-
-
-def _last_line(fd: int) -> bytes | None:
-    return next(_lines_backwards(fd), None)
-
-
-def _lines_backwards(fd: int) -> Iterator[bytes]:
-    """The file's lines from the last to the first, read in chunks from the end."""
-    position = os.fstat(fd).st_size
-    if position and os.pread(fd, 1, position - 1) == b"\n":
-        position -= 1  # the last line's own newline
-    if position == 0:
-        return
-    tail = b""  # the start of a line that began in an earlier chunk
-    chunk = _FIRST_CHUNK
-    while position > 0:
-        start = max(0, position - chunk)
-        chunk = min(chunk * 2, _CHUNK)
-        parts = (os.pread(fd, position - start, start) + tail).split(b"\n")
-        position = start
-        tail = parts[0]
-        yield from reversed(parts[1:])
-    yield tail
 
 
 @dataclass

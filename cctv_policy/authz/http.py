@@ -27,14 +27,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from pydantic import BaseModel
-
 from cctv_policy.audit.log import AuditError
 from cctv_policy.authz.commit import GroupCommitter
 from cctv_policy.authz.decide import AuthzDecision, InvalidQuestion, question
 from cctv_policy.authz.openapi import openapi_document
 from cctv_policy.authz.reload import ServeState
 from cctv_policy.engine.base import EngineError
+from cctv_policy.httpserve.limits import Limits
 from cctv_policy.output import printable
 from cctv_policy.registry.types import parse_rfc3339
 
@@ -54,16 +53,6 @@ DATA_METHODS = ("GET", "HEAD", "POST")
 READ_METHODS = ("GET", "HEAD")
 AUDIT_PROBE_SECONDS = 5.0
 INPUT_MISSING = {"code": "api_usage_warning", "message": "'input' key missing from the request"}
-
-
-class Limits(BaseModel):
-    """One set of limits for every path."""
-
-    max_body: int = 64 * 1024  # bytes, before and after gzip
-    body_timeout: float = 10.0  # seconds for the whole body, once the head is in
-    header_timeout: float = 10.0  # seconds for a request head, once its first byte is in
-    idle_timeout: float = 30.0  # seconds a kept-alive connection may wait for its next request
-    max_connections: int = 256
 
 
 class HttpError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -139,7 +140,15 @@ def show(
         click.echo(
             printable(
                 f"{e['seq']:>6} {str(e['at'])[:19]} {e['event']:<16} "
-                f"{subject:<24} {detail} [{e.get('actor', '')}]"
+                f"{subject:<24} {detail} [{_who(e)}]"
             )
         )
     click.echo(f"{len(found)} entries")
+
+
+def _who(entry: dict[str, Any]) -> str:
+    """Who stands behind an entry: the actor, or for what the OPA fleet sent, the fleet and the
+    token it came with (ingest_app.py): its word, not the enforcer's."""
+    if entry.get("source"):
+        return f"{entry['source']} via {entry.get('asserted_by', '?')}"
+    return str(entry.get("actor", ""))

@@ -27,6 +27,7 @@ from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
 from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.httpserve.secrets import SecretFileError, read_tokens
 
 
 def _authorizer(
@@ -108,26 +109,13 @@ def authorize(
 
 
 def _tokens(token_file: Path | None) -> tuple[bytes, ...]:
-    """Bearer tokens, one a line (blank lines and # comments skipped)."""
+    """Bearer tokens, one a line (blank lines and # comments skipped), from a private file."""
     if token_file is None:
         return ()
     try:
-        lines = token_file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read the token file {token_file}: {exc}")
-    tokens = tuple(
-        line.strip().encode() for line in lines if line.strip() and not line.strip().startswith("#")
-    )
-    if not tokens:
-        fail(f"the token file {token_file} holds no token (one a line)")
-    if any(
-        len(token) < MIN_TOKEN_LENGTH or not token.isascii() or b" " in token for token in tokens
-    ):
-        fail(
-            f"every token in {token_file} must be at least {MIN_TOKEN_LENGTH} printable ASCII "
-            "characters without spaces (e.g. the output of `openssl rand -hex 32`)"
-        )
-    return tokens
+        return read_tokens(token_file)
+    except SecretFileError as exc:
+        fail(str(exc))
 
 
 def _tls(tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
@@ -138,12 +126,11 @@ def _tls(tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
     tls = TlsFiles(tls_cert, tls_key)
     try:
         tls.check()
+    except SecretFileError as exc:
+        fail(str(exc))
     except (OSError, ssl.SSLError) as exc:
         fail(f"cannot use the TLS certificate {tls_cert} with the key {tls_key}: {exc}")
     return tls
-
-
-MIN_TOKEN_LENGTH = 16
 
 
 @click.command()

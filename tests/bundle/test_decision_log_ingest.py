@@ -96,13 +96,21 @@ def test_without_the_token_nothing_is_appended(ingest):
         (gzip.compress(b"{not json"), True),
         (gzip.compress(b'{"decision_id": "d-1"}'), True),  # an object, not an array
         (gzip.compress(b'[{"decision_id": "d-1"}, {"no_id": 1}]'), True),
-        (gzip.compress(b"\0" * (65 << 20)), True),  # a gzip bomb past the size limit
     ],
 )
 def test_a_body_that_is_not_a_batch_of_decisions_appends_nothing(ingest, body, gzipped):
     response = _post(ingest, body, gzipped=gzipped)
     assert response.status_code == 400, response.text
     assert audit_entries(ingest.audit_log, EVENT) == []
+
+
+def test_a_batch_too_large_to_unpack_is_recorded_as_refused_and_acknowledged(ingest):
+    bomb = gzip.compress(b"\0" * (65 << 20))  # past the 16 MiB unpacked limit
+    response = _post(ingest, bomb)
+    assert response.status_code == 200, response.text  # or OPA would resend it for ever
+    assert audit_entries(ingest.audit_log, EVENT) == []
+    [refused] = audit_entries(ingest.audit_log, "opa_decision_batch_refused")
+    assert refused["bytes"] == len(bomb) and "larger than" in refused["reason"]
 
 
 def test_a_plain_json_batch_is_accepted_too(ingest):

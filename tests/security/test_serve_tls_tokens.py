@@ -35,6 +35,7 @@ def tls_files(authority, tmp_path_factory) -> TlsFiles:
     for pem in cert.cert_chain_pems[1:]:
         pem.write_to_path(folder / "cert.pem", append=True)
     cert.private_key_pem.write_to_path(folder / "key.pem")
+    (folder / "key.pem").chmod(0o600)  # a key others may read is refused
     return TlsFiles(folder / "cert.pem", folder / "key.pem")
 
 
@@ -121,6 +122,7 @@ def test_an_unauthenticated_body_is_not_read(service, ca_file):
 def test_binding_beyond_loopback_needs_tls_and_tokens(host, tmp_path: Path, tls_files):
     tokens = tmp_path / "tokens"
     tokens.write_text(f"# the VMS\n{TOKEN}\n")
+    tokens.chmod(0o600)
     for extra in (
         [],
         ["--token-file", str(tokens)],
@@ -176,6 +178,7 @@ def test_weak_token_files_are_refused(tmp_path: Path, content, message):
 def test_a_key_that_does_not_match_the_certificate_is_refused(tmp_path: Path, tls_files):
     other = trustme.CA().issue_cert("127.0.0.1")
     other.private_key_pem.write_to_path(tmp_path / "other-key.pem")
+    (tmp_path / "other-key.pem").chmod(0o600)
     result = CliRunner().invoke(
         cli,
         [
