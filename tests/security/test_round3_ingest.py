@@ -26,7 +26,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cctv_policy.audit.log import AuditLog, verify_log
-from cctv_policy.authz.decide import DECISION_ENTRYPOINT
 from cctv_policy.bundle import decision_logs
 from cctv_policy.bundle.batch_scan import cut_deeper_than, split_events
 from cctv_policy.bundle.decision_logs import EVENT, MAX_ENTRY_BYTES
@@ -35,6 +34,7 @@ from cctv_policy.cli.main import cli
 from cctv_policy.httpserve.guards import allowed_hosts
 from cctv_policy.httpserve.runner import HttpServer
 from cctv_policy.httpserve.tls import TlsFiles
+from testing.live_registry import FLEET, IN_PERIOD, live_registry, question
 from testing.opa_fleet import (
     IngestProcess,
     audit_entries,
@@ -44,7 +44,7 @@ from testing.opa_fleet import (
 )
 from testing.real_opa import OpaServer
 from testing.serving import ALLOW_PATH, ALLOWED, RawConnection, quick_limits, serving
-from tests.bundle.test_bundle import GRANTED, build, write_key
+from tests.bundle.test_bundle import build, write_key
 
 TOKEN = "fleet-token-0123456789abcdef"
 CBC_ONLY = (  # old serve took ECDHE-ECDSA-AES128-SHA256
@@ -378,12 +378,14 @@ def test_an_event_that_cannot_fit_is_recorded_as_refused(monkeypatch):
     assert details["source"] == "opa-fleet" and len(details["sha256"]) == 64
 
 
-def test_a_real_opa_keeps_logging_after_a_deeply_nested_input(registry_copy, tmp_path: Path):
+def test_a_real_opa_keeps_logging_after_a_deeply_nested_input(tmp_path: Path):
     """The attack end to end: any client of a fleet OPA sends it an input 5,000 levels deep
     (OPA takes up to 10,000); the decisions after it must still reach the audit log."""
+    registry = live_registry(tmp_path / "registry")
+    granted_question = question(registry, IN_PERIOD)
     key = write_key(tmp_path / "signing.pem")
     bundle = tmp_path / "cctv.tar.gz"
-    assert build(registry_copy, bundle, "--signing-key", str(key))[0] == 0
+    assert build(registry, bundle, "--signing-key", str(key))[0] == 0
     ingest = IngestProcess(tmp_path / "audit" / "audit.jsonl", TOKEN).start()
     config = write_config(tmp_path / "opa.json", decision_log_config(ingest.url, TOKEN))
     public_key = str(key.with_suffix(".pub"))
@@ -392,14 +394,14 @@ def test_a_real_opa_keeps_logging_after_a_deeply_nested_input(registry_copy, tmp
     ).start()
     try:
         deep = f'{{"input": {{"principal": {nested(5000)}}}}}'
-        answer = requests.post(f"{opa.url}/v1/data/{DECISION_ENTRYPOINT}", data=deep, timeout=30)
+        answer = requests.post(f"{opa.url}/v1/data/{FLEET}", data=deep, timeout=30)
         assert answer.status_code == 200, answer.text
-        assert opa.decide(DECISION_ENTRYPOINT, GRANTED)["allow"] is True
+        assert opa.decide(FLEET, granted_question)["allow"] is True
         wait_for(lambda: len(audit_entries(ingest.audit_log, EVENT)) == 2, 30, "both decisions")
     finally:
         opa.stop()
         ingest.stop()
     deep_entry, granted = audit_entries(ingest.audit_log, EVENT)
     assert "[cut: nested too deep" in json.dumps(deep_entry["input"])
-    assert granted["input"] == GRANTED and granted["result"]["allow"] is True
+    assert granted["input"] == granted_question and granted["result"]["allow"] is True
     assert verify_log(ingest.audit_log).ok
