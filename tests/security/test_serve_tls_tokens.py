@@ -121,6 +121,7 @@ def test_an_unauthenticated_body_is_not_read(service, ca_file):
 def test_binding_beyond_loopback_needs_tls_and_tokens(host, tmp_path: Path, tls_files):
     tokens = tmp_path / "tokens"
     tokens.write_text(f"# the VMS\n{TOKEN}\n")
+    tokens.chmod(0o600)
     for extra in (
         [],
         ["--token-file", str(tokens)],
@@ -156,6 +157,7 @@ def test_binding_beyond_loopback_needs_tls_and_tokens(host, tmp_path: Path, tls_
 def test_weak_token_files_are_refused(tmp_path: Path, content, message):
     tokens = tmp_path / "tokens"
     tokens.write_text(content)
+    tokens.chmod(0o600)
     result = CliRunner().invoke(
         cli,
         [
