@@ -7,9 +7,11 @@ import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cctv_policy.authz.clock import ServeClock
 from cctv_policy.authz.http import Limits
 from cctv_policy.authz.service import DecisionService, ServeOptions
 from cctv_policy.registry.types import parse_rfc3339
@@ -22,13 +24,22 @@ ALLOWED = {"principal": "t.wang", "camera": "CAM-LIB-01", "at": "2026-11-18T14:3
 ALLOW_PATH = "/v1/data/cctv/authz/allow"
 
 
+def frozen_clock(moment: datetime = SERVE_NOW) -> ServeClock:
+    """A clock at one moment, where no time passes (the monotonic clock stands still too)."""
+    return ServeClock(wall=lambda: moment, monotonic=lambda: 0.0)
+
+
 @contextmanager
 def serving(
-    audit_log: Path, registry: Path = DEMO_REGISTRY, **options: Any
+    audit_log: Path,
+    registry: Path = DEMO_REGISTRY,
+    clock: ServeClock | None = None,
+    **options: Any,
 ) -> Iterator[DecisionService]:
-    options.setdefault("fixed_clock", SERVE_NOW)
+    """A service on `clock` (SERVE_NOW, frozen, unless given): injected, as only tests can."""
     service = DecisionService(
-        ServeOptions(registry_dir=registry, audit_log=audit_log, port=0, **options)
+        ServeOptions(registry_dir=registry, audit_log=audit_log, port=0, **options),
+        clock=clock or frozen_clock(),
     ).start_in_thread()
     try:
         yield service
@@ -48,12 +59,17 @@ def audit_entries(path: Path, event: str = "authorize") -> list[dict[str, Any]]:
     ]
 
 
-def request_bytes(method: str, path: str, body: bytes = b"", **headers: str) -> bytes:
+def request_bytes(method: str, path: str, body: bytes = b"", **headers: str | None) -> bytes:
+    """A request with `Host: 127.0.0.1` and, on a POST, `Content-Type: application/json`,
+    unless given (None: no such header)."""
     named = {name.replace("_", "-"): value for name, value in headers.items()}
-    lines = [f"{method} {path} HTTP/1.1", "Host: test"]
+    named.setdefault("Host", "127.0.0.1")
+    if method == "POST":
+        named.setdefault("Content-Type", "application/json")
+    lines = [f"{method} {path} HTTP/1.1"]
     if body and "Content-Length" not in named and "Transfer-Encoding" not in named:
         lines.append(f"Content-Length: {len(body)}")
-    lines += [f"{name}: {value}" for name, value in named.items()]
+    lines += [f"{name}: {value}" for name, value in named.items() if value is not None]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 

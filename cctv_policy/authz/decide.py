@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -93,15 +95,26 @@ class Authorizer:
         self._engine = EmbeddedEngine(policies.without_tests())
         self._engine.add_data({DATA_PATH: data})
         self._floor = valid_approvals(evaluation.registry)
-        self._floor_by_viewer: dict[tuple[str, str], list[ApprovedScope]] = {}
-        for scope in self._floor.values():
-            for person in scope.recipients:
-                for camera in scope.cameras:
-                    self._floor_by_viewer.setdefault((person, camera), []).append(scope)
+        self._floor_by_viewer = _by_viewer(self._floor.values())
+        self._withdrawn: frozenset[str] = frozenset()
         self.policy_version = policies.version
         self.audit = audit
         if audit is not None:
             audit.policy_version = policies.version
+
+    @property
+    def approvals(self) -> Mapping[str, ApprovedScope]:
+        """The approvals that can allow anything (those that pass the floor)."""
+        return self._floor
+
+    def without(self, withdrawn: Iterable[str]) -> Authorizer:
+        """The same policy and registry, less some approvals: none of them allows any more
+        (the floor no longer knows them). Shares the engine; this one stays as it is."""
+        narrowed = copy.copy(self)
+        narrowed._withdrawn = frozenset(withdrawn)
+        narrowed._floor = {k: v for k, v in self._floor.items() if k not in narrowed._withdrawn}
+        narrowed._floor_by_viewer = _by_viewer(narrowed._floor.values())
+        return narrowed
 
     def evaluate(self, q: dict[str, str]) -> AuthzDecision:
         """The policy's decision, standing as an ALLOW only if the approval floor agrees; not
@@ -152,9 +165,24 @@ class Authorizer:
             q["principal"], q["camera"], _moment(q["at"]), _moment(q["now"])
         ):
             return decision
-        return AuthzDecision(
-            allow=False,
-            request=decision.request,
-            reason=f"the approval of {decision.request} does not pass the "
-            "independent approval check; access is denied",
-        )
+        if decision.request in self._withdrawn:
+            reason = (
+                f"the approval of {decision.request} was changed on disk (revoked, removed or "
+                "edited) while the registry cannot be reloaded; access is denied"
+            )
+        else:
+            reason = (
+                f"the approval of {decision.request} does not pass the "
+                "independent approval check; access is denied"
+            )
+        return AuthzDecision(allow=False, request=decision.request, reason=reason)
+
+
+def _by_viewer(scopes: Iterable[ApprovedScope]) -> dict[tuple[str, str], list[ApprovedScope]]:
+    """(person, camera) -> the approvals that may let that person see that camera."""
+    index: dict[tuple[str, str], list[ApprovedScope]] = {}
+    for scope in scopes:
+        for person in scope.recipients:
+            for camera in scope.cameras:
+                index.setdefault((person, camera), []).append(scope)
+    return index

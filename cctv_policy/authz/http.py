@@ -10,32 +10,40 @@ Served, and nothing else (every other path is a JSON 404, see /openapi.json):
 Answers have OPA's Data API shape: {"result", "decision_id", "warning"?, "metrics"?}; errors
 are {"code", "message"} for every status. "now" is the server's clock: a caller's input.now is
 ignored and the audit entry says so. Each answer is sent only after its audit entry is durable,
-and its decision_id is that entry's.
+and its decision_id is that entry's. Before anything else a request must pass guards.py (Host,
+Origin, a JSON POST), and a decision needs a clock that did not go back (clock.py); each of
+those refusals is audit-logged ("refused", command "serve") before it is answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import os
 import time
-import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qs
 
 from cctv_policy.audit.log import AuditError
+from cctv_policy.authz.body import HttpError, decoded, given_input, question_of
+from cctv_policy.authz.clock import ClockSteppedBack, ServeClock
 from cctv_policy.authz.commit import GroupCommitter
-from cctv_policy.authz.decide import AuthzDecision, InvalidQuestion, question
+from cctv_policy.authz.decide import AuthzDecision
+from cctv_policy.authz.guards import (
+    HostRule,
+    Refusal,
+    content_type_refusal,
+    origin_refusal,
+)
 from cctv_policy.authz.openapi import openapi_document
 from cctv_policy.authz.reload import ServeState
 from cctv_policy.engine.base import EngineError
 from cctv_policy.httpserve.limits import Limits
 from cctv_policy.output import printable
-from cctv_policy.registry.types import parse_rfc3339
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -55,18 +63,6 @@ AUDIT_PROBE_SECONDS = 5.0
 INPUT_MISSING = {"code": "api_usage_warning", "message": "'input' key missing from the request"}
 
 
-class HttpError(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        close: bool = False,
-        headers: tuple[tuple[bytes, bytes], ...] = (),
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.close, self.headers = close, headers
 
 
 @dataclass
@@ -76,6 +72,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[bytes, bytes]
     client: str
+    scheme: str = "http"
     body_done: bool = False
 
     @classmethod
@@ -86,7 +83,8 @@ class Request:
         for name, value in scope.get("headers", []):
             headers[name.lower()] = value
         client = scope.get("client") or ("unknown", 0)
-        return cls(scope["method"], scope["path"], query, headers, str(client[0]))
+        scheme = str(scope.get("scheme", "http"))
+        return cls(scope["method"], scope["path"], query, headers, str(client[0]), scheme)
 
     def flag(self, name: str) -> bool:
         """OPA's boolean parameters: present with no value, or "true"."""
@@ -117,17 +115,17 @@ class DecisionApp:
         self,
         state: ServeState,
         committer: GroupCommitter,
-        clock: Callable[[], datetime],
+        clock: ServeClock,
         limits: Limits,
         tokens: tuple[bytes, ...] = (),
-        fixed_clock: bool = False,
+        hosts: HostRule | None = None,
     ) -> None:
         self.state = state
         self.committer = committer
         self.clock = clock
         self.limits = limits
         self.tokens = tokens
-        self.fixed_clock = fixed_clock
+        self.hosts = hosts or HostRule.for_binding("127.0.0.1", ())
         # Whether the audit log can be written at all (set by the server; None when it can).
         self.audit_problem: Callable[[], str | None] = lambda: None
 
@@ -157,6 +155,15 @@ class DecisionApp:
         await _send(send, answer, pretty=request.flag("pretty"))
 
     async def _handle(self, request: Request, receive: Receive) -> Answer:
+        host = request.headers.get(b"host", b"").decode("latin-1")
+        refusal = self.hosts.refusal(host) or origin_refusal(
+            request.headers.get(b"origin"),
+            request.headers.get(b"sec-fetch-site"),
+            request.scheme,
+            host,
+        )
+        if refusal is not None:
+            await self._refuse(request, refusal)
         if self.tokens and request.path not in OPEN_PATHS:
             self._authenticate(request)
         kind = DATA_PATHS.get(request.path)
@@ -176,6 +183,19 @@ class DecisionApp:
             f"{printable(request.path)[:200]} is not served here; the decision API "
             "is /v1/data/cctv/authz[/allow|/decision] (see /openapi.json)",
         )
+
+    async def _refuse(self, request: Request, refusal: Refusal) -> NoReturn:
+        """Audit-log the refusal (it stands whether or not it could be logged), then raise it."""
+        details = {
+            "command": "serve",
+            "caller": f"http:{request.client}",
+            "path": printable(request.path)[:200],
+            "status": refusal.status,
+            "reason": refusal.message,
+        }
+        with contextlib.suppress(AuditError):
+            await self.committer.submit_async("refused", details)
+        raise HttpError(refusal.status, refusal.code, refusal.message)
 
     def _authenticate(self, request: Request) -> None:
         scheme, _, given = request.headers.get(b"authorization", b"").partition(b" ")
@@ -233,7 +253,7 @@ class DecisionApp:
             if not message.get("more_body", False):
                 break
         request.body_done = True
-        return _decoded(b"".join(chunks), request.headers.get(b"content-encoding"), limit)
+        return decoded(b"".join(chunks), request.headers.get(b"content-encoding"), limit)
 
     async def _health(self, request: Request) -> Answer:
         problem = None
@@ -271,11 +291,18 @@ class DecisionApp:
     async def _data(self, request: Request, receive: Receive, kind: str) -> Answer:
         started = time.perf_counter_ns()
         metrics: dict[str, int] = {}
+        if request.method == "POST" and request.has_body:  # (a browser's bodiless POST: Origin)
+            refusal = content_type_refusal(request.headers.get(b"content-type"))
+            if refusal is not None:
+                await self._refuse(request, refusal)
         body = await self._read_body(request, receive)
         parse_started = time.perf_counter_ns()
-        given, missing = _given_input(request, body)
-        now = self.clock()
-        q = None if missing else _question(given, now)
+        given, missing = given_input(request.method, request.query, body)
+        try:
+            now = self.clock.now()
+        except ClockSteppedBack as exc:
+            await self._refuse(request, Refusal(503, "clock_stepped_back", str(exc)))
+        q = None if missing else question_of(given, now)
         metrics["timer_rego_input_parse_ns"] = time.perf_counter_ns() - parse_started
         snapshot = self.state.snapshot
         eval_started = time.perf_counter_ns()
@@ -304,12 +331,14 @@ class DecisionApp:
             "camera": q and q["camera"],
             "footage_at": q and q["at"],
             "now": q["now"] if q else None,
-            "replay": self.fixed_clock,
+            "replay": self.clock.injected,
             "allow": decision.allow,
             "request": decision.request,
             "registry_revision": snapshot.revision.digest,
             "registry_commit": snapshot.revision.commit,
         }
+        if snapshot.withdrawn:  # approvals taken back while the registry cannot be reloaded
+            details["withdrawn_approvals"] = len(snapshot.withdrawn)
         if missing:
             details["input_missing"] = True
         if isinstance(given, dict) and "now" in given:
@@ -342,74 +371,6 @@ def new_decision_id() -> str:
     much, on every decision."""
     h = os.urandom(16).hex()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
-
-
-def _decoded(body: bytes, encoding: bytes | None, limit: int) -> bytes:
-    name = (encoding or b"identity").strip().lower()
-    if name == b"identity":
-        return body
-    if name != b"gzip":
-        raise HttpError(
-            400,
-            "invalid_parameter",
-            f"Content-Encoding "
-            f"{printable(name.decode('latin-1'))[:40]} is not supported; send the "
-            "body as is or gzip",
-        )
-    unpack = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        plain = unpack.decompress(body, limit + 1)
-    except zlib.error:
-        raise HttpError(400, "invalid_parameter", "could not decompress the body") from None
-    if len(plain) > limit or unpack.unconsumed_tail:
-        raise HttpError(
-            413,
-            "invalid_parameter",
-            f"compressed request body too large (limit {limit} bytes unpacked)",
-        )
-    if not unpack.eof or unpack.unused_data:
-        raise HttpError(400, "invalid_parameter", "could not decompress the body")
-    return plain
-
-
-def _given_input(request: Request, body: bytes) -> tuple[Any, bool]:
-    """The caller's input and whether it is missing (OPA: a missing input is not an error)."""
-    if request.method == "POST":
-        if not body.strip():
-            return None, True
-        document = _json(body, "the request body")
-        if not isinstance(document, dict):
-            raise HttpError(
-                400,
-                "invalid_parameter",
-                'the body must be a JSON object like {"input": {"principal", "camera", "at"}}',
-            )
-        given = document.get("input")
-    else:
-        values = request.query.get("input")
-        given = _json(values[-1].encode(), "the input parameter") if values else None
-    return given, given is None
-
-
-def _json(text: bytes, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        raise HttpError(400, "invalid_parameter", f"{what} is not JSON") from None
-
-
-def _question(given: Any, now: datetime) -> dict[str, str]:
-    if not isinstance(given, dict):
-        raise HttpError(
-            400, "invalid_parameter", 'input must be an object like {"principal", "camera", "at"}'
-        )
-    for key in ("principal", "camera", "at"):
-        if not isinstance(given.get(key), str):
-            raise HttpError(400, "invalid_parameter", f"input.{key} is missing or not a string")
-    try:
-        return question(given["principal"], given["camera"], parse_rfc3339(given["at"]), now)
-    except (InvalidQuestion, ValueError) as exc:
-        raise HttpError(400, "invalid_parameter", f"bad input: {exc}") from None
 
 
 def _result(kind: str, decision: AuthzDecision, missing: bool) -> Any:

@@ -12,10 +12,14 @@ _YEARS = "^(19[7-9][0-9]|2[01][0-9][0-9])-"  # the rule book computes in int64 n
 _ERROR_STATUSES = {
     "400": "Malformed request, input, Content-Length or body encoding",
     "401": "No valid bearer token (only when the server runs with --token-file)",
+    "403": "A browser page of another origin sent this (Origin, Sec-Fetch-Site)",
     "405": "Method not allowed on this path (the Allow header lists the methods)",
     "408": "The request head or body did not arrive in time; the connection is closed",
     "413": "Body over the limit (64 KiB, also after gzip); the connection is closed",
+    "415": "A POST with a body that is not Content-Type: application/json",
+    "421": "The Host header is not a name of this server (DNS rebinding; see --allowed-host)",
     "500": "No decision (evaluation or audit log failed): access is denied",
+    "503": "No decision: the server's clock reads earlier than a time it already reached",
 }
 
 
@@ -59,7 +63,7 @@ def _data_path(result: str, summary: str) -> dict[str, Any]:
         "The decision (no result when undefined: a decision without input). "
         "Sent only after its audit entry is durable.",
     )
-    errors = _errors("400", "401", "408", "413", "500")
+    errors = _errors("400", "401", "403", "408", "413", "421", "500", "503")
     get = {
         "summary": summary + " (input as a URL-encoded JSON parameter)",
         "parameters": [
@@ -82,11 +86,11 @@ def _data_path(result: str, summary: str) -> dict[str, Any]:
         "parameters": [_PRETTY, _METRICS],
         "requestBody": {
             "required": False,
-            "description": "May be gzip-compressed "
+            "description": "Content-Type: application/json; may be gzip-compressed "
             "(Content-Encoding: gzip) or chunked; at most 64 KiB.",
             "content": {"application/json": {"schema": {"$ref": _REF + "DataRequest"}}},
         },
-        "responses": {"200": ok, **errors},
+        "responses": {"200": ok, **errors, **_errors("415")},
     }
     return {"get": get, "head": {**get, "summary": "As GET, without a body"}, "post": post}
 
@@ -98,7 +102,7 @@ def _health_path(summary: str, parameters: list[dict[str, Any]]) -> dict[str, An
         "responses": {
             "200": _json({"type": "object", "additionalProperties": False}, "Healthy: {}"),
             "500": _json({"$ref": _REF + "Unhealthy"}, "Unhealthy, with the reason"),
-            **_errors("400", "408", "413"),
+            **_errors("400", "403", "408", "413", "421"),
         },
     }
     return {"get": get, "head": {**get, "summary": "As GET, without a body"}}
@@ -182,6 +186,10 @@ def openapi_document() -> dict[str, Any]:
                         "resource_not_found",
                         "invalid_operation",
                         "internal_error",
+                        "forbidden",
+                        "misdirected_request",
+                        "unsupported_media_type",
+                        "clock_stepped_back",
                     ],
                 },
                 "message": {"type": "string"},
@@ -213,7 +221,10 @@ def openapi_document() -> dict[str, Any]:
         "/openapi.json": {
             "get": {
                 "summary": "This document",
-                "responses": {"200": _json({"type": "object"}, "OpenAPI 3"), **_errors("401")},
+                "responses": {
+                    "200": _json({"type": "object"}, "OpenAPI 3"),
+                    **_errors("400", "401", "403", "421"),
+                },
             }
         },
     }
@@ -226,7 +237,9 @@ def openapi_document() -> dict[str, Any]:
             "serve`. Every other path is a JSON 404 (resource_not_found); "
             "other methods on these paths are a JSON 405. With "
             "--token-file every path but /health* needs "
-            "`Authorization: Bearer <token>`.",
+            "`Authorization: Bearer <token>`. Every path needs a Host "
+            "header naming this server, and refuses browser pages of "
+            "other origins.",
         },
         "paths": paths,
         "components": {

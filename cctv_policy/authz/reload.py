@@ -4,8 +4,9 @@ The server answers from a Snapshot: an Authorizer built from one registry revisi
 thread polls the registry (git HEAD and every file's type, times, size and inode); when something
 changed it loads and checks the registry again, and swaps the new snapshot in (one reference
 assignment, so a request sees the old or the new registry, never a mix) only when it has no
-input errors. Otherwise the last good snapshot keeps answering, readiness reports degraded, and
-the audit log records why.
+input errors. Otherwise the last good snapshot keeps answering, less every approval whose
+request or decision file changed since (a revocation counts at once: backing.py), readiness
+reports degraded, and the audit log records why.
 
 The valid approvals are computed once per snapshot, and one rule behind them reads the clock:
 a decision dated more than an hour after now decides nothing until then (DECISION_IN_FUTURE in
@@ -22,12 +23,13 @@ import stat
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cctv_policy.audit.log import AuditError
+from cctv_policy.authz.backing import BACKING_FOLDERS, UNREADABLE, backing, withdrawn
 from cctv_policy.authz.decide import Authorizer
 from cctv_policy.engine import EngineChoice, EngineError
 from cctv_policy.engine.policies import PolicySet
@@ -72,15 +74,28 @@ class Snapshot:
     fingerprint: Fingerprint
     loaded_at: datetime
     recheck_at: datetime | None  # when the clock-dependent part of the answer changes
+    # approval -> digests of the files that back it, read before loading (backing.py)
+    backing: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False)
+    withdrawn: frozenset[str] = frozenset()  # approvals taken back since, files changed
+
+    def without(self, approvals: frozenset[str]) -> Snapshot:
+        """This snapshot less some approvals (none of them can allow any more)."""
+        return replace(self, authorizer=self.authorizer.without(approvals), withdrawn=approvals)
 
 
 class ServeState:
     """What every request reads: the snapshot in use and, if the newest registry could not be
-    used, why not."""
+    used, why not. `clean` is the last snapshot whose registry checked clean; `snapshot` is it,
+    less the approvals whose files changed since (when a newer registry could not be used)."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        self.clean = snapshot
         self.degraded: str | None = None
+
+    def swap(self, snapshot: Snapshot) -> None:
+        self.snapshot = self.clean = snapshot
+        self.degraded = None
 
 
 def git_head(registry_dir: Path) -> str | None:
@@ -142,16 +157,22 @@ def _rows_here(folder: str, prefix: str) -> list[str]:
     return rows
 
 
-def revision(registry_dir: Path) -> RegistryRevision:
+def revision(registry_dir: Path) -> tuple[RegistryRevision, dict[str, str]]:
+    """The revision, and the digest of each request and decision file (see backing.py)."""
     digest = hashlib.sha256()
+    files: dict[str, str] = {}
     for path in _registry_files(registry_dir):
-        digest.update(str(path.relative_to(registry_dir)).encode() + b"\0")
+        name = path.relative_to(registry_dir).as_posix()
+        digest.update(name.encode() + b"\0")
         try:
-            digest.update(path.read_bytes())
+            content = path.read_bytes()
         except OSError:
-            digest.update(b"\0unreadable")
-        digest.update(b"\0")
-    return RegistryRevision("sha256:" + digest.hexdigest(), git_head(registry_dir))
+            content, files[name] = b"\0unreadable", UNREADABLE
+        else:
+            if name.split("/", 1)[0] in BACKING_FOLDERS:
+                files[name] = hashlib.sha256(content).hexdigest()
+        digest.update(content + b"\0")
+    return RegistryRevision("sha256:" + digest.hexdigest(), git_head(registry_dir)), files
 
 
 def next_validity_change(registry: LoadedRegistry, now: datetime) -> datetime | None:
@@ -175,6 +196,9 @@ class SnapshotLoader:
     def load(self, now: datetime) -> Snapshot:
         """Raises RegistryNotEnforceable, RegistryNotFound, EngineError or OSError."""
         seen = fingerprint(self.registry_dir)
+        # Read before loading: a file changed meanwhile differs from what is remembered, so it
+        # is withdrawn, never kept, if a later reload is refused.
+        read, files = revision(self.registry_dir)
         registry = load_registry(self.registry_dir)
         engine = self._engine.engine(self.policies)
         try:
@@ -183,7 +207,12 @@ class SnapshotLoader:
         finally:
             engine.close()
         return Snapshot(
-            authorizer, revision(self.registry_dir), seen, now, next_validity_change(registry, now)
+            authorizer,
+            read,
+            seen,
+            now,
+            next_validity_change(registry, now),
+            backing(files, authorizer.approvals),
         )
 
 
@@ -229,13 +258,14 @@ class RegistryWatcher:
                 self._log(
                     "serve_registry_refused",
                     reason=f"internal error: {exc}",
-                    serving_revision=self.state.snapshot.revision.digest,
+                    serving_revision=self.state.clean.revision.digest,
+                    withdrawn_approvals=self._withdraw_changed(),
                 )
 
     def poll(self) -> bool:
         """Whether a new snapshot was swapped in."""
         now = self.clock()
-        current = self.state.snapshot
+        current = self.state.clean
         seen = fingerprint(self.loader.registry_dir)
         stale = current.recheck_at is not None and now >= current.recheck_at
         if seen == self._refused or (seen == current.fingerprint and not stale):
@@ -247,8 +277,7 @@ class RegistryWatcher:
             return False
         if fresh.fingerprint != seen or fingerprint(self.loader.registry_dir) != seen:
             return False  # changed while it was read: the next poll loads it again
-        self.state.snapshot = fresh
-        self.state.degraded = None
+        self.state.swap(fresh)
         self._refused = None
         self._log(
             "serve_registry_reloaded",
@@ -261,17 +290,32 @@ class RegistryWatcher:
 
     def _refuse(self, seen: Fingerprint, reason: str, current: Snapshot) -> None:
         self._refused = seen
+        taken_back = self._withdraw_changed()
+        less = f", less {len(taken_back)} approval(s) changed since" if taken_back else ""
         # Readiness is unauthenticated: it says what state, the audit log says why.
         self.state.degraded = (
             f"the registry changed but cannot be used; still answering from "
-            f"{current.revision.label()}; the audit log says why"
+            f"{current.revision.label()}{less}; the audit log says why"
         )
         self._log(
             "serve_registry_refused",
             reason=reason,
             registry_commit=seen[0],
             serving_revision=current.revision.digest,
+            withdrawn_approvals=taken_back,
         )
+
+    def _withdraw_changed(self) -> list[str]:
+        """Serve the last clean snapshot less the approvals whose files changed since; the
+        ones withdrawn, for the audit log."""
+        clean = self.state.clean
+        try:
+            changed = withdrawn(self.loader.registry_dir, clean.backing)
+        except Exception:  # noqa: BLE001 - what cannot be compared is withdrawn
+            changed = frozenset(clean.backing)
+        if changed != self.state.snapshot.withdrawn:
+            self.state.snapshot = clean.without(changed) if changed else clean
+        return sorted(changed)
 
     def _log(self, event: str, **details: Any) -> None:
         # Readiness reports the audit log; the swap (or refusal) stands either way.

@@ -5,23 +5,19 @@ app, uvicorn, and the registry watcher. `cctv-policy serve` runs one; tests star
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from cctv_policy.audit.log import AuditLog
+from cctv_policy.authz.clock import ServeClock
 from cctv_policy.authz.commit import GroupCommitter
+from cctv_policy.authz.guards import HostRule
 from cctv_policy.authz.http import DecisionApp, Limits
 from cctv_policy.authz.reload import RegistryWatcher, ServeState, SnapshotLoader
 from cctv_policy.authz.server import DecisionServer, TlsFiles
 from cctv_policy.engine import EngineChoice
 from cctv_policy.heap import settle_heap
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 class ServeOptions(BaseModel):
@@ -34,7 +30,7 @@ class ServeOptions(BaseModel):
     reload_interval: float = 5.0
     tls: TlsFiles | None = None
     tokens: tuple[bytes, ...] = ()
-    fixed_clock: datetime | None = None  # tests only (the hidden --fixed-clock)
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides addresses (guards.py)
     limits: Limits = Limits()
     engine: EngineChoice = EngineChoice()
 
@@ -50,16 +46,18 @@ def audit_problem(path: Path) -> str | None:
 
 class DecisionService:
     """Loading the first snapshot raises what SnapshotLoader.load raises (the caller refuses
-    to serve); binding raises OSError."""
+    to serve); binding raises OSError.
 
-    def __init__(self, options: ServeOptions) -> None:
+    `clock` is for tests (the system clock otherwise): no option of the command line sets it,
+    and the decisions made on an injected clock are logged as replays."""
+
+    def __init__(self, options: ServeOptions, clock: ServeClock | None = None) -> None:
         self.options = options
-        fixed = options.fixed_clock
-        self.clock: Callable[[], datetime] = (lambda: fixed) if fixed else system_clock
+        self.clock = clock or ServeClock()
         self.audit = AuditLog(options.audit_log, keep_open=True)
         self.loader = SnapshotLoader(options.registry_dir, options.engine)
         self.audit.policy_version = self.loader.policies.version
-        self.state = ServeState(self.loader.load(self.clock()))
+        self.state = ServeState(self.loader.load(self.clock.wall()))
         self.committer = GroupCommitter(self.audit)
         self.app = DecisionApp(
             self.state,
@@ -67,14 +65,16 @@ class DecisionService:
             self.clock,
             options.limits,
             options.tokens,
-            fixed_clock=fixed is not None,
+            HostRule.for_binding(options.host, options.allowed_hosts),
         )
         self.app.audit_problem = lambda: audit_problem(options.audit_log)
         self.server = DecisionServer(
             self.app, options.host, options.port, options.limits, options.tls
         )
+        # The watcher reads the wall clock as it is: a clock set back only keeps approvals
+        # dated ahead invalid longer, and decisions are refused meanwhile (clock.py).
         self.watcher = RegistryWatcher(
-            self.state, self.loader, options.reload_interval, self.clock, self.committer.append
+            self.state, self.loader, options.reload_interval, self.clock.wall, self.committer.append
         )
 
     @property
@@ -89,7 +89,8 @@ class DecisionService:
             url=self.url,
             tls=self.options.tls is not None,
             tokens=len(self.options.tokens),
-            fixed_clock=self.options.fixed_clock,
+            allowed_hosts=list(self.options.allowed_hosts),
+            injected_clock=self.clock.injected,
             registry_revision=snapshot.revision.digest,
             registry_commit=snapshot.revision.commit,
             reload_interval=self.options.reload_interval,

@@ -11,6 +11,7 @@ import click
 
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.authz.decide import Authorizer, InvalidQuestion, question
+from cctv_policy.authz.guards import host_name
 from cctv_policy.authz.http import Limits
 from cctv_policy.authz.server import TlsFiles, is_loopback
 from cctv_policy.authz.service import DecisionService, ServeOptions
@@ -108,13 +109,14 @@ def authorize(
     raise SystemExit(EXIT_OK if decision.allow else EXIT_VIOLATIONS)
 
 
-def _tokens(token_file: Path | None) -> tuple[bytes, ...]:
-    """Bearer tokens, one a line (blank lines and # comments skipped), from a private file."""
+def _tokens(token_file: Path | None, audit: AuditLog) -> tuple[bytes, ...]:
+    """Bearer tokens from a private file; a refusal is audit-logged."""
     if token_file is None:
         return ()
     try:
         return read_tokens(token_file)
     except SecretFileError as exc:
+        audit.record_refusal("refused", command="serve", reason=str(exc))
         fail(str(exc))
 
 
@@ -179,11 +181,12 @@ def _tls(tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
     help="Open connections beyond this get a 503.",
 )
 @click.option(
-    "--fixed-clock",
-    type=Timestamp(),
-    default=None,
-    hidden=True,
-    help="Tests only: decide every question at this moment.",
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A name clients reach this server by (the Host header), besides its addresses "
+    "and localhost; repeatable. Other names are refused (421): DNS rebinding.",
 )
 def serve(
     registry_dir: Path,
@@ -196,31 +199,37 @@ def serve(
     tls_key: Path | None,
     token_file: Path | None,
     max_connections: int,
-    fixed_clock: datetime | None,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Serve authorization decisions over HTTP: OPA's v1 Data API for data.cctv.authz.
 
     POST /v1/data/cctv/authz/allow (or /v1/data/cctv/authz, .../decision) with {"input":
-    {"principal", "camera", "at"}}, or GET with ?input=<JSON>. The server's clock decides
-    "now": a caller's input.now is ignored (and logged as ignored). Every answer is audit-logged
-    before it is sent. The registry is watched and reloaded when it changes and passes the
-    check; a broken one is refused and the last good one keeps answering. /openapi.json
-    describes everything served.
+    {"principal", "camera", "at"}} as Content-Type: application/json, or GET with
+    ?input=<JSON>. The server's clock decides "now": a caller's input.now is ignored (and logged
+    as ignored), and while the clock reads earlier than a time already reached (it was set
+    back) every decision is refused (503). Every answer is audit-logged before it is sent. The
+    registry is watched and reloaded when it changes and passes the check; a broken one is
+    refused and the last good one keeps answering, less any approval whose request or decision
+    file changed since. A Host that is not this server's (DNS rebinding) gets 421, a browser
+    page of another origin 403. /openapi.json describes everything served.
 
     \b
     A VMS on another host:
       cctv-policy serve --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem \\
-          --token-file tokens.txt
+          --token-file tokens.txt --allowed-host cctv-policy.school.lan
     """
+    audit = AuditLog(audit_log)
     tls = _tls(tls_cert, tls_key)
-    tokens = _tokens(token_file)
+    tokens = _tokens(token_file, audit)
     if not is_loopback(host) and (tls is None or not tokens):
         fail(
             f"refusing to listen on {host} without TLS and tokens: another host could read "
             "and ask for decisions; give --tls-cert, --tls-key and --token-file, or listen on "
             "127.0.0.1"
         )
-    audit = AuditLog(audit_log)
+    bad_names = [name for name in allowed_hosts if host_name(name) is None]
+    if bad_names:
+        fail(f"--allowed-host {bad_names[0]!r} is not a host name")
 
     def log_clock_refusal(error: Exception) -> None:
         audit.record_refusal("refused", command="serve", reason=str(error))
@@ -237,7 +246,7 @@ def serve(
         reload_interval=reload_interval,
         tls=tls,
         tokens=tokens,
-        fixed_clock=fixed_clock,
+        allowed_hosts=allowed_hosts,
         limits=Limits(max_connections=max_connections),
         engine=engine,
     )

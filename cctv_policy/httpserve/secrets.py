@@ -22,19 +22,28 @@ def check_private(path: Path, what: str) -> None:
         mode = os.stat(path).st_mode
     except OSError as exc:
         raise SecretFileError(f"cannot read the {what} {path}: {exc.strerror}") from exc
+    _refuse_open_mode(path, what, mode)
+
+
+def _refuse_open_mode(path: Path, what: str, mode: int) -> None:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SecretFileError(
-            f"the {what} {path} may be read by other users (mode {stat.filemode(mode)}); "
-            f"make it private with `chmod 600 {path}`"
+            f"the {what} {path} is open to its group or others (mode {stat.filemode(mode)}): "
+            f"anyone who reads it can act with it, anyone who writes it can change it. "
+            f"Run: chmod 600 {path}"
         )
 
 
 def read_tokens(path: Path) -> tuple[bytes, ...]:
-    """Bearer tokens, one a line (blank lines and # comments skipped), from a private file."""
+    """Bearer tokens, one a line (blank lines and # comments skipped), from a private file.
+    The mode checked is the opened file's, not the name's (no swap in between)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with open(path, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            lines = handle.read().decode("utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise SecretFileError(f"cannot read the token file {path}: {exc}") from exc
+    _refuse_open_mode(path, "token file", mode)
     tokens = tuple(
         line.strip().encode() for line in lines if line.strip() and not line.strip().startswith("#")
     )
@@ -47,5 +56,4 @@ def read_tokens(path: Path) -> tuple[bytes, ...]:
             f"every token in {path} must be at least {MIN_TOKEN_LENGTH} printable ASCII "
             "characters without spaces (e.g. the output of `openssl rand -hex 32`)"
         )
-    check_private(path, "token file")
     return tokens

@@ -87,24 +87,25 @@ def test_pretty_and_metrics(service):
     }
 
 
+JSON = {"Content-Type": "application/json"}
+GZIPPED_JSON = {**JSON, "Content-Encoding": "gzip"}
+
+
 def test_gzip_and_chunked_bodies(service):
     body = json.dumps({"input": ALLOWED}).encode()
     zipped = requests.post(
-        service.url + ALLOW_PATH,
-        data=gzip.compress(body),
-        headers={"Content-Encoding": "gzip"},
-        timeout=10,
+        service.url + ALLOW_PATH, data=gzip.compress(body), headers=GZIPPED_JSON, timeout=10
     )
-    chunked = requests.post(service.url + ALLOW_PATH, data=iter([body[:10], body[10:]]), timeout=10)
+    chunked = requests.post(
+        service.url + ALLOW_PATH, data=iter([body[:10], body[10:]]), headers=JSON, timeout=10
+    )
     assert zipped.json()["result"] is True and chunked.json()["result"] is True
     bomb = gzip.compress(b'{"input": {"principal": "' + b"a" * 200_000 + b'"}}')
     assert len(bomb) < 64 * 1024
-    refused = requests.post(
-        service.url + ALLOW_PATH, data=bomb, headers={"Content-Encoding": "gzip"}, timeout=10
-    )
+    refused = requests.post(service.url + ALLOW_PATH, data=bomb, headers=GZIPPED_JSON, timeout=10)
     assert refused.status_code == 413 and refused.json()["code"] == "invalid_parameter"
     broken = requests.post(
-        service.url + ALLOW_PATH, data=b"not gzip", headers={"Content-Encoding": "gzip"}, timeout=10
+        service.url + ALLOW_PATH, data=b"not gzip", headers=GZIPPED_JSON, timeout=10
     )
     assert broken.status_code == 400 and "decompress" in broken.json()["message"]
 

@@ -158,6 +158,7 @@ def test_binding_beyond_loopback_needs_tls_and_tokens(host, tmp_path: Path, tls_
 def test_weak_token_files_are_refused(tmp_path: Path, content, message):
     tokens = tmp_path / "tokens"
     tokens.write_text(content)
+    tokens.chmod(0o600)
     result = CliRunner().invoke(
         cli,
         [
