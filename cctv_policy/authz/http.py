@@ -63,8 +63,6 @@ AUDIT_PROBE_SECONDS = 5.0
 INPUT_MISSING = {"code": "api_usage_warning", "message": "'input' key missing from the request"}
 
 
-
-
 @dataclass
 class Request:
     method: str
