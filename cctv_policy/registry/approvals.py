@@ -20,6 +20,9 @@ from datetime import datetime, timedelta
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Decision, Request, Role, UseMode
 
+# A decision dated later than now by more than this decides nothing yet (DECISION_IN_FUTURE).
+FUTURE_TOLERANCE = timedelta(hours=1)
+
 
 class NotValidlyApproved(Exception):
     """The request has no valid approval; the message says why."""
@@ -84,6 +87,29 @@ def valid_approvals(registry: LoadedRegistry) -> dict[str, ApprovedScope]:
         except NotValidlyApproved:
             continue
     return found
+
+
+def rejection_in_force(registry: LoadedRegistry, request_id: str, now: datetime) -> bool:
+    """A rejection that ends its request's protection: readable, pinned to the request's
+    current content, by a security officer, dated after submission and not in the future,
+    with a reason. Any other rejection leaves the request pending (its footage is kept),
+    as the rule book's data.cctv.approvals.in_force does."""
+    request = registry.requests.get(request_id)
+    decision = registry.decisions.get(request_id)
+    if request is None or decision is None or decision.decision != "rejected":
+        return False
+    try:
+        _check_files_read(registry, request_id)
+        _check_binding(registry, request_id, decision)
+    except NotValidlyApproved:
+        return False
+    decider = registry.people.get(decision.decided_by)
+    return (
+        decider is not None
+        and Role.security_office in decider.roles
+        and request.submitted_at <= decision.decided_at <= now + FUTURE_TOLERANCE
+        and any(reason.strip() for reason in decision.reasons)
+    )
 
 
 def _check_files_read(registry: LoadedRegistry, request_id: str) -> None:

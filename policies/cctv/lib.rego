@@ -37,11 +37,6 @@ is_approved(request_id) if input.decisions[request_id].decision == "approved"
 # the decision pins nothing.
 stale(request_id) if not input.decisions[request_id].request_sha256 == input.request_sha256[request_id]
 
-# No decision applies to the request yet: none was written, or the one written is stale.
-awaiting_decision(request_id) if not input.decisions[request_id]
-
-awaiting_decision(request_id) if stale(request_id)
-
 # Unreadable files were already reported by the loader: do not report them again as missing.
 unreadable(kind, id) if id in input.unreadable[kind]
 

@@ -1,0 +1,149 @@
+"""What protects footage and who may act (issue #26, third round).
+
+Each test is an adversary's move on the demo campus with real footage on disk, real OPA
+(embedded) and real files: an invalid rejection must not end a request's protection, a torn
+decision must grant nothing, one officer must not file, approve and supervise alone, and a
+request id must not write outside the registry.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cctv_policy.enforce.decision import enforcement_decision
+from cctv_policy.enforce.safety import SafetyFloor
+from cctv_policy.evaluation import Evaluation
+from cctv_policy.registry import load_registry
+from testing.helpers import DEMO_LAYOUT as LAYOUT
+from testing.helpers import demo_footage, footage_keys, request_digest
+from tests.conftest import NOW
+from tests.security.conftest import check_json, enforce
+
+REQUEST_ID = "REQ-2026-0050"
+# CAM-LIB-02's footage of 18 Oct 08:00-12:00 (+08:00): past the 30-day retention on 25 Nov,
+# asked for by a request whose use period runs until 5 Dec.
+REQUEST = f"""id: {REQUEST_ID}
+applicant: r.sun
+unit: student-affairs
+submitted_at: 2026-11-24T09:00:00+08:00
+purpose:
+  category: incident_investigation
+  description: "Bag taken from the reading room"
+footage:
+  cameras: [CAM-LIB-02]
+  from: 2026-10-18T08:00:00+08:00
+  to: 2026-10-18T12:00:00+08:00
+use:
+  mode: view_supervised
+  recipients: [r.sun]
+  starts: 2026-11-26T09:00:00+08:00
+  ends: 2026-12-05T17:00:00+08:00
+"""
+
+
+def file_request(registry: Path) -> None:
+    (registry / "requests" / f"{REQUEST_ID}.yaml").write_text(REQUEST)
+
+
+def write_rejection(registry: Path, decided_by: str, digest: str) -> None:
+    (registry / "decisions" / f"{REQUEST_ID}.yaml").write_text(
+        f"request: {REQUEST_ID}\n"
+        f"request_sha256: {digest}\n"
+        "decision: rejected\n"
+        "scope: {}\n"
+        f"decided_by: {decided_by}\n"
+        "decided_at: 2026-11-24T12:00:00+08:00\n"
+        'reasons: ["Not needed"]\n'
+    )
+
+
+def window_keys(nas: Path) -> set[str]:
+    """The footage files of the request's window (two-hour segments, UTC names)."""
+    return {
+        k
+        for k in footage_keys(nas)
+        if k.startswith("CAM-LIB-02/2026/10/18/20261018T0")
+        and LAYOUT.parse(k) is not None
+        and "T00" <= k.split("/")[-1][8:11] < "T04"
+    }
+
+
+def two_applies(registry: Path, nas: Path, tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    enforce(registry, nas, audit)
+    enforce(registry, nas, audit, now=NOW + timedelta(hours=1))
+
+
+def assert_window_survives(registry: Path, tmp_path: Path) -> None:
+    nas = demo_footage(tmp_path / "nas-main", ["CAM-LIB-02"], NOW)
+    window = window_keys(nas)
+    assert len(window) == 2, window  # 00:00-02:00 and 02:00-04:00 UTC
+    two_applies(registry, nas, tmp_path)
+    left = footage_keys(nas)
+    assert window <= left, f"deleted: {sorted(window - left)}"
+    # The run really deleted: the rest of that expired day is gone.
+    assert not any(k.startswith("CAM-LIB-02/2026/10/17/") for k in left)
+
+
+def test_rejection_by_a_non_officer_keeps_the_footage(registry_copy: Path, tmp_path: Path):
+    file_request(registry_copy)
+    write_rejection(registry_copy, "t.wang", request_digest(registry_copy, REQUEST_ID))
+    _code, violations = check_json(registry_copy)
+    assert "DECISION_NOT_SECURITY_OFFICE" in {v["code"] for v in violations}
+    assert_window_survives(registry_copy, tmp_path)
+
+
+def test_rejection_pinning_another_request_content_keeps_the_footage(
+    registry_copy: Path, tmp_path: Path
+):
+    file_request(registry_copy)
+    write_rejection(registry_copy, "h.liu", "ab" * 32)
+    assert_window_survives(registry_copy, tmp_path)
+
+
+def test_rejection_before_submission_keeps_the_footage(registry_copy: Path, tmp_path: Path):
+    file_request(registry_copy)
+    write_rejection(registry_copy, "h.liu", request_digest(registry_copy, REQUEST_ID))
+    path = registry_copy / "decisions" / f"{REQUEST_ID}.yaml"
+    path.write_text(path.read_text().replace("2026-11-24T12:00", "2026-11-23T12:00"))
+    assert_window_survives(registry_copy, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("decided_by", "decided_at", "reasons", "pinned"),
+    [
+        ("t.wang", "2026-11-24T12:00:00+08:00", "[Not needed]", True),  # not an officer
+        ("h.liu", "2026-11-23T12:00:00+08:00", "[Not needed]", True),  # before submission
+        ("h.liu", "2026-11-24T12:00:00+08:00", "[]", True),  # no reason
+        ("h.liu", "2026-11-24T12:00:00+08:00", "[Not needed]", False),  # stale
+    ],
+)
+def test_rule_book_and_floor_each_keep_an_invalid_rejection_pending(
+    registry_copy: Path, embedded_engine, decided_by, decided_at, reasons, pinned
+):
+    """Each side on its own: the policy's protections and the Python floor."""
+    file_request(registry_copy)
+    digest = request_digest(registry_copy, REQUEST_ID) if pinned else "ab" * 32
+    write_rejection(registry_copy, decided_by, digest)
+    path = registry_copy / "decisions" / f"{REQUEST_ID}.yaml"
+    text = path.read_text().replace("2026-11-24T12:00:00+08:00", decided_at)
+    path.write_text(text.replace('["Not needed"]', reasons))
+    registry = load_registry(registry_copy)
+    decision = enforcement_decision(Evaluation(registry, embedded_engine, NOW, "test"))
+    assert f"pending:{REQUEST_ID}" in {p.id for p in decision.protections}
+    start = datetime(2026, 10, 18, 0, tzinfo=UTC)
+    why = SafetyFloor(registry, NOW).blocks_span("CAM-LIB-02", start, start + timedelta(hours=2))
+    assert why is not None and REQUEST_ID in why
+
+
+def test_valid_rejection_still_ends_the_protection(registry_copy: Path, tmp_path: Path):
+    """The other side: a rejection by an officer, pinned, lets retention take its course."""
+    file_request(registry_copy)
+    write_rejection(registry_copy, "h.liu", request_digest(registry_copy, REQUEST_ID))
+    nas = demo_footage(tmp_path / "nas-main", ["CAM-LIB-02"], NOW)
+    window = window_keys(nas)
+    two_applies(registry_copy, nas, tmp_path)
+    assert not window & footage_keys(nas)
