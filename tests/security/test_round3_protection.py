@@ -19,8 +19,8 @@ from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import demo_footage, footage_keys, request_digest
-from tests.conftest import NOW
-from tests.security.conftest import check_json, enforce
+from tests.conftest import NOW, NOW_TEXT
+from tests.security.conftest import check_json, enforce, invoke
 
 REQUEST_ID = "REQ-2026-0050"
 # CAM-LIB-02's footage of 18 Oct 08:00-12:00 (+08:00): past the 30-day retention on 25 Nov,
@@ -147,3 +147,43 @@ def test_valid_rejection_still_ends_the_protection(registry_copy: Path, tmp_path
     window = window_keys(nas)
     two_applies(registry_copy, nas, tmp_path)
     assert not window & footage_keys(nas)
+
+
+# --- item 5: `new request --id` names a file inside requests/ only -------------------------
+
+NEW_REQUEST = [
+    "--applicant", "t.wang", "--purpose", "lost_property", "--description", "Bag lost",
+    "--camera", "CAM-GATE-01", "--from", "2026-11-24 16:00", "--to", "2026-11-24 17:00",
+    "--mode", "view_supervised", "--recipient", "t.wang",
+    "--starts", "2026-11-26 09:00", "--ends", "2026-11-26 17:00",
+]  # fmt: skip
+
+
+def files_under(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "request_id", ["../../x", "../decisions/REQ-2026-0046", "/tmp/x", "REQ-1/../../x", "req-1", ""]
+)
+def test_new_request_id_cannot_leave_the_registry(
+    registry_copy: Path, tmp_path: Path, request_id: str
+):
+    before = files_under(tmp_path)
+    result = invoke(
+        "new", "request", "--registry", str(registry_copy), "--now", NOW_TEXT,
+        "--id", request_id, *NEW_REQUEST,
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output and "No request was written" in result.output
+    assert files_under(tmp_path) == before
+    assert not Path("/tmp/x.yaml").exists()
+
+
+def test_new_request_with_a_good_id_is_written(registry_copy: Path):
+    result = invoke(
+        "new", "request", "--registry", str(registry_copy), "--now", NOW_TEXT,
+        "--id", "REQ-2026-0777", *NEW_REQUEST,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (registry_copy / "requests" / "REQ-2026-0777.yaml").is_file()
