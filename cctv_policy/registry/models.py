@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -256,6 +257,26 @@ class DecisionScope(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+# `scope: as_requested` says in so many words that a decision grants exactly what was asked.
+AS_REQUESTED = "as_requested"
+
+
+def _scope_as_requested(value: object) -> object:
+    return {} if value == AS_REQUESTED else value
+
+
+# A decision must say what it grants: `scope: as_requested` (or `{}`), or the narrowing. A file
+# without `scope:` (cut short while being written) is E_SCHEMA and decides nothing, rather than
+# approving everything the request asked for.
+RequiredScope = Annotated[
+    DecisionScope,
+    BeforeValidator(
+        _scope_as_requested,
+        json_schema_input_type=DecisionScope | Literal["as_requested"],
+    ),
+]
+
+
 class DecisionConditions(Strict):
     supervised_by: PersonId | None = None
     third_party_allowed: bool = False
@@ -273,7 +294,7 @@ class Decision(Strict):
     decided_at: Timestamp
     reasons: list[str] = Field(default_factory=list)
     conditions: DecisionConditions = Field(default_factory=DecisionConditions)
-    scope: DecisionScope = Field(default_factory=DecisionScope)
+    scope: RequiredScope
 
 
 class Report(Strict):

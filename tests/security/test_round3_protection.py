@@ -20,7 +20,7 @@ from cctv_policy.registry import load_registry
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import demo_footage, footage_keys, request_digest
 from tests.conftest import NOW, NOW_TEXT
-from tests.security.conftest import check_json, enforce, invoke
+from tests.security.conftest import authorize, check_json, enforce, invoke
 
 REQUEST_ID = "REQ-2026-0050"
 # CAM-LIB-02's footage of 18 Oct 08:00-12:00 (+08:00): past the 30-day retention on 25 Nov,
@@ -187,3 +187,50 @@ def test_new_request_with_a_good_id_is_written(registry_copy: Path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert (registry_copy / "requests" / "REQ-2026-0777.yaml").is_file()
+
+
+# --- item 4: a decision cut short before `scope:` decides nothing ---------------------------
+
+SCOPED = "REQ-2026-0038"  # approved, narrowed to two cameras and 15:30-17:00 by its scope
+
+
+def tear_before_scope(registry: Path, request_id: str) -> None:
+    path = registry / "decisions" / f"{request_id}.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("scope:")])
+
+
+def test_decision_torn_before_its_scope_grants_nothing(registry_copy: Path, tmp_path: Path):
+    tear_before_scope(registry_copy, SCOPED)
+    code, violations = check_json(registry_copy)
+    assert code == 3
+    torn = [v for v in violations if v["file"].endswith(f"decisions/{SCOPED}.yaml")]
+    assert torn and torn[0]["code"] == "E_SCHEMA" and "scope" in torn[0]["message"], torn
+    # Asked for, but cut by the decision's scope (camera, window, and the use end of 24 Nov).
+    for camera, at in [
+        ("CAM-GYM-01", "2026-11-16T17:30:00+08:00"),
+        ("CAM-SPT-01", "2026-11-16T15:10:00+08:00"),
+        ("CAM-SPT-01", "2026-11-16T16:00:00+08:00"),
+    ]:
+        answer = authorize(registry_copy, tmp_path / "audit.jsonl", "f.zhao", camera, at)
+        assert answer.exit_code != 0 and "ALLOW" not in answer.output, answer.output
+
+
+def test_torn_decision_leaves_its_request_pending(registry_copy: Path, embedded_engine):
+    """The file is refused as written: the request has no decision in force, so its whole
+    requested footage is protected and no grant is made."""
+    tear_before_scope(registry_copy, SCOPED)
+    registry = load_registry(registry_copy)
+    assert SCOPED not in registry.decisions
+    decision = enforcement_decision(Evaluation(registry, embedded_engine, NOW, "test"))
+    assert f"pending:{SCOPED}" in {p.id for p in decision.protections}
+    assert not [g for g in decision.grants if g.request == SCOPED]
+
+
+def test_explicit_scope_as_requested_grants_the_request(registry_copy: Path):
+    path = registry_copy / "decisions" / "REQ-2026-0042.yaml"
+    assert "scope: as_requested" in path.read_text()
+    registry = load_registry(registry_copy)
+    assert registry.decisions["REQ-2026-0042"].scope.cameras is None
+    path.write_text(path.read_text().replace("scope: as_requested", "scope: {}"))
+    assert load_registry(registry_copy).decisions["REQ-2026-0042"].scope.cameras is None
