@@ -8,7 +8,7 @@ attributed to the commits that produced its current content: the commits whose c
 file to the blob it has now (merges shown with `--cc`, so an "evil merge" that writes a
 decision while merging produces it itself; a clean merge produces nothing). That commit's
 author and committer must both be identities of the named person (the decider, the hold's
-creator, the request's applicant or a security officer filing for them), or a configured
+creator, the request's applicant or the `submitted_by` who filed it for them), or a configured
 trusted committer.
 With `require_signed_commits` a decision's or hold's commit must carry a good SSH signature by a
 key listed for that person (an allowed-signers file built from the base's people.yaml; requests
@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from cctv_policy.checks.codeowners import LOCATIONS, unowned_trust_roots
 from cctv_policy.registry import yaml_source
 from cctv_policy.registry.loader import LoadedRegistry, Source
-from cctv_policy.registry.models import Config, PeopleFile, Person, Role
+from cctv_policy.registry.models import Config, PeopleFile, Person
 from cctv_policy.rules.changes import revision_problem
 from cctv_policy.violations import Severity, Violation
 
@@ -197,7 +197,6 @@ def check_provenance(
         signers = _allowed_signers(base, Path(tmp)) if base.config.require_signed_commits else None
         written = producers(repo, ("decisions", "holds", "requests"), signers)
     dirty = uncommitted(repo, ("decisions", "holds", "requests"))
-    officers = {p.id for p in base.people.values() if Role.security_office in p.roles}
     for (kind, doc_id), source in sorted(registry.sources.items()):
         commits = written.get(source.file, [])
         if kind == "decision":
@@ -205,7 +204,11 @@ def check_provenance(
         elif kind == "hold":
             allowed, field = {registry.holds[doc_id].created_by}, "created_by"
         elif kind == "request":
-            allowed, field = {registry.requests[doc_id].applicant} | officers, "applicant"
+            # Filed by the applicant, or by whoever says so in submitted_by (an officer filing
+            # for a teacher must: the filer is one of the duties kept apart, R5/R10).
+            request = registry.requests[doc_id]
+            filer = request.submitted_by or request.applicant
+            allowed, field = {filer}, "submitted_by" if request.submitted_by else "applicant"
         else:
             continue
         violations += _written_by(

@@ -15,7 +15,12 @@ from cctv_policy.audit.log import AuditLog
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.extract.manifest import public_pem, write_signed_at
 from cctv_policy.gate import RegistryNotEnforceable, require_enforceable
-from cctv_policy.registry.approvals import ApprovedScope, NotValidlyApproved, approved_scope
+from cctv_policy.registry.approvals import (
+    ApprovedScope,
+    NotValidlyApproved,
+    approved_scope,
+    duties_problem,
+)
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Role, UseMode
 from cctv_policy.registry.types import format_utc
@@ -132,6 +137,10 @@ def _check_supervisor(registry: LoadedRegistry, approved: ApprovedScope, supervi
         raise ExtractRefused(
             f"the approval names {approved.supervised_by} as supervisor, not {supervisor}"
         )
+    # The supervisor present, not only the one the decision names (it may name none).
+    problem = duties_problem(registry, request, registry.decisions[approved.request], supervisor)
+    if problem:
+        raise ExtractRefused(f"{problem}: {supervisor} cannot supervise this extraction")
 
 
 def resolve_destination(

@@ -47,6 +47,13 @@ class Role(str, Enum):  # noqa: UP042 - str() and f-strings keep the Enum's own 
     auditor = "auditor"
 
 
+class SeparationOfDuties(Strict):
+    # Who filed a request (submitted_by, else the applicant), who approved it and who
+    # supervises its extraction: at least this many different people among them (2 allows
+    # one person two of the duties, never all three). DECISION_DUTIES_NOT_SEPARATED.
+    distinct_people: int = Field(3, ge=2, le=3)
+
+
 class Config(Strict):
     retention_days: int = Field(30, ge=1, le=3650)
     report_due_days: int = Field(7, ge=0, le=365)
@@ -105,6 +112,7 @@ class Config(Strict):
     # moment on must have every attachment they name in attachments/<REQ-ID>/.
     proof_required_for: list[Slug] = Field(default_factory=list)
     attachments_required_from: Timestamp | None = None
+    separation_of_duties: SeparationOfDuties = Field(default_factory=SeparationOfDuties)
 
 
 class Person(Strict):
@@ -239,6 +247,9 @@ class Attachment(Strict):
 class Request(Strict):
     id: DocumentId
     applicant: PersonId
+    # Who wrote and filed the request, when not the applicant (an officer filing for a
+    # teacher); with --verify-provenance the request's commit must be theirs.
+    submitted_by: PersonId | None = None
     unit: Slug
     submitted_at: Timestamp
     purpose: Purpose

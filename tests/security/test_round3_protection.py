@@ -13,12 +13,22 @@ from pathlib import Path
 
 import pytest
 
+from cctv_policy.demo import write_footage
 from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.evaluation import Evaluation
+from cctv_policy.extract.manifest import generate_key
 from cctv_policy.registry import load_registry
+from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
+from cctv_policy.registry.types import parse_rfc3339
 from testing.helpers import DEMO_LAYOUT as LAYOUT
-from testing.helpers import demo_footage, footage_keys, request_digest
+from testing.helpers import (
+    demo_footage,
+    extract_at,
+    footage_keys,
+    point_export_target,
+    request_digest,
+)
 from tests.conftest import NOW, NOW_TEXT
 from tests.security.conftest import authorize, check_json, enforce, invoke
 
@@ -234,3 +244,95 @@ def test_explicit_scope_as_requested_grants_the_request(registry_copy: Path):
     assert registry.decisions["REQ-2026-0042"].scope.cameras is None
     path.write_text(path.read_text().replace("scope: as_requested", "scope: {}"))
     assert load_registry(registry_copy).decisions["REQ-2026-0042"].scope.cameras is None
+
+
+# --- item 3: filer, decider and supervisor are different people -----------------------------
+
+ALONE = "REQ-2026-0038"  # f.zhao's export_copy, approved by s.zhou, in use on 20 Nov
+DURING_USE = parse_rfc3339("2026-11-20T10:00:00+08:00")
+
+
+def file_for_applicant(registry: Path, filer: str, supervisor: str | None) -> None:
+    """`filer` files ALONE in f.zhao's name; s.zhou's decision is pinned to it again and
+    names `supervisor` (or none)."""
+    request = registry / "requests" / f"{ALONE}.yaml"
+    request.write_text(
+        request.read_text().replace(
+            "applicant: f.zhao\n", f"applicant: f.zhao\nsubmitted_by: {filer}\n"
+        )
+    )
+    decision = registry / "decisions" / f"{ALONE}.yaml"
+    text = decision.read_text()
+    old = text.split("request_sha256: ", 1)[1].split("\n", 1)[0]
+    text = text.replace(old, request_digest(registry, ALONE))
+    replacement = f"  supervised_by: {supervisor}\n" if supervisor else "  notes: none\n"
+    decision.write_text(text.replace("  supervised_by: m.guo\n", replacement))
+
+
+@pytest.fixture
+def extraction_site(tmp_path: Path) -> Path:
+    write_footage(
+        tmp_path / "nas",
+        LAYOUT,
+        ["CAM-SPT-01", "CAM-SPT-02"],
+        parse_rfc3339("2026-11-25T12:00:00+08:00"),
+        days=12,
+        segment_minutes=120,
+    )
+    (tmp_path / "exports").mkdir()
+    generate_key(tmp_path / "key")
+    return tmp_path
+
+
+def extract(site: Path, registry: Path, supervisor: str) -> tuple[int, str]:
+    point_export_target(registry, site / "exports")
+    return extract_at(
+        registry,
+        ALONE,
+        supervisor,
+        "nas-export",
+        site / "nas",
+        site / "key",
+        site / "audit.jsonl",
+        DURING_USE,
+    )
+
+
+def exported(site: Path) -> list[Path]:
+    return [p for p in (site / "exports").rglob("*") if p.is_file()]
+
+
+def test_one_officer_cannot_file_approve_and_supervise(registry_copy: Path, extraction_site: Path):
+    file_for_applicant(registry_copy, "s.zhou", "s.zhou")  # s.zhou also decided it
+    _code, violations = check_json(registry_copy)
+    assert "DECISION_DUTIES_NOT_SEPARATED" in {
+        v["code"] for v in violations if v["subject"] == f"decision:{ALONE}"
+    }
+    code, output = extract(extraction_site, registry_copy, "s.zhou")
+    assert code == 1 and "different people" in output, output
+    assert exported(extraction_site) == []
+    with pytest.raises(NotValidlyApproved, match="different people"):  # the floor on its own
+        approved_scope(load_registry(registry_copy), ALONE)
+
+
+def test_supervisor_present_counts_when_the_decision_names_none(
+    registry_copy: Path, extraction_site: Path
+):
+    """The decision names no supervisor: the one present at extraction must not be the
+    filer nor the decider."""
+    file_for_applicant(registry_copy, "h.liu", None)
+    for supervisor in ("h.liu", "s.zhou"):
+        code, output = extract(extraction_site, registry_copy, supervisor)
+        assert code == 1 and "different people" in output, output
+    assert exported(extraction_site) == []
+    code, output = extract(extraction_site, registry_copy, "m.guo")
+    assert code == 0, output
+
+
+def test_two_people_are_enough_when_the_school_says_so(registry_copy: Path, extraction_site: Path):
+    file_for_applicant(registry_copy, "h.liu", "s.zhou")  # s.zhou decides and supervises
+    assert extract(extraction_site, registry_copy, "s.zhou")[0] == 1
+    config = registry_copy / "config.yaml"
+    config.write_text(config.read_text() + "separation_of_duties: {distinct_people: 2}\n")
+    code, output = extract(extraction_site, registry_copy, "s.zhou")
+    assert code == 0, output
