@@ -113,6 +113,9 @@ class Config(Strict):
     proof_required_for: list[Slug] = Field(default_factory=list)
     attachments_required_from: Timestamp | None = None
     separation_of_duties: SeparationOfDuties = Field(default_factory=SeparationOfDuties)
+    # extract: the supervisor confirms with their own key (--supervisor-key, one of their
+    # signing_keys in people.yaml), countersigning the manifest; without it, refused.
+    require_supervisor_signature: bool = False
 
 
 class Person(Strict):

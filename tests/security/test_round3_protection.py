@@ -8,16 +8,25 @@ request id must not write outside the registry.
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.extract.manifest import generate_key
+from cctv_policy.extract.manifest import generate_key, verify_package
+from cctv_policy.extract.supervisor import (
+    SUPERVISOR_SIGNATURE,
+    load_supervisor_key,
+    openssh_public,
+)
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
 from cctv_policy.registry.types import parse_rfc3339
@@ -336,3 +345,76 @@ def test_two_people_are_enough_when_the_school_says_so(registry_copy: Path, extr
     config.write_text(config.read_text() + "separation_of_duties: {distinct_people: 2}\n")
     code, output = extract(extraction_site, registry_copy, "s.zhou")
     assert code == 0, output
+
+
+# --- item 3: the supervisor confirms with their own key, not by a name typed in --------------
+
+
+def supervisor_key_for(registry: Path, site: Path, person: str) -> Ed25519PrivateKey:
+    """A new Ed25519 key listed as `person`'s signing key in people.yaml (OpenSSH form)."""
+    key = Ed25519PrivateKey.generate()
+    public = openssh_public(key)
+    people = registry / "people.yaml"
+    identity = f"    git_identities: [{person}@campus.example.edu]\n"
+    people.write_text(
+        people.read_text().replace(identity, f'{identity}    signing_keys: ["{public} {person}"]\n')
+    )
+    (site / f"{person}.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
+    return load_supervisor_key(site / f"{person}.key")
+
+
+def require_signature(registry: Path) -> None:
+    config = registry / "config.yaml"
+    config.write_text(config.read_text() + "require_supervisor_signature: true\n")
+
+
+def extract_signed(site: Path, registry: Path, supervisor: str, key) -> tuple[int, str]:
+    point_export_target(registry, site / "exports")
+    return extract_at(
+        registry,
+        ALONE,
+        supervisor,
+        "nas-export",
+        site / "nas",
+        site / "key",
+        site / "audit.jsonl",
+        DURING_USE,
+        supervisor_key=key,
+    )
+
+
+def test_a_typed_supervisor_name_is_not_a_confirmation(registry_copy: Path, extraction_site: Path):
+    require_signature(registry_copy)
+    supervisor_key_for(registry_copy, extraction_site, "m.guo")
+    officers_own = supervisor_key_for(registry_copy, extraction_site, "s.zhou")
+    code, output = extract_signed(extraction_site, registry_copy, "m.guo", None)
+    assert code == 1 and "--supervisor-key" in output, output
+    code, output = extract_signed(extraction_site, registry_copy, "m.guo", officers_own)
+    assert code == 1 and "not one of m.guo's signing_keys" in output, output
+    assert exported(extraction_site) == []
+
+
+def test_the_supervisors_countersignature_is_in_the_package(
+    registry_copy: Path, extraction_site: Path
+):
+    require_signature(registry_copy)
+    key = supervisor_key_for(registry_copy, extraction_site, "m.guo")
+    code, output = extract_signed(extraction_site, registry_copy, "m.guo", key)
+    assert code == 0, output
+    (package,) = (extraction_site / "exports").iterdir()
+    manifest = json.loads((package / "MANIFEST.json").read_text())
+    assert manifest["supervisor_key"] == openssh_public(key)
+    assert verify_package(package).ok
+    signature = package / SUPERVISOR_SIGNATURE
+    other = Ed25519PrivateKey.generate().sign(b"something else")
+    signature.write_text(base64.b64encode(other).decode() + "\n")
+    check = verify_package(package)
+    assert not check.ok and "supervisor's signature does not match" in " ".join(check.problems)
+    signature.unlink()
+    assert not verify_package(package).ok
