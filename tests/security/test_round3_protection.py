@@ -32,18 +32,20 @@ from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
 from cctv_policy.registry.types import parse_rfc3339
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import (
+    campus_repo,
     demo_footage,
     extract_at,
     footage_keys,
+    git,
     point_export_target,
     request_digest,
 )
-from tests.conftest import NOW, NOW_TEXT
+from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT
 from tests.security.conftest import authorize, check_json, enforce, invoke
 
 REQUEST_ID = "REQ-2026-0050"
-# CAM-LIB-02's footage of 18 Oct 08:00-12:00 (+08:00): past the 30-day retention on 25 Nov,
-# asked for by a request whose use period runs until 5 Dec.
+# CAM-LIB-02's footage of 25 Oct 12:00-16:00 (+08:00): inside the 30-day retention when the
+# request was filed on 24 Nov, past it on 25 Nov; the use period runs until 5 Dec.
 REQUEST = f"""id: {REQUEST_ID}
 applicant: r.sun
 unit: student-affairs
@@ -53,8 +55,8 @@ purpose:
   description: "Bag taken from the reading room"
 footage:
   cameras: [CAM-LIB-02]
-  from: 2026-10-18T08:00:00+08:00
-  to: 2026-10-18T12:00:00+08:00
+  from: 2026-10-25T12:00:00+08:00
+  to: 2026-10-25T16:00:00+08:00
 use:
   mode: view_supervised
   recipients: [r.sun]
@@ -81,12 +83,13 @@ def write_rejection(registry: Path, decided_by: str, digest: str) -> None:
 
 def window_keys(nas: Path) -> set[str]:
     """The footage files of the request's window (two-hour segments, UTC names)."""
+    start = datetime(2026, 10, 25, 4, tzinfo=UTC)
     return {
         k
         for k in footage_keys(nas)
-        if k.startswith("CAM-LIB-02/2026/10/18/20261018T0")
-        and LAYOUT.parse(k) is not None
-        and "T00" <= k.split("/")[-1][8:11] < "T04"
+        if (parsed := LAYOUT.parse(k)) is not None
+        and parsed[0] == "CAM-LIB-02"
+        and start <= parsed[1] < start + timedelta(hours=4)
     }
 
 
@@ -99,12 +102,12 @@ def two_applies(registry: Path, nas: Path, tmp_path: Path) -> None:
 def assert_window_survives(registry: Path, tmp_path: Path) -> None:
     nas = demo_footage(tmp_path / "nas-main", ["CAM-LIB-02"], NOW)
     window = window_keys(nas)
-    assert len(window) == 2, window  # 00:00-02:00 and 02:00-04:00 UTC
+    assert len(window) == 2, window  # 04:00-06:00 and 06:00-08:00 UTC
     two_applies(registry, nas, tmp_path)
     left = footage_keys(nas)
     assert window <= left, f"deleted: {sorted(window - left)}"
     # The run really deleted: the rest of that expired day is gone.
-    assert not any(k.startswith("CAM-LIB-02/2026/10/17/") for k in left)
+    assert not any(k.startswith("CAM-LIB-02/2026/10/24/") for k in left)
 
 
 def test_rejection_by_a_non_officer_keeps_the_footage(registry_copy: Path, tmp_path: Path):
@@ -153,7 +156,7 @@ def test_rule_book_and_floor_each_keep_an_invalid_rejection_pending(
     registry = load_registry(registry_copy)
     decision = enforcement_decision(Evaluation(registry, embedded_engine, NOW, "test"))
     assert f"pending:{REQUEST_ID}" in {p.id for p in decision.protections}
-    start = datetime(2026, 10, 18, 0, tzinfo=UTC)
+    start = datetime(2026, 10, 25, 4, tzinfo=UTC)
     why = SafetyFloor(registry, NOW).blocks_span("CAM-LIB-02", start, start + timedelta(hours=2))
     assert why is not None and REQUEST_ID in why
 
@@ -418,3 +421,45 @@ def test_the_supervisors_countersignature_is_in_the_package(
     assert not check.ok and "supervisor's signature does not match" in " ".join(check.problems)
     signature.unlink()
     assert not verify_package(package).ok
+
+
+def test_decide_writes_the_scope_explicitly_and_early(registry_copy: Path):
+    result = invoke(
+        "decide", "REQ-2026-0046", "--registry", str(registry_copy), "--now", NOW_TEXT,
+        "--approve", "--by", "h.liu", "--reason", "Loss reported", "--supervisor", "m.guo",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = (registry_copy / "decisions" / "REQ-2026-0046.yaml").read_text().splitlines()
+    assert "scope: as_requested" in lines
+    assert lines.index("scope: as_requested") < next(
+        i for i, line in enumerate(lines) if line.startswith("decided_by:")
+    )
+
+
+def test_an_officer_filing_for_a_teacher_must_say_so(tmp_path: Path):
+    """With provenance, a request committed by an officer in a teacher's name (no
+    submitted_by) is not the teacher's: the filer cannot hide behind the applicant."""
+    repo = campus_repo(tmp_path / "campus", DEMO_REGISTRY)
+    path = repo / "registry" / "requests" / f"{REQUEST_ID}.yaml"
+    path.write_text(REQUEST)
+    git(repo, "add", str(path.relative_to(repo)))
+    git(repo, "commit", "-q", "-m", "filed", person="h.liu", date="2026-11-24T09:00:00+08:00")
+    mine = [v for v in provenance_of(repo) if v["file"].endswith(f"{REQUEST_ID}.yaml")]
+    assert {v["code"] for v in mine if v["code"].startswith("PROVENANCE")} == {
+        "PROVENANCE_MISMATCH"
+    }, mine
+    path.write_text(
+        REQUEST.replace("applicant: r.sun\n", "applicant: r.sun\nsubmitted_by: h.liu\n")
+    )
+    git(repo, "commit", "-q", "-am", "say so", person="h.liu", date="2026-11-24T09:05:00+08:00")
+    mine = [v for v in provenance_of(repo) if v["file"].endswith(f"{REQUEST_ID}.yaml")]
+    assert not [v for v in mine if v["code"].startswith("PROVENANCE")], mine
+
+
+def provenance_of(repo: Path) -> list[dict]:
+    result = invoke(
+        "check", "--registry", str(repo / "registry"), "--now", NOW_TEXT,
+        "--verify-provenance", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)["violations"]
