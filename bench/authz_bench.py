@@ -121,7 +121,8 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
         (root / "requests" / f"{rid}.yaml").write_text(request_text)
         pinned = document_sha256(yaml_source.parse(request_text))
         (root / "decisions" / f"{rid}.yaml").write_text(
-            f"request: {rid}\ndecision: approved\ndecided_by: {people[i % 10]}\n"
+            f"request: {rid}\ndecision: approved\nscope: as_requested\n"
+            f"decided_by: {people[i % 10]}\n"
             f"decided_at: {ts(submitted + timedelta(minutes=30))}\nreasons: [ok]\n"
             f"request_sha256: {pinned}\n"
         )

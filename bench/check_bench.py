@@ -128,6 +128,7 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
             approved = rng.random() < 0.85
             (root / "decisions" / f"{rid}.yaml").write_text(
                 f"request: {rid}\ndecision: {'approved' if approved else 'rejected'}\n"
+                "scope: as_requested\n"
                 f"decided_by: {rng.choice(officers)}\ndecided_at: {ts(decided)}\n"
                 f'reasons: ["Generated decision"]\n'
                 f"request_sha256: {document_sha256(yaml_source.parse(request_text))}\n"

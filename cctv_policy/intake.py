@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from cctv_policy.registry import writer
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Role
-from cctv_policy.registry.types import parse_rfc3339
+from cctv_policy.registry.types import DOCUMENT_ID, parse_rfc3339
 
 
 class IntakeRefused(Exception):
@@ -73,10 +73,22 @@ def next_request_id(registry: LoadedRegistry, year: int) -> str:
     return f"REQ-{year}-{max(numbers, default=0) + 1:04d}"
 
 
+def checked_request_id(request_id: str) -> str:
+    """The id as given, if it is a registry document id (it becomes a file name): nothing
+    else, no dot, slash or lower case, ever reaches a path. Raises IntakeRefused."""
+    if not re.fullmatch(DOCUMENT_ID, request_id):
+        raise IntakeRefused(
+            f"--id {request_id!r} is not a request id like REQ-2026-0042 (capital letters, "
+            "digits and dashes) / 不是有效的申请编号"
+        )
+    return request_id
+
+
 def request_document(
     registry: LoadedRegistry, answers: Answers, submitted_at: datetime, request_id: str
 ) -> dict[str, object]:
     """The request's fields in the order people read them. Raises IntakeRefused."""
+    checked_request_id(request_id)
     _require_known(registry, answers)
     zone = campus_zone(registry)
 
@@ -157,7 +169,7 @@ def write_request(registry: LoadedRegistry, document: dict[str, object]) -> Path
     """Write requests/<id>.yaml (never over an existing file), with its schema modeline."""
     from ruamel.yaml.comments import CommentedMap
 
-    path = registry.root / "requests" / f"{document['id']}.yaml"
+    path = registry.root / "requests" / f"{checked_request_id(str(document['id']))}.yaml"
     if path.exists():
         raise IntakeRefused(f"{path} already exists / 文件已存在")
     path.parent.mkdir(exist_ok=True)

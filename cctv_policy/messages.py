@@ -172,6 +172,16 @@ RULES: dict[str, Rule] = {
         Text("The supervisor is also the applicant or a recipient", "监督人同时是申请人或接收人"),
         Text("name a supervisor who is not involved", "指定一位与申请无关的监督人"),
     ),
+    "DECISION_DUTIES_NOT_SEPARATED": Rule(
+        Text(
+            "One person holds too many of filing, approving and supervising",
+            "同一人兼任了提交申请、批准和监督中的多项职责",
+        ),
+        Text(
+            "another security office member approves, or another person supervises",
+            "由保卫处的另一位成员批准，或由另一人监督",
+        ),
+    ),
     "DECISION_SUPERVISOR_NOT_QUALIFIED": Rule(
         Text("The supervisor does not have the supervisor role", "监督人没有监督人角色"),
         Text("name a person with the supervisor role", "指定一位具有 supervisor 角色的人员"),

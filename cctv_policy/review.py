@@ -22,7 +22,7 @@ from cctv_policy.engine.base import Engine
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import writer
 from cctv_policy.registry.loader import LoadedRegistry, Source
-from cctv_policy.registry.models import Decision
+from cctv_policy.registry.models import AS_REQUESTED, Decision
 from cctv_policy.registry.types import parse_rfc3339
 from cctv_policy.violations import Severity, Violation
 
@@ -183,10 +183,18 @@ def _rule_book_problems(
 def _write(registry: LoadedRegistry, path: Path, decision: Decision) -> None:
     assert registry.config is not None
     zone = ZoneInfo(registry.config.timezone)
+    scope = decision.scope.model_dump(by_alias=True, exclude_none=True)
+    # Always written, and early: a file cut short loses `decided_by` too, so it never reads
+    # as an approval of everything asked (a decision without `scope:` is E_SCHEMA).
     values: dict[str, object] = {
         "request": decision.request,
         "request_sha256": decision.request_sha256,
         "decision": decision.decision,
+        "scope": {
+            k: writer.flow_list(v) if k == "cameras" else writer.timestamp(v, zone)
+            for k, v in scope.items()
+        }
+        or AS_REQUESTED,
         "decided_by": decision.decided_by,
         "decided_at": writer.timestamp(decision.decided_at, zone),
         "reasons": [writer.text(r) for r in decision.reasons],
@@ -194,12 +202,6 @@ def _write(registry: LoadedRegistry, path: Path, decision: Decision) -> None:
     conditions = decision.conditions.model_dump(exclude_defaults=True)
     if conditions:
         values["conditions"] = conditions
-    scope = decision.scope.model_dump(by_alias=True, exclude_none=True)
-    if scope:
-        values["scope"] = {
-            k: writer.flow_list(v) if k == "cameras" else writer.timestamp(v, zone)
-            for k, v in scope.items()
-        }
     if path.exists():
         document = writer.update(writer.load(path.read_text(encoding="utf-8")), values)
     else:

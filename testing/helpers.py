@@ -182,9 +182,11 @@ def extract_at(
     key: Path,
     audit: Path,
     now,
+    supervisor_key=None,
 ):
     """An extraction at a fixed clock through the library (the CLI runs on the system clock).
-    Returns (exit code as the CLI would give it, message)."""
+    `supervisor_key`: the supervisor's Ed25519 private key, to countersign. Returns (exit
+    code as the CLI would give it, message)."""
     from cctv_policy.audit.log import AuditError, AuditLog
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
@@ -205,6 +207,7 @@ def extract_at(
             {"nas-main": nas},
             load_private_key(key),
             AuditLog(audit),
+            supervisor_key,
         )
         return 0, f"extracted to {package}"
     except ExtractRefused as exc:

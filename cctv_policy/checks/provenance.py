@@ -8,7 +8,7 @@ attributed to the one commit that wrote its current content (git_history: the la
 the branch, or inside the pull request a merge brought in; an older commit that once wrote the
 same bytes is no alibi for a revoked approval restored). That commit's
 author and committer must both be identities of the named person (the decider, the hold's
-creator, the request's applicant or a security officer filing for them), or a configured
+creator, the request's applicant or the `submitted_by` who filed it for them), or a configured
 trusted committer.
 With `require_signed_commits` a decision's or hold's commit must carry a good SSH signature by a
 key listed for that person (an allowed-signers file built from the base's people.yaml; requests
@@ -39,7 +39,7 @@ from cctv_policy.checks.git_history import (
 from cctv_policy.checks.git_history import git as _git
 from cctv_policy.registry import yaml_source
 from cctv_policy.registry.loader import LoadedRegistry, Source
-from cctv_policy.registry.models import Config, PeopleFile, Person, Role
+from cctv_policy.registry.models import Config, PeopleFile, Person
 from cctv_policy.rules.changes import revision_problem
 from cctv_policy.violations import Severity, Violation
 
@@ -164,9 +164,8 @@ def check_provenance(
         signers = _allowed_signers(base, Path(tmp)) if base.config.require_signed_commits else None
         written = writers(repo, ("decisions", "holds", "requests"), signers)
     dirty = uncommitted(repo, ("decisions", "holds", "requests"))
-    officers = {p.id for p in base.people.values() if Role.security_office in p.roles}
     for (kind, doc_id), source in sorted(registry.sources.items()):
-        who = _who_may_write(registry, kind, doc_id, officers)
+        who = _who_may_write(registry, kind, doc_id)
         if who is not None:
             violations += _written_by(
                 registry, base, source, f"{kind}:{doc_id}", who, written.get(source.file), dirty
@@ -179,27 +178,24 @@ def check_provenance(
 
 @dataclass(frozen=True)
 class Writer:
-    """Who may write a document: the person it names (its `field`), or one of `allowed`."""
+    """Who may write a document: the person it names in its `field`."""
 
     named: str
-    allowed: frozenset[str]
     field: str
 
-    def names(self) -> str:
-        others = self.allowed - {self.named}
-        return f"{self.named} (or a security officer)" if others else self.named
 
-
-def _who_may_write(
-    registry: LoadedRegistry, kind: str, doc_id: str, officers: set[str]
-) -> Writer | None:
+def _who_may_write(registry: LoadedRegistry, kind: str, doc_id: str) -> Writer | None:
     if kind == "decision":
-        return Writer(registry.decisions[doc_id].decided_by, frozenset(), "decided_by")
+        return Writer(registry.decisions[doc_id].decided_by, "decided_by")
     if kind == "hold":
-        return Writer(registry.holds[doc_id].created_by, frozenset(), "created_by")
+        return Writer(registry.holds[doc_id].created_by, "created_by")
     if kind == "request":
-        applicant = registry.requests[doc_id].applicant
-        return Writer(applicant, frozenset(officers), "applicant")
+        # Filed by the applicant, or by whoever says so in submitted_by (an officer filing for
+        # a teacher must: the filer is one of the duties kept apart, R5/R10).
+        request = registry.requests[doc_id]
+        if request.submitted_by:
+            return Writer(request.submitted_by, "submitted_by")
+        return Writer(request.applicant, "applicant")
     return None
 
 
@@ -247,10 +243,10 @@ def _written_by(
     commit: Commit | None,
     dirty: set[str],
 ) -> list[Violation]:
-    """The file's current content must come from a commit by the person it names (or one of
-    `who.allowed`): authored and committed by them, signed by their key when required. The
-    commit is the one that wrote the current content (git_history.last_writers), never an
-    older one that once wrote the same bytes."""
+    """The file's current content must come from a commit by the person it names: authored
+    and committed by them, signed by their key when required. The commit is the one that wrote
+    the current content (git_history.last_writers), never an older one that once wrote the
+    same bytes."""
     line, column = registry.position(source, (who.field,))
 
     def violation(code: str, severity: Severity, message: str) -> Violation:
@@ -275,8 +271,7 @@ def _written_by(
             )
         ]
     signed = base.config.require_signed_commits and not subject.startswith("request:")
-    allowed = {who.named} | who.allowed
-    problems = _commit_problems(base, commit, allowed, who.names(), source.file, signed)
+    problems = _commit_problems(base, commit, {who.named}, who.named, source.file, signed)
     return [violation(code, Severity.error, message) for code, message in problems]
 
 

@@ -27,7 +27,6 @@ from cctv_policy.cli.progress import progress
 from cctv_policy.enforce.clock import ClockDisagrees
 from cctv_policy.enforce.job import (
     Prepared,
-    check_apply_clock,
     prepare,
     restrict_to_reviewed,
     run_apply,
@@ -219,7 +218,10 @@ def apply(
 
     Runs on this machine's clock (there is no --now: a forged clock must not delete footage),
     and first checks that clock against the newest footage on each target and the last apply
-    in the audit log. Idempotent and resumable: interrupt it at any point and run it again.
+    in the audit log: when they disagree only holds and revokes happen; a camera whose footage
+    runs ahead of the clock keeps all its footage (named on stderr and in --format json's
+    clock_suspect) while the others go ahead. Idempotent and resumable: interrupt it at any
+    point and run it again.
     Every action is written to the audit log before it happens; every delete and grant is
     checked once more against the safety floor.
 
@@ -228,8 +230,9 @@ def apply(
       0  applied
       1  provenance: an approval or hold not provably written by the person it names
          (config.yaml provenance.required, on by default): nothing changed
-      2  the tool could not run, the clock disagrees with the evidence, or provenance
-         cannot be read (not a git checkout with history): nothing changed
+      2  the tool could not run or provenance cannot be read (not a git checkout with
+         history): nothing changed; or the clock disagrees with the evidence: only holds
+         and revokes were applied
       3  the registry has input errors: nothing changed
 
     \b
@@ -261,14 +264,16 @@ def apply(
         prepared = _prepare(evaluation, scope)
         if reviewed is not None:
             prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
-        check_apply_clock(prepared, audit)
     with refusing(
         "What the audit log records before this was done; run apply again once the "
-        "cause is fixed (it picks up where it stopped)."
+        "cause is fixed (it picks up where it stopped).",
+        lambda error: refused(error) if isinstance(error, ClockDisagrees) else None,
     ):
         with progress("applying", "actions", len(prepared.plan.actions)) as advance:
             report = run_apply(prepared, audit, lambda n: advance(n, None))
         audit.write_anchor()
+    for reason in report.clock_suspect.values():
+        click.echo(f"cctv-policy: warning: {reason}", err=True)
     head = audit.head()
     if output_format == "json":
         click.echo(json.dumps(_applied(report, audit_log, head), indent=1, ensure_ascii=False))
@@ -295,6 +300,7 @@ def _applied(report: ApplyReport, audit_log: Path, head: tuple[int, str]) -> dic
         "whole_days": report.done.get("delete-day", 0),
         "already_gone": report.already_gone,
         "refused": dict(report.refused),
+        "clock_suspect": dict(report.clock_suspect),
         "audit_log": str(audit_log),
         "audit_head": {"seq": head[0], "hash": head[1]},
     }

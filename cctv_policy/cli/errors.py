@@ -26,6 +26,7 @@ EXIT_CODES: dict[str, int] = {
     "cctv_policy.review.DecideRefused": EXIT_VIOLATIONS,
     "cctv_policy.bundle.publish.NewerBundlePublished": EXIT_VIOLATIONS,
     "cctv_policy.extract.extraction.ExtractRefused": EXIT_VIOLATIONS,
+    "cctv_policy.extract.supervisor.SupervisorKeyRefused": EXIT_TOOL_ERROR,
     "cctv_policy.notices.NoticeError": EXIT_VIOLATIONS,
     "cctv_policy.registry.loader.RegistryNotFound": EXIT_TOOL_ERROR,
     "cctv_policy.engine.base.EngineError": EXIT_TOOL_ERROR,

@@ -33,6 +33,7 @@ from cctv_policy.extract.manifest import (
     load_public_key,
     verify_package,
 )
+from cctv_policy.extract.supervisor import load_supervisor_key
 from cctv_policy.output import printable
 from cctv_policy.targets import parse_root_overrides
 
@@ -52,6 +53,7 @@ def extract_group() -> None:
 
     \b
       cctv-policy extract REQ-ID --supervisor ID --to TARGET-ID|DIR --signing-key KEY
+          [--supervisor-key THEIR-KEY]
       cctv-policy extract verify DIR [--public-key KEY.pub]
       cctv-policy extract keygen --out KEY
     """
@@ -79,6 +81,14 @@ def extract_group() -> None:
     default=lambda: os.environ.get("CCTV_SIGNING_KEY"),
     help="Ed25519 private key (PEM) that signs the manifest [env CCTV_SIGNING_KEY].",
 )
+@click.option(
+    "--supervisor-key",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="The supervisor's own Ed25519 private key (OpenSSH or PEM), one of their "
+    "signing_keys in people.yaml: they countersign the manifest (required when config "
+    "require_supervisor_signature is true).",
+)
 @storage_root_option("Read footage of filesystem TARGET from DIR (never a destination).")
 @audit_log_option()
 @engine_options
@@ -88,6 +98,7 @@ def run_extract(
     supervisor: str,
     destination: str,
     signing_key: Path | None,
+    supervisor_key: Path | None,
     storage_roots: tuple[str, ...],
     audit_log: Path,
     engine: EngineChoice,
@@ -118,6 +129,7 @@ def run_extract(
             key = load_private_key(Path(signing_key))
         except (ValueError, OSError) as exc:
             fail(f"--signing-key {signing_key}: {exc}\nNothing was copied.")
+        countersign = load_supervisor_key(supervisor_key) if supervisor_key else None
         evaluation = Evaluation.open(registry_dir, engine, resolve_now(None))
         package = run_extraction(
             evaluation,
@@ -127,6 +139,7 @@ def run_extract(
             parse_root_overrides(storage_roots),
             key,
             audit,
+            countersign,
         )
     click.echo(
         f"extracted {request_id} to {package} (manifest signed; verify with "

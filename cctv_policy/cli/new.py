@@ -26,6 +26,7 @@ from cctv_policy.intake import (
     IntakeRefused,
     answers_from_issue,
     campus_zone,
+    checked_request_id,
     next_request_id,
     request_document,
     require_filed_by,
@@ -228,6 +229,8 @@ def new_request(
     chosen = language(lang, registry.config.language if registry.config else None)
     moment = resolve_now(now)
     try:
+        if request_id is not None:
+            checked_request_id(request_id)  # before anything else: it becomes a path
         if from_issue is not None:
             answers = answers_from_issue(from_issue.read_text(encoding="utf-8"))
             require_filed_by(registry, answers.applicant, filed_by or "")

@@ -37,6 +37,8 @@ class ApplyReport:
     already_gone: int = 0
     refused: dict[str, str] = field(default_factory=dict)
     storage_requests: int = 0
+    # camera -> why none of its footage was deleted (the clock gate: its footage runs ahead).
+    clock_suspect: dict[str, str] = field(default_factory=dict)
 
 
 def apply_plan(
@@ -46,13 +48,14 @@ def apply_plan(
     floor: SafetyFloor,
     progress: Callable[[int], None] = lambda n: None,
     deleter: DayDeleter | None = None,
+    started: str = "apply_started",
 ) -> ApplyReport:
     """Apply a plan; `deleter`: the one a streaming apply started while planning (it has
-    logged apply_started and taken the whole days planned so far)."""
+    logged apply_started and taken the whole days planned so far). `started`: the event that
+    opens the run in the audit log (a run whose clock was refused is not an `apply_started`:
+    its clock is no evidence for the next run's)."""
     if deleter is None:
-        audit.append(
-            "apply_started", now=plan.now, input_hash=plan.input_hash, planned=plan.counts()
-        )
+        audit.append(started, now=plan.now, input_hash=plan.input_hash, planned=plan.counts())
         deleter = DayDeleter(backends, audit, floor)
     else:
         audit.append("apply_planned", planned=plan.counts())

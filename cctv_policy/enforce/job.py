@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.apply import ApplyReport, apply_plan
-from cctv_policy.enforce.clock import check_clock
+from cctv_policy.enforce.clock import ClockDisagrees, ClockVerdict, assess_clock
 from cctv_policy.enforce.decision import ENFORCE_ENTRYPOINT, enforcement_decision
 from cctv_policy.enforce.planner import (
     Action,
@@ -135,11 +135,21 @@ def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:
 def run_apply(
     prepared: Prepared, audit: AuditLog, progress: Callable[[int], None] = lambda n: None
 ) -> ApplyReport:
-    """Check the clock against the evidence, then carry out the plan. Raises ClockDisagrees
-    (nothing is changed) or AuditError."""
-    check_apply_clock(prepared, audit)
+    """Check the clock against the evidence, then carry out the plan. A clock the evidence
+    does not vouch for lets only holds and revokes happen, then raises ClockDisagrees; a
+    camera whose footage runs into the future keeps all its footage (report.clock_suspect),
+    the rest goes ahead. Raises ClockDisagrees or AuditError."""
+    verdict = check_apply_clock(prepared, audit)
     audit.policy_version = prepared.plan.policy_version
-    report = apply_plan(prepared.plan, prepared.backends, audit, prepared.floor, progress)
+    plan = _within_clock(prepared.plan, verdict, audit)
+    started = "apply_protective_only" if verdict.refused else "apply_started"
+    report = apply_plan(plan, prepared.backends, audit, prepared.floor, progress, started=started)
+    report.clock_suspect = dict(verdict.suspect)
+    if verdict.refused:
+        raise ClockDisagrees(
+            f"{verdict.refused}. Only holds and revokes were applied (they keep more or give "
+            "less); nothing was deleted, released or granted"
+        )
     for target_id in prepared.lifecycle_targets:
         backend = prepared.backends[target_id]
         cameras = sorted(c for c, t in prepared.camera_targets.items() if t == target_id)
@@ -154,9 +164,26 @@ def run_apply(
     return report
 
 
-def check_apply_clock(prepared: Prepared, audit: AuditLog) -> None:
+def _within_clock(plan: Plan, verdict: ClockVerdict, audit: AuditLog) -> Plan:
+    """The actions the clock verdict allows, the refusal logged first."""
+    if verdict.refused:
+        audit.append("clock_refused", now=plan.now, reason=verdict.refused)
+        kept = [a for a in plan.actions if a.action in PROTECTIVE]
+    elif verdict.suspect:
+        audit.append("clock_suspect", now=plan.now, cameras=verdict.suspect)
+        kept = [
+            a
+            for a in plan.actions
+            if not (a.action in ("delete", "delete-day") and a.camera in verdict.suspect)
+        ]
+    else:
+        return plan
+    return plan.model_copy(update={"actions": kept})
+
+
+def check_apply_clock(prepared: Prepared, audit: AuditLog) -> ClockVerdict:
     """The clock against the newest footage on each target the plan acts on and against the
-    last apply in the audit log. Raises ClockDisagrees."""
+    last apply in the audit log."""
     plan = prepared.plan
     acting = {a.target for a in plan.actions}
     last = audit.last_entry("apply_started")
@@ -166,7 +193,7 @@ def check_apply_clock(prepared: Prepared, audit: AuditLog) -> None:
         target = prepared.camera_targets.get(camera)
         if target in acting:
             evidence.setdefault(target, {})[camera] = end
-    check_clock(plan.now, evidence, last_now, prepared.clock_tolerance)
+    return assess_clock(plan.now, evidence, last_now, prepared.clock_tolerance)
 
 
 def suspend_offload(registry: LoadedRegistry, audit: AuditLog) -> list[str]:

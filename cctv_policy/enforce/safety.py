@@ -2,6 +2,9 @@
 
 A segment may be deleted only if it is older than config.retention_days AND no approved or
 pending request and no security-office hold (as read here, independently of Rego) covers it.
+Only a valid rejection (registry/approvals.py: rejection_in_force) ends a request's
+protection; a rejection by someone outside the security office, stale, or otherwise broken
+leaves the request pending.
 The floor is deliberately more conservative than the policy: it ignores report dates (an
 approved request protects until use end + report_due_days + grace, even if reported) so that a
 policy bug can only make the enforcer keep more, never delete more.
@@ -17,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cctv_policy.registry.approvals import ApprovedScope, valid_approvals
+from cctv_policy.registry.approvals import ApprovedScope, rejection_in_force, valid_approvals
 from cctv_policy.registry.loader import LoadedRegistry
 from storage_backends.base import Segment
 
@@ -96,11 +99,8 @@ def _floor_windows(registry: LoadedRegistry, now: datetime) -> Iterator[FloorWin
     tail = timedelta(days=config.report_due_days + config.report_grace_days)
     for request_id, request in registry.requests.items():
         decision = registry.decisions.get(request_id)
-        pinned = decision is not None and decision.request_sha256 == registry.request_sha256.get(
-            request_id
-        )
-        if decision is not None and decision.decision == "rejected" and pinned:
-            continue  # a rejection of this very request; a stale one leaves it pending
+        if rejection_in_force(registry, request_id, now):
+            continue  # a valid rejection of this very request; any other leaves it pending
         # Approved or pending: the whole requested window, and whatever a decision's scope
         # names besides (a widening decision is invalid, but keeping more is the safe side).
         cameras, start, end = (

@@ -14,8 +14,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.extract.manifest import public_pem, write_signed_at
+from cctv_policy.extract.supervisor import (
+    SupervisorKeyRefused,
+    check_supervisor_key,
+    openssh_public,
+)
 from cctv_policy.gate import RegistryNotEnforceable, require_enforceable
-from cctv_policy.registry.approvals import ApprovedScope, NotValidlyApproved, approved_scope
+from cctv_policy.registry.approvals import (
+    ApprovedScope,
+    NotValidlyApproved,
+    approved_scope,
+    duties_problem,
+)
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Role, UseMode
 from cctv_policy.registry.types import format_utc
@@ -37,6 +47,7 @@ def run_extraction(
     root_overrides: dict[str, Path],
     key: Ed25519PrivateKey,
     audit: AuditLog,
+    supervisor_key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """The whole extraction at evaluation.now: the enforcement gate, the approval (rule book
     and floor), the destination (R7), then the copy with its signed manifest. A refusal is
@@ -49,6 +60,10 @@ def run_extraction(
             registry, request_id, supervisor, evaluation.now, evaluation.valid_approvals()
         )
         target_dir = resolve_destination(registry, destination, root_overrides)
+        try:
+            check_supervisor_key(registry, supervisor, supervisor_key)
+        except SupervisorKeyRefused as exc:
+            raise ExtractRefused(str(exc)) from exc
     except (RegistryNotEnforceable, ExtractRefused) as exc:
         audit.record_refusal(
             "extract_refused", request=request_id, supervisor=supervisor, reason=str(exc)
@@ -70,6 +85,7 @@ def run_extraction(
         audit,
         evaluation.policy_version,
         scope,
+        supervisor_key,
     )
 
 
@@ -132,6 +148,10 @@ def _check_supervisor(registry: LoadedRegistry, approved: ApprovedScope, supervi
         raise ExtractRefused(
             f"the approval names {approved.supervised_by} as supervisor, not {supervisor}"
         )
+    # The supervisor present, not only the one the decision names (it may name none).
+    problem = duties_problem(registry, request, registry.decisions[approved.request], supervisor)
+    if problem:
+        raise ExtractRefused(f"{problem}: {supervisor} cannot supervise this extraction")
 
 
 def resolve_destination(
@@ -196,6 +216,7 @@ def extract(
     audit: AuditLog,
     policy_version: str,
     scope: Scope,
+    supervisor_key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Copy the segments into <destination>/<request>-<time>/ with a signed manifest.
 
@@ -224,11 +245,15 @@ def extract(
                 entry = _copy_segment(backends[target_id], segment, target_id, scope, sink)
                 audit.append("extract_file", request=request_id, supervisor=supervisor, **entry)
                 files.append(entry)
+            countersigned = (
+                {"supervisor_key": openssh_public(supervisor_key)} if supervisor_key else {}
+            )
             write_signed_at(
                 sink.open(""),
                 {
                     "request": request_id,
                     "supervisor": supervisor,
+                    **countersigned,
                     "extracted_at": format_utc(now),
                     "policy_version": policy_version,
                     "cameras": list(scope.cameras),
@@ -238,6 +263,7 @@ def extract(
                     "public_key": public_pem(key),
                 },
                 key,
+                supervisor_key,
             )
         os.rename(staging, name, src_dir_fd=dest_fd, dst_dir_fd=dest_fd)
     finally:

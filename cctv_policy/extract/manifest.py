@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cctv_policy.extract.supervisor import SUPERVISOR_SIGNATURE, verify_countersignature
+
 MANIFEST = "MANIFEST.json"
 SIGNATURE = "MANIFEST.sig"
 
@@ -75,11 +77,19 @@ def write_signed(directory: Path, document: dict[str, Any], key: Ed25519PrivateK
         os.close(fd)
 
 
-def write_signed_at(dir_fd: int, document: dict[str, Any], key: Ed25519PrivateKey) -> None:
-    """MANIFEST.json and MANIFEST.sig in the folder, replacing any (never through a link)."""
+def write_signed_at(
+    dir_fd: int,
+    document: dict[str, Any],
+    key: Ed25519PrivateKey,
+    countersign: Ed25519PrivateKey | None = None,
+) -> None:
+    """MANIFEST.json and MANIFEST.sig in the folder, replacing any (never through a link);
+    with `countersign` (the supervisor's key) also MANIFEST.supervisor.sig."""
     body = canonical(document)
-    signature = (base64.b64encode(key.sign(body)).decode() + "\n").encode()
-    for name, content in ((MANIFEST, body), (SIGNATURE, signature)):
+    files = [(MANIFEST, body), (SIGNATURE, _signature(key, body))]
+    if countersign is not None:
+        files.append((SUPERVISOR_SIGNATURE, _signature(countersign, body)))
+    for name, content in files:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name, dir_fd=dir_fd)
         fd = os.open(
@@ -87,6 +97,10 @@ def write_signed_at(dir_fd: int, document: dict[str, Any], key: Ed25519PrivateKe
         )
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
+
+
+def _signature(key: Ed25519PrivateKey, body: bytes) -> bytes:
+    return (base64.b64encode(key.sign(body)).decode() + "\n").encode()
 
 
 def sha256_file(path: Path) -> str:
@@ -119,7 +133,19 @@ class Manifest(BaseModel):
     request: str
     supervisor: str
     public_key: str
+    # The supervisor's own key (OpenSSH) when they countersigned (MANIFEST.supervisor.sig).
+    supervisor_key: str | None = None
     files: list[ManifestFile]
+
+
+def _countersignature_problems(directory: Path, body: bytes, supervisor_key: str) -> list[str]:
+    try:
+        text = (directory / SUPERVISOR_SIGNATURE).read_text()
+        signature = base64.b64decode(text.strip(), validate=True)
+    except (OSError, ValueError):
+        return [f"{SUPERVISOR_SIGNATURE} is missing or unreadable (the supervisor's signature)"]
+    problem = verify_countersignature(body, supervisor_key, signature)
+    return [problem] if problem else []
 
 
 def _confined(directory: Path, relative: str) -> Path | None:
@@ -159,6 +185,8 @@ def verify_package(directory: Path, public_key: Ed25519PublicKey | None = None) 
         check.problems.append(
             "the manifest's signature does not match (manifest edited, or signed by another key)"
         )
+    if manifest.supervisor_key is not None:
+        check.problems += _countersignature_problems(directory, body, manifest.supervisor_key)
     listed = set()
     for entry in manifest.files:
         path = _confined(directory, entry.path)
@@ -182,7 +210,7 @@ def verify_package(directory: Path, public_key: Ed25519PublicKey | None = None) 
                 check.problems.append(f"folder {name} is not in the manifest (added)")
         elif not found.is_file():
             check.problems.append(f"{name} is not a regular file (added)")
-        elif name not in (MANIFEST, SIGNATURE) and name not in listed:
+        elif name not in (MANIFEST, SIGNATURE, SUPERVISOR_SIGNATURE) and name not in listed:
             check.problems.append(f"{name} is not in the manifest (added)")
     check.files = len(listed)
     check.ok = not check.problems

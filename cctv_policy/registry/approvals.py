@@ -6,7 +6,8 @@ registry independently of Rego, and acts only when both agree, the way the delet
 deletes: a policy bug can refuse more, never grant more.
 
 An approval passes the floor when the decision is `approved`, pins the request's current content
-(request_sha256), was made by a security officer who is neither the applicant nor a recipient,
+(request_sha256), was made by a security officer who is neither the applicant nor a recipient
+(and, with the filer and the supervisor, holds no more duties than separation of duties allows),
 after the request was submitted, only narrows what the request asked for, names only people and
 cameras that exist, and allows a third party only with a legal basis. Files the loader could not
 read (or read twice) never pass.
@@ -19,6 +20,9 @@ from datetime import datetime, timedelta
 
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Decision, Request, Role, UseMode
+
+# A decision dated later than now by more than this decides nothing yet (DECISION_IN_FUTURE).
+FUTURE_TOLERANCE = timedelta(hours=1)
 
 
 class NotValidlyApproved(Exception):
@@ -69,6 +73,9 @@ def approved_scope(registry: LoadedRegistry, request_id: str) -> ApprovedScope:
     _check_files_read(registry, request_id)
     _check_binding(registry, request_id, decision)
     _check_decider(registry, request, decision)
+    problem = duties_problem(registry, request, decision, decision.conditions.supervised_by)
+    if problem:
+        raise NotValidlyApproved(problem)
     scope = _narrowed_scope(request, decision)
     _check_references(registry, scope)
     _check_use(registry, request, decision, scope)
@@ -84,6 +91,49 @@ def valid_approvals(registry: LoadedRegistry) -> dict[str, ApprovedScope]:
         except NotValidlyApproved:
             continue
     return found
+
+
+def rejection_in_force(registry: LoadedRegistry, request_id: str, now: datetime) -> bool:
+    """A rejection that ends its request's protection: readable, pinned to the request's
+    current content, by a security officer, dated after submission and not in the future,
+    with a reason. Any other rejection leaves the request pending (its footage is kept),
+    as the rule book's data.cctv.approvals.in_force does."""
+    request = registry.requests.get(request_id)
+    decision = registry.decisions.get(request_id)
+    if request is None or decision is None or decision.decision != "rejected":
+        return False
+    try:
+        _check_files_read(registry, request_id)
+        _check_binding(registry, request_id, decision)
+    except NotValidlyApproved:
+        return False
+    decider = registry.people.get(decision.decided_by)
+    return (
+        decider is not None
+        and Role.security_office in decider.roles
+        and request.submitted_at <= decision.decided_at <= now + FUTURE_TOLERANCE
+        and any(reason.strip() for reason in decision.reasons)
+    )
+
+
+def duties_problem(
+    registry: LoadedRegistry, request: Request, decision: Decision, supervisor: str | None
+) -> str | None:
+    """Separation of duties (DECISION_DUTIES_NOT_SEPARATED): who filed the request
+    (submitted_by, else the applicant), who approved it and who supervises the extraction
+    must be config.separation_of_duties.distinct_people different people (of those named)."""
+    assert registry.config is not None
+    filer = request.submitted_by or request.applicant
+    duties = [filer, decision.decided_by, *([supervisor] if supervisor else [])]
+    needed = min(registry.config.separation_of_duties.distinct_people, len(duties))
+    if len(set(duties)) >= needed:
+        return None
+    named = f"filed by {filer}, approved by {decision.decided_by}"
+    named += f", supervised by {supervisor}" if supervisor else ""
+    return (
+        f"{request.id} is {named}: these duties need {needed} different people "
+        "(separation_of_duties.distinct_people)"
+    )
 
 
 def _check_files_read(registry: LoadedRegistry, request_id: str) -> None:

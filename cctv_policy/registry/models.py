@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -53,6 +54,13 @@ class ProvenanceSettings(Strict):
     # --verify-provenance), and refuse a registry that is not a git checkout. false: only for a
     # registry without a trustworthy history (the bundled example); it is then not verified.
     required: bool = True
+
+
+class SeparationOfDuties(Strict):
+    # Who filed a request (submitted_by, else the applicant), who approved it and who
+    # supervises its extraction: at least this many different people among them (2 allows
+    # one person two of the duties, never all three). DECISION_DUTIES_NOT_SEPARATED.
+    distinct_people: int = Field(3, ge=2, le=3)
 
 
 class Config(Strict):
@@ -115,6 +123,10 @@ class Config(Strict):
     # moment on must have every attachment they name in attachments/<REQ-ID>/.
     proof_required_for: list[Slug] = Field(default_factory=list)
     attachments_required_from: Timestamp | None = None
+    separation_of_duties: SeparationOfDuties = Field(default_factory=SeparationOfDuties)
+    # extract: the supervisor confirms with their own key (--supervisor-key, one of their
+    # signing_keys in people.yaml), countersigning the manifest; without it, refused.
+    require_supervisor_signature: bool = False
 
 
 class Person(Strict):
@@ -251,6 +263,9 @@ class Attachment(Strict):
 class Request(Strict):
     id: DocumentId
     applicant: PersonId
+    # Who wrote and filed the request, when not the applicant (an officer filing for a
+    # teacher); with --verify-provenance the request's commit must be theirs.
+    submitted_by: PersonId | None = None
     unit: Slug
     submitted_at: Timestamp
     purpose: Purpose
@@ -267,6 +282,26 @@ class DecisionScope(Strict):
     ends: Timestamp | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# `scope: as_requested` says in so many words that a decision grants exactly what was asked.
+AS_REQUESTED = "as_requested"
+
+
+def _scope_as_requested(value: object) -> object:
+    return {} if value == AS_REQUESTED else value
+
+
+# A decision must say what it grants: `scope: as_requested` (or `{}`), or the narrowing. A file
+# without `scope:` (cut short while being written) is E_SCHEMA and decides nothing, rather than
+# approving everything the request asked for.
+RequiredScope = Annotated[
+    DecisionScope,
+    BeforeValidator(
+        _scope_as_requested,
+        json_schema_input_type=DecisionScope | Literal["as_requested"],
+    ),
+]
 
 
 class DecisionConditions(Strict):
@@ -286,7 +321,7 @@ class Decision(Strict):
     decided_at: Timestamp
     reasons: list[str] = Field(default_factory=list)
     conditions: DecisionConditions = Field(default_factory=DecisionConditions)
-    scope: DecisionScope = Field(default_factory=DecisionScope)
+    scope: RequiredScope
 
 
 class Report(Strict):

@@ -17,6 +17,18 @@ valid contains id if {
 	not has_error(id)
 }
 
+# Decisions in force: those that change what is protected. A decision on an existing request
+# that pins its current content and has no error-level violation of its own (decided outside
+# the security office, before the request was submitted, in the future, a rejection without
+# reasons, ...). Any other decision leaves its request pending: the footage stays protected
+# (enforce.rego; the Python floor reads the same in registry/approvals.py).
+in_force contains id if {
+	some id, _ in input.decisions
+	input.requests[id]
+	not lib.stale(id)
+	not ["decision", id] in error_subjects
+}
+
 # What each valid approval grants, its times also in ns: computed once per registry, and loaded
 # with it as data.cctv_registry.approved_scopes for the authz policy, so that one decision
 # reads one small object instead of narrowing the request by its decision again.

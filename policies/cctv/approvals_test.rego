@@ -66,3 +66,21 @@ test_approved_scope_is_narrowed_by_the_decision if {
 	s.starts == "2026-11-21T00:00:00Z"
 	s.starts_ns == time.parse_rfc3339_ns("2026-11-21T00:00:00Z")
 }
+
+in_force_with(change) := f if {
+	f := approvals.in_force with input as fx.changed(change)
+}
+
+test_clean_decision_is_in_force if in_force_with({}) == {"REQ-1"}
+
+test_rejection_by_a_non_officer_is_not_in_force if {
+	count(in_force_with({"decisions": {"REQ-1": {"decision": "rejected", "decided_by": "tech"}}})) == 0
+}
+
+test_stale_rejection_is_not_in_force if {
+	count(in_force_with({"decisions": {"REQ-1": {"decision": "rejected"}}, "request_sha256": {"REQ-1": fx.other_digest}})) == 0
+}
+
+test_rejection_before_submission_is_not_in_force if {
+	count(in_force_with({"decisions": {"REQ-1": {"decision": "rejected", "decided_at": "2026-11-19T00:00:00Z"}}})) == 0
+}

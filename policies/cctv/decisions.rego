@@ -75,6 +75,32 @@ violations contains lib.error("DECISION_SUPERVISOR_NOT_QUALIFIED", "decision", i
 	)
 }
 
+# R5/R10, separation of duties: who filed the request, who approved it and who supervises its
+# extraction are different people (config separation_of_duties.distinct_people, default 3):
+# one officer must not file in a teacher's name, approve it and supervise the copy alone.
+violations contains lib.error("DECISION_DUTIES_NOT_SEPARATED", "decision", id, ["decided_by"], msg) if {
+	some id, d in input.decisions
+	d.decision == "approved"
+	r := input.requests[id]
+	involved := {r.applicant} | {p | some p in r.use.recipients}
+	not d.decided_by in involved # DECISION_SELF_APPROVAL says so
+	not object.get(d.conditions, "supervised_by", "") in involved # DECISION_SUPERVISOR_INVOLVED
+	duties := array.concat([lib.filer(id), d.decided_by], supervisor_of(d))
+	count({p | some p in duties}) < min([lib.distinct_duties, count(duties)])
+	msg := sprintf(
+		"request %s was filed by %s and approved by %s%s: these duties need %d different people (separation_of_duties.distinct_people); another officer must decide or supervise",
+		[id, lib.filer(id), d.decided_by, supervised_text(d), min([lib.distinct_duties, count(duties)])],
+	)
+}
+
+supervisor_of(d) := [d.conditions.supervised_by] if d.conditions.supervised_by
+
+supervisor_of(d) := [] if not d.conditions.supervised_by
+
+supervised_text(d) := sprintf(", supervised by %s", [d.conditions.supervised_by]) if d.conditions.supervised_by
+
+supervised_text(d) := "" if not d.conditions.supervised_by
+
 # A decision dated more than an hour after the clock: it claims to have been made later than
 # now (a typo in the year, or a forged date). It decides nothing until that time comes.
 violations contains lib.error("DECISION_IN_FUTURE", "decision", id, ["decided_at"], msg) if {

@@ -102,3 +102,39 @@ test_supervisor_with_the_role_passes if {
 test_decision_dated_in_the_future_flagged if flagged({"decisions": {"REQ-1": {"decided_at": "2027-11-20T07:00:00Z"}}}, "DECISION_IN_FUTURE")
 
 test_decision_dated_in_the_past_passes if clean("DECISION_IN_FUTURE")
+
+duties_codes(change) := codes if {
+	codes := fx.codes(decisions.violations) with input as fx.changed(change)
+}
+
+test_filer_decider_and_supervisor_are_three_people if {
+	not "DECISION_DUTIES_NOT_SEPARATED" in duties_codes({"decisions": {"REQ-1": {"conditions": {"supervised_by": "sec2"}}}})
+}
+
+test_officer_filing_approving_and_supervising_alone_is_an_error if {
+	change := {
+		"requests": {"REQ-1": {"submitted_by": "sec2"}},
+		"decisions": {"REQ-1": {"decided_by": "sec2", "conditions": {"supervised_by": "sec2"}}},
+	}
+	"DECISION_DUTIES_NOT_SEPARATED" in duties_codes(change)
+}
+
+test_decider_supervising_is_an_error_by_default if {
+	"DECISION_DUTIES_NOT_SEPARATED" in duties_codes({"decisions": {"REQ-1": {"decided_by": "sec2", "conditions": {"supervised_by": "sec2"}}}})
+}
+
+test_two_distinct_people_may_be_enough_when_configured if {
+	change := {
+		"config": {"separation_of_duties": {"distinct_people": 2}},
+		"decisions": {"REQ-1": {"decided_by": "sec2", "conditions": {"supervised_by": "sec2"}}},
+	}
+	not "DECISION_DUTIES_NOT_SEPARATED" in duties_codes(change)
+}
+
+test_filer_approving_without_a_supervisor_is_an_error if {
+	"DECISION_DUTIES_NOT_SEPARATED" in duties_codes({"requests": {"REQ-1": {"submitted_by": "sec"}}})
+}
+
+test_rejection_is_not_a_duty_to_keep_apart if {
+	not "DECISION_DUTIES_NOT_SEPARATED" in duties_codes({"requests": {"REQ-1": {"submitted_by": "sec"}}, "decisions": {"REQ-1": {"decision": "rejected"}}})
+}

@@ -37,17 +37,18 @@ approved_until_ns(id) := until if {
 	until := lib.report_due_ns(id) + grace
 }
 
-# R4: footage named by a request that is still waiting for its decision (none yet, or a rejection
-# of an earlier version of the request) is kept until the requested use would end, so that it
-# does not expire during the review. An approved request protects as approved, valid or not.
+# R4: footage named by a request that is still waiting for a decision in force is kept until
+# the requested use would end, so that it does not expire during the review. Waiting: no
+# decision yet, or one that is not in force (stale, or with an error of its own: a rejection
+# by someone outside the security office ends nothing). An approved request also protects as
+# approved, valid or not.
 protections contains {
 	"id": sprintf("pending:%s", [id]), "rule": "PENDING_REQUEST", "request": id,
 	"cameras": r.footage.cameras, "from": r.footage.from, "to": r.footage.to,
 	"until": r.use.ends,
 } if {
 	some id, r in input.requests
-	lib.awaiting_decision(id)
-	not lib.is_approved(id)
+	not id in approvals.in_force
 	lib.now_ns < time.parse_rfc3339_ns(r.use.ends)
 }
 

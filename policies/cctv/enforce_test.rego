@@ -116,3 +116,30 @@ test_approval_dated_in_the_future_grants_nothing if {
 test_no_grant_when_the_station_is_a_person if {
 	count(enforce.grants) == 0 with input as fx.changed({"config": {"viewing_station": "app"}})
 }
+
+test_rejection_outside_the_security_office_protects_as_pending if {
+	change := {"decisions": {"REQ-1": {"decision": "rejected", "decided_by": "app2"}}}
+	ps := enforce.protections with input as fx.changed(change)
+	"pending:REQ-1" in ids(ps)
+}
+
+test_rejection_without_reasons_protects_as_pending if {
+	change := {"decisions": {"REQ-1": {"decision": "rejected", "reasons": [" "]}}}
+	ps := enforce.protections with input as fx.changed(change)
+	"pending:REQ-1" in ids(ps)
+}
+
+test_valid_rejection_ends_the_pending_protection if {
+	ps := enforce.protections with input as fx.changed({"decisions": {"REQ-1": {"decision": "rejected"}}})
+	not "pending:REQ-1" in ids(ps)
+}
+
+test_invalid_approval_protects_as_pending_too if {
+	ps := enforce.protections with input as fx.changed({"decisions": {"REQ-1": {"decided_by": "app"}}})
+	{"pending:REQ-1", "request:REQ-1"} & ids(ps) == {"pending:REQ-1", "request:REQ-1"}
+}
+
+test_valid_approval_is_not_pending if {
+	ps := enforce.protections with input as fx.base
+	not "pending:REQ-1" in ids(ps)
+}

@@ -37,10 +37,11 @@ is_approved(request_id) if input.decisions[request_id].decision == "approved"
 # the decision pins nothing.
 stale(request_id) if not input.decisions[request_id].request_sha256 == input.request_sha256[request_id]
 
-# No decision applies to the request yet: none was written, or the one written is stale.
-awaiting_decision(request_id) if not input.decisions[request_id]
+# Who filed a request: submitted_by when someone filed it for the applicant, else the applicant.
+filer(request_id) := object.get(input.requests[request_id], "submitted_by", input.requests[request_id].applicant)
 
-awaiting_decision(request_id) if stale(request_id)
+# How many different people the filer, the decider and the supervisor must be (2 or 3).
+distinct_duties := object.get(input.config, ["separation_of_duties", "distinct_people"], 3)
 
 # Unreadable files were already reported by the loader: do not report them again as missing.
 unreadable(kind, id) if id in input.unreadable[kind]

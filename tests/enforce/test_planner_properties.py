@@ -21,6 +21,7 @@ from cctv_policy.registry.models import (
     Camera,
     Config,
     Decision,
+    DecisionScope,
     Hold,
     Person,
     Report,
@@ -112,6 +113,7 @@ def scenarios(draw):
                 decided_at=ts(submitted + draw(st.integers(0, 48))),
                 reasons=["r"],
                 request_sha256=pinned,
+                scope=DecisionScope(),
             )
         if state == "approved" and draw(st.booleans()):
             reports[rid] = Report(

@@ -119,9 +119,17 @@ def test_one_planted_future_file_cannot_vouch_for_a_jumped_clock(nas: Path, tmp_
     before = footage_keys(nas)
     with pytest.raises(ClockDisagrees, match="2 of 3 cameras"):
         apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", jumped)
-    with pytest.raises(ClockDisagrees, match="CAM-LIB-01's clock is ahead"):
-        apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", NOW)
     assert footage_keys(nas) == before
+    # At the right clock the planted file only makes CAM-LIB-01 suspect (issue #26): none of
+    # its footage is deleted, the cameras that vouch for the clock are swept.
+    _, report = apply_at(DEMO_REGISTRY, {"nas-main": nas}, tmp_path / "audit.jsonl", NOW)
+    assert "CAM-LIB-01's clock is ahead" in report.clock_suspect["CAM-LIB-01"]
+    after = footage_keys(nas)
+    assert {k for k in before if k.startswith("CAM-LIB-01/")} <= after
+    assert {k for k in before - after if not k.startswith("CAM-GATE-01/")} <= {
+        k for k in before if k.startswith("CAM-CAN-03/")
+    }
+    assert before - after
 
 
 def test_an_empty_folder_for_tomorrow_is_not_a_stopped_recording(nas: Path, tmp_path: Path):

@@ -68,7 +68,7 @@ def s3_registry(registry_copy: Path, bucket: str, now: datetime) -> Path:
         f"ends: {(now + timedelta(days=2)).isoformat()}}}\n"
     )
     (registry_copy / "decisions" / "REQ-2026-0090.yaml").write_text(
-        f"request: REQ-2026-0090\ndecision: approved\ndecided_by: h.liu\n"
+        f"request: REQ-2026-0090\ndecision: approved\nscope: as_requested\ndecided_by: h.liu\n"
         f"decided_at: {(now - timedelta(hours=20)).isoformat()}\nreasons: [Loss reported]\n"
     )
     pin_decision(registry_copy, "REQ-2026-0090")

@@ -47,7 +47,11 @@ def on_decision(violations: list[dict], code: str) -> list[dict]:
 
 def widen_decision(repo: Path) -> None:
     path = repo / DECISION
-    path.write_text(path.read_text() + "scope:\n  ends: 2026-11-28T18:00:00+08:00\n")
+    path.write_text(
+        path.read_text().replace(
+            "scope: as_requested\n", "scope:\n  ends: 2026-11-28T18:00:00+08:00\n"
+        )
+    )
 
 
 def test_evil_merge_is_attributed_to_the_merge(repo: Path):
