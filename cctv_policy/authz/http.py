@@ -33,15 +33,15 @@ from cctv_policy.authz.body import HttpError, decoded, given_input, question_of
 from cctv_policy.authz.clock import ClockSteppedBack, ServeClock
 from cctv_policy.authz.commit import GroupCommitter
 from cctv_policy.authz.decide import AuthzDecision
-from cctv_policy.authz.guards import (
+from cctv_policy.authz.openapi import openapi_document
+from cctv_policy.authz.reload import ServeState
+from cctv_policy.engine.base import EngineError
+from cctv_policy.httpserve.guards import (
     HostRule,
     Refusal,
     content_type_refusal,
     origin_refusal,
 )
-from cctv_policy.authz.openapi import openapi_document
-from cctv_policy.authz.reload import ServeState
-from cctv_policy.engine.base import EngineError
 from cctv_policy.httpserve.limits import Limits
 from cctv_policy.output import printable
 

@@ -12,12 +12,12 @@ from pydantic import BaseModel, ConfigDict
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.authz.clock import ServeClock
 from cctv_policy.authz.commit import GroupCommitter
-from cctv_policy.authz.guards import HostRule
 from cctv_policy.authz.http import DecisionApp, Limits
 from cctv_policy.authz.reload import RegistryWatcher, ServeState, SnapshotLoader
 from cctv_policy.authz.server import DecisionServer, TlsFiles
 from cctv_policy.engine import EngineChoice
 from cctv_policy.heap import settle_heap
+from cctv_policy.httpserve.guards import HostRule
 
 
 class ServeOptions(BaseModel):

@@ -24,7 +24,7 @@ from cctv_policy.bundle.decision_logs import (
     read_batch,
     record_refused_batch,
 )
-from cctv_policy.httpserve.guards import bearer_token, from_a_browser, host_name, token_id
+from cctv_policy.httpserve.guards import HostRule, bearer_token, from_a_browser, token_id
 from cctv_policy.httpserve.limits import Limits
 
 Scope = dict[str, Any]
@@ -36,7 +36,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class IngestConfig:
     audit: AuditLog
     tokens: tuple[bytes, ...]  # at least one: the ingest never runs without
-    hosts: frozenset[str]  # the Host names it answers to
+    hosts: HostRule  # the Host names it answers to
     limits: Limits
 
 
@@ -74,8 +74,9 @@ class IngestApp:
     ) -> tuple[int, dict[str, Any]]:
         if from_a_browser(headers):
             raise Refusal(403, "forbidden", "browsers may not write the audit log")
-        if host_name(headers) not in self.config.hosts:
-            raise Refusal(421, "misdirected_request", "this server does not answer to that Host")
+        wrong_host = self.config.hosts.refusal(headers.get(b"host", b"").decode("latin-1"))
+        if wrong_host is not None:
+            raise Refusal(wrong_host.status, wrong_host.code, wrong_host.message)
         if scope["path"].rstrip("/") != LOGS_PATH:
             raise Refusal(404, "resource_not_found", f"decision logs are POSTed to {LOGS_PATH}")
         if scope["method"] != "POST":

@@ -11,7 +11,6 @@ import click
 
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.authz.decide import Authorizer, InvalidQuestion, question
-from cctv_policy.authz.guards import host_name
 from cctv_policy.authz.http import Limits
 from cctv_policy.authz.server import TlsFiles, is_loopback
 from cctv_policy.authz.service import DecisionService, ServeOptions
@@ -28,6 +27,7 @@ from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
 from cctv_policy.engine import EngineChoice
 from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.httpserve.guards import host_name
 from cctv_policy.httpserve.secrets import SecretFileError, read_tokens
 
 

@@ -13,7 +13,7 @@ from cctv_policy.bundle.decision_logs import LOGS_PATH, MAX_ENTRY_BYTES
 from cctv_policy.bundle.ingest_app import IngestApp, IngestConfig
 from cctv_policy.cli.common import audit_log_option
 from cctv_policy.cli.errors import fail
-from cctv_policy.httpserve.guards import allowed_hosts
+from cctv_policy.httpserve.guards import HostRule
 from cctv_policy.httpserve.limits import Limits
 from cctv_policy.httpserve.runner import HttpServer
 from cctv_policy.httpserve.secrets import SecretFileError, read_tokens
@@ -48,7 +48,7 @@ def _config(
         )
     if host in WILDCARDS and not names:
         fail(
-            f"listening on {host} needs --allow-host NAME: the host name in the OPA servers' "
+            f"listening on {host} needs --allowed-host NAME: the host name in the OPA servers' "
             "services url (a request under any other Host is refused)"
         )
     try:
@@ -58,7 +58,7 @@ def _config(
     return IngestConfig(
         audit=AuditLog(audit_log, max_line=MAX_ENTRY_BYTES),
         tokens=tokens,
-        hosts=allowed_hosts(host, names, is_loopback(host)),
+        hosts=HostRule.for_binding(host, names),
         limits=Limits(max_body=8 << 20),
     )
 
@@ -81,7 +81,7 @@ def _config(
 @click.option("--tls-cert", type=click.Path(path_type=Path), default=None, help="PEM chain.")
 @click.option("--tls-key", type=click.Path(path_type=Path), default=None, help="Its key (600).")
 @click.option(
-    "--allow-host",
+    "--allowed-host",
     "allow_hosts",
     multiple=True,
     metavar="NAME",

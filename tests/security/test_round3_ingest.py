@@ -31,7 +31,7 @@ from cctv_policy.bundle.batch_scan import cut_deeper_than, split_events
 from cctv_policy.bundle.decision_logs import EVENT, MAX_ENTRY_BYTES
 from cctv_policy.bundle.ingest_app import IngestApp, IngestConfig
 from cctv_policy.cli.main import cli
-from cctv_policy.httpserve.guards import allowed_hosts
+from cctv_policy.httpserve.guards import HostRule
 from cctv_policy.httpserve.runner import HttpServer
 from cctv_policy.httpserve.tls import TlsFiles
 from testing.live_registry import FLEET, IN_PERIOD, live_registry, question
@@ -191,7 +191,7 @@ def quick_ingest(tmp_path: Path) -> Iterator[HttpServer]:
     config = IngestConfig(
         AuditLog(tmp_path / "audit.jsonl", max_line=MAX_ENTRY_BYTES),
         (TOKEN.encode(),),
-        allowed_hosts("127.0.0.1", (), True),
+        HostRule.for_binding("127.0.0.1", ()),
         limits,
     )
     server = HttpServer(IngestApp(config), "127.0.0.1", 0, limits).start_in_thread()

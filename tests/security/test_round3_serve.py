@@ -27,8 +27,8 @@ import requests
 from click.testing import CliRunner
 
 from cctv_policy.authz.clock import ServeClock
-from cctv_policy.authz.guards import HostRule
 from cctv_policy.cli.main import cli
+from cctv_policy.httpserve.guards import HostRule
 from cctv_policy.registry.types import parse_rfc3339
 from testing.serving import (
     ALLOW_PATH,
