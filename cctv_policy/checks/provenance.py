@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from cctv_policy.checks.codeowners import LOCATIONS, unowned_trust_roots
+from cctv_policy.checks.codeowners import LOCATIONS, unowned_by_location
 from cctv_policy.checks.git_history import (
     Commit,
     Paths,
@@ -381,35 +381,30 @@ def _backdated(
 
 
 def _unowned(repo: Repository, registry: LoadedRegistry, trust_ref: str) -> list[Violation]:
-    """CODEOWNERS as the trust base has it (the branch under review cannot loosen it)."""
-    text = None
+    """Every CODEOWNERS a forge could use, as the trust base has it (the branch under review
+    cannot loosen it): GitHub, GitLab and Gitea each read the first of their own locations."""
+    texts = {}
     for location in LOCATIONS:
         try:
-            text = _git(repo.top, "show", f"{trust_ref}:{location}")
-            break
+            texts[location] = _git(repo.top, "show", f"{trust_ref}:{location}")
         except ProvenanceUnavailable:
             continue
     assert registry.config is not None
-    roots = unowned_trust_roots(
-        repo.top, registry.root, text, registry.config.security_office_owners
-    )
-    if not roots:
-        return []
-    where = os.path.relpath(
-        repo.top / (location if text is not None else LOCATIONS[0]), registry.root
-    )
+    office = registry.config.security_office_owners
+    found = unowned_by_location(repo.top, registry.root, texts or {LOCATIONS[0]: ""}, office)
     return [
         Violation(
             code="PROVENANCE_TRUST_ROOT_UNOWNED",
             severity=Severity.warning,
             subject="repository",
-            file=where,
+            file=os.path.relpath(repo.top / location, registry.root),
             line=1,
-            message=f"CODEOWNERS at {trust_ref} does not make the security office owner of "
+            message=f"{location} at {trust_ref} does not make the security office owner of "
             f"{', '.join(roots[:8])}{' ...' if len(roots) > 8 else ''}: a pull request "
             "could change who may decide, what a camera may see or where footage may go "
             "without their review",
         )
+        for location, roots in found.items()
     ]
 
 

@@ -35,7 +35,7 @@ from cctv_policy.messages import language
     default="text",
     show_default=True,
     help="text for people (file:line first); json for machines; "
-    "github annotations; sarif for code scanning; junit.",
+    "github annotations; sarif for code scanning; junit; gitlab Code Quality.",
 )
 @click.option(
     "--out",
@@ -108,6 +108,7 @@ def check(
       cctv-policy check --lang zh                # messages in Chinese
       cctv-policy check --format github          # in a GitHub workflow
       cctv-policy check --format github --changed-since origin/main  # the PR's files first
+      cctv-policy check --format gitlab --out gl-code-quality-report.json  # GitLab MR widget
       cctv-policy check --verify-provenance --trust-base origin/main
       cctv-policy check --engine opa --opa-url http://127.0.0.1:8181
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cctv_policy.checks.renderers import github, junit, sarif, text
+from cctv_policy.checks.renderers import github, gitlab, junit, sarif, text
 from cctv_policy.checks.renderers import json as json_renderer
 from cctv_policy.checks.renderers.base import Renderer, display_path
 
@@ -12,6 +12,7 @@ RENDERERS: dict[str, Renderer] = {
     "github": github.render,
     "sarif": sarif.render,
     "junit": junit.render,
+    "gitlab": gitlab.render,
 }
 
 
