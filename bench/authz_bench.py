@@ -230,8 +230,8 @@ def legacy_serve(registry: Path, port: int, audit_log: Path) -> None:
     from cctv_policy.audit.log import AuditLog
     from cctv_policy.authz.decide import Authorizer
     from cctv_policy.engine import load_policies, make_engine
-    from cctv_policy.evaluation import Evaluation
     from cctv_policy.registry.loader import load_registry
+    from cctv_policy.rulebook.evaluation import Evaluation
 
     source = legacy_source()
     if source is None:

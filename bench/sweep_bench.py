@@ -255,8 +255,8 @@ def rgw(args: argparse.Namespace, work: Path) -> None:
     from cctv_policy.enforce.job import prepare, run_apply
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
-    from cctv_policy.evaluation import Evaluation
     from cctv_policy.registry import load_registry
+    from cctv_policy.rulebook.evaluation import Evaluation
     from testing.ceph_rgw import OWNER_KEY, OWNER_SECRET, CephRgw
 
     server = CephRgw(work / "rgw").start()

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import StorageTarget
 from storage_backends.base import Backend
 from storage_backends.filesystem import FilesystemBackend
+
+if TYPE_CHECKING:
+    from storage_backends.s3 import S3Backend
 
 
 class TargetError(Exception):
@@ -45,7 +49,13 @@ def _s3(target: StorageTarget, root_override: Path | None) -> Backend:
             "no S3 credentials in the environment (AWS_ACCESS_KEY_ID/"
             "AWS_SECRET_ACCESS_KEY or a boto3 profile)"
         )
-    from storage_backends.s3 import S3Backend
+    return s3_backend(target)
+
+
+def s3_backend(target: StorageTarget) -> S3Backend:
+    """The bucket of an s3 target (credentials from the environment, never the registry): the
+    one place one is made, also for anchors, bundle publishing and lifecycle suspension."""
+    from storage_backends.s3 import S3Backend  # boto3 is imported only where S3 is used
 
     return S3Backend.from_target(target, target.parsed_layout())
 

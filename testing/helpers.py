@@ -150,8 +150,8 @@ def apply_at(registry: Path, roots: dict[str, Path], audit: Path, now, target=No
     from cctv_policy.enforce.job import prepare, run_apply
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
-    from cctv_policy.evaluation import Evaluation
     from cctv_policy.registry import load_registry
+    from cctv_policy.rulebook.evaluation import Evaluation
 
     engine = EmbeddedEngine(load_policies().without_tests())
     try:
@@ -190,11 +190,11 @@ def extract_at(
     from cctv_policy.audit.log import AuditError, AuditLog
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
-    from cctv_policy.evaluation import Evaluation
     from cctv_policy.extract.extraction import ExtractRefused, run_extraction
     from cctv_policy.extract.manifest import load_private_key
-    from cctv_policy.gate import RegistryNotEnforceable
     from cctv_policy.registry import load_registry
+    from cctv_policy.rulebook.evaluation import Evaluation
+    from cctv_policy.rulebook.gate import RegistryNotEnforceable
 
     engine = EmbeddedEngine(load_policies().without_tests())
     evaluation = Evaluation(load_registry(registry), engine, now, "test")

@@ -6,6 +6,8 @@ under `if TYPE_CHECKING:`), so a circle hidden by a function-level import is fou
 from __future__ import annotations
 
 import ast
+import functools
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,8 +41,9 @@ def _imports(tree: ast.AST) -> Iterator[str]:
             yield from (alias.name for alias in node.names)
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
-    """module -> first-party modules it imports."""
+    """module -> first-party modules it imports (read once per test run)."""
     graph: dict[str, set[str]] = {}
     for root in FIRST_PARTY:
         for path in sorted((REPO / root).rglob("*.py")):
@@ -87,25 +90,62 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+# The wings act (serve, publish, enforce, extract, report, write paperwork); each reads the
+# rule book, the registry and storage through the shared rooms, never through another wing.
+WINGS = tuple(
+    f"cctv_policy.{name}" for name in ("authz", "bundle", "enforce", "extract", "reports", "office")
+)
+SHARED_ROOMS = (
+    *(
+        f"cctv_policy.{name}"
+        for name in ("registry", "rulebook", "engine", "audit", "provenance", "httpserve")
+    ),
+    "storage_backends",
+)
+
+
+def _edges(from_wing: str, to_wing: str) -> list[str]:
+    return sorted(
+        f"{module} imports {name}"
+        for module, imported in import_graph().items()
+        if wing(module) == from_wing
+        for name in imported
+        if wing(name) == to_wing
+    )
+
+
+@pytest.mark.parametrize("from_wing", WINGS)
+def test_wings_never_import_each_other(from_wing: str) -> None:
+    offenders = [edge for other in WINGS if other != from_wing for edge in _edges(from_wing, other)]
+    assert not offenders, offenders
+
+
+@pytest.mark.parametrize("room", SHARED_ROOMS)
+def test_shared_rooms_never_import_a_wing_or_the_cli(room: str) -> None:
+    offenders = [edge for other in (*WINGS, "cctv_policy.cli") for edge in _edges(room, other)]
+    assert not offenders, offenders
+
+
 @pytest.mark.parametrize(
     ("wing_name", "forbidden"),
     [
-        ("cctv_policy.enforce", "cctv_policy.checks"),
-        ("cctv_policy.authz", "cctv_policy.checks"),
-        ("cctv_policy.extract", "cctv_policy.checks"),
-        ("cctv_policy.reports", "cctv_policy.checks"),
-        ("cctv_policy.extract", "cctv_policy.enforce"),
+        *((name, "cctv_policy.checks") for name in WINGS),
         ("storage_backends", "cctv_policy"),
         ("cctv_policy.registry", "cctv_policy.engine"),
     ],
 )
 def test_no_edge(wing_name: str, forbidden: str) -> None:
+    assert not _edges(wing_name, forbidden)
+
+
+def test_backends_are_built_only_in_targets() -> None:
+    """One place turns a storage target into a backend (targets.py): roots, overrides and
+    credentials are resolved once, never again beside it."""
+    built = re.compile(r"\b(?:S3Backend|FilesystemBackend)(?:\.from_target)?\(")
     offenders = sorted(
-        f"{module} imports {name}"
-        for module, imported in import_graph().items()
-        if wing(module) == wing_name
-        for name in imported
-        if wing(name) == forbidden
+        str(path.relative_to(REPO))
+        for path in (REPO / "cctv_policy").rglob("*.py")
+        if path.name != "targets.py" and built.search(path.read_text(encoding="utf-8"))
     )
     assert not offenders, offenders
 

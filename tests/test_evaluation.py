@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from cctv_policy.enforce.decision import ENFORCE_ENTRYPOINT, enforcement_decision
 from cctv_policy.enforce.job import prepare
 from cctv_policy.engine import EngineUndefined, embedded
 from cctv_policy.engine.embedded import EmbeddedEngine
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
+from cctv_policy.rulebook.enforcement import ENFORCE_ENTRYPOINT, enforcement_decision
+from cctv_policy.rulebook.evaluation import Evaluation
 from testing.helpers import demo_footage
 from tests.conftest import DEMO_REGISTRY, NOW
 

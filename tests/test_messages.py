@@ -40,7 +40,10 @@ def loader_codes() -> set[str]:
 def python_check_codes() -> set[str]:
     """Codes the Python checks (provenance, CODEOWNERS) report."""
     found = set()
-    for path in (REPO / "cctv_policy/checks").glob("*.py"):
+    for path in [
+        *(REPO / "cctv_policy/checks").glob("*.py"),
+        *(REPO / "cctv_policy/provenance").glob("*.py"),
+    ]:
         found |= set(re.findall(r'"((?:PROVENANCE|REQUEST)_[A-Z_]+)"', path.read_text()))
     return found
 

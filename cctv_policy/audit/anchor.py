@@ -206,9 +206,9 @@ def _s3_anchor(value: str, registry: LoadedRegistry | None) -> Anchor:
     target = registry.targets.get(value) if registry is not None else None
     if target is None or target.kind != "s3":
         raise AnchorError(f"--anchor s3:{value}: {value!r} is not an s3 target in storage.yaml")
-    from storage_backends.s3 import S3Backend
+    from cctv_policy.targets import s3_backend
 
-    backend = S3Backend.from_target(target, target.parsed_layout())
+    backend = s3_backend(target)
     return S3Anchor(backend.client, backend.bucket, backend.prefix)
 
 

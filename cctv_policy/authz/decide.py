@@ -15,12 +15,12 @@ from cctv_policy.audit.log import AuditLog
 from cctv_policy.engine.base import EngineError
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.engine.policies import PolicySet
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import require_enforceable
 from cctv_policy.output import printable
 from cctv_policy.registry import types
 from cctv_policy.registry.approvals import ApprovedScope, valid_approvals
 from cctv_policy.registry.types import format_utc, parse_rfc3339
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import require_enforceable
 
 DECISION_ENTRYPOINT = "cctv/authz/decision"
 DATA_PATH = "cctv_registry"

@@ -33,10 +33,10 @@ from cctv_policy.authz.backing import BACKING_FOLDERS, UNREADABLE, backing, with
 from cctv_policy.authz.decide import Authorizer
 from cctv_policy.engine import EngineChoice, EngineError
 from cctv_policy.engine.policies import PolicySet
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.heap import settle_heap
 from cctv_policy.registry.loader import LoadedRegistry, RegistryNotFound, load_registry
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import RegistryNotEnforceable
 
 # decisions.rego, DECISION_IN_FUTURE: "dated more than an hour after now".
 FUTURE_DECISION_SLACK = timedelta(hours=1)

@@ -30,8 +30,8 @@ from typing import Any
 from cctv_policy.bundle.fleet_data import DATA_PATH, DEFAULT_VALID_FOR, FLEET_MODULES, fleet_data
 from cctv_policy.bundle.revision import registry_commit
 from cctv_policy.bundle.signing import SIGNATURES_FILE, SigningKey, signatures_document
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable, require_provenance
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import RegistryNotEnforceable, require_provenance
 
 POLICY_ROOT = "cctv"
 ROOTS = (POLICY_ROOT, DATA_PATH)

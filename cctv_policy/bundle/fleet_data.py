@@ -14,8 +14,8 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry.types import format_utc
+from cctv_policy.rulebook.evaluation import Evaluation
 
 DATA_PATH = "cctv_registry"
 # What the bundle ships of the rule book: the decision (a function of the question and the

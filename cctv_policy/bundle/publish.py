@@ -15,7 +15,7 @@ from typing import Any
 from cctv_policy.bundle.build import Bundle
 from cctv_policy.bundle.freshness import rollback_reason
 from cctv_policy.registry.loader import LoadedRegistry
-from cctv_policy.targets import TargetError
+from cctv_policy.targets import TargetError, s3_backend
 
 DEFAULT_OBJECT_KEY = "bundles/cctv-policy.tar.gz"
 
@@ -48,9 +48,7 @@ def publish_bundle(
         )
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from storage_backends.s3 import S3Backend
-
-    backend = S3Backend.from_target(target, target.parsed_layout())
+    backend = s3_backend(target)
     key = f"{backend.prefix}{object_key.lstrip('/')}"
     try:
         reason = rollback_reason(

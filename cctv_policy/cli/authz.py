@@ -25,10 +25,10 @@ from cctv_policy.cli.common import (
 from cctv_policy.cli.errors import EXIT_OK, EXIT_VIOLATIONS, fail, refusing
 from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.httpserve.guards import host_name
 from cctv_policy.httpserve.secrets import SecretFileError, read_tokens
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import RegistryNotEnforceable
 
 
 def _authorizer(

@@ -16,7 +16,7 @@ from cctv_policy.bundle.signing import DEFAULT_KEY_ID, SigningKey
 from cctv_policy.cli.common import engine_options, registry_option, resolve_now
 from cctv_policy.cli.errors import fail, refusing
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
+from cctv_policy.rulebook.evaluation import Evaluation
 
 
 @click.command("bundle")

@@ -8,9 +8,7 @@ from pathlib import Path
 import click
 
 from cctv_policy.checks.changes import changed_files
-from cctv_policy.checks.provenance import check_provenance
 from cctv_policy.checks.renderers import RENDERERS
-from cctv_policy.checks.rulebook import CheckResult
 from cctv_policy.cli.common import (
     Timestamp,
     engine_options,
@@ -21,8 +19,10 @@ from cctv_policy.cli.common import (
 )
 from cctv_policy.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, refusing
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.messages import language
+from cctv_policy.provenance.check import check_provenance
+from cctv_policy.rulebook.check import CheckResult
+from cctv_policy.rulebook.evaluation import Evaluation
 
 
 @click.command()

@@ -34,11 +34,11 @@ from cctv_policy.enforce.job import (
 )
 from cctv_policy.enforce.planner import Plan, Shard
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.output import printable
 from cctv_policy.registry.loader import LoadedRegistry
-from cctv_policy.reports.device_health import Silent, silent_cameras
+from cctv_policy.rulebook.devices import Silent, silent_cameras
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import RegistryNotEnforceable
 from cctv_policy.targets import parse_root_overrides
 
 if TYPE_CHECKING:

@@ -18,16 +18,16 @@ EXIT_UNPINNED = 4  # extract verify: intact, but only against the key inside the
 # The error classes, by where they are defined (named, not imported: a command imports only
 # what it uses). An error ends a command with the code of the first class in its ancestry.
 EXIT_CODES: dict[str, int] = {
-    "cctv_policy.gate.ProvenanceNotVerified": EXIT_VIOLATIONS,
-    "cctv_policy.gate.ProvenanceUnverifiable": EXIT_TOOL_ERROR,
-    "cctv_policy.gate.RegistryNotEnforceable": EXIT_BAD_INPUT,
+    "cctv_policy.rulebook.gate.ProvenanceNotVerified": EXIT_VIOLATIONS,
+    "cctv_policy.rulebook.gate.ProvenanceUnverifiable": EXIT_TOOL_ERROR,
+    "cctv_policy.rulebook.gate.RegistryNotEnforceable": EXIT_BAD_INPUT,
     "cctv_policy.authz.decide.InvalidQuestion": EXIT_BAD_INPUT,
     "cctv_policy.bundle.build.BundleRefused": EXIT_BAD_INPUT,
-    "cctv_policy.review.DecideRefused": EXIT_VIOLATIONS,
+    "cctv_policy.office.decide.DecideRefused": EXIT_VIOLATIONS,
     "cctv_policy.bundle.publish.NewerBundlePublished": EXIT_VIOLATIONS,
     "cctv_policy.extract.extraction.ExtractRefused": EXIT_VIOLATIONS,
     "cctv_policy.extract.supervisor.SupervisorKeyRefused": EXIT_TOOL_ERROR,
-    "cctv_policy.notices.NoticeError": EXIT_VIOLATIONS,
+    "cctv_policy.office.notices.NoticeError": EXIT_VIOLATIONS,
     "cctv_policy.registry.loader.RegistryNotFound": EXIT_TOOL_ERROR,
     "cctv_policy.engine.base.EngineError": EXIT_TOOL_ERROR,
     "cctv_policy.targets.TargetError": EXIT_TOOL_ERROR,
@@ -35,7 +35,7 @@ EXIT_CODES: dict[str, int] = {
     "cctv_policy.audit.log.AuditError": EXIT_TOOL_ERROR,
     "cctv_policy.audit.anchor.AnchorError": EXIT_TOOL_ERROR,
     "storage_backends.fdtree.UnsafeState": EXIT_TOOL_ERROR,
-    "cctv_policy.checks.git_history.ProvenanceUnavailable": EXIT_TOOL_ERROR,
+    "cctv_policy.provenance.git_history.ProvenanceUnavailable": EXIT_TOOL_ERROR,
     "cctv_policy.checks.changes.ChangesUnavailable": EXIT_TOOL_ERROR,
     "cctv_policy.bundle.signing.SigningKeyError": EXIT_TOOL_ERROR,
     "builtins.OSError": EXIT_TOOL_ERROR,  # a file or folder that cannot be read or written

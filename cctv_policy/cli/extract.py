@@ -25,7 +25,6 @@ from cctv_policy.cli.errors import (
 )
 from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.extract.extraction import ExtractRefused, run_extraction
 from cctv_policy.extract.manifest import (
     generate_key,
@@ -35,6 +34,7 @@ from cctv_policy.extract.manifest import (
 )
 from cctv_policy.extract.supervisor import load_supervisor_key
 from cctv_policy.output import printable
+from cctv_policy.rulebook.evaluation import Evaluation
 from cctv_policy.targets import parse_root_overrides
 
 

@@ -18,9 +18,9 @@ from cctv_policy.cli.common import (
 )
 from cctv_policy.cli.errors import refusing
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.reports.inspection import build_inspection
 from cctv_policy.reports.render import render_html, render_markdown
+from cctv_policy.rulebook.evaluation import Evaluation
 from cctv_policy.targets import reachable_backends
 
 

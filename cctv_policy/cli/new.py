@@ -19,8 +19,8 @@ from cctv_policy.cli.common import (
 )
 from cctv_policy.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, fail, refusing
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.intake import (
+from cctv_policy.messages import Language, Text, language
+from cctv_policy.office.intake import (
     MODES,
     Answers,
     IntakeRefused,
@@ -32,8 +32,8 @@ from cctv_policy.intake import (
     require_filed_by,
     write_request,
 )
-from cctv_policy.messages import Language, Text, language
 from cctv_policy.registry.loader import LoadedRegistry, load_registry
+from cctv_policy.rulebook.evaluation import Evaluation
 
 PROMPTS = {
     "applicant": Text("Applicant (person id)", "申请人（人员编号）"),

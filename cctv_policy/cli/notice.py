@@ -10,8 +10,8 @@ import click
 from cctv_policy.cli.common import engine_options, now_option, registry_option, resolve_now
 from cctv_policy.cli.errors import refusing
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.notices import build_notice, render_html, render_markdown
+from cctv_policy.office.notices import build_notice, render_html, render_markdown
+from cctv_policy.rulebook.evaluation import Evaluation
 
 
 @click.command()

@@ -19,8 +19,8 @@ from cctv_policy.cli.common import (
 )
 from cctv_policy.cli.errors import refusing
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.reports.due import due_reports
+from cctv_policy.rulebook.due import due_reports
+from cctv_policy.rulebook.evaluation import Evaluation
 
 
 @click.group()

@@ -10,7 +10,6 @@ from pathlib import Path
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.apply import ApplyReport, apply_plan
 from cctv_policy.enforce.clock import ClockDisagrees, ClockVerdict, assess_clock
-from cctv_policy.enforce.decision import ENFORCE_ENTRYPOINT, enforcement_decision
 from cctv_policy.enforce.planner import (
     Action,
     Plan,
@@ -21,10 +20,11 @@ from cctv_policy.enforce.planner import (
     read_ahead,
 )
 from cctv_policy.enforce.safety import SafetyFloor
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import require_enforceable
 from cctv_policy.registry.loader import LoadedRegistry
-from cctv_policy.targets import TargetError, make_backends
+from cctv_policy.rulebook.enforcement import ENFORCE_ENTRYPOINT, enforcement_decision
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import require_enforceable
+from cctv_policy.targets import TargetError, make_backends, s3_backend
 from storage_backends.base import Backend
 from storage_backends.day_workers import DayWorkers
 
@@ -201,14 +201,12 @@ def suspend_offload(registry: LoadedRegistry, audit: AuditLog) -> list[str]:
     (their lifecycle rules disabled): a refused run cannot place the holds a new protection
     needs, and the bucket must not delete meanwhile. The next run that is not refused enables
     them again. Best effort: returns what was done, per target, for the refusal message."""
-    from storage_backends.s3 import S3Backend
-
     done = []
     for target in registry.targets.values():
         if target.kind != "s3" or not target.lifecycle_offload:
             continue
         try:
-            backend = S3Backend.from_target(target, target.parsed_layout())
+            backend = s3_backend(target)
             count = backend.suspend_lifecycle()
             audit.record_refusal("lifecycle_suspended", target=target.id, rules=count)
             done.append(f"{target.id}: lifecycle rules disabled ({count})")

@@ -18,9 +18,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from cctv_policy.enforce.decision import EnforcementDecision, GrantDecision, Protection
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
+from cctv_policy.rulebook.enforcement import EnforcementDecision, GrantDecision, Protection
 from storage_backends.base import Backend, DayListing, Segment, UnparsableKey
 from storage_backends.layout import Layout
 from storage_backends.listing import newest_end, segments_in, unmanaged_entries

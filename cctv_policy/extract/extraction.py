@@ -12,14 +12,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.extract.manifest import public_pem, write_signed_at
 from cctv_policy.extract.supervisor import (
     SupervisorKeyRefused,
     check_supervisor_key,
     openssh_public,
 )
-from cctv_policy.gate import RegistryNotEnforceable, require_enforceable
 from cctv_policy.registry.approvals import (
     ApprovedScope,
     NotValidlyApproved,
@@ -29,6 +27,8 @@ from cctv_policy.registry.approvals import (
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Role, UseMode
 from cctv_policy.registry.types import format_utc
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import RegistryNotEnforceable, require_enforceable
 from cctv_policy.targets import make_backends
 from storage_backends.base import Backend, Segment
 from storage_backends.fdtree import DIR_FLAGS, DirectoryWalker, exists_at, remove_tree_at

@@ -2,32 +2,17 @@
 
 Read cheaply: a camera's newest footage comes from its newest day folder; the largest gap
 needs the inspected period's day folders. Whether a camera is silent is the rule book's call
-(data.cctv.devices, CAMERA_SILENT): the facts read here go into its input as
-`footage_newest`, so `check`, `plan` and the inspection report judge alike.
+(rulebook/devices.py): the facts read here go into its input as `footage_newest`, so
+`check`, `plan` and the inspection report judge alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cctv_policy.engine.base import EngineError
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.registry.types import format_utc
 from storage_backends.base import Backend
 from storage_backends.listing import newest_end, segments_in
-
-SILENT = "CAMERA_SILENT"
-DEVICES_ENTRYPOINT = "cctv/devices/violations"
-
-
-@dataclass(frozen=True)
-class Silent:
-    """A camera the rule book finds silent, with its message."""
-
-    camera: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -77,23 +62,3 @@ def _wider(widest: Gap | None, start: datetime, end: datetime) -> Gap | None:
     if widest is None or end - start > widest.end - widest.start:
         return Gap(start, end)
     return widest
-
-
-def footage_newest(
-    cameras_read: Iterable[str], newest: Mapping[str, datetime]
-) -> dict[str, str | None]:
-    """The policy input's `footage_newest`: every camera whose storage was read, with the end
-    of its newest footage, or None when it has none."""
-    return {c: format_utc(newest[c]) if c in newest else None for c in sorted(cameras_read)}
-
-
-def silent_cameras(
-    evaluation: Evaluation, cameras_read: Iterable[str], newest: Mapping[str, datetime]
-) -> list[Silent]:
-    """The rule book's CAMERA_SILENT findings over what storage showed, by camera."""
-    document = {**evaluation.input, "footage_newest": footage_newest(cameras_read, newest)}
-    raw = evaluation.engine.evaluate(DEVICES_ENTRYPOINT, document)
-    if not isinstance(raw, list):
-        raise EngineError(f"data.cctv.devices.violations returned {type(raw).__name__}")
-    found = [Silent(v["id"], v["message"]) for v in raw if v.get("code") == SILENT]
-    return sorted(found, key=lambda s: s.camera)

@@ -10,16 +10,12 @@ from pathlib import Path
 
 from cctv_policy.audit.anchor import AuditCheck, check_log
 from cctv_policy.audit.query import entries
-from cctv_policy.enforce.decision import enforcement_decision
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry.models import Feedback, ViolationRecord
-from cctv_policy.reports.device_health import (
-    DeviceHealth,
-    Silent,
-    read_device_health,
-    silent_cameras,
-)
-from cctv_policy.reports.due import DueReport, due_reports
+from cctv_policy.reports.device_health import DeviceHealth, read_device_health
+from cctv_policy.rulebook.devices import Silent, silent_cameras
+from cctv_policy.rulebook.due import DueReport, due_reports
+from cctv_policy.rulebook.enforcement import enforcement_decision
+from cctv_policy.rulebook.evaluation import Evaluation
 from storage_backends.base import Backend
 from storage_backends.listing import oldest_segment, unmanaged_entries
 

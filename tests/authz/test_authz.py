@@ -17,9 +17,9 @@ from cctv_policy.authz.decide import Authorizer, question
 from cctv_policy.cli.main import cli
 from cctv_policy.engine import EngineError
 from cctv_policy.engine.opa_server import OpaServerEngine
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
+from cctv_policy.rulebook.evaluation import Evaluation
 from testing.serving import serving
 from tests.conftest import DEMO_REGISTRY
 

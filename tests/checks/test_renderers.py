@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import pytest
 
 from cctv_policy.checks.renderers import RENDERERS, display_path
-from cctv_policy.checks.rulebook import CheckResult
+from cctv_policy.rulebook.check import CheckResult
 from cctv_policy.violations import Severity, Violation
 
 RESULT = CheckResult(

@@ -25,7 +25,7 @@ def test_every_name_in_the_table_is_an_error_class(qualified: str) -> None:
 
 def test_codes_follow_the_class_and_its_ancestry() -> None:
     from cctv_policy.authz.decide import InvalidQuestion
-    from cctv_policy.gate import RegistryNotEnforceable
+    from cctv_policy.rulebook.gate import RegistryNotEnforceable
     from cctv_policy.violations import Severity, Violation
 
     error = Violation(
@@ -43,7 +43,7 @@ def test_codes_follow_the_class_and_its_ancestry() -> None:
 
 
 def test_refusing_turns_a_known_error_into_its_code_and_lets_a_bug_through(capsys) -> None:
-    from cctv_policy.review import DecideRefused
+    from cctv_policy.office.decide import DecideRefused
 
     with pytest.raises(SystemExit) as stopped, refusing("Nothing was written."):
         raise DecideRefused("a decider outside the office")

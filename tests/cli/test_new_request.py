@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
 from cctv_policy.cli.new import PROMPTS
-from cctv_policy.intake import FORM_LABELS
+from cctv_policy.office.intake import FORM_LABELS
 from tests.conftest import NOW_TEXT, REPO
 from tests.workflows.test_workflows import tool
 

@@ -14,9 +14,9 @@ from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.job import prepare, run_apply
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
+from cctv_policy.rulebook.evaluation import Evaluation
 from storage_backends.filesystem import FilesystemBackend
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_argv, apply_at, demo_footage, footage_keys

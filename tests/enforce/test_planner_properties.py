@@ -12,10 +12,8 @@ from hypothesis import strategies as st
 
 from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.enforce.apply import apply_plan
-from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.enforce.planner import Plan, PlanContext, make_plan
 from cctv_policy.enforce.safety import SafetyFloor
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import (
     Camera,
@@ -28,6 +26,8 @@ from cctv_policy.registry.models import (
     Request,
     StorageTarget,
 )
+from cctv_policy.rulebook.enforcement import enforcement_decision
+from cctv_policy.rulebook.evaluation import Evaluation
 from storage_backends.base import Segment
 from storage_backends.layout import Layout
 from storage_backends.memory import MemoryBackend

@@ -13,9 +13,9 @@ from cctv_policy.enforce.job import prepare, run_apply
 from cctv_policy.enforce.planner import Plan
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry import load_registry
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import RegistryNotEnforceable
 from storage_backends.filesystem import FilesystemBackend
 from testing.helpers import demo_footage
 from tests.conftest import DEMO_REGISTRY, NOW

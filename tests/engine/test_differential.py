@@ -5,7 +5,7 @@ A random registry is the demo registry with a random subset of its requests, dec
 holds and reports left out (so references break, approvals lapse, reports go missing) and
 some approvals turned into rejections; the clock is random over the term. For each, both
 engines must agree on the check's violations, the enforcement decision
-(data.cctv.enforce.decision, as cctv_policy/enforce/decision.py asks it), the registry data
+(data.cctv.enforce.decision, as cctv_policy/rulebook/enforcement.py asks it), the registry data
 the authz policy reads (with data.cctv.approvals.valid) and the authz decision for questions
 drawn from the registry's requests (likely ALLOW) and at random (likely DENY).
 """
@@ -25,14 +25,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cctv_policy.authz.decide import DATA_PATH, DECISION_ENTRYPOINT, registry_data
-from cctv_policy.enforce.decision import ENFORCE_ENTRYPOINT
 from cctv_policy.engine import EngineError
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.engine.opa_server import OpaServerEngine
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.types import format_utc
+from cctv_policy.rulebook.enforcement import ENFORCE_ENTRYPOINT
+from cctv_policy.rulebook.evaluation import Evaluation
 from tests.conftest import DEMO_REGISTRY
 
 FOLDERS = ("requests", "decisions", "holds", "reports")

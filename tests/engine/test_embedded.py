@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cctv_policy.checks.rulebook import run_check
 from cctv_policy.engine import EngineError, EngineUndefined, embedded, load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine, share_out
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.input_doc import build_input, canonical_json
+from cctv_policy.rulebook.check import run_check
 from tests.conftest import DEMO_REGISTRY, NOW
 
 

@@ -11,12 +11,12 @@ import pytest
 import requests
 
 from cctv_policy.authz.decide import DATA_PATH, DECISION_ENTRYPOINT, Authorizer, registry_data
-from cctv_policy.checks.rulebook import run_check
 from cctv_policy.engine import EngineError, EngineUndefined
 from cctv_policy.engine.opa_server import OpaServerEngine
 from cctv_policy.engine.policies import PolicyModule, PolicySet
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
+from cctv_policy.rulebook.check import run_check
+from cctv_policy.rulebook.evaluation import Evaluation
 from tests.conftest import DATA, DEMO_REGISTRY, NOW
 
 SCENARIOS = [

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
-from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.rulebook.gate import RegistryNotEnforceable
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import apply_argv, apply_at, extract_at, point_export_target
 from tests.conftest import NOW, NOW_TEXT, POLICIES

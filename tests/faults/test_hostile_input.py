@@ -76,7 +76,7 @@ def test_a_malformed_reviewed_plan_is_bad_input(tmp_path: Path):
 
 
 def test_unknown_exception_is_a_named_error_not_a_traceback(monkeypatch, registry_copy: Path):
-    import cctv_policy.evaluation as check_module
+    import cctv_policy.rulebook.evaluation as check_module
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")

@@ -16,8 +16,8 @@ from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.job import restrict_to_reviewed
 from cctv_policy.enforce.planner import Plan
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
+from cctv_policy.rulebook.evaluation import Evaluation
 from storage_backends.fdtree import UnsafeState
 from storage_backends.layout import Layout, LayoutError
 from testing.helpers import DEMO_LAYOUT as LAYOUT

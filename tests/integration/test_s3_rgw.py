@@ -14,8 +14,8 @@ from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.enforce.job import prepare, run_apply
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
+from cctv_policy.rulebook.evaluation import Evaluation
 from cctv_policy.targets import TargetError
 from storage_backends.base import GrantSpec
 from storage_backends.s3 import S3Backend

@@ -10,14 +10,10 @@ from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import load_registry
-from cctv_policy.reports.device_health import (
-    footage_newest,
-    largest_gap,
-    read_device_health,
-    silent_cameras,
-)
+from cctv_policy.reports.device_health import largest_gap, read_device_health
+from cctv_policy.rulebook.devices import footage_newest, silent_cameras
+from cctv_policy.rulebook.evaluation import Evaluation
 from storage_backends.memory import MemoryBackend
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from tests.conftest import DEMO_REGISTRY, NOW, NOW_TEXT

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cctv_policy.checks.codeowners import parse, unowned_trust_roots
+from cctv_policy.provenance.codeowners import parse, unowned_trust_roots
 from testing.helpers import campus_repo, git
 from tests.conftest import DEMO_REGISTRY
 from tests.security.test_provenance_bypasses import provenance
@@ -61,7 +61,7 @@ def test_gitlab_sections_each_need_their_approval():
     reviewer, an optional one (^[...]) asks for none."""
     office_and_docs = parse(f"[Office] {OFFICE}\n*\n[Docs]\n/registry/people.yaml @t-wang\n")
     assert unowned_trust_roots(Path("."), Path("."), text="", office=[OFFICE]) != []  # no file
-    from cctv_policy.checks.codeowners import office_must_approve
+    from cctv_policy.provenance.codeowners import office_must_approve
 
     assert office_must_approve(office_and_docs, "registry/people.yaml", {OFFICE})
     optional_only = parse(f"* @t-wang\n^[Office] {OFFICE}\n/registry/\n")
@@ -71,7 +71,7 @@ def test_gitlab_sections_each_need_their_approval():
 
 
 def test_gitea_rules_are_regular_expressions_and_all_matches_count():
-    from cctv_policy.checks.codeowners import office_must_approve
+    from cctv_policy.provenance.codeowners import office_must_approve
 
     rules = parse(f"registry/.* {OFFICE}\n", dialect="gitea")
     assert office_must_approve(rules, "registry/decisions/REQ-1.yaml", {OFFICE})

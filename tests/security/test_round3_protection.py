@@ -18,9 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cctv_policy.demo import write_footage
-from cctv_policy.enforce.decision import enforcement_decision
 from cctv_policy.enforce.safety import SafetyFloor
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.extract.manifest import generate_key, verify_package
 from cctv_policy.extract.supervisor import (
     SUPERVISOR_SIGNATURE,
@@ -30,6 +28,8 @@ from cctv_policy.extract.supervisor import (
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
 from cctv_policy.registry.types import parse_rfc3339
+from cctv_policy.rulebook.enforcement import enforcement_decision
+from cctv_policy.rulebook.evaluation import Evaluation
 from testing.helpers import DEMO_LAYOUT as LAYOUT
 from testing.helpers import (
     campus_repo,

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from cctv_policy.authz.reload import SnapshotLoader
 from cctv_policy.cli.main import cli
-from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.rulebook.gate import RegistryNotEnforceable
 from testing.helpers import (
     apply_argv,
     campus_repo,
@@ -223,7 +223,9 @@ def test_a_request_filed_by_someone_else_names_the_applicant(repo: Path):
     ]
     assert mismatch, violations
     messages = [m["message"] for m in mismatch]
-    assert any(f"must be written by {applicant} (or a security" in m for m in messages), messages
+    # Officers no longer file in an applicant's name without saying so (submitted_by): the
+    # applicant alone is named.
+    assert any(f"must be written by {applicant}" in m for m in messages), messages
 
 
 # -- 2. provenance where approvals act -----------------------------------------------------------

@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.checks.codeowners import parse, unowned_trust_roots
 from cctv_policy.enforce.job import prepare, run_apply
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
-from cctv_policy.evaluation import Evaluation
+from cctv_policy.provenance.codeowners import parse, unowned_trust_roots
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
+from cctv_policy.rulebook.evaluation import Evaluation
 from testing.helpers import extract_at, point_export_target
 from tests.conftest import NOW, POLICIES, REPO
 from tests.security.conftest import enforce, grants_of, grants_on_disk, invoke
@@ -107,7 +107,7 @@ def test_the_old_codeowners_leaves_trust_roots_unowned(tmp_path: Path):
 
 def test_codeowners_last_match_wins_and_patterns_follow_github():
     rules = parse("*  @all\n/registry/ @office\n/registry/reports/ \n*.md @docs\n")
-    from cctv_policy.checks.codeowners import owners_of
+    from cctv_policy.provenance.codeowners import owners_of
 
     assert owners_of(rules, "registry/people.yaml") == ("@office",)
     assert owners_of(rules, "registry/reports/REQ-1.yaml") == ()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cctv_policy.gate import RegistryNotEnforceable
+from cctv_policy.rulebook.gate import RegistryNotEnforceable
 from testing.helpers import apply_at
 from tests.conftest import NOW, NOW_TEXT
 from tests.security.conftest import LAYOUT, check_json, invoke

@@ -16,8 +16,8 @@ from cctv_policy.enforce.job import Prepared, prepare, restrict_to_reviewed, run
 from cctv_policy.enforce.planner import Action
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry.loader import load_registry
+from cctv_policy.rulebook.evaluation import Evaluation
 from tests.conftest import NOW
 
 

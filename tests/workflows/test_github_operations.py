@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from cctv_policy.engine import EngineChoice
-from cctv_policy.evaluation import Evaluation
-from cctv_policy.gate import require_enforceable
 from cctv_policy.registry.types import parse_rfc3339
+from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.gate import require_enforceable
 from testing.helpers import DEMO_REGISTRY
 from tests.conftest import REPO
 from tests.workflows.test_workflows import tool
@@ -201,8 +201,9 @@ def test_enforcement_writes_its_plan_and_apply_table_to_the_summary(tmp_path: Pa
         if "GITHUB_STEP_SUMMARY" in s.get("run", "") and "plan.json" in s.get("run", "")
     )
     assert "cancelled()" in step.get("if", "")  # also after a refused apply
-    (tmp_path / ".venv" / "bin").mkdir(parents=True)
-    (tmp_path / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    # The step runs .venv/bin/python: this test's own venv (the whole folder, so that python
+    # finds its pyvenv.cfg and site-packages).
+    (tmp_path / ".venv").symlink_to(sys.prefix, target_is_directory=True)
     summary = tmp_path / "summary.md"
     result = run_step(step, tmp_path, summary)
     assert result.returncode == 0, result.stderr

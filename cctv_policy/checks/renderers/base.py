@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cctv_policy.checks.rulebook import CheckResult
+from cctv_policy.rulebook.check import CheckResult
 
 Renderer = Callable[[CheckResult, str], str]
 

@@ -7,7 +7,7 @@ request's own files are annotated; the rest are counted in a notice (the job sum
 from __future__ import annotations
 
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.rulebook import CheckResult
+from cctv_policy.rulebook.check import CheckResult
 
 
 def _escape_data(text: str) -> str:

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.rulebook import CheckResult
+from cctv_policy.rulebook.check import CheckResult
 from cctv_policy.violations import Violation
 
 # Input errors (the registry cannot be read as written, exit 3) block everything downstream;

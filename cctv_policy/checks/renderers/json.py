@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.rulebook import CheckResult
+from cctv_policy.rulebook.check import CheckResult
 
 
 def render(result: CheckResult, prefix: str) -> str:

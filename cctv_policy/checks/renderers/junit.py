@@ -11,9 +11,9 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.rulebook import CheckResult
 from cctv_policy.messages import RULES
 from cctv_policy.output import printable
+from cctv_policy.rulebook.check import CheckResult
 from cctv_policy.violations import Violation
 
 INPUT_KINDS = ("config", "person", "camera", "target", "request", "decision", "report", "hold")

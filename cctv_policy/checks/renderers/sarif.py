@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from cctv_policy import __version__
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.rulebook import CheckResult
 from cctv_policy.messages import RULES, rule_name
+from cctv_policy.rulebook.check import CheckResult
 from cctv_policy.violations import Violation
 
 CODES_DOC = "docs/codes.md"

@@ -6,9 +6,9 @@ value cannot start a line of its own (and forge a workflow command in a CI log).
 from __future__ import annotations
 
 from cctv_policy.checks.renderers.base import display_path
-from cctv_policy.checks.rulebook import CheckResult
 from cctv_policy.messages import SEVERITY_WORDS
 from cctv_policy.output import printable
+from cctv_policy.rulebook.check import CheckResult
 
 
 def render(result: CheckResult, prefix: str) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from cctv_policy.engine.base import EngineError
-from cctv_policy.evaluation import Evaluation
+from cctv_policy.rulebook.evaluation import Evaluation
 
 DUE_ENTRYPOINT = "cctv/reports/due_reports"
 

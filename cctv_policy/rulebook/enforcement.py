@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cctv_policy.engine.base import EngineError
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry.types import Timestamp
+from cctv_policy.rulebook.evaluation import Evaluation
 
 ENFORCE_ENTRYPOINT = "cctv/enforce/decision"
 

@@ -28,15 +28,15 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from cctv_policy.checks.codeowners import LOCATIONS, unowned_by_location
-from cctv_policy.checks.git_history import (
+from cctv_policy.provenance.codeowners import LOCATIONS, unowned_by_location
+from cctv_policy.provenance.git_history import (
     Commit,
     Paths,
     ProvenanceUnavailable,
     last_writers,
     records,
 )
-from cctv_policy.checks.git_history import git as _git
+from cctv_policy.provenance.git_history import git as _git
 from cctv_policy.registry import yaml_source
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.registry.models import Config, PeopleFile, Person

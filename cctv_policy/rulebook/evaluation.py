@@ -12,14 +12,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from cctv_policy.checks.rulebook import CHECK_ENTRYPOINT, CheckResult, run_check
 from cctv_policy.engine.base import Engine, EngineError
 from cctv_policy.engine.factory import EngineChoice
 from cctv_policy.engine.policies import PolicySet
-from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
 from cctv_policy.registry.input_doc import build_input, canonical_json, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, load_registry
+from cctv_policy.rulebook.check import CHECK_ENTRYPOINT, CheckResult, run_check
+from cctv_policy.rulebook.gate import RegistryNotEnforceable
 from cctv_policy.violations import Violation
 
 VALID_APPROVALS = "cctv/approvals/valid"

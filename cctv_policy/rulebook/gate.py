@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cctv_policy.checks.provenance import ProvenanceUnavailable, check_provenance
+from cctv_policy.provenance.check import ProvenanceUnavailable, check_provenance
 from cctv_policy.violations import Severity, Violation
 
 if TYPE_CHECKING:
-    from cctv_policy.evaluation import Evaluation
     from cctv_policy.registry.loader import LoadedRegistry
+    from cctv_policy.rulebook.evaluation import Evaluation
 
 OPT_OUT = "provenance: {required: false}"
 

@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from cctv_policy.checks.rulebook import run_check
 from cctv_policy.engine.base import Engine
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.registry import writer
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.registry.models import AS_REQUESTED, Decision
 from cctv_policy.registry.types import parse_rfc3339
+from cctv_policy.rulebook.check import run_check
+from cctv_policy.rulebook.evaluation import Evaluation
 from cctv_policy.violations import Severity, Violation
 
 NARROWABLE = ("cameras", "from", "to", "starts", "ends")
