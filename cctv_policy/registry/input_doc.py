@@ -34,6 +34,7 @@ def build_input(registry: LoadedRegistry, now: datetime) -> dict[str, Any]:
         "maintenance": {k: _plain(v) for k, v in registry.maintenance.items()},
         "violation_register": {k: _plain(v) for k, v in registry.violation_register.items()},
         "feedback": {k: _plain(v) for k, v in registry.feedback.items()},
+        "waivers": {k: _plain(v) for k, v in registry.waivers.items()},
         "attachment_files": registry.attachment_files,
         "request_sha256": dict(registry.request_sha256),
         "unreadable": {kind: sorted(ids) for kind, ids in registry.unreadable.items()},

@@ -358,3 +358,16 @@ class Feedback(Strict):
     submitted_at: Timestamp
     summary: NonEmptyText
     suggestions: list[NonEmptyText] = Field(default_factory=list)
+
+
+# --- waivers (#28) ---
+class Waiver(Strict):
+    """A known warning acknowledged by the security office until a date: waivers/<ID>.yaml."""
+
+    id: DocumentId
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+    subject: Annotated[str, StringConstraints(pattern=r"^[a-z]+:[A-Za-z0-9._-]+$")]
+    reason: NonEmptyText
+    until: Timestamp
+    decided_by: PersonId
+    decided_at: Timestamp
