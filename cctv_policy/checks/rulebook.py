@@ -8,13 +8,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from cctv_policy.checks.waivers import Waived, split_waived
 from cctv_policy.engine.base import Engine, EngineError, EngineUndefined
 from cctv_policy.messages import Language, did_you_mean, localize
 from cctv_policy.output import printable
 from cctv_policy.registry.input_doc import build_input, canonical_json, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation
+from cctv_policy.waivers import Waived, split_waived
 
 CHECK_ENTRYPOINT = "cctv/check/violations"  # the union of the parts below
 UNION = "data.cctv.check.violations"

@@ -262,9 +262,14 @@ def apply(
         if reviewed is not None:
             prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
         check_apply_clock(prepared, audit)
+
+    def failed(error: Exception) -> None:  # `notify` tells the admins (#28)
+        audit.record_refusal("apply_failed", command="apply", reason=str(error))
+
     with refusing(
         "What the audit log records before this was done; run apply again once the "
-        "cause is fixed (it picks up where it stopped)."
+        "cause is fixed (it picks up where it stopped).",
+        failed,
     ):
         with progress("applying", "actions", len(prepared.plan.actions)) as advance:
             report = run_apply(prepared, audit, lambda n: advance(n, None))

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from cctv_policy.registry.notify_settings import EmailAddress, NotificationSettings
 from cctv_policy.registry.types import (
     DocumentId,
     GitHubLogin,
@@ -115,6 +116,8 @@ class Config(Strict):
     # moment on must have every attachment they name in attachments/<REQ-ID>/.
     proof_required_for: list[Slug] = Field(default_factory=list)
     attachments_required_from: Timestamp | None = None
+    # Notifications (#28): who `notify` tells what is due, and by which channels.
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
 
 class Person(Strict):
@@ -127,6 +130,7 @@ class Person(Strict):
     signing_keys: list[SshPublicKey] = Field(default_factory=list)
     # GitHub login: a request from the issue form is this person's only if they filed it.
     github: GitHubLogin | None = None
+    email: EmailAddress | None = None  # where `notify` writes to this person (#28)
 
 
 class PeopleFile(Strict):

@@ -97,3 +97,21 @@ def silent_cameras(
         raise EngineError(f"data.cctv.devices.violations returned {type(raw).__name__}")
     found = [Silent(v["id"], v["message"]) for v in raw if v.get("code") == SILENT]
     return sorted(found, key=lambda s: s.camera)
+
+
+def newest_footage(
+    backends: Mapping[str, Backend], camera_targets: Mapping[str, str]
+) -> tuple[list[str], dict[str, datetime]]:
+    """The cameras whose storage is reachable, and the end of each one's newest footage (a
+    camera without footage is read but has no entry): what silent_cameras judges."""
+    cameras_read: list[str] = []
+    newest: dict[str, datetime] = {}
+    for camera, target in sorted(camera_targets.items()):
+        backend = backends.get(target)
+        if backend is None:
+            continue
+        cameras_read.append(camera)
+        end = newest_end(backend, camera, backend.list_days(camera))
+        if end is not None:
+            newest[camera] = end
+    return cameras_read, newest
