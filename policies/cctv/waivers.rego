@@ -2,7 +2,7 @@
 # part) until a date. Only warnings on this list may be waived: an error protects footage or
 # access, and a warning that holds someone to account (an overdue usage report, R11) is not
 # the office's to excuse. A waiver that is expired, by someone else, or of another code,
-# waives nothing (cctv_policy/checks/waivers.py applies only waivers without findings).
+# waives nothing (cctv_policy/waivers.py applies only waivers without findings).
 package cctv.waivers
 
 import rego.v1

@@ -207,3 +207,50 @@ def test_a_waived_silent_camera_is_not_chased(campus, inbox, hooks):
     )
     assert notify(campus).exit_code == 0
     assert box.messages and not any("CAM-LAB-02" in str(m["Subject"]) for _, m in box.messages)
+
+
+def test_starttls_with_credentials_from_the_environment(
+    tmp_path, registry_copy, monkeypatch, hooks
+):
+    """The school's relay: STARTTLS against a certificate the system trusts (a CA of its own
+    here, through SSL_CERT_FILE), then AUTH with the user and password the environment holds."""
+    import ssl
+
+    import trustme
+    from aiosmtpd.smtp import AuthResult
+
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    monkeypatch.setenv("T_SMTP_USER", "cctv-bot")
+    monkeypatch.setenv("T_SMTP_PASSWORD", "s3cret")
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret")
+
+    box = Inbox()
+    server = SmtpServer(box, tls_context=context, require_starttls=True, authenticator=authenticate)
+    server.start()
+    try:
+        notifying_campus(registry_copy, server.port)
+        config = registry_copy / "config.yaml"
+        config.write_text(
+            config.read_text(encoding="utf-8").replace(
+                "security: none,",
+                "security: starttls, username_env: T_SMTP_USER, password_env: T_SMTP_PASSWORD,",
+            ),
+            encoding="utf-8",
+        )
+        audit = tmp_path / "audit.jsonl"
+        AuditLog(audit).append("setup")
+        args = ["notify", "--registry", str(registry_copy), "--audit-log", str(audit)]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert box.messages and logins and logins[0] == (b"cctv-bot", b"s3cret")
+    finally:
+        server.stop()
