@@ -409,6 +409,30 @@ RULES: dict[str, Rule] = {
         Text("A hold's footage window is empty or reversed", "保全令的录像时间段为空或起止颠倒"),
         Text("make `to` later than `from`", "让 to 晚于 from"),
     ),
+    # --- waivers (#28) ---
+    "WAIVER_EXPIRED": Rule(
+        Text("A waiver has expired: the warning counts again", "豁免已过期：该警告重新计入"),
+        Text(
+            "fix what the warning names, or the security office renews the waiver (until)",
+            "处理警告所指的问题，或由保卫处续期豁免（until）",
+        ),
+    ),
+    "WAIVER_NOT_SECURITY_OFFICE": Rule(
+        Text("A waiver was not decided by the security office", "豁免不是由保卫处决定的"),
+        Text("a security office member decides the waiver", "由保卫处成员决定豁免"),
+    ),
+    "WAIVER_CODE_NOT_WAIVABLE": Rule(
+        Text(
+            "A waiver names a code that cannot be waived (errors and R11 never are)",
+            "豁免所列代码不可豁免（错误和 R11 逾期报告一律不可豁免）",
+        ),
+        Text(
+            "fix the problem itself; only CAMERA_SILENT, CAMERA_MAINTENANCE_OVERDUE and "
+            "FEEDBACK_OVERDUE can be waived",
+            "处理问题本身；只有 CAMERA_SILENT、CAMERA_MAINTENANCE_OVERDUE 和 "
+            "FEEDBACK_OVERDUE 可以豁免",
+        ),
+    ),
 }
 
 # Input errors, by key: what is wrong (with the place's values) in both languages.
@@ -586,6 +610,7 @@ KINDS_ZH = {
     "person": "人员",
     "target": "存储位置",
     "config": "配置",
+    "waiver": "豁免",
 }
 
 

@@ -123,7 +123,7 @@ def campus_repo(root: Path, registry: Path) -> Path:
         folder = path.parent.name
         if folder == "requests":
             by_time.append((data["submitted_at"], path, data["applicant"]))
-        elif folder == "decisions":
+        elif folder in ("decisions", "waivers"):
             by_time.append((data["decided_at"], path, data["decided_by"]))
         elif folder == "holds":
             by_time.append((data["created_at"], path, data["created_by"]))

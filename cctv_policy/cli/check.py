@@ -73,6 +73,12 @@ from cctv_policy.rulebook.evaluation import Evaluation
     help="Report the problems in files changed since REF (git, e.g. the pull request's "
     "base) first; --format github annotates only those and counts the rest.",
 )
+@click.option(
+    "--fail-on-warn",
+    is_flag=True,
+    help="Exit 1 on warnings too (waived warnings do not count), for schools that want "
+    "every warning fixed or waived by the security office.",
+)
 @lang_option
 @engine_options
 def check(
@@ -84,6 +90,7 @@ def check(
     trust_base: str,
     opened_at: datetime | None,
     changed_since: str | None,
+    fail_on_warn: bool,
     lang: str | None,
     engine: EngineChoice,
 ) -> None:
@@ -95,8 +102,9 @@ def check(
 
     \b
     Exit codes:
-      0  no errors (warnings may be present)
-      1  the registry breaks the rule book (violations of severity error)
+      0  no errors (warnings may be present, unless --fail-on-warn)
+      1  the registry breaks the rule book (violations of severity error; with
+         --fail-on-warn also warnings that no waiver in force sets aside)
       2  the tool could not run (bad flags, missing registry, engine unavailable)
       3  bad input: a file is not valid YAML, breaks the schema, repeats an id or
          names something that does not exist (E_* codes)
@@ -106,6 +114,7 @@ def check(
       cctv-policy check
       cctv-policy check --now 2026-11-25T09:00:00+08:00 --format json
       cctv-policy check --lang zh                # messages in Chinese
+      cctv-policy check --fail-on-warn           # warnings fail too (unless waived)
       cctv-policy check --format github          # in a GitHub workflow
       cctv-policy check --format github --changed-since origin/main  # the PR's files first
       cctv-policy check --format gitlab --out gl-code-quality-report.json  # GitLab MR widget
@@ -126,12 +135,12 @@ def check(
         out.write_text(rendered + "\n", encoding="utf-8")
     else:
         click.echo(rendered)
-    raise SystemExit(exit_code(result))
+    raise SystemExit(exit_code(result, fail_on_warn))
 
 
-def exit_code(result: CheckResult) -> int:
+def exit_code(result: CheckResult, fail_on_warn: bool = False) -> int:
     if result.has_input_errors:
         return EXIT_BAD_INPUT
-    if result.errors:
+    if result.errors or (fail_on_warn and result.warnings):
         return EXIT_VIOLATIONS
     return EXIT_OK

@@ -264,10 +264,18 @@ def apply(
         prepared = _prepare(evaluation, scope)
         if reviewed is not None:
             prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
+
+    def failed(error: Exception) -> str | None:
+        if isinstance(error, ClockDisagrees):  # the holds and revokes were done; no deletion
+            return refused(error)
+        # Part-way through: `notify` tells the admins (#28).
+        audit.record_refusal("apply_failed", command="apply", reason=str(error))
+        return None
+
     with refusing(
         "What the audit log records before this was done; run apply again once the "
         "cause is fixed (it picks up where it stopped).",
-        lambda error: refused(error) if isinstance(error, ClockDisagrees) else None,
+        failed,
     ):
         with progress("applying", "actions", len(prepared.plan.actions)) as advance:
             report = run_apply(prepared, audit, lambda n: advance(n, None))

@@ -14,6 +14,7 @@ EXIT_VIOLATIONS = 1  # the answer is no: violations, deny, tampered, refused
 EXIT_TOOL_ERROR = 2  # the tool could not run; nothing was done
 EXIT_BAD_INPUT = 3  # the registry (or the question) cannot be read as written
 EXIT_UNPINNED = 4  # extract verify: intact, but only against the key inside the package
+EXIT_DELIVERY_FAILED = 5  # notify: some notices were not delivered; tried again next run
 
 # The error classes, by where they are defined (named, not imported: a command imports only
 # what it uses). An error ends a command with the code of the first class in its ancestry.

@@ -28,6 +28,7 @@ COMMANDS = {
     "serve": "cctv_policy.cli.authz:serve",
     "changes": "cctv_policy.cli.changes:changes",
     "notice": "cctv_policy.cli.notice:notice",
+    "notify": "cctv_policy.cli.notify:notify",
     "extract": "cctv_policy.cli.extract:extract_group",
     "reports": "cctv_policy.cli.usage_reports:reports",
     "report": "cctv_policy.cli.inspection:report",

@@ -162,8 +162,8 @@ def check_provenance(
     violations = _shared_keys(base)
     with tempfile.TemporaryDirectory(prefix="cctv-signers-") as tmp:
         signers = _allowed_signers(base, Path(tmp)) if base.config.require_signed_commits else None
-        written = writers(repo, ("decisions", "holds", "requests"), signers)
-    dirty = uncommitted(repo, ("decisions", "holds", "requests"))
+        written = writers(repo, _PINNED_FOLDERS, signers)
+    dirty = uncommitted(repo, _PINNED_FOLDERS)
     for (kind, doc_id), source in sorted(registry.sources.items()):
         who = _who_may_write(registry, kind, doc_id)
         if who is not None:
@@ -174,6 +174,10 @@ def check_provenance(
     violations += _unowned(repo, registry, base.ref)
     violations += _revision_undated(registry, base, now or datetime.now(UTC))
     return violations
+
+
+# The folders whose documents must be written by the person they name.
+_PINNED_FOLDERS = ("decisions", "holds", "requests", "waivers")
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,8 @@ def _who_may_write(registry: LoadedRegistry, kind: str, doc_id: str) -> Writer |
         return Writer(registry.decisions[doc_id].decided_by, "decided_by")
     if kind == "hold":
         return Writer(registry.holds[doc_id].created_by, "created_by")
+    if kind == "waiver":  # reviewed like a decision (#28)
+        return Writer(registry.waivers[doc_id].decided_by, "decided_by")
     if kind == "request":
         # Filed by the applicant, or by whoever says so in submitted_by (an officer filing for
         # a teacher must: the filer is one of the duties kept apart, R5/R10).

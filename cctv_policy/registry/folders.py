@@ -20,6 +20,7 @@ DOCUMENT_FOLDERS = {
     "maintenance": "maintenance",
     "violations": "violation",
     "feedback": "feedback",
+    "waivers": "waiver",
 }
 # Entries a registry may hold that are not documents: nothing else is silently skipped.
 NOT_DOCUMENTS = frozenset(

@@ -22,6 +22,7 @@ from cctv_policy.registry.models import (
     Request,
     StorageTarget,
     ViolationRecord,
+    Waiver,
 )
 from cctv_policy.violations import Violation
 
@@ -54,6 +55,7 @@ class LoadedRegistry:
     maintenance: dict[str, Maintenance] = field(default_factory=dict)
     violation_register: dict[str, ViolationRecord] = field(default_factory=dict)
     feedback: dict[str, Feedback] = field(default_factory=dict)
+    waivers: dict[str, Waiver] = field(default_factory=dict)
     # request id -> {file name -> SHA-256} of the attachment store (attachments/<id>/).
     attachment_files: dict[str, dict[str, str]] = field(default_factory=dict)
     # request id -> SHA-256 of its canonical JSON (what a decision's request_sha256 pins).

@@ -44,6 +44,7 @@ from cctv_policy.registry.models import (
     StorageFile,
     StorageTarget,
     ViolationRecord,
+    Waiver,
 )
 from cctv_policy.registry.parsing import ParsedFile, parse_many, read_and_parse
 from cctv_policy.violations import Severity, Violation
@@ -110,6 +111,7 @@ class _Reader:
                     reg.violation_register,
                 ),
                 _Folder("feedback", "feedback", Feedback, lambda d: d.id, reg.feedback),
+                _Folder("waivers", "waiver", Waiver, lambda d: d.id, reg.waivers),
             ]
         )
         reg.attachment_files = attachments.read_store(
@@ -290,7 +292,7 @@ class _Reader:
         if key != stem:
             field_name = (
                 "id"
-                if kind in ("request", "hold", "maintenance", "violation", "feedback")
+                if kind in ("request", "hold", "maintenance", "violation", "feedback", "waiver")
                 else "request"
             )
             line, column = self.reg.position(Source(file), (field_name,))

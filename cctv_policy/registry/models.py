@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from cctv_policy.registry.notify_settings import EmailAddress, NotificationSettings
 from cctv_policy.registry.types import (
     DocumentId,
     GitHubLogin,
@@ -127,6 +128,8 @@ class Config(Strict):
     # extract: the supervisor confirms with their own key (--supervisor-key, one of their
     # signing_keys in people.yaml), countersigning the manifest; without it, refused.
     require_supervisor_signature: bool = False
+    # Notifications (#28): who `notify` tells what is due, and by which channels.
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
 
 class Person(Strict):
@@ -139,6 +142,7 @@ class Person(Strict):
     signing_keys: list[SshPublicKey] = Field(default_factory=list)
     # GitHub login: a request from the issue form is this person's only if they filed it.
     github: GitHubLogin | None = None
+    email: EmailAddress | None = None  # where `notify` writes to this person (#28)
 
 
 class PeopleFile(Strict):
@@ -393,3 +397,16 @@ class Feedback(Strict):
     submitted_at: Timestamp
     summary: NonEmptyText
     suggestions: list[NonEmptyText] = Field(default_factory=list)
+
+
+# --- waivers (#28) ---
+class Waiver(Strict):
+    """A known warning acknowledged by the security office until a date: waivers/<ID>.yaml."""
+
+    id: DocumentId
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+    subject: Annotated[str, StringConstraints(pattern=r"^[a-z]+:[A-Za-z0-9._-]+$")]
+    reason: NonEmptyText
+    until: Timestamp
+    decided_by: PersonId
+    decided_at: Timestamp

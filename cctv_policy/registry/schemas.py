@@ -25,6 +25,7 @@ from cctv_policy.registry.models import (
     Request,
     StorageFile,
     ViolationRecord,
+    Waiver,
 )
 
 SCHEMA_FOLDER = "schemas"
@@ -41,6 +42,7 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "maintenance.schema.json": (Maintenance, "maintenance/*.yaml"),
     "violation.schema.json": (ViolationRecord, "violations/*.yaml"),
     "feedback.schema.json": (Feedback, "feedback/*.yaml"),
+    "waiver.schema.json": (Waiver, "waivers/*.yaml"),
 }
 
 

@@ -8,6 +8,7 @@ needs the inspected period's day folders. Whether a camera is silent is the rule
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,3 +63,21 @@ def _wider(widest: Gap | None, start: datetime, end: datetime) -> Gap | None:
     if widest is None or end - start > widest.end - widest.start:
         return Gap(start, end)
     return widest
+
+
+def newest_footage(
+    backends: Mapping[str, Backend], camera_targets: Mapping[str, str]
+) -> tuple[list[str], dict[str, datetime]]:
+    """The cameras whose storage is reachable, and the end of each one's newest footage (a
+    camera without footage is read but has no entry): what silent_cameras judges."""
+    cameras_read: list[str] = []
+    newest: dict[str, datetime] = {}
+    for camera, target in sorted(camera_targets.items()):
+        backend = backends.get(target)
+        if backend is None:
+            continue
+        cameras_read.append(camera)
+        end = newest_end(backend, camera, backend.list_days(camera))
+        if end is not None:
+            newest[camera] = end
+    return cameras_read, newest

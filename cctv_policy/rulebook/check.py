@@ -14,6 +14,7 @@ from cctv_policy.output import printable
 from cctv_policy.registry.input_doc import build_input, canonical_json, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation
+from cctv_policy.waivers import Waived, split_waived
 
 CHECK_ENTRYPOINT = "cctv/check/violations"  # the union of the parts below
 UNION = "data.cctv.check.violations"
@@ -31,6 +32,7 @@ _FOLDER_OF_KIND = {
     "maintenance": "maintenance",
     "violation": "violations",
     "feedback": "feedback",
+    "waiver": "waivers",
 }
 _LIST_FILE_OF_KIND = {"person": "people.yaml", "camera": "cameras.yaml", "target": "storage.yaml"}
 
@@ -48,6 +50,9 @@ class CheckResult:
     focus: frozenset[str] | None = None
     # The language of the messages (set by `localized`), for the renderers' own words.
     lang: Language = "en"
+    # Warnings set aside by waivers in force (#28): shown, not counted.
+    waived: list[Waived] = field(default_factory=list)
+    timezone: str = "UTC"  # the campus zone (config.yaml), for times people read
 
     def in_focus(self, violation: Violation) -> bool:
         return self.focus is None or violation.file in self.focus
@@ -59,7 +64,9 @@ class CheckResult:
 
     def localized(self, lang: Language) -> CheckResult:
         """The same result with every message and fix in `lang`."""
-        return replace(self, violations=[localize(v, lang) for v in self.violations], lang=lang)
+        waived = [replace(w, violation=localize(w.violation, lang)) for w in self.waived]
+        violations = [localize(v, lang) for v in self.violations]
+        return replace(self, violations=violations, lang=lang, waived=waived)
 
     def add(self, more: list[Violation]) -> None:
         self.violations = _sorted([*self.violations, *more])
@@ -80,6 +87,7 @@ class CheckResult:
         return {
             "errors": len(self.errors),
             "warnings": len(self.warnings),
+            "waived": len(self.waived),
             "by_code": dict(sorted(Counter(v.code for v in self.violations).items())),
             "documents": self.counts,
             "policies_ran": self.policies_ran,
@@ -130,13 +138,16 @@ def run_check(
     placed = [_place(registry, item) for item in raw]
     placed += _partial_violations(registry, engine, document)
     violations.extend(v for v in placed if not _about_unreadable_entry(registry, v))
+    counted, waived = split_waived(registry, _sorted(violations), now, policies_ran=True)
     return CheckResult(
-        _sorted(violations),
+        counted,
         policy_version,
         engine.name,
         now,
         input_hash=input_hash(document, encoded),
         counts=counts,
+        waived=waived,
+        timezone=registry.config.timezone if registry.config else "UTC",
     )
 
 

@@ -15,12 +15,13 @@ import data.cctv.references
 import data.cctv.register
 import data.cctv.reports
 import data.cctv.requests
+import data.cctv.waivers
 
 # The rule book's parts, one per package. `violations` is their union; an engine may evaluate
 # the named parts side by side over the same input (cctv-policy check does, one per core).
 part_names := {
 	"attachments", "cameras", "config", "decisions", "devices", "feedback",
-	"holds", "references", "register", "reports", "requests",
+	"holds", "references", "register", "reports", "requests", "waivers",
 }
 
 # What each part costs to evaluate, relative to the others, on a large registry
@@ -52,5 +53,7 @@ parts["register"] := register.violations
 parts["reports"] := reports.violations
 
 parts["requests"] := requests.violations
+
+parts["waivers"] := waivers.violations
 
 violations := union({parts[name] | some name in part_names})

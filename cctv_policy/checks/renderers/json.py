@@ -14,4 +14,14 @@ def render(result: CheckResult, prefix: str) -> str:
         item = v.model_dump(mode="json")
         item["file"] = display_path(prefix, v.file)
         violations.append(item)
-    return json.dumps({"violations": violations, "summary": result.summary()}, indent=2)
+    waived = [
+        {
+            **w.violation.model_dump(mode="json"),
+            "file": display_path(prefix, w.violation.file),
+            "waiver": w.waiver,
+            "until": w.until.isoformat(),
+        }
+        for w in result.waived
+    ]
+    document = {"violations": violations, "waived": waived, "summary": result.summary()}
+    return json.dumps(document, indent=2)
