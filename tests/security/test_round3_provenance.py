@@ -392,3 +392,22 @@ def test_apply_refuses_a_shallow_clone(repo: Path, tmp_path: Path):
     nas = demo_footage(tmp_path / "nas", ["CAM-LIB-01"], NOW)
     code, output = run(*apply_argv(nas, tmp_path / "audit.jsonl", registry=clone / "registry"))
     assert code == 2 and "shallow" in output, output
+
+
+# -- an edit git status does not show ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--skip-worktree", "--assume-unchanged"])
+def test_an_edit_hidden_from_git_status_is_not_the_officers(repo: Path, tmp_path: Path, flag):
+    """Whoever can write the checkout marks the officer's decision so that `git status` stops
+    looking at it, then widens it: the committed file is the officer's, the one apply reads is
+    not. The working file's bytes are compared with the commit's, whatever git is told."""
+    decision = repo / DECISION
+    git(repo, "update-index", flag, str(decision))
+    widen_decision(repo)
+    assert "decisions" not in git(repo, "status", "--porcelain")  # what the old check read
+    nas = demo_footage(tmp_path / "nas", ["CAM-LIB-01"], NOW)
+    before = footage_keys(nas)
+    code, output = run(*apply_argv(nas, tmp_path / "audit.jsonl", registry=repo / "registry"))
+    assert code == 1, output
+    assert "PROVENANCE_UNCOMMITTED" in output and footage_keys(nas) == before
