@@ -27,13 +27,14 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from cctv_policy.audit.log import AuditError
 from cctv_policy.authz.clock import ClockSteppedBack
 from cctv_policy.authz.decide import PERSON_ID, AuthzDecision
+from cctv_policy.authz.decision_ids import new_decision_id
 from cctv_policy.authz.uri_safety import AmbiguousUri
 from cctv_policy.authz.url_schemes import Footage, Unmappable, ViewedTarget, footage_of
 from cctv_policy.engine.base import EngineError
 from cctv_policy.output import printable
 from cctv_policy.registry.types import format_utc
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (http.py imports this module: no import back at run time)
     from cctv_policy.authz.http import DecisionApp, Request
 
 FORWARD_AUTH_PATH = "/v1/forward-auth"
@@ -171,8 +172,6 @@ class ForwardAuth:
         return 200, "; ".join(decision.reason for decision in asked.decisions)
 
     async def _logged(self, asked: Asked, status: int, reason: str) -> Verdict:
-        from cctv_policy.authz.http import new_decision_id
-
         decision_id = new_decision_id()
         allow = status == 200
         details = _details(asked, status, reason, self.app.clock.injected)

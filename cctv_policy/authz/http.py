@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import hmac
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from cctv_policy.authz.body import HttpError, decoded, given_input, question_of
 from cctv_policy.authz.clock import ClockSteppedBack, ServeClock
 from cctv_policy.authz.commit import GroupCommitter
 from cctv_policy.authz.decide import AuthzDecision
+from cctv_policy.authz.decision_ids import new_decision_id
 from cctv_policy.authz.forward_auth import FORWARD_AUTH_PATH, ForwardAuth, ForwardAuthSettings
 from cctv_policy.authz.openapi import openapi_document
 from cctv_policy.authz.reload import ServeState
@@ -386,16 +386,6 @@ class DecisionApp:
         if request.flag("metrics"):
             document["metrics"] = metrics
         return Answer(200, document)
-
-
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
-
-
-def new_decision_id() -> str:
-    """A random (version 4) UUID, as OPA's decision ids are; uuid.uuid4() costs four times as
-    much, on every decision."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def _result(kind: str, decision: AuthzDecision, missing: bool) -> Any:
