@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cctv_policy.audit.log import AuditLog
+from cctv_policy.authz.url_schemes import viewed_targets
 from cctv_policy.engine.base import EngineError
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.engine.policies import PolicySet
@@ -23,6 +24,7 @@ from cctv_policy.rulebook.evaluation import Evaluation
 from cctv_policy.rulebook.gate import require_enforceable
 
 DECISION_ENTRYPOINT = "cctv/authz/decision"
+COVERAGE_ENTRYPOINT = "cctv/authz/coverage"  # the viewing point's spans (forward_auth.py)
 DATA_PATH = "cctv_registry"
 PERSON_ID = re.compile(types.PERSON_ID)
 CAMERA_ID = re.compile(types.DOCUMENT_ID)
@@ -97,6 +99,7 @@ class Authorizer:
         self._floor = valid_approvals(evaluation.registry)
         self._floor_by_viewer = _by_viewer(self._floor.values())
         self._withdrawn: frozenset[str] = frozenset()
+        self.viewed = viewed_targets(evaluation.registry)  # targets with a url_scheme
         self.policy_version = policies.version
         self.audit = audit
         if audit is not None:
@@ -126,6 +129,22 @@ class Authorizer:
         if decision.allow:
             decision = self._floor_check(decision, q)
         return decision
+
+    def evaluate_span(self, q: dict[str, Any]) -> AuthzDecision:
+        """The policy's coverage of a span {principal, camera, from, to, now} (or a listing,
+        {..., listing: true}), standing as an ALLOW only if the approval floor agrees."""
+        try:
+            decision = AuthzDecision.model_validate(self._engine.evaluate(COVERAGE_ENTRYPOINT, q))
+        except (EngineError, ValidationError) as exc:
+            raise EngineError(f"authorization could not be decided: {exc}") from exc
+        scope = self._floor.get(decision.request or "")
+        span = None if q.get("listing") else (_moment(q["from"]), _moment(q["to"]))
+        if not decision.allow or (
+            scope is not None
+            and scope.lets_see_span(q["principal"], q["camera"], span, _moment(q["now"]))
+        ):
+            return decision
+        return AuthzDecision(allow=False, request=decision.request, reason=FLOOR_DENIAL)
 
     def allows(self, q: dict[str, str]) -> AuthzDecision:
         """The answer to "allow?" alone. An ALLOW needs the policy and the floor, so when the

@@ -5,6 +5,7 @@ Served, and nothing else (every other path is a JSON 404, see /openapi.json):
     POST, GET ?input=  /v1/data/cctv/authz            {"allow", "decision"}
                        /v1/data/cctv/authz/allow      bool
                        /v1/data/cctv/authz/decision   {"allow", "reason", "request"?}
+    GET /v1/forward-auth   the viewing point: a reverse proxy asks (forward_auth.py)
     GET /health[?bundles][&plugins], /health/live, /health/ready, /openapi.json   (HEAD too)
 
 Answers have OPA's Data API shape: {"result", "decision_id", "warning"?, "metrics"?}; errors
@@ -21,7 +22,6 @@ import asyncio
 import contextlib
 import hmac
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,6 +33,8 @@ from cctv_policy.authz.body import HttpError, decoded, given_input, question_of
 from cctv_policy.authz.clock import ClockSteppedBack, ServeClock
 from cctv_policy.authz.commit import GroupCommitter
 from cctv_policy.authz.decide import AuthzDecision
+from cctv_policy.authz.decision_ids import new_decision_id
+from cctv_policy.authz.forward_auth import FORWARD_AUTH_PATH, ForwardAuth, ForwardAuthSettings
 from cctv_policy.authz.openapi import openapi_document
 from cctv_policy.authz.reload import ServeState
 from cctv_policy.engine.base import EngineError
@@ -72,6 +74,7 @@ class Request:
     client: str
     scheme: str = "http"
     body_done: bool = False
+    raw_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # duplicates kept
 
     @classmethod
     def of(cls, scope: Scope) -> Request:
@@ -82,7 +85,15 @@ class Request:
             headers[name.lower()] = value
         client = scope.get("client") or ("unknown", 0)
         scheme = str(scope.get("scheme", "http"))
-        return cls(scope["method"], scope["path"], query, headers, str(client[0]), scheme)
+        return cls(
+            scope["method"],
+            scope["path"],
+            query,
+            headers,
+            str(client[0]),
+            scheme,
+            raw_headers=scope.get("headers", []),
+        )
 
     def flag(self, name: str) -> bool:
         """OPA's boolean parameters: present with no value, or "true"."""
@@ -117,6 +128,7 @@ class DecisionApp:
         limits: Limits,
         tokens: tuple[bytes, ...] = (),
         hosts: HostRule | None = None,
+        forward_auth: ForwardAuthSettings | None = None,
     ) -> None:
         self.state = state
         self.committer = committer
@@ -124,6 +136,7 @@ class DecisionApp:
         self.limits = limits
         self.tokens = tokens
         self.hosts = hosts or HostRule.for_binding("127.0.0.1", ())
+        self.forward_auth = ForwardAuth(self, forward_auth or ForwardAuthSettings())
         # Whether the audit log can be written at all (set by the server; None when it can).
         self.audit_problem: Callable[[], str | None] = lambda: None
 
@@ -154,14 +167,25 @@ class DecisionApp:
 
     async def _handle(self, request: Request, receive: Receive) -> Answer:
         host = request.headers.get(b"host", b"").decode("latin-1")
-        refusal = self.hosts.refusal(host) or origin_refusal(
-            request.headers.get(b"origin"),
-            request.headers.get(b"sec-fetch-site"),
-            request.scheme,
-            host,
+        # A proxy's forward-auth request carries the viewer's browser headers (Origin, ...):
+        # they say nothing about who asks here, which is the proxy's address and token.
+        viewing = request.path == FORWARD_AUTH_PATH
+        refusal = self.hosts.refusal(host) or (
+            None
+            if viewing
+            else origin_refusal(
+                request.headers.get(b"origin"),
+                request.headers.get(b"sec-fetch-site"),
+                request.scheme,
+                host,
+            )
         )
         if refusal is not None:
             await self._refuse(request, refusal)
+        if viewing:
+            await self._read_body(request, receive)
+            verdict = await self.forward_auth.answer(request, self._token_given(request))
+            return Answer(verdict.status, verdict.document, verdict.headers)
         if self.tokens and request.path not in OPEN_PATHS:
             self._authenticate(request)
         kind = DATA_PATHS.get(request.path)
@@ -195,12 +219,15 @@ class DecisionApp:
             await self.committer.submit_async("refused", details)
         raise HttpError(refusal.status, refusal.code, refusal.message)
 
-    def _authenticate(self, request: Request) -> None:
+    def _token_given(self, request: Request) -> bool:
         scheme, _, given = request.headers.get(b"authorization", b"").partition(b" ")
         matched = False
         for token in self.tokens:  # every token compared, in constant time
             matched |= hmac.compare_digest(given.strip(), token)
-        if scheme.lower() != b"bearer" or not matched:
+        return scheme.lower() == b"bearer" and matched
+
+    def _authenticate(self, request: Request) -> None:
+        if not self._token_given(request):
             raise HttpError(
                 401,
                 "unauthorized",
@@ -359,16 +386,6 @@ class DecisionApp:
         if request.flag("metrics"):
             document["metrics"] = metrics
         return Answer(200, document)
-
-
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
-
-
-def new_decision_id() -> str:
-    """A random (version 4) UUID, as OPA's decision ids are; uuid.uuid4() costs four times as
-    much, on every decision."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def _result(kind: str, decision: AuthzDecision, missing: bool) -> Any:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.authz.clock import ServeClock
 from cctv_policy.authz.commit import GroupCommitter
+from cctv_policy.authz.forward_auth import ForwardAuthSettings
 from cctv_policy.authz.http import DecisionApp, Limits
 from cctv_policy.authz.reload import RegistryWatcher, ServeState, SnapshotLoader
 from cctv_policy.authz.server import DecisionServer, TlsFiles
@@ -33,6 +34,7 @@ class ServeOptions(BaseModel):
     allowed_hosts: tuple[str, ...] = ()  # Host names answered besides addresses (guards.py)
     limits: Limits = Limits()
     engine: EngineChoice = EngineChoice()
+    forward_auth: ForwardAuthSettings = ForwardAuthSettings()  # the viewing point's proxies
 
 
 def audit_problem(path: Path) -> str | None:
@@ -66,6 +68,7 @@ class DecisionService:
             options.limits,
             options.tokens,
             HostRule.for_binding(options.host, options.allowed_hosts),
+            options.forward_auth,
         )
         self.app.audit_problem = lambda: audit_problem(options.audit_log)
         self.server = DecisionServer(

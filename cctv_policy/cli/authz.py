@@ -8,9 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.authz.decide import Authorizer, InvalidQuestion, question
+from cctv_policy.authz.forward_auth import ForwardAuthSettings
 from cctv_policy.authz.http import Limits
 from cctv_policy.authz.server import TlsFiles, is_loopback
 from cctv_policy.authz.service import DecisionService, ServeOptions
@@ -135,6 +137,14 @@ def _tls(tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
     return tls
 
 
+def _forward_auth(proxies: tuple[str, ...], user_header: str) -> ForwardAuthSettings:
+    try:
+        return ForwardAuthSettings(proxies=proxies, user_header=user_header)
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]) for error in exc.errors())
+        fail(f"--forward-auth-proxy / --forward-auth-user-header: {problems}")
+
+
 @click.command()
 @registry_option
 @click.option(
@@ -188,6 +198,21 @@ def _tls(tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
     help="A name clients reach this server by (the Host header), besides its addresses "
     "and localhost; repeatable. Other names are refused (421): DNS rebinding.",
 )
+@click.option(
+    "--forward-auth-proxy",
+    "forward_auth_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A reverse proxy (address or network) that may ask GET /v1/forward-auth and name "
+    "the viewer; repeatable. Any other peer gets 403 there.",
+)
+@click.option(
+    "--forward-auth-user-header",
+    default="X-Remote-User",
+    show_default=True,
+    metavar="NAME",
+    help="The header in which a proxy names the viewer (a person id).",
+)
 def serve(
     registry_dir: Path,
     host: str,
@@ -200,6 +225,8 @@ def serve(
     token_file: Path | None,
     max_connections: int,
     allowed_hosts: tuple[str, ...],
+    forward_auth_proxies: tuple[str, ...],
+    forward_auth_user_header: str,
 ) -> None:
     """Serve authorization decisions over HTTP: OPA's v1 Data API for data.cctv.authz.
 
@@ -212,6 +239,9 @@ def serve(
     refused and the last good one keeps answering, less any approval whose request or decision
     file changed since. A Host that is not this server's (DNS rebinding) gets 421, a browser
     page of another origin 403. /openapi.json describes everything served.
+
+    GET /v1/forward-auth is the viewing point for nginx auth_request, Traefik ForwardAuth and
+    Caddy forward_auth (README, "The viewing point"): only --forward-auth-proxy peers may ask.
 
     \b
     A VMS on another host:
@@ -231,6 +261,8 @@ def serve(
     if bad_names:
         fail(f"--allowed-host {bad_names[0]!r} is not a host name")
 
+    forward_auth = _forward_auth(forward_auth_proxies, forward_auth_user_header)
+
     def log_clock_refusal(error: Exception) -> None:
         audit.record_refusal("refused", command="serve", reason=str(error))
 
@@ -249,6 +281,7 @@ def serve(
         allowed_hosts=allowed_hosts,
         limits=Limits(max_connections=max_connections),
         engine=engine,
+        forward_auth=forward_auth,
     )
 
     def log_refusal(error: Exception) -> None:

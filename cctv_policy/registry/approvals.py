@@ -60,6 +60,18 @@ class ApprovedScope:
             and self.in_use_period(now)
         )
 
+    def lets_see_span(
+        self, principal: str, camera: str, span: tuple[datetime, datetime] | None, now: datetime
+    ) -> bool:
+        """A recipient may see this camera's footage [start, end) now, all of it (the viewing
+        point); span None: a listing of what exists, for a camera approved to them now."""
+        return (
+            principal in self.recipients
+            and self.in_use_period(now)
+            and camera in self.cameras
+            and (span is None or (span[0] < span[1] and self.covers(camera, *span)))
+        )
+
 
 def approved_scope(registry: LoadedRegistry, request_id: str) -> ApprovedScope:
     """The scope of a valid approval, or NotValidlyApproved with the reason."""

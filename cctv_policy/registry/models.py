@@ -149,6 +149,13 @@ class PeopleFile(Strict):
     people: list[Person]
 
 
+# A recorder's name for a camera: up to four path parts (MediaMTX paths may have folders).
+_RECORDER_PART = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+RecorderName = Annotated[
+    str, StringConstraints(pattern=rf"^{_RECORDER_PART}(/{_RECORDER_PART}){{0,3}}$")
+]
+
+
 class Camera(Strict):
     id: DocumentId
     name: NonEmptyText
@@ -157,12 +164,18 @@ class Camera(Strict):
     installed_by: PersonId
     installed_on: Timestamp
     storage: TargetId
+    # The recorder's own name for this camera (a Frigate camera, a MediaMTX path), where it is
+    # not the id: the viewing point maps the names in recorder URLs to cameras through it.
+    recorder_name: RecorderName | None = None
 
 
 class CamerasFile(Strict):
     cameras: list[Camera]
 
 
+# The paths a target's footage is watched under, behind a reverse proxy (the viewing point).
+UrlScheme = Literal["frigate", "mediamtx-playback", "files"]
+UrlPrefix = Annotated[str, StringConstraints(pattern=r"^/([A-Za-z0-9_-]+/)*$")]
 DEFAULT_LAYOUT = "{camera}/{start:%Y/%m/%d}/{start:%Y%m%dT%H%M%SZ}_{seconds}s.mp4"
 
 
@@ -187,6 +200,11 @@ class StorageTarget(Strict):
     principal_template: str = "arn:aws:iam:::user/{person}"
     # S3 only: also push retention down to the bucket's own lifecycle engine.
     lifecycle_offload: bool = False
+    # How the viewing point (GET /v1/forward-auth) reads this target's URLs: a Frigate or
+    # MediaMTX playback server, or the footage tree served as static files; url_prefix is the
+    # path they sit under at the proxy (default: /recordings/ for files, / otherwise).
+    url_scheme: UrlScheme | None = None
+    url_prefix: UrlPrefix | None = None
 
     @model_validator(mode="after")
     def _location_matches_kind(self) -> StorageTarget:

@@ -50,3 +50,47 @@ allowing(q, person, now_ns) := {id |
 denial(q, person) := "no valid approval of a request of this person covers this camera at that time during its use period" if {
 	data.cctv_registry.by_recipient[person]
 } else := sprintf("%s is not a recipient of any approved request", [q.principal])
+
+# "May this person see ALL of this camera's footage from q.from to q.to, now?" (the viewing
+# point: a recording, a clip or a segment spans time). q is {principal, camera, from, to}: one
+# approval must cover the whole span [from, to) (never a patchwork of several), for a recipient,
+# during its use period. q.listing (no from/to) asks for a listing of what exists of the camera:
+# it reveals no footage, only when there is some, so an approval of that camera in use suffices.
+covers(q, person, now_ns) := {"allow": true, "request": id, "reason": reason} if {
+	ids := covering(q, person, now_ns)
+	count(ids) > 0
+	id := min(ids)
+	s := data.cctv_registry.approved_scopes[id]
+	reason := sprintf("approved request %s grants %s %s footage from %s to %s until %s", [
+		id, q.principal, q.camera, s.from, s.to, s.ends,
+	])
+} else := {"allow": false, "reason": span_denial(q, person)}
+
+covering(q, person, now_ns) := {id |
+	some id in data.cctv_registry.by_recipient_camera[person][q.camera]
+	data.cctv_registry.valid_approvals[id]
+	data.cctv_registry.decisions[id].decision == "approved"
+	s := data.cctv_registry.approved_scopes[id]
+	q.camera in s.cameras
+	s.starts_ns <= now_ns
+	now_ns < s.ends_ns
+	spanned(q, s)
+}
+
+spanned(q, s) if {
+	from_ns := time.parse_rfc3339_ns(q.from)
+	to_ns := time.parse_rfc3339_ns(q.to)
+	from_ns < to_ns
+	s.from_ns <= from_ns
+	to_ns <= s.to_ns
+}
+
+spanned(q, _) if {
+	q.listing == true
+	not q.from
+	not q.to
+}
+
+span_denial(q, person) := "no valid approval of a request of this person covers all of this footage of this camera during its use period" if {
+	data.cctv_registry.by_recipient[person]
+} else := sprintf("%s is not a recipient of any approved request", [q.principal])

@@ -49,3 +49,55 @@ test_the_reason_names_the_request_and_what_it_grants if {
 	reason := decide(question, "key-of-app", inside).reason
 	contains(reason, "approved request REQ-1 grants app CAM-1 footage")
 }
+
+span := {"principal": "app", "camera": "CAM-1", "from": "2026-11-18T06:00:00Z", "to": "2026-11-18T08:00:00Z"}
+
+covered(change, now_ns) := d if {
+	d := access.covers(object.union(span, change), "key-of-app", now_ns) with data.cctv_registry as registry
+}
+
+test_the_whole_window_is_covered if {
+	d := covered({}, inside)
+	d.allow == true
+	d.request == "REQ-1"
+	contains(d.reason, "approved request REQ-1 grants app CAM-1 footage")
+}
+
+test_a_span_inside_the_window_is_covered if covered({"from": "2026-11-18T07:00:00Z", "to": "2026-11-18T07:01:00Z"}, inside).allow == true
+
+test_a_span_that_ends_one_second_late_is_not if covered({"to": "2026-11-18T08:00:01Z"}, inside).allow == false
+
+test_a_span_that_starts_one_second_early_is_not if covered({"from": "2026-11-18T05:59:59Z"}, inside).allow == false
+
+test_an_empty_or_reversed_span_is_not if {
+	covered({"to": "2026-11-18T06:00:00Z"}, inside).allow == false
+	covered({"from": "2026-11-18T07:00:00Z", "to": "2026-11-18T06:30:00Z"}, inside).allow == false
+}
+
+test_no_span_at_all_is_not if covered({"from": null, "to": null}, inside).allow == false
+
+test_a_span_after_the_use_period_is_not if covered({}, after).allow == false
+
+test_another_camera_is_not if {
+	d := covered({"camera": "CAM-2"}, inside)
+	not d.allow
+	contains(d.reason, "covers all of this footage")
+}
+
+test_a_stranger_is_not_a_recipient if {
+	d := access.covers(span, "nobody", inside) with data.cctv_registry as registry
+	d.reason == "app is not a recipient of any approved request"
+}
+
+listing := {"principal": "app", "camera": "CAM-1", "listing": true}
+
+test_a_listing_needs_an_approval_of_the_camera_in_use if {
+	access.covers(listing, "key-of-app", inside).allow with data.cctv_registry as registry
+	not access.covers(listing, "key-of-app", after).allow with data.cctv_registry as registry
+	not access.covers(object.union(listing, {"camera": "CAM-2"}), "key-of-app", inside).allow with data.cctv_registry as registry
+}
+
+test_a_listing_with_a_span_is_not_a_listing if {
+	q := object.union(listing, {"from": "2026-11-01T00:00:00Z", "to": "2026-11-30T00:00:00Z"})
+	not access.covers(q, "key-of-app", inside).allow with data.cctv_registry as registry
+}

@@ -15,3 +15,7 @@ default allow := false
 allow if decision.allow
 
 decision := access.decision(input, input.principal, lib.now_ns)
+
+# The viewing point (GET /v1/forward-auth): all of a span of footage, {principal, camera, from,
+# to, now}, or a listing of a camera, {principal, camera, listing: true, now}.
+coverage := access.covers(input, input.principal, lib.now_ns)

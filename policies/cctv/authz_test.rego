@@ -95,3 +95,17 @@ test_camera_narrowed_away_by_the_decision_denied if {
 	d := authz.decision with data.cctv_registry as r with input as question
 	not d.allow
 }
+
+# The viewing point's span question, on input.now.
+span_question := {"principal": "app", "camera": "CAM-1", "from": "2026-11-18T07:00:00Z", "to": "2026-11-18T07:10:00Z", "now": "2026-11-22T00:00:00Z"}
+
+test_coverage_of_a_span_inside_the_window if {
+	d := authz.coverage with data.cctv_registry as registry with input as span_question
+	d.allow == true
+	d.request == "REQ-1"
+}
+
+test_coverage_after_the_use_period_denied if {
+	q := object.union(span_question, {"now": "2026-11-28T00:00:00Z"})
+	not authz.coverage.allow with data.cctv_registry as registry with input as q
+}
