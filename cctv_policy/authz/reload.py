@@ -29,14 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from cctv_policy.audit.log import AuditError
-from cctv_policy.authz.backing import BACKING_FOLDERS, UNREADABLE, backing, withdrawn
+from cctv_policy.authz.backing import BACKING_FOLDERS, UNREADABLE, withdrawn
 from cctv_policy.authz.decide import Authorizer
+from cctv_policy.authz.lean import scope_from_json
+from cctv_policy.authz.validate import CheckRequest, check_in_child
 from cctv_policy.engine import EngineChoice, EngineError
 from cctv_policy.engine.policies import PolicySet
-from cctv_policy.evaluation import Evaluation
 from cctv_policy.gate import RegistryNotEnforceable
 from cctv_policy.heap import settle_heap
-from cctv_policy.registry.loader import LoadedRegistry, RegistryNotFound, load_registry
+from cctv_policy.registry.loader import LoadedRegistry, RegistryNotFound
 
 # decisions.rego, DECISION_IN_FUTURE: "dated more than an hour after now".
 FUTURE_DECISION_SLACK = timedelta(hours=1)
@@ -77,6 +78,7 @@ class Snapshot:
     # approval -> digests of the files that back it, read before loading (backing.py)
     backing: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False)
     withdrawn: frozenset[str] = frozenset()  # approvals taken back since, files changed
+    check_peak_mib: int | None = None  # the peak memory of the process that checked it
 
     def without(self, approvals: frozenset[str]) -> Snapshot:
         """This snapshot less some approvals (none of them can allow any more)."""
@@ -194,26 +196,26 @@ class SnapshotLoader:
         self.policies: PolicySet = self._engine.policies()
 
     def load(self, now: datetime) -> Snapshot:
-        """Raises RegistryNotEnforceable, RegistryNotFound, EngineError or OSError."""
+        """Raises RegistryNotEnforceable, RegistryNotFound, EngineError or OSError.
+
+        The registry is loaded and checked in a child process (validate.py); this one keeps
+        only the engine with the lean data and the floor's approvals."""
         seen = fingerprint(self.registry_dir)
-        # Read before loading: a file changed meanwhile differs from what is remembered, so it
-        # is withdrawn, never kept, if a later reload is refused.
-        read, files = revision(self.registry_dir)
-        registry = load_registry(self.registry_dir)
-        engine = self._engine.engine(self.policies)
+        facts, data = check_in_child(CheckRequest.of(self.registry_dir, now, self._engine))
+        if facts.get("policy_version") != self.policies.version:
+            raise EngineError("the policies changed while the registry was being checked")
         try:
-            evaluation = Evaluation(registry, engine, now, self.policies.version, self.policies)
-            authorizer = Authorizer(evaluation, self.policies)
-        finally:
-            engine.close()
-        return Snapshot(
-            authorizer,
-            read,
-            seen,
-            now,
-            next_validity_change(registry, now),
-            backing(files, authorizer.approvals),
-        )
+            floor = {scope.request: scope for scope in map(scope_from_json, facts["floor"])}
+            read = RegistryRevision(str(facts["revision"]["digest"]), facts["revision"]["commit"])
+            recheck = facts["recheck_at"]
+            recheck_at = None if recheck is None else datetime.fromisoformat(recheck)
+            backed = {str(k): dict(v) for k, v in facts["backing"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise EngineError(f"the registry check answered something else: {exc!r}") from exc
+        authorizer = Authorizer.from_checked(data, floor, self.policies)
+        peak = facts.get("peak_rss_mib")
+        peak_mib = peak if isinstance(peak, int) else None
+        return Snapshot(authorizer, read, seen, now, recheck_at, backed, check_peak_mib=peak_mib)
 
 
 class RegistryWatcher:
@@ -284,6 +286,7 @@ class RegistryWatcher:
             registry_revision=fresh.revision.digest,
             registry_commit=fresh.revision.commit,
             previous_revision=current.revision.digest,
+            registry_check_peak_mib=fresh.check_peak_mib,
             reason="clock" if seen == current.fingerprint else "changed",
         )
         return True
