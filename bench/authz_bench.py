@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import types
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,7 +76,10 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
     rng = random.Random(seed)
     for sub in ("requests", "decisions"):
         (root / sub).mkdir(parents=True)
-    (root / "config.yaml").write_text("retention_days: 30\nallowed_purposes: [incident]\n")
+    # No git history here: approvals are taken as written (README: provenance).
+    (root / "config.yaml").write_text(
+        "retention_days: 30\nallowed_purposes: [incident]\nprovenance: {required: false}\n"
+    )
     people = [f"p{i:04d}.user" for i in range(n_people)]
     (root / "people.yaml").write_text(
         "people:\n"
@@ -150,16 +154,27 @@ def generate(root: Path, n_requests: int, n_cameras: int, n_people: int, seed: i
     return questions
 
 
-def wait_for(port: int, seconds: float, process: subprocess.Popen[bytes]) -> None:
+def wait_for_decision(
+    port: int, seconds: float, process: subprocess.Popen[bytes], path: str, question: dict[str, str]
+) -> None:
+    """Until the server answers a decision (not merely accepts connections)."""
+    body = json.dumps({"input": question}).encode()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"the server exited with {process.returncode}")
+        ask = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/data/{path}",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.2)
+            with urllib.request.urlopen(ask, timeout=5) as answer:
+                if answer.status == 200 and "result" in json.loads(answer.read()):
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
     raise SystemExit("the server did not start")
 
 
@@ -247,6 +262,23 @@ def legacy_serve(registry: Path, port: int, audit_log: Path) -> None:
     module.make_server(authorizer, "127.0.0.1", port).serve_forever()
 
 
+@dataclass
+class Outcome:
+    """One server's figures: its rounds, start-up and peak memory, and those of the process
+    that checked its registry (serve's child; `cctv-policy bundle` for OPA)."""
+
+    label: str
+    rounds: list[Figures]
+    ready: float  # seconds from launch to the first decision answered
+    peak: int | None  # MiB, the server process
+    check_peak: int | None = None  # MiB
+    check_seconds: float | None = None
+
+    @property
+    def median(self) -> Figures:
+        return sorted(self.rounds, key=lambda figures: figures.p99)[len(self.rounds) // 2]
+
+
 def measure(
     label: str,
     command: list[str],
@@ -259,9 +291,10 @@ def measure(
     settle: float = 0.0,
     env: dict[str, str] | None = None,
     path: str = "cctv/authz/allow",
-) -> None:
+) -> Outcome:
     """args.rounds loads of the same calls on one server; each round's figures, then the
-    median round's (by p99), with the server's peak memory."""
+    median round's (by p99), with the server's peak memory and its start-up: from launch to
+    its first decision."""
     started = time.perf_counter()
     environment = {name: value for name, value in os.environ.items() if name != "GOGC"}
     server = subprocess.Popen(
@@ -269,8 +302,8 @@ def measure(
     )
     rounds = []
     try:
-        wait_for(port, 300, server)
-        loaded = time.perf_counter() - started
+        wait_for_decision(port, 600, server, path, {**work[0][0], "now": now_text})
+        ready = time.perf_counter() - started
         load(port, work[:200], args.connections, args.max_seconds, now_text, path)  # warm up
         for _ in range(args.rounds):
             time.sleep(settle)
@@ -284,14 +317,35 @@ def measure(
     finally:
         server.terminate()
         server.wait(timeout=30)
+    outcome = Outcome(label, rounds, ready, peak, _check_peak_mib(audit_log))
     for figures in rounds:
         print(f"  {label:<13} {figures.line(args.connections)}", flush=True)
-    median = sorted(rounds, key=lambda figures: figures.p99)[len(rounds) // 2]
+    checked = (
+        f"; its registry check (a child process) peaked at {outcome.check_peak} MiB"
+        if outcome.check_peak is not None
+        else ""
+    )
     print(
-        f"{label:<15} median of {len(rounds)}: {median.line(args.connections)}; "
-        f"peak memory {peak} MiB (started in {loaded:.0f} s)",
+        f"{label:<15} median of {len(rounds)}: {outcome.median.line(args.connections)}; "
+        f"peak memory {_mib(peak)} MiB{checked}; first decision {ready:.1f} s after launch",
         flush=True,
     )
+    return outcome
+
+
+def _mib(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _check_peak_mib(audit_log: Path) -> int | None:
+    """serve's serve_started entry: the peak memory of the child that checked the registry."""
+    if not audit_log.exists():
+        return None
+    for line in audit_log.read_text().splitlines():
+        if '"event":"serve_started"' in line:
+            value = json.loads(line).get("registry_check_peak_mib")
+            return int(value) if isinstance(value, int) else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -319,14 +373,14 @@ def _figures(latencies: list[float], wrong: int, wall: float, logged: int) -> Fi
     return Figures(len(latencies), wall, p50, p99, wrong, logged)
 
 
-def _peak_rss_mib(pid: int) -> str:
+def _peak_rss_mib(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return str(int(line.split()[1]) // 1024)
+                return int(line.split()[1]) // 1024
     except OSError:
         pass
-    return "?"
+    return None
 
 
 def _entries(audit_log: Path, event: str = "authorize") -> int:
@@ -337,9 +391,27 @@ def _entries(audit_log: Path, event: str = "authorize") -> int:
         return sum(1 for line in handle if marker in line)
 
 
+def build_bundle(registry: Path, bundle: Path) -> tuple[float, int]:
+    """`cctv-policy bundle` of the registry: (seconds, its peak memory in MiB)."""
+    cli = str(REPO / ".venv/bin/cctv-policy")
+    started = time.perf_counter()
+    builder = subprocess.Popen(
+        [cli, "bundle", "--registry", str(registry), "--out", str(bundle)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert builder.stderr is not None
+    errors = builder.stderr.read()
+    _, status, usage = os.wait4(builder.pid, 0)
+    builder.returncode = os.waitstatus_to_exitcode(status)
+    if builder.returncode != 0:
+        raise SystemExit(f"cctv-policy bundle failed: {errors.decode()[-1500:]}")
+    return time.perf_counter() - started, usage.ru_maxrss // 1024
+
+
 def measure_opa(
     registry: Path, tmp: Path, work: list[tuple[dict[str, str], bool]], args: argparse.Namespace
-) -> None:
+) -> Outcome | None:
     """The same questions on a real `opa run --server` loaded with `cctv-policy bundle`, its
     decision logs shipped to `cctv-policy decision-log-ingest` and from there into the
     hash-chained audit log. The fleet's decision (data.cctv.fleet) is on OPA's own clock."""
@@ -350,16 +422,10 @@ def measure_opa(
         opa = opa_binary()
     except OpaUnavailable as exc:
         print(f"opa: skipped ({exc})")
-        return
+        return None
     bundle = tmp / "bundle.tar.gz"
-    cli = str(REPO / ".venv/bin/cctv-policy")
-    built = subprocess.run(
-        [cli, "bundle", "--registry", str(registry), "--out", str(bundle)],
-        capture_output=True,
-        text=True,
-    )
-    if built.returncode != 0:
-        raise SystemExit(f"cctv-policy bundle failed: {built.stderr[-1500:]}")
+    seconds, bundle_peak = build_bundle(registry, bundle)
+    print(f"the bundle (cctv-policy bundle): built in {seconds:.1f} s, peak {bundle_peak} MiB")
     audit_log = tmp / "opa-audit.jsonl"
     token = "bench-ingest-token-0123456789"
     ingest = IngestProcess(audit_log, token).start()
@@ -379,7 +445,7 @@ def measure_opa(
             "--log-level",
             "error",
         ]
-        measure(
+        outcome = measure(
             "opa",
             command,
             port,
@@ -392,6 +458,36 @@ def measure_opa(
         )
     finally:
         ingest.stop()
+    outcome.check_peak, outcome.check_seconds = bundle_peak, seconds
+    return outcome
+
+
+def closing_note(outcomes: list[Outcome]) -> None:
+    """serve (as it runs) against OPA, measured in this same run: the issue's targets."""
+    new = next((o for o in outcomes if o.label == "new"), None)
+    opa = next((o for o in outcomes if o.label == "opa"), None)
+    if new is None:
+        return
+    print("\nserve as it runs, this run:")
+    print(f"  p99 of each round: {', '.join(f'{r.p99:.2f}' for r in new.rounds)} ms")
+    print(f"  first decision {new.ready:.1f} s after launch")
+    if opa is None or new.peak is None or opa.peak is None:
+        return
+    throughput = _rate(new.median) / _rate(opa.median)
+    print(
+        f"  peak memory {new.peak} MiB against OPA's {opa.peak} MiB: "
+        f"{new.peak / opa.peak:.2f}x (registry checks apart: serve's child {_mib(new.check_peak)} "
+        f"MiB, OPA's bundle build {_mib(opa.check_peak)} MiB)"
+    )
+    print(
+        f"  decisions/s (median rounds) {_rate(new.median):,.0f} against OPA's "
+        f"{_rate(opa.median):,.0f}: {throughput:.2f}x; OPA's first decision "
+        f"{opa.ready:.1f} s after launch (its bundle took {opa.check_seconds or 0:.1f} s to build)"
+    )
+
+
+def _rate(figures: Figures) -> float:
+    return figures.calls / figures.wall
 
 
 def main() -> None:
@@ -421,6 +517,7 @@ def main() -> None:
             f"registry: {args.requests} approved requests; {len(work)} calls, {allowed} of "
             "them allowed, each with an input.now the server must ignore"
         )
+        outcomes: list[Outcome] = []
         if args.only in (None, "old"):
             if legacy_source() is None:
                 print("old: skipped (no git history with the old server)")
@@ -444,7 +541,7 @@ def main() -> None:
         if args.only in (None, "new"):
             for label, go_env in NEW_SERVER_SETTINGS:
                 port, log = free_port(), Path(tmp) / f"new-audit-{len(go_env)}.jsonl"
-                measure(
+                outcome = measure(
                     label,
                     [
                         str(REPO / ".venv/bin/cctv-policy"),
@@ -462,8 +559,11 @@ def main() -> None:
                     args,
                     env=go_env,
                 )
+                outcomes.append(outcome)
         if args.only in (None, "opa"):
-            measure_opa(registry, Path(tmp), work, args)
+            opa = measure_opa(registry, Path(tmp), work, args)
+            outcomes += [opa] if opa else []
+        closing_note(outcomes)
 
 
 if __name__ == "__main__":

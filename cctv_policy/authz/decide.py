@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.authz.url_schemes import viewed_targets
+from cctv_policy.authz.lean import lean_registry_data
+from cctv_policy.authz.url_schemes import ViewedTarget, viewed_targets
 from cctv_policy.engine.base import EngineError
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.engine.policies import PolicySet
@@ -20,7 +21,7 @@ from cctv_policy.output import printable
 from cctv_policy.registry import types
 from cctv_policy.registry.approvals import ApprovedScope, valid_approvals
 from cctv_policy.registry.types import format_utc, parse_rfc3339
-from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.rulebook.evaluation import APPROVED_SCOPES, Evaluation
 from cctv_policy.rulebook.gate import require_enforceable
 
 DECISION_ENTRYPOINT = "cctv/authz/decision"
@@ -92,14 +93,39 @@ class Authorizer:
     def __init__(
         self, evaluation: Evaluation, policies: PolicySet, audit: AuditLog | None = None
     ) -> None:
-        require_enforceable(evaluation)
-        data = registry_data(evaluation)
+        require_enforceable(evaluation, also=(APPROVED_SCOPES,), one_query=True)
+        viewed = viewed_targets(evaluation.registry)
+        self._setup(policies, valid_approvals(evaluation.registry), viewed, audit)
+        self._engine.add_data({DATA_PATH: lean_registry_data(evaluation)})
+
+    @classmethod
+    def from_checked(
+        cls,
+        data_json: bytes,
+        floor: Mapping[str, ApprovedScope],
+        viewed: dict[str, ViewedTarget],
+        policies: PolicySet,
+        audit: AuditLog | None = None,
+    ) -> Authorizer:
+        """From a registry another process checked (authz/validate.py): the lean data as
+        lean_registry_data() encoded it, and the floor's approvals."""
+        authorizer = cls.__new__(cls)
+        authorizer._setup(policies, dict(floor), viewed, audit)
+        authorizer._engine.add_data_json(DATA_PATH, data_json)
+        return authorizer
+
+    def _setup(
+        self,
+        policies: PolicySet,
+        floor: dict[str, ApprovedScope],
+        viewed: dict[str, ViewedTarget],
+        audit: AuditLog | None,
+    ) -> None:
         self._engine = EmbeddedEngine(policies.without_tests())
-        self._engine.add_data({DATA_PATH: data})
-        self._floor = valid_approvals(evaluation.registry)
+        self._floor = floor
         self._floor_by_viewer = _by_viewer(self._floor.values())
         self._withdrawn: frozenset[str] = frozenset()
-        self.viewed = viewed_targets(evaluation.registry)  # targets with a url_scheme
+        self.viewed = viewed  # targets with a url_scheme (forward-auth)
         self.policy_version = policies.version
         self.audit = audit
         if audit is not None:

@@ -17,54 +17,33 @@ then, so that answer never stays frozen at load time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
-import stat
-import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cctv_policy.audit.log import AuditError
-from cctv_policy.authz.backing import BACKING_FOLDERS, UNREADABLE, backing, withdrawn
+from cctv_policy.authz.backing import withdrawn
 from cctv_policy.authz.decide import Authorizer
+from cctv_policy.authz.lean import scope_from_json
+from cctv_policy.authz.registry_state import (
+    Fingerprint,
+    RegistryRevision,
+    fingerprint,
+)
+from cctv_policy.authz.url_schemes import viewed_from_json
+from cctv_policy.authz.validate import CheckRequest, check_in_child
 from cctv_policy.engine import EngineChoice, EngineError
 from cctv_policy.engine.policies import PolicySet
 from cctv_policy.heap import settle_heap
-from cctv_policy.registry.loader import LoadedRegistry, RegistryNotFound, load_registry
-from cctv_policy.rulebook.evaluation import Evaluation
+from cctv_policy.registry.loader import RegistryNotFound
 from cctv_policy.rulebook.gate import RegistryNotEnforceable
+from storage_backends.layout import LayoutError
 
-# decisions.rego, DECISION_IN_FUTURE: "dated more than an hour after now".
-FUTURE_DECISION_SLACK = timedelta(hours=1)
-# (git HEAD, sha256 of every entry's path, type, mtime, ctime, size and inode: files, links,
-# folders, FIFOs, ...; all but the top-level .git, which is not part of the registry). The
-# ctime catches an edit whose writer set the mtime back: nobody can set a ctime. Folders and
-# odd entries count because the loader reads them too (an empty sub-folder or a FIFO is an
-# input error): taking one away must be seen, or a registry refused for it stays refused.
-Fingerprint = tuple[str | None, str]
-# The tree is listed by GNU find in a child process, so the watcher thread waits for it without
-# holding the GIL: a Python walk of 20,000 files holds it for 0.1 s on every poll, and every
-# request in flight waits with it (bench/authz_bench.py). Without GNU find, Python walks.
-FIND_ROWS = (
-    *("find", "-P", ".", "-path", "./.git", "-prune", "-o"),
-    *("-printf", r"%P\0%y\0%T@\0%C@\0%s\0%i\n"),
-)
 # After a swap, the old snapshot is left this long for requests still answering from it.
 SETTLE_AFTER_SWAP = 2.0
-
-
-@dataclass(frozen=True)
-class RegistryRevision:
-    digest: str  # sha256 over every registry file's path and content
-    commit: str | None  # git HEAD of the repository that holds the registry, if any
-
-    def label(self) -> str:
-        short = self.digest.removeprefix("sha256:")[:16]
-        return f"sha256:{short}" + (f" (git {self.commit[:12]})" if self.commit else "")
 
 
 @dataclass(frozen=True)
@@ -77,6 +56,7 @@ class Snapshot:
     # approval -> digests of the files that back it, read before loading (backing.py)
     backing: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False)
     withdrawn: frozenset[str] = frozenset()  # approvals taken back since, files changed
+    check_peak_mib: int | None = None  # the peak memory of the process that checked it
 
     def without(self, approvals: frozenset[str]) -> Snapshot:
         """This snapshot less some approvals (none of them can allow any more)."""
@@ -98,93 +78,6 @@ class ServeState:
         self.degraded = None
 
 
-def git_head(registry_dir: Path) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(registry_dir), "rev-parse", "--verify", "-q", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    head = done.stdout.strip()
-    return head if done.returncode == 0 and head else None
-
-
-def _registry_files(registry_dir: Path) -> list[Path]:
-    return sorted(p for p in registry_dir.rglob("*") if p.is_file() and ".git" not in p.parts)
-
-
-def fingerprint(registry_dir: Path) -> Fingerprint:
-    """Cheap to take every poll, and taken mostly outside this process."""
-    rows = _rows_by_find(registry_dir)
-    if rows is None:
-        rows = "".join(_rows_here(str(registry_dir), "")).encode("utf-8", "surrogateescape")
-    return git_head(registry_dir), hashlib.sha256(rows).hexdigest()
-
-
-def _rows_by_find(registry_dir: Path) -> bytes | None:
-    try:
-        done = subprocess.run(
-            FIND_ROWS, cwd=registry_dir, capture_output=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 and not done.stderr else None
-
-
-def _rows_here(folder: str, prefix: str) -> list[str]:
-    try:
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
-    except OSError:
-        return []
-    rows = []
-    for entry in entries:
-        if not prefix and entry.name == ".git":
-            continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        kind = stat.S_IFMT(st.st_mode)
-        times = f"{st.st_mtime_ns}\0{st.st_ctime_ns}"
-        rows.append(f"{prefix}{entry.name}\0{kind}\0{times}\0{st.st_size}\0{st.st_ino}\n")
-        if stat.S_ISDIR(st.st_mode):
-            rows += _rows_here(entry.path, f"{prefix}{entry.name}/")
-    return rows
-
-
-def revision(registry_dir: Path) -> tuple[RegistryRevision, dict[str, str]]:
-    """The revision, and the digest of each request and decision file (see backing.py)."""
-    digest = hashlib.sha256()
-    files: dict[str, str] = {}
-    for path in _registry_files(registry_dir):
-        name = path.relative_to(registry_dir).as_posix()
-        digest.update(name.encode() + b"\0")
-        try:
-            content = path.read_bytes()
-        except OSError:
-            content, files[name] = b"\0unreadable", UNREADABLE
-        else:
-            if name.split("/", 1)[0] in BACKING_FOLDERS:
-                files[name] = hashlib.sha256(content).hexdigest()
-        digest.update(content + b"\0")
-    return RegistryRevision("sha256:" + digest.hexdigest(), git_head(registry_dir)), files
-
-
-def next_validity_change(registry: LoadedRegistry, now: datetime) -> datetime | None:
-    """The first moment a decision dated in the future stops being too far ahead."""
-    later = [
-        decision.decided_at - FUTURE_DECISION_SLACK
-        for decision in registry.decisions.values()
-        if decision.decided_at - FUTURE_DECISION_SLACK > now
-    ]
-    return min(later, default=None)
-
-
 class SnapshotLoader:
     """Loads, checks and builds a snapshot of one registry directory."""
 
@@ -194,26 +87,27 @@ class SnapshotLoader:
         self.policies: PolicySet = self._engine.policies()
 
     def load(self, now: datetime) -> Snapshot:
-        """Raises RegistryNotEnforceable, RegistryNotFound, EngineError or OSError."""
+        """Raises RegistryNotEnforceable, RegistryNotFound, EngineError or OSError.
+
+        The registry is loaded and checked in a child process (validate.py); this one keeps
+        only the engine with the lean data and the floor's approvals."""
         seen = fingerprint(self.registry_dir)
-        # Read before loading: a file changed meanwhile differs from what is remembered, so it
-        # is withdrawn, never kept, if a later reload is refused.
-        read, files = revision(self.registry_dir)
-        registry = load_registry(self.registry_dir)
-        engine = self._engine.engine(self.policies)
+        facts, data = check_in_child(CheckRequest.of(self.registry_dir, now, self._engine))
+        if facts.get("policy_version") != self.policies.version:
+            raise EngineError("the policies changed while the registry was being checked")
         try:
-            evaluation = Evaluation(registry, engine, now, self.policies.version, self.policies)
-            authorizer = Authorizer(evaluation, self.policies)
-        finally:
-            engine.close()
-        return Snapshot(
-            authorizer,
-            read,
-            seen,
-            now,
-            next_validity_change(registry, now),
-            backing(files, authorizer.approvals),
-        )
+            floor = {scope.request: scope for scope in map(scope_from_json, facts["floor"])}
+            read = RegistryRevision(str(facts["revision"]["digest"]), facts["revision"]["commit"])
+            recheck = facts["recheck_at"]
+            recheck_at = None if recheck is None else datetime.fromisoformat(recheck)
+            backed = {str(k): dict(v) for k, v in facts["backing"].items()}
+            viewed = viewed_from_json(facts["viewed"])
+        except (KeyError, TypeError, ValueError, AttributeError, LayoutError) as exc:
+            raise EngineError(f"the registry check answered something else: {exc!r}") from exc
+        authorizer = Authorizer.from_checked(data, floor, viewed, self.policies)
+        peak = facts.get("peak_rss_mib")
+        peak_mib = peak if isinstance(peak, int) else None
+        return Snapshot(authorizer, read, seen, now, recheck_at, backed, check_peak_mib=peak_mib)
 
 
 class RegistryWatcher:
@@ -284,6 +178,7 @@ class RegistryWatcher:
             registry_revision=fresh.revision.digest,
             registry_commit=fresh.revision.commit,
             previous_revision=current.revision.digest,
+            registry_check_peak_mib=fresh.check_peak_mib,
             reason="clock" if seen == current.fingerprint else "changed",
         )
         return True

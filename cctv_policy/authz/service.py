@@ -96,6 +96,7 @@ class DecisionService:
             injected_clock=self.clock.injected,
             registry_revision=snapshot.revision.digest,
             registry_commit=snapshot.revision.commit,
+            registry_check_peak_mib=snapshot.check_peak_mib,
             reload_interval=self.options.reload_interval,
         )
         self.watcher.start()

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cctv_policy.authz.uri_safety import split_uri, strict_query
@@ -81,6 +82,34 @@ def viewed_targets(registry: LoadedRegistry) -> dict[str, ViewedTarget]:
             target.id, target.url_scheme, prefix, target.parsed_layout(), names
         )
     return viewed
+
+
+def viewed_to_json(viewed: dict[str, ViewedTarget]) -> list[dict[str, Any]]:
+    """The viewed targets as serve's registry check (a child process) hands them over."""
+    return [
+        {
+            "id": t.id,
+            "scheme": t.scheme,
+            "prefix": t.prefix,
+            "layout": t.layout.pattern,
+            "timezone": t.layout.timezone,
+            "names": dict(t.names),
+        }
+        for t in viewed.values()
+    ]
+
+
+def viewed_from_json(rows: list[dict[str, Any]]) -> dict[str, ViewedTarget]:
+    return {
+        row["id"]: ViewedTarget(
+            str(row["id"]),
+            str(row["scheme"]),
+            str(row["prefix"]),
+            Layout(str(row["layout"]), row["timezone"]),
+            {str(k): v for k, v in dict(row["names"]).items()},
+        )
+        for row in rows
+    }
 
 
 def footage_of(target: ViewedTarget, uri: str, now: datetime) -> Footage:

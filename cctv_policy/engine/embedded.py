@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -109,18 +110,30 @@ class EmbeddedEngine:
         return list(rows[0]["x"])
 
     def _load_input(self, input: dict[str, Any], encoded: bytes | None) -> None:
-        """The input as data at INPUT_AS_DATA: from its JSON as given when that is plain ASCII
-        JSON with no surrogate escape (Go would turn a lone one into U+FFFD, where the
-        library's own encoding refuses it) and the library takes JSON as it is; else the
-        library encodes it."""
-        call, lib = getattr(self._opa, "_call", None), getattr(self._opa, "_lib", None)
-        if encoded is None or b"\\ud" in encoded or call is None or lib is None:
+        """The input as data at INPUT_AS_DATA (see add_data_json)."""
+        if encoded is None or not self._takes_json(encoded):
             self.add_data({INPUT_AS_DATA: input})
             return
+        self.add_data_json(INPUT_AS_DATA, encoded)
+
+    def _takes_json(self, encoded: bytes) -> bool:
+        """Whether JSON can go to the library as it is: plain ASCII JSON with no surrogate
+        escape (Go would turn a lone one into U+FFFD, where the library's own encoding refuses
+        it), and a library that takes JSON."""
+        has_call = hasattr(self._opa, "_call") and hasattr(self._opa, "_lib")
+        return has_call and encoded.isascii() and b"\\ud" not in encoded
+
+    def add_data_json(self, path: str, encoded: bytes) -> None:
+        """A document given as JSON loaded under data.<path>, without a Python copy of it
+        where the library takes the JSON as it is (else decoded and added as add_data)."""
+        if not self._takes_json(encoded):
+            self.add_data({path: json.loads(encoded)})
+            return
         try:
-            call(lib.OpaAddData, INPUT_AS_DATA.encode(), encoded)
+            self._opa._call(self._opa._lib.OpaAddData, path.encode(), encoded)
         except self._error_type as exc:
-            raise EngineError(f"OPA could not load the input: {exc.message}") from exc
+            raise EngineError(f"OPA could not load data: {exc.message}") from exc
+        self._has_data = True
 
     @staticmethod
     def _undefined(entrypoints: list[str]) -> EngineUndefined:

@@ -72,11 +72,14 @@ class ProvenanceUnverifiable(RegistryNotEnforceable):
         )
 
 
-def require_enforceable(evaluation: Evaluation, also: tuple[str, ...] = ()) -> None:
+def require_enforceable(
+    evaluation: Evaluation, also: tuple[str, ...] = (), one_query: bool = False
+) -> None:
     """Raise RegistryNotEnforceable unless the registry reads clean (loader and policies) and
     its approvals' provenance holds (ProvenanceNotVerified, ProvenanceUnverifiable).
-    `also`: entrypoints the command asks next, evaluated with the rule book (one query)."""
-    evaluation.evaluate_with_check(*also)
+    `also`: entrypoints the command asks next, evaluated with the rule book (one query; see
+    Evaluation.evaluate_with_check for `one_query`)."""
+    evaluation.evaluate_with_check(*also, one_query=one_query)
     errors = evaluation.input_errors()
     if errors:
         raise RegistryNotEnforceable(errors)

@@ -77,7 +77,11 @@ covering(q, person, now_ns) := {id |
 	spanned(q, s)
 }
 
+# Times are parsed only when they are text: a builtin's type error is an error for a strict
+# evaluator (the embedded engine) and undefined for `opa run`; both must deny alike.
 spanned(q, s) if {
+	is_string(q.from)
+	is_string(q.to)
 	from_ns := time.parse_rfc3339_ns(q.from)
 	to_ns := time.parse_rfc3339_ns(q.to)
 	from_ns < to_ns

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cctv_policy.authz.decide import DATA_PATH, DECISION_ENTRYPOINT, registry_data
+from cctv_policy.authz.lean import lean_registry_data
 from cctv_policy.engine import EngineError
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.engine.opa_server import OpaServerEngine
@@ -156,4 +157,6 @@ def test_embedded_and_real_opa_server_agree(
     questions = _questions(data.draw, registry, now)
     answers = _embedded_authz(policies, authz_data, questions)
     assert _server_authz(opa_server.url, authz_data, questions) == answers
+    # serve's engine holds only what a decision reads (authz/lean.py): the same answers
+    assert _embedded_authz(policies, lean_registry_data(local), questions) == answers
     event(f"some ALLOW: {any(isinstance(a, dict) and a['allow'] for a in answers)}")

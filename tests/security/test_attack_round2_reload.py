@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cctv_policy.authz import reload
+from cctv_policy.authz import registry_state
 from cctv_policy.authz.decide import question
 from cctv_policy.authz.reload import RegistryWatcher, ServeState, SnapshotLoader
 from cctv_policy.registry.types import parse_rfc3339
@@ -51,7 +51,7 @@ STRAYS = {
 @pytest.fixture(params=["find", "python"])
 def lister(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "python":
-        monkeypatch.setattr(reload, "FIND_ROWS", ("cctv-policy-no-such-find",))
+        monkeypatch.setattr(registry_state, "FIND_ROWS", ("cctv-policy-no-such-find",))
     return str(request.param)
 
 

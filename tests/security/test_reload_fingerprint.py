@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cctv_policy.authz import reload
-from cctv_policy.authz.reload import fingerprint
+from cctv_policy.authz import registry_state
+from cctv_policy.authz.registry_state import fingerprint
 from tests.conftest import DEMO_REGISTRY
 
 DECISION = "decisions/REQ-2026-0042.yaml"
@@ -23,7 +23,7 @@ def lister(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     if request.param == "find":
         assert shutil.which("find"), "GNU find is part of every supported system"
     else:
-        monkeypatch.setattr(reload, "FIND_ROWS", ("cctv-policy-no-such-find",))
+        monkeypatch.setattr(registry_state, "FIND_ROWS", ("cctv-policy-no-such-find",))
     return str(request.param)
 
 
@@ -33,7 +33,7 @@ def registry(tmp_path: Path) -> Path:
 
 
 def test_find_is_what_lists_the_tree_when_there_is_one(registry: Path):
-    assert reload._rows_by_find(registry) is not None
+    assert registry_state._rows_by_find(registry) is not None
 
 
 def test_nothing_changed_is_the_same_fingerprint(registry: Path, lister: str):
