@@ -126,8 +126,10 @@ class Config(Strict):
     attachments_required_from: Timestamp | None = None
     separation_of_duties: SeparationOfDuties = Field(default_factory=SeparationOfDuties)
     # extract: the supervisor confirms with their own key (--supervisor-key, one of their
-    # signing_keys in people.yaml), countersigning the manifest; without it, refused.
-    require_supervisor_signature: bool = False
+    # signing_keys in people.yaml), countersigning the manifest; without it, refused. A typed
+    # --supervisor name alone is no confirmation: only a registry whose supervisors have no keys
+    # yet (the bundled example) turns this off.
+    require_supervisor_signature: bool = True
     # Notifications (#28): who `notify` tells what is due, and by which channels.
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
