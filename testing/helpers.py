@@ -183,6 +183,7 @@ def extract_at(
     audit: Path,
     now,
     supervisor_key=None,
+    watermark: bool = False,
 ):
     """An extraction at a fixed clock through the library (the CLI runs on the system clock).
     `supervisor_key`: the supervisor's Ed25519 private key, to countersign. Returns (exit
@@ -191,6 +192,7 @@ def extract_at(
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.evaluation import Evaluation
+    from cctv_policy.extract.errors import VideoToolsMissing
     from cctv_policy.extract.extraction import ExtractRefused, run_extraction
     from cctv_policy.extract.manifest import load_private_key
     from cctv_policy.gate import RegistryNotEnforceable
@@ -208,8 +210,11 @@ def extract_at(
             load_private_key(key),
             AuditLog(audit),
             supervisor_key,
+            watermark=watermark,
         )
         return 0, f"extracted to {package}"
+    except VideoToolsMissing as exc:
+        return 2, f"{exc}. Nothing was copied."
     except ExtractRefused as exc:
         return 1, f"refused: {exc}. Nothing was copied."
     except RegistryNotEnforceable as exc:
