@@ -55,7 +55,9 @@ def render(root: Path, camera: str, start: str, minutes: float, segment_seconds:
     return root
 
 
-def extract(site: Path, now: datetime = DURING_USE, watermark: bool = False) -> tuple[int, str]:
+def extract(
+    site: Path, now: datetime = DURING_USE, watermark: bool = False, skip: bool = True
+) -> tuple[int, str]:
     return extract_at(
         site / "registry",
         REQUEST,
@@ -66,6 +68,7 @@ def extract(site: Path, now: datetime = DURING_USE, watermark: bool = False) -> 
         site / "audit.jsonl",
         now,
         watermark=watermark,
+        skip_without_ffmpeg=skip,
     )
 
 

@@ -152,12 +152,15 @@ def _hand_over_whole(
 
 def pieces(staged: list[Staged], start: datetime, end: datetime) -> list[Piece]:
     """Each segment's part of [start, end): never past the segment's named end (the next
-    segment's footage) nor past what the file really holds."""
-    found = []
-    for item in staged:
+    segment's footage) nor past what the file really holds, and never again what an earlier
+    segment already gave (overlapping recordings are not shown twice)."""
+    found: list[Piece] = []
+    for item in sorted(staged, key=lambda s: s.segment.start):
         assert item.video is not None
         segment = item.segment
         begin = max(start, segment.start)
+        if found:
+            begin = max(begin, found[-1].start + timedelta(seconds=found[-1].length))
         stop = min(end, segment.end, segment.start + timedelta(seconds=item.video.duration))
         length = (stop - begin).total_seconds()
         if length > 0:

@@ -15,8 +15,10 @@ from click.testing import CliRunner
 
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
+from cctv_policy.extract.clips import Staged, pieces, wall_time
 from cctv_policy.registry.types import format_utc, parse_rfc3339
-from cctv_policy.video import SYNTHETIC_SIZE, probe
+from cctv_policy.video import SYNTHETIC_SIZE, Probe, probe
+from storage_backends.base import Segment
 from testing.helpers import DEMO_LAYOUT
 from testing.video import (
     nginx_rtmp,
@@ -108,9 +110,8 @@ def test_the_watermark_is_burned_into_the_frames(tmp_path: Path, minute_segments
     assert _verify(site) == 0
 
 
+@requires_ffmpeg
 def test_footage_ffmpeg_cannot_read_is_handed_over_whole_and_said_so(tmp_path: Path):
-    if tools() is None:  # pragma: no cover - tools() skips
-        return
     placeholders = tmp_path / "placeholders"
     write_footage(placeholders, DEMO_LAYOUT, ["CAM-SPT-01"], END + timedelta(hours=2), days=1)
     site = make_site(tmp_path / "site", placeholders, START, END)
@@ -152,3 +153,27 @@ def test_nginx_rtmp_records_real_flv_files(tmp_path: Path):
     readable = [p for p in recorded if probe(tools(), str(p)) is not None]
     assert len(readable) >= 2, names  # 12 s in 5 s files; the last may be a bare header
     assert sum(probe(tools(), str(p)).duration for p in readable) >= 9  # type: ignore[union-attr]
+
+
+def test_pieces_never_leave_the_window_nor_repeat_footage():
+    """Pure arithmetic, no ffmpeg: a file shorter than its name says, and a segment that
+    overlaps the one before it, give pieces that stay inside the window, in time order."""
+
+    def staged(start: str, seconds: int, really: float) -> Staged:
+        segment = Segment("CAM-X", parse_rfc3339(start), seconds, f"CAM-X/{start}.mp4")
+        return Staged("nas-main", segment, start, "0" * 64, 1, Probe(really, 320, 180, "h264"))
+
+    items = [
+        staged("2026-11-16T08:10:00Z", 600, 600.0),
+        staged("2026-11-16T08:00:00Z", 600, 590.0),  # ten seconds short of its name
+        staged("2026-11-16T08:19:30Z", 600, 600.0),  # starts before the 08:10 one ends
+    ]
+    found = pieces(items, START, START + timedelta(minutes=25))
+    spans = [(p.start, p.start + timedelta(seconds=p.length), p.offset) for p in found]
+    at = parse_rfc3339
+    assert spans == [
+        (at("2026-11-16T08:00:00Z"), at("2026-11-16T08:09:50Z"), 0.0),
+        (at("2026-11-16T08:10:00Z"), at("2026-11-16T08:20:00Z"), 0.0),
+        (at("2026-11-16T08:20:00Z"), at("2026-11-16T08:25:00Z"), 30.0),
+    ]
+    assert wall_time(found, 590.0) == at("2026-11-16T08:10:00Z")  # the gap is not in the clip

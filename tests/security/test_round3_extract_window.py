@@ -75,7 +75,7 @@ def test_without_ffmpeg_extraction_refuses_and_copies_nothing(
     empty = tmp_path / "bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    code, output = extract(site)
+    code, output = extract(site, skip=False)
     assert code == 2 and "ffmpeg" in output, output
     assert list((site / "exports").iterdir()) == []
 
