@@ -84,6 +84,28 @@ def probe(tools: VideoTools, path: str) -> Probe | None:
         return None
 
 
+MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"styp")
+VIDEO_MAGIC = (
+    b"FLV",  # Flash video (nginx-rtmp)
+    b"\x1a\x45\xdf\xa3",  # Matroska, WebM
+    b"\x00\x00\x01\xba",  # MPEG program stream
+    b"\x00\x00\x00\x01",  # raw H.264/H.265 (Annex B)
+    b"IMKH",  # Hikvision export header
+    b"DHAV",  # Dahua
+)
+
+
+def looks_like_video(head: bytes) -> bool:
+    """The first bytes of a file are those of a known video container or stream (read
+    without ffmpeg). A file that looks like video but that ffprobe cannot read is damaged or
+    still being written, not "not video"."""
+    if head[4:8] in MP4_BOXES or head.startswith(VIDEO_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return True
+    return len(head) > 188 and head[0] == 0x47 and head[188] == 0x47  # MPEG-TS packets
+
+
 def packet_times(tools: VideoTools, path: str) -> tuple[float, float]:
     """The first and last video presentation time in the file, in seconds (read from the
     packets: no decoding, so fast on long clips)."""

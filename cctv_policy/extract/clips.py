@@ -22,6 +22,7 @@ from cctv_policy.video import (
     VideoTools,
     find_font,
     find_tools,
+    looks_like_video,
     packet_times,
     probe,
     run_tool,
@@ -29,6 +30,7 @@ from cctv_policy.video import (
 from storage_backends.base import Backend, Segment
 from storage_backends.fdtree import DirectoryWalker
 
+HEAD_BYTES = 512
 CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 UNREADABLE = "ffmpeg cannot read these files as video, so they cannot be cut"
 
@@ -62,6 +64,7 @@ class Staged:
     sha256: str
     size: int
     video: Probe | None
+    head: bytes  # the first bytes, to tell a damaged video from a file that is none
 
 
 @dataclass(frozen=True)
@@ -86,15 +89,26 @@ def stage(
     """Copy one segment into the work folder (hashing it) and probe the copy: what is cut is
     exactly what was hashed."""
     name = f"{index:06d}.src"
-    digest, size = hashlib.sha256(), 0
+    digest, size, head = hashlib.sha256(), 0, b""
     out = os.open(name, CREATE, 0o600, dir_fd=work_fd)
     with backend.open(segment.key) as source, os.fdopen(out, "wb") as copy:
         for block in iter(lambda: source.read(1 << 20), b""):
             digest.update(block)
             copy.write(block)
+            head = head or block[:HEAD_BYTES]
             size += len(block)
     video = probe(tools, _fd_path(work_fd, name))
-    return Staged(target, segment, name, digest.hexdigest(), size, video)
+    return Staged(target, segment, name, digest.hexdigest(), size, video, head)
+
+
+def check_reachable(work_fd: int) -> None:
+    """ffmpeg reads the staged files through /proc; without it every file would look
+    unreadable and go out whole."""
+    if not os.path.isdir(_fd_path(work_fd, "")):
+        raise ExtractRefused(
+            "/proc is not mounted, so ffmpeg cannot read the staged footage; "
+            "extraction needs it to cut the window"
+        )
 
 
 def _fd_path(dir_fd: int, name: str) -> str:
@@ -108,6 +122,13 @@ def package_camera(
 ) -> CameraFiles:
     if not staged:
         return CameraFiles([], {"method": "none", "reason": "no footage in the window"})
+    damaged = [s.segment.key for s in staged if s.video is None and looks_like_video(s.head)]
+    if damaged:
+        raise ExtractRefused(
+            f"ffmpeg cannot read {', '.join(damaged)} of {camera} although it looks like "
+            "video (damaged, or still being written): it is never handed over whole; "
+            "wait for the recorder or repair it (keep a copy), then extract"
+        )
     unreadable = [s.segment.key for s in staged if s.video is None]
     if len(unreadable) == len(staged):
         if options.watermark:

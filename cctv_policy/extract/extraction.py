@@ -13,7 +13,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.evaluation import Evaluation
-from cctv_policy.extract.clips import CameraFiles, CutOptions, package_camera, require_tools, stage
+from cctv_policy.extract.clips import (
+    CameraFiles,
+    CutOptions,
+    check_reachable,
+    package_camera,
+    require_tools,
+    stage,
+)
 from cctv_policy.extract.errors import ExtractRefused
 from cctv_policy.extract.manifest import public_pem, write_signed_at
 from cctv_policy.extract.supervisor import (
@@ -328,6 +335,7 @@ def _write_files(
         DirectoryWalker.at(dest_fd, work) as workdir,
     ):
         work_fd = workdir.open("")
+        check_reachable(work_fd)
         for camera in cameras:
             staged = [
                 stage(backends[target], target, segment, work_fd, cut.tools, index)

@@ -128,6 +128,22 @@ def test_footage_ffmpeg_cannot_read_is_handed_over_whole_and_said_so(tmp_path: P
 
 
 @requires_ffmpeg
+def test_a_damaged_video_is_refused_not_handed_over_whole(tmp_path: Path):
+    """A recording cut short (no index: ffprobe cannot read it) is still video: handing it
+    over whole would give the recipient everything in it, so extraction refuses."""
+    placeholders = tmp_path / "placeholders"
+    write_footage(placeholders, DEMO_LAYOUT, ["CAM-SPT-01"], END + timedelta(hours=2), days=1)
+    (real,) = record_segments(tmp_path / "real", "CAM-SPT-01", START, 1, 60)
+    damaged = placeholders / "CAM-SPT-01/2026/11/16/20261116T080000Z_7200s.mp4"
+    damaged.write_bytes((tmp_path / "real" / real).read_bytes()[:20000])
+    assert probe(tools(), str(damaged)) is None
+    site = make_site(tmp_path / "site", placeholders, START, END)
+    code, output = extract(site)
+    assert code == 1 and "looks like video" in output, output
+    assert list((site / "exports").iterdir()) == []
+
+
+@requires_ffmpeg
 @pytest.mark.slow
 def test_a_mix_of_readable_and_unreadable_segments_is_refused(
     tmp_path: Path, minute_segments: Path
@@ -161,7 +177,8 @@ def test_pieces_never_leave_the_window_nor_repeat_footage():
 
     def staged(start: str, seconds: int, really: float) -> Staged:
         segment = Segment("CAM-X", parse_rfc3339(start), seconds, f"CAM-X/{start}.mp4")
-        return Staged("nas-main", segment, start, "0" * 64, 1, Probe(really, 320, 180, "h264"))
+        video = Probe(really, 320, 180, "h264")
+        return Staged("nas-main", segment, start, "0" * 64, 1, video, b"")
 
     items = [
         staged("2026-11-16T08:10:00Z", 600, 600.0),
