@@ -183,13 +183,17 @@ def extract_at(
     audit: Path,
     now,
     supervisor_key=None,
+    watermark: bool = False,
+    skip_without_ffmpeg: bool = True,
 ):
     """An extraction at a fixed clock through the library (the CLI runs on the system clock).
     `supervisor_key`: the supervisor's Ed25519 private key, to countersign. Returns (exit
-    code as the CLI would give it, message)."""
+    code as the CLI would give it, message). Extraction needs ffmpeg: without it the test is
+    skipped, saying so, unless `skip_without_ffmpeg` is False (then exit code 2)."""
     from cctv_policy.audit.log import AuditError, AuditLog
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
+    from cctv_policy.extract.errors import VideoToolsMissing
     from cctv_policy.extract.extraction import ExtractRefused, run_extraction
     from cctv_policy.extract.manifest import load_private_key
     from cctv_policy.registry import load_registry
@@ -208,8 +212,15 @@ def extract_at(
             load_private_key(key),
             AuditLog(audit),
             supervisor_key,
+            watermark=watermark,
         )
         return 0, f"extracted to {package}"
+    except VideoToolsMissing as exc:
+        if skip_without_ffmpeg:
+            import pytest
+
+            pytest.skip(f"extraction needs ffmpeg: {exc}")
+        return 2, f"{exc}. Nothing was copied."
     except ExtractRefused as exc:
         return 1, f"refused: {exc}. Nothing was copied."
     except RegistryNotEnforceable as exc:

@@ -89,6 +89,12 @@ def extract_group() -> None:
     "signing_keys in people.yaml: they countersign the manifest (required when config "
     "require_supervisor_signature is true).",
 )
+@click.option(
+    "--watermark",
+    is_flag=True,
+    help="Burn the request id, recipients and extraction time into every frame (always "
+    "done when the decision's conditions.watermark is true).",
+)
 @storage_root_option("Read footage of filesystem TARGET from DIR (never a destination).")
 @audit_log_option()
 @engine_options
@@ -99,15 +105,18 @@ def run_extract(
     destination: str,
     signing_key: Path | None,
     supervisor_key: Path | None,
+    watermark: bool,
     storage_roots: tuple[str, ...],
     audit_log: Path,
     engine: EngineChoice,
 ) -> None:
-    """Copy exactly REQUEST_ID's approved cameras x window to an approved export target.
+    """Cut exactly REQUEST_ID's approved cameras x window to an approved export target.
 
-    Runs on this machine's clock: now must be inside the approved use period (there is no
-    --now). Refused, with the reason and nothing copied, unless the approval is valid and
-    provably written by its officer (provenance; exit 1, or 2 outside a git checkout).
+    One MP4 per camera holding the approved window only (ffmpeg; files ffmpeg cannot read are
+    copied whole and the manifest says so). Runs on this machine's clock: now must be inside
+    the approved use period (there is no --now). Refused, with the reason and nothing copied,
+    unless the approval is valid and provably written by its officer (provenance; exit 1, or
+    2 outside a git checkout); exit 2 when ffmpeg/ffprobe are not installed.
     """
     audit = AuditLog(audit_log)
     if not signing_key:
@@ -140,6 +149,7 @@ def run_extract(
             key,
             audit,
             countersign,
+            watermark=watermark,
         )
     click.echo(
         f"extracted {request_id} to {package} (manifest signed; verify with "

@@ -72,10 +72,11 @@ HELP: dict[str, tuple[str, str]] = {
         "  cctv-policy extract keygen --out extract.key",
     ),
     "extract request": (
-        "  0  extracted\n  1  refused (not validly approved, outside the use "
-        "period, wrong supervisor)\n" + _READS,
+        "  0  extracted (one clip per camera, cut to the window)\n  1  refused (not "
+        "validly approved, outside the use period, wrong supervisor, footage ffmpeg "
+        "cannot cut as asked)\n" + _READS + "\n  (2 also: ffmpeg/ffprobe not installed)",
         "  cctv-policy extract request REQ-2026-0042 --supervisor s.zhou \\\n"
-        "      --to /media/usb --signing-key extract.key",
+        "      --to /media/usb --signing-key extract.key [--watermark]",
     ),
     "extract verify": ("", "  cctv-policy extract verify /media/usb/REQ-2026-0042"),
     "reports": ("  0  done\n" + _READS, "  cctv-policy reports due --format json"),

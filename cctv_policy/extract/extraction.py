@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +12,15 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cctv_policy.audit.log import AuditLog
+from cctv_policy.extract.clips import (
+    CameraFiles,
+    CutOptions,
+    check_reachable,
+    package_camera,
+    require_tools,
+    stage,
+)
+from cctv_policy.extract.errors import ExtractRefused
 from cctv_policy.extract.manifest import public_pem, write_signed_at
 from cctv_policy.extract.supervisor import (
     SupervisorKeyRefused,
@@ -34,9 +43,7 @@ from storage_backends.base import Backend, Segment
 from storage_backends.fdtree import DIR_FLAGS, DirectoryWalker, exists_at, remove_tree_at
 from storage_backends.listing import segments_in
 
-
-class ExtractRefused(Exception):
-    """Extraction is not allowed; the message says why. Nothing was copied."""
+__all__ = ["ExtractRefused", "Scope", "run_extraction"]
 
 
 def run_extraction(
@@ -48,11 +55,13 @@ def run_extraction(
     key: Ed25519PrivateKey,
     audit: AuditLog,
     supervisor_key: Ed25519PrivateKey | None = None,
+    watermark: bool = False,
 ) -> Path:
     """The whole extraction at evaluation.now: the enforcement gate, the approval (rule book
-    and floor), the destination (R7), then the copy with its signed manifest. A refusal is
-    written to the audit log (when it can be) and raised: RegistryNotEnforceable or
-    ExtractRefused; nothing is copied."""
+    and floor), the destination (R7), ffmpeg, then one clip per camera cut to the window with
+    its signed manifest. A refusal is written to the audit log (when it can be) and raised:
+    RegistryNotEnforceable or ExtractRefused; nothing is copied. `watermark` (or the
+    decision's conditions.watermark) burns the request, recipients and time into every frame."""
     registry = evaluation.registry
     try:
         require_enforceable(evaluation)
@@ -64,6 +73,7 @@ def run_extraction(
             check_supervisor_key(registry, supervisor, supervisor_key)
         except SupervisorKeyRefused as exc:
             raise ExtractRefused(str(exc)) from exc
+        cut = _cut_options(registry, request_id, scope, evaluation.now, watermark)
     except (RegistryNotEnforceable, ExtractRefused) as exc:
         audit.record_refusal(
             "extract_refused", request=request_id, supervisor=supervisor, reason=str(exc)
@@ -74,19 +84,36 @@ def run_extraction(
     for target_id in sorted(sources):
         backends.update(make_backends(registry, target_id, root_overrides)[0])
     audit.policy_version = evaluation.policy_version
-    return extract(
-        registry,
-        request_id,
-        supervisor,
-        target_dir,
-        evaluation.now,
-        backends,
-        key,
-        audit,
-        evaluation.policy_version,
-        scope,
-        supervisor_key,
-    )
+    try:
+        return extract(
+            registry,
+            request_id,
+            supervisor,
+            target_dir,
+            evaluation.now,
+            backends,
+            key,
+            audit,
+            evaluation.policy_version,
+            scope,
+            supervisor_key,
+            cut,
+        )
+    except ExtractRefused as exc:  # found while cutting: the package was removed
+        audit.record_refusal(
+            "extract_refused", request=request_id, supervisor=supervisor, reason=str(exc)
+        )
+        raise
+
+
+def _cut_options(
+    registry: LoadedRegistry, request_id: str, scope: Scope, now: datetime, watermark: bool
+) -> CutOptions:
+    text = None
+    if watermark or registry.decisions[request_id].conditions.watermark:
+        recipients = ", ".join(registry.requests[request_id].use.recipients)
+        text = f"{request_id} for {recipients}\nextracted {format_utc(now)}"
+    return CutOptions(require_tools(), scope.start, scope.end, text)
 
 
 @dataclass(frozen=True)
@@ -217,13 +244,18 @@ def extract(
     policy_version: str,
     scope: Scope,
     supervisor_key: Ed25519PrivateKey | None = None,
+    cut: CutOptions | None = None,
 ) -> Path:
-    """Copy the segments into <destination>/<request>-<time>/ with a signed manifest.
+    """One clip per camera cut to the window, in <destination>/<request>-<time>/ with a signed
+    manifest (see clips.py; whole segments only for files ffmpeg cannot read, said so).
 
     Every file is created through directory descriptors with O_NOFOLLOW|O_EXCL: whoever else can
     write the export folder may spoil the package (verify will say so), but cannot turn our
-    writes into writes anywhere else."""
+    writes into writes anywhere else. Segments are staged for ffmpeg in a private work folder
+    beside the package, on the approved target (R7), and removed however the run ends."""
+    cut = cut or CutOptions(require_tools(), scope.start, scope.end)
     name = f"{request_id}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+    staging, work = f".{name}.partial", f".{name}.work"
     dest_fd = _open_destination(destination)
     try:
         if exists_at(dest_fd, name):
@@ -236,36 +268,43 @@ def extract(
             destination=str(destination / name),
             files=len(segments),
         )
-        staging = f".{name}.partial"
-        remove_tree_at(dest_fd, staging)
-        os.mkdir(staging, 0o700, dir_fd=dest_fd)
-        files = []
-        with DirectoryWalker.at(dest_fd, staging, create=True) as sink:
-            for target_id, segment in segments:
-                entry = _copy_segment(backends[target_id], segment, target_id, scope, sink)
-                audit.append("extract_file", request=request_id, supervisor=supervisor, **entry)
-                files.append(entry)
-            countersigned = (
-                {"supervisor_key": openssh_public(supervisor_key)} if supervisor_key else {}
+        for folder in (staging, work):
+            remove_tree_at(dest_fd, folder)
+            os.mkdir(folder, 0o700, dir_fd=dest_fd)
+        try:
+            files, methods = _write_files(
+                dest_fd,
+                (staging, work),
+                scope.cameras,
+                segments,
+                backends,
+                cut,
+                lambda entry: audit.append(
+                    "extract_file", request=request_id, supervisor=supervisor, **entry
+                ),
             )
-            write_signed_at(
-                sink.open(""),
-                {
-                    "request": request_id,
-                    "supervisor": supervisor,
-                    **countersigned,
-                    "extracted_at": format_utc(now),
-                    "policy_version": policy_version,
-                    "cameras": list(scope.cameras),
-                    "from": format_utc(scope.start),
-                    "to": format_utc(scope.end),
-                    "files": files,
-                    "public_key": public_pem(key),
-                },
-                key,
-                supervisor_key,
-            )
-        os.rename(staging, name, src_dir_fd=dest_fd, dst_dir_fd=dest_fd)
+            document = {
+                "request": request_id,
+                "supervisor": supervisor,
+                **({"supervisor_key": openssh_public(supervisor_key)} if supervisor_key else {}),
+                "extracted_at": format_utc(now),
+                "policy_version": policy_version,
+                "cameras": list(scope.cameras),
+                "from": format_utc(scope.start),
+                "to": format_utc(scope.end),
+                "methods": methods,
+                **({"watermark": cut.watermark} if cut.watermark else {}),
+                "files": files,
+                "public_key": public_pem(key),
+            }
+            with DirectoryWalker.at(dest_fd, staging) as sink:
+                write_signed_at(sink.open(""), document, key, supervisor_key)
+            os.rename(staging, name, src_dir_fd=dest_fd, dst_dir_fd=dest_fd)
+        except BaseException:
+            remove_tree_at(dest_fd, staging)
+            raise
+        finally:
+            remove_tree_at(dest_fd, work)
     finally:
         os.close(dest_fd)
     audit.append(
@@ -276,6 +315,41 @@ def extract(
         files=len(files),
     )
     return destination / name
+
+
+def _write_files(
+    dest_fd: int,
+    folders: tuple[str, str],
+    cameras: tuple[str, ...],
+    segments: list[tuple[str, Segment]],
+    backends: dict[str, Backend],
+    cut: CutOptions,
+    on_file: Callable[[dict[str, object]], object],
+) -> tuple[list[dict[str, object]], dict[str, dict[str, str]]]:
+    """Each camera's clip (or whole segments, said so) into the staging folder."""
+    files: list[dict[str, object]] = []
+    methods: dict[str, dict[str, str]] = {}
+    staging, work = folders
+    with (
+        DirectoryWalker.at(dest_fd, staging, create=True) as sink,
+        DirectoryWalker.at(dest_fd, work) as workdir,
+    ):
+        work_fd = workdir.open("")
+        check_reachable(work_fd)
+        for camera in cameras:
+            staged = [
+                stage(backends[target], target, segment, work_fd, cut.tools, index)
+                for index, (target, segment) in enumerate(segments)
+                if segment.camera == camera
+            ]
+            written: CameraFiles = package_camera(camera, staged, cut, work_fd, sink)
+            for entry in written.files:
+                on_file(entry)
+                files.append(entry)
+            methods[camera] = written.method
+            for leftover in os.listdir(work_fd):
+                os.unlink(leftover, dir_fd=work_fd)
+    return files, methods
 
 
 def _open_destination(destination: Path) -> int:
@@ -293,45 +367,6 @@ def _open_destination(destination: Path) -> int:
             "packages of footage do not go there (chmod o-w)"
         )
     return fd
-
-
-def _copy_segment(
-    backend: Backend, segment: Segment, target_id: str, scope: Scope, sink: DirectoryWalker
-) -> dict[str, object]:
-    directory, _, filename = segment.key.rpartition("/")
-    out = os.open(
-        filename,
-        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-        0o640,
-        dir_fd=sink.open(directory),
-    )
-    digest, size = hashlib.sha256(), 0
-    with backend.open(segment.key) as source, os.fdopen(out, "wb") as target:
-        for block in iter(lambda: source.read(1 << 20), b""):
-            digest.update(block)
-            target.write(block)
-            size += len(block)
-    entry: dict[str, object] = {
-        "path": segment.key,
-        "sha256": digest.hexdigest(),
-        "size": size,
-        "camera": segment.camera,
-        "start": format_utc(segment.start),
-        "end": format_utc(segment.end),
-        "source": target_id,
-    }
-    outside = _seconds_outside(segment, scope)
-    if outside:
-        # Segments are whole files: one that straddles the approved window carries this much
-        # footage the approval did not name. Recorded here and in the audit log.
-        entry["outside_window_seconds"] = outside
-    return entry
-
-
-def _seconds_outside(segment: Segment, scope: Scope) -> int:
-    before = max(0.0, (scope.start - segment.start).total_seconds())
-    after = max(0.0, (segment.end - scope.end).total_seconds())
-    return int(before + after)
 
 
 def _segments(
