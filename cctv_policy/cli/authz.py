@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ssl
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.authz.decide import Authorizer, InvalidQuestion, question
 from cctv_policy.authz.forward_auth import ForwardAuthSettings
 from cctv_policy.authz.http import Limits
-from cctv_policy.authz.server import TlsFiles, is_loopback
+from cctv_policy.authz.server import is_loopback
 from cctv_policy.authz.service import DecisionService, ServeOptions
 from cctv_policy.cli.common import (
     Timestamp,
@@ -23,6 +22,7 @@ from cctv_policy.cli.common import (
     now_option,
     registry_option,
     resolve_now,
+    tls_files,
 )
 from cctv_policy.cli.errors import EXIT_OK, EXIT_VIOLATIONS, fail, refusing
 from cctv_policy.enforce.clock import ClockDisagrees, check_not_rewound
@@ -120,21 +120,6 @@ def _tokens(token_file: Path | None, audit: AuditLog) -> tuple[bytes, ...]:
     except SecretFileError as exc:
         audit.record_refusal("refused", command="serve", reason=str(exc))
         fail(str(exc))
-
-
-def _tls(tls_cert: Path | None, tls_key: Path | None) -> TlsFiles | None:
-    if tls_cert is None and tls_key is None:
-        return None
-    if tls_cert is None or tls_key is None:
-        fail("TLS needs both --tls-cert and --tls-key")
-    tls = TlsFiles(tls_cert, tls_key)
-    try:
-        tls.check()
-    except SecretFileError as exc:
-        fail(str(exc))
-    except (OSError, ssl.SSLError) as exc:
-        fail(f"cannot use the TLS certificate {tls_cert} with the key {tls_key}: {exc}")
-    return tls
 
 
 def _forward_auth(proxies: tuple[str, ...], user_header: str) -> ForwardAuthSettings:
@@ -249,7 +234,7 @@ def serve(
           --token-file tokens.txt --allowed-host cctv-policy.school.lan
     """
     audit = AuditLog(audit_log)
-    tls = _tls(tls_cert, tls_key)
+    tls = tls_files(tls_cert, tls_key)
     tokens = _tokens(token_file, audit)
     if not is_loopback(host) and (tls is None or not tokens):
         fail(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
+from cctv_policy.cli.errors import fail
 from cctv_policy.engine import ENGINES, EngineChoice
+from cctv_policy.httpserve.secrets import SecretFileError
+from cctv_policy.httpserve.tls import TlsFiles
 from cctv_policy.registry.types import parse_rfc3339
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -194,3 +198,20 @@ def storage_scope_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def resolve_now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC).replace(microsecond=0)
+
+
+def tls_files(cert: Path | None, key: Path | None) -> TlsFiles | None:
+    """--tls-cert and --tls-key of a server command: both or neither, checked now (not when the
+    first client connects)."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        fail("TLS needs both --tls-cert and --tls-key")
+    tls = TlsFiles(cert, key)
+    try:
+        tls.check()
+    except SecretFileError as exc:
+        fail(str(exc))
+    except (OSError, ssl.SSLError) as exc:
+        fail(f"cannot use the TLS certificate {cert} with the key {key}: {exc}")
+    return tls

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import ssl
 from pathlib import Path
 
 import click
@@ -11,7 +10,7 @@ import click
 from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.bundle.decision_logs import LOGS_PATH, MAX_ENTRY_BYTES
 from cctv_policy.bundle.ingest_app import IngestApp, IngestConfig
-from cctv_policy.cli.common import audit_log_option
+from cctv_policy.cli.common import audit_log_option, tls_files
 from cctv_policy.cli.errors import fail
 from cctv_policy.httpserve.guards import HostRule
 from cctv_policy.httpserve.limits import Limits
@@ -21,21 +20,6 @@ from cctv_policy.httpserve.tls import TlsFiles, is_loopback
 
 OLD_TOKEN_ENV = "CCTV_DECISION_LOG_TOKEN"
 WILDCARDS = ("0.0.0.0", "::", "[::]")
-
-
-def _tls(cert: Path | None, key: Path | None) -> TlsFiles | None:
-    if cert is None and key is None:
-        return None
-    if cert is None or key is None:
-        fail("TLS needs both --tls-cert and --tls-key")
-    tls = TlsFiles(cert, key)
-    try:
-        tls.check()
-    except SecretFileError as exc:
-        fail(str(exc))
-    except (OSError, ssl.SSLError) as exc:
-        fail(f"cannot use the TLS certificate {cert} with the key {key}: {exc}")
-    return tls
 
 
 def _config(
@@ -123,7 +107,7 @@ def decision_log_ingest(
     """
     if os.environ.get(OLD_TOKEN_ENV):
         fail(f"{OLD_TOKEN_ENV} is no longer read: put the token in a file given to --token-file")
-    tls = _tls(tls_cert, tls_key)
+    tls = tls_files(tls_cert, tls_key)
     config = _config(host, token_file, tls, allow_hosts, audit_log)
     limits = config.limits.model_copy(update={"max_connections": max_connections})
     try:
