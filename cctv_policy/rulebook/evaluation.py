@@ -15,6 +15,7 @@ from typing import Any, cast
 from cctv_policy.engine.base import Engine, EngineError
 from cctv_policy.engine.factory import EngineChoice
 from cctv_policy.engine.policies import PolicySet
+from cctv_policy.engine.scheduling import evaluate_together
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
 from cctv_policy.registry.input_doc import build_input, canonical_json, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, load_registry
@@ -76,23 +77,15 @@ class Evaluation:
         return self._cache[key]
 
     def evaluate_with_check(self, *entrypoints: str) -> None:
-        """The rule book's check and other entrypoints this run will need, in one query, when
-        the engine would not work on them side by side anyway: the embedded OPA compiles the
-        rule book once per distinct query (about 0.025 s), so apply's gate and decision cost
-        one compile, not four. Where that query fails, each is left to be evaluated, and to
-        fail with its own error, on its own."""
+        """The rule book's check and other entrypoints this run will need, asked together
+        where scheduling finds that cheapest (engine/scheduling.py). What is not answered
+        here is evaluated on its own when asked for, and fails with its own error."""
         wanted = (CHECK_ENTRYPOINT, *entrypoints)
         todo = [e for e in wanted if f"eval:{e}" not in self._cache]
         if not todo or not self.registry.core_readable:
             return
-        if self.engine.side_by_side(self.input_json):
-            return
-        try:
-            values = self.engine.evaluate_many(todo, self.input, encoded=self.input_json)
-        except EngineError:
-            return
-        for entrypoint, value in zip(todo, values, strict=True):
-            self._cache[f"eval:{entrypoint}"] = value
+        values = evaluate_together(self.engine, todo, self.input, self.input_json)
+        self._cache.update((f"eval:{entrypoint}", value) for entrypoint, value in values.items())
 
     def check(self) -> CheckResult:
         """The rule book over the whole registry (data.cctv.check.violations), once per run."""

@@ -223,11 +223,8 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(
                 return ["everything"]
             return []  # no violations: the gate lets it through
 
-        def evaluate_many(self, entrypoints, input, costs=None, encoded=None):
+        def evaluate_many(self, entrypoints, input):
             return [self.evaluate(entrypoint, input) for entrypoint in entrypoints]
-
-        def side_by_side(self, encoded):
-            return True
 
     registry = load_registry(DEMO_REGISTRY)
     prepared = prepare(
