@@ -255,6 +255,7 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
 def rgw(args: argparse.Namespace, work: Path) -> None:
     from cctv_policy.audit.log import AuditLog
     from cctv_policy.enforce.job import prepare, run_apply
+    from cctv_policy.enforce.models import Scope
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.registry import load_registry
@@ -294,7 +295,7 @@ def rgw(args: argparse.Namespace, work: Path) -> None:
                 now,
                 "bench",
             ),
-            target="bench",
+            Scope("bench"),
         )
         calls: Counter[str] = Counter()
         backend = prep.backends["bench"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cctv_policy.enforce.job import prepare
+from cctv_policy.enforce.models import Scope
 from cctv_policy.engine import EngineUndefined, scheduling
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.registry import load_registry
@@ -47,7 +48,7 @@ def test_apply_asks_the_gate_and_the_decision_in_one_query(counted, tmp_path: Pa
     engine, asked = counted
     footage = demo_footage(tmp_path / "nas", ["CAM-CAN-03", "CAM-LIB-01"], NOW)
     evaluation = Evaluation(load_registry(DEMO_REGISTRY), engine, NOW, "v")
-    prepare(evaluation, root_overrides={"nas-main": footage})
+    prepare(evaluation, Scope(root_overrides={"nas-main": footage}))
     assert len(asked) == 1, asked  # it was four: part names, part costs, the parts, decision
     assert "data.cctv.check.violations" in asked[0] and "data.cctv.enforce.decision" in asked[0]
 

@@ -32,7 +32,7 @@ from cctv_policy.enforce.job import (
     run_apply,
     suspend_offload,
 )
-from cctv_policy.enforce.planner import Plan, Shard
+from cctv_policy.enforce.models import Plan, Scope, Shard
 from cctv_policy.engine import EngineChoice
 from cctv_policy.output import printable
 from cctv_policy.registry.loader import LoadedRegistry
@@ -40,6 +40,7 @@ from cctv_policy.rulebook.devices import Silent, silent_cameras
 from cctv_policy.rulebook.evaluation import Evaluation
 from cctv_policy.rulebook.gate import RegistryNotEnforceable
 from cctv_policy.targets import parse_root_overrides
+from storage_backends.day_workers import DayWorkers
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -61,20 +62,22 @@ def _shard(value: str | None) -> Shard:
     return Shard(index, count)
 
 
-def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
+def _prepare(evaluation: Evaluation, flags: StorageScope) -> Prepared:
+    """The run's plan. The command owns the run's worker processes: click closes them when
+    the command ends (after apply has deleted with them)."""
+    scope = Scope(
+        flags.target,
+        parse_root_overrides(flags.storage_roots),
+        _shard(flags.shard),
+        frozenset(flags.cameras) or None,
+    )
+    workers = click.get_current_context().with_resource(DayWorkers(scope.shard.count))
     registry = evaluation.registry
     total = sum(
         1 for c in registry.cameras.values() if not scope.target or c.storage == scope.target
     )
     with progress("listing", "cameras", total) as advance:
-        return prepare(
-            evaluation,
-            scope.target,
-            parse_root_overrides(scope.storage_roots),
-            _shard(scope.shard),
-            set(scope.cameras) or None,
-            progress=lambda label, n: advance(n, label),
-        )
+        return prepare(evaluation, scope, lambda label, n: advance(n, label), workers)
 
 
 def _summary(plan: Plan, skipped: dict[str, str], silent: list[Silent]) -> Table:
