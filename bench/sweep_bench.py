@@ -45,6 +45,8 @@ def write_registry(root: Path, cameras: list[str], target_kind: str, bucket: str
     root.mkdir(parents=True)
     (root / "config.yaml").write_text(
         f"retention_days: {RETENTION}\nallowed_purposes: [incident]\n"
+        # a generated registry has no git history to verify approvals' writers by
+        "provenance: {required: false}\n"
     )
     (root / "people.yaml").write_text(
         "people:\n  - {id: tech, name: Tech, unit: facilities, roles: [technician]}\n"
@@ -253,6 +255,7 @@ def filesystem(args: argparse.Namespace, work: Path) -> None:
 def rgw(args: argparse.Namespace, work: Path) -> None:
     from cctv_policy.audit.log import AuditLog
     from cctv_policy.enforce.job import prepare, run_apply
+    from cctv_policy.enforce.models import Scope
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.registry import load_registry
@@ -292,7 +295,7 @@ def rgw(args: argparse.Namespace, work: Path) -> None:
                 now,
                 "bench",
             ),
-            target="bench",
+            Scope("bench"),
         )
         calls: Counter[str] = Counter()
         backend = prep.backends["bench"]

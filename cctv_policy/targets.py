@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import StorageTarget
 from storage_backends.base import Backend
+from storage_backends.day_workers import DayWorkers
 from storage_backends.filesystem import FilesystemBackend
 
 if TYPE_CHECKING:
@@ -33,17 +34,19 @@ class TargetSkipped(Exception):
     """A target that cannot be used from here, but need not be (no S3 credentials)."""
 
 
-def _filesystem(target: StorageTarget, root_override: Path | None) -> Backend:
+def _filesystem(
+    target: StorageTarget, root_override: Path | None, workers: DayWorkers | None
+) -> Backend:
     root = root_override or Path(target.root or "")
     if not root.is_dir():
         raise TargetError(
             f"target {target.id}: root {root} is not a directory "
             f"(mount it, or pass --storage-root {target.id}=DIR)"
         )
-    return FilesystemBackend(target.id, root, target.parsed_layout())
+    return FilesystemBackend(target.id, root, target.parsed_layout(), workers)
 
 
-def _s3(target: StorageTarget, root_override: Path | None) -> Backend:
+def _s3(target: StorageTarget, root_override: Path | None, workers: DayWorkers | None) -> Backend:
     if not s3_ready():
         raise TargetSkipped(
             "no S3 credentials in the environment (AWS_ACCESS_KEY_ID/"
@@ -60,18 +63,22 @@ def s3_backend(target: StorageTarget) -> S3Backend:
     return S3Backend.from_target(target, target.parsed_layout())
 
 
-# The backend for each `kind` of storage.yaml.
-BACKENDS: dict[str, Callable[[StorageTarget, Path | None], Backend]] = {
+# The backend for each `kind` of storage.yaml (from the target, a root given in place of
+# storage.yaml's, and the run's worker processes, if it has any).
+BACKENDS: dict[str, Callable[[StorageTarget, Path | None, DayWorkers | None], Backend]] = {
     "filesystem": _filesystem,
     "s3": _s3,
 }
 
 
 def make_backends(
-    registry: LoadedRegistry, only: str | None = None, root_overrides: dict[str, Path] | None = None
+    registry: LoadedRegistry,
+    only: str | None = None,
+    root_overrides: dict[str, Path] | None = None,
+    workers: DayWorkers | None = None,
 ) -> tuple[dict[str, Backend], dict[str, str]]:
     """Backends for the targets that hold cameras (or just `only`), and the targets skipped
-    with the reason."""
+    with the reason. `workers`: the run's pool of worker processes (None: none)."""
     overrides = root_overrides or {}
     unknown = sorted(set(overrides) - set(registry.targets))
     if unknown:
@@ -91,7 +98,7 @@ def make_backends(
         if (only and target_id != only) or (not only and target_id not in used):
             continue
         try:
-            backends[target_id] = BACKENDS[target.kind](target, overrides.get(target_id))
+            backends[target_id] = BACKENDS[target.kind](target, overrides.get(target_id), workers)
         except TargetSkipped as why:
             if only == target_id:
                 raise TargetError(f"target {target_id}: {why}") from None

@@ -138,77 +138,93 @@ def watch_parent(pid: int) -> None:
 
 
 class DayWorkers:
-    """The worker processes, started on first use and shared by every backend of the run."""
+    """A pool of worker processes for one run, started on first use and shared by every
+    backend the run makes. Its owner (the command that runs) closes it; a backend made
+    without one does its work in this process."""
 
-    _lock = threading.Lock()
-    _pool: ProcessPoolExecutor | None = None
-    _broken = False
-    _size = WORKERS
-    _warming = False
-
-    @classmethod
-    def share_cores(cls, processes: int) -> None:
-        """This run is one of `processes` running at once on this machine (--shard I/N):
-        take its share of the cores. With fewer than two, the work is done in-process: the
-        shards already fill the cores, and a fork server per shard only costs (two shards
-        on 2 cores in bench/sweep_bench.py: 1.62-1.78 s in-process, 1.84-1.95 s with
-        workers)."""
-        cls._size = min(WORKERS, (os.cpu_count() or 1) // max(1, processes))
+    def __init__(self, processes: int = 1) -> None:
+        """`processes`: how many runs share this machine's cores (--shard I/N: N), this one
+        takes its share. With fewer than two cores for it, the work is done in-process: the
+        shards already fill the cores, and a fork server per shard only costs (two shards on
+        2 cores in bench/sweep_bench.py: 1.62-1.78 s in-process, 1.84-1.95 s with workers)."""
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._broken = False
+        self._warming = False
+        self._size = min(WORKERS, (os.cpu_count() or 1) // max(1, processes))
 
     @classmethod
-    def start(cls) -> None:
+    def none(cls) -> DayWorkers:
+        """No worker processes: everything in this process."""
+        return cls(processes=1 << 16)
+
+    def __enter__(self) -> DayWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (work nobody waits for any more is cancelled)."""
+        with self._lock:
+            pool, self._pool, self._broken = self._pool, None, True
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+    def start(self) -> None:
         """Start the workers in the background (the fork server takes a moment to come up)."""
-        with cls._lock:
-            if cls._warming or cls._pool is not None or cls._broken or cls._size < 2:
+        with self._lock:
+            if self._warming or self._pool is not None or self._broken or self._size < 2:
                 return
-            cls._warming = True
+            self._warming = True
         # One call per worker at once: the pool starts a process per call that finds none idle.
-        warm_up = [()] * cls._size
-        threading.Thread(target=cls.map, args=(os.getpid, warm_up), daemon=True).start()
+        warm_up = [()] * self._size
+        threading.Thread(target=self.map, args=(os.getpid, warm_up), daemon=True).start()
 
-    @classmethod
-    def workers(cls) -> int:
-        return max(1, cls._size)
+    def workers(self) -> int:
+        return max(1, self._size)
 
-    @classmethod
-    def call(cls, work: Callable[..., Result], *args: object) -> Result:
+    def call(self, work: Callable[..., Result], *args: object) -> Result:
         """work(*args) in a worker process; here when none can run (the work is idempotent:
         a batch a dying worker left half done is redone)."""
-        return cls.map(work, [args])[0]
+        return self.map(work, [args])[0]
 
-    @classmethod
-    def map(cls, work: Callable[..., Result], calls: Sequence[tuple[object, ...]]) -> list[Result]:
+    def map(self, work: Callable[..., Result], calls: Sequence[tuple[object, ...]]) -> list[Result]:
         """work(*args) for each args, spread over the workers; results in order."""
-        pool = cls._get()
+        pool = self._get()
         if pool is not None:
             from concurrent.futures.process import BrokenProcessPool
 
             try:
                 futures = [pool.submit(work, *args) for args in calls]
                 return [future.result() for future in futures]
-            except (BrokenProcessPool, OSError):
-                cls._broken = True
+            except (BrokenProcessPool, OSError, RuntimeError):  # RuntimeError: closed meanwhile
+                self._broken = True
         return [work(*args) for args in calls]
 
-    @classmethod
-    def _get(cls) -> ProcessPoolExecutor | None:
-        with cls._lock:
-            if cls._size < 2:
+    def _get(self) -> ProcessPoolExecutor | None:
+        with self._lock:
+            if self._size < 2:
                 return None  # one core for this run: no process to hand work to
-            if cls._pool is None and not cls._broken:
-                # Imported here: a run that shares out no work (one shard of several) never
-                # loads multiprocessing.
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
+            if self._pool is None and not self._broken:
+                self._pool = _new_pool(self._size)
+                self._broken = self._pool is None
+            return None if self._broken else self._pool
 
-                try:
-                    context = multiprocessing.get_context("forkserver")
-                    cls._pool = ProcessPoolExecutor(
-                        max_workers=cls._size,
-                        mp_context=context,
-                        initializer=watch_parent,
-                        initargs=(os.getpid(),),
-                    )
-                except (OSError, ValueError):
-                    cls._broken = True
-            return None if cls._broken else cls._pool
+
+def _new_pool(size: int) -> ProcessPoolExecutor | None:
+    """A pool started from a fork server (None where none can start). Imported here: a run
+    that shares out no work (one shard of several) never loads multiprocessing."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(
+            max_workers=size,
+            mp_context=context,
+            initializer=watch_parent,
+            initargs=(os.getpid(),),
+        )
+    except (OSError, ValueError):
+        return None

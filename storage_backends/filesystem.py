@@ -44,8 +44,13 @@ from storage_backends.layout import Layout
 
 
 class FilesystemBackend(NoLifecycle):
-    def __init__(self, target_id: str, root: Path | str, layout: Layout) -> None:
+    def __init__(
+        self, target_id: str, root: Path | str, layout: Layout, workers: DayWorkers | None = None
+    ) -> None:
+        """`workers`: the run's pool of worker processes (its owner closes it); without one,
+        day folders are read and emptied in this process."""
         self.target_id = target_id
+        self.workers = workers or DayWorkers.none()
         self.root = Path(root).resolve()
         self.layout = layout
         # Symbolic links and strangers found in the state folder, for the plan to report.
@@ -77,7 +82,7 @@ class FilesystemBackend(NoLifecycle):
         base = self.root / camera
         if not base.is_dir() or base.is_symlink():
             return []
-        DayWorkers.start()  # planning reads day folders next: have the workers ready by then
+        self.workers.start()  # planning reads day folders next: have the workers ready by then
         days = []
         for rel in _dirs_at_depth(str(base), f"{camera}/", depth - 1):
             day = self.layout.parse_day_prefix(camera, rel)
@@ -103,7 +108,7 @@ class FilesystemBackend(NoLifecycle):
 
     @property
     def works_beside(self) -> bool:
-        return DayWorkers.workers() > 1  # else list_many and delete_days work in this process
+        return self.workers.workers() > 1  # else list_many and delete_days work in this process
 
     def list_many(self, wanted: Sequence[tuple[str, date]]) -> list[DayListing | None]:
         """Many day folders, read by the worker processes (see day_workers.py)."""
@@ -111,9 +116,9 @@ class FilesystemBackend(NoLifecycle):
             return [None] * len(wanted)
         if len(wanted) < 8:
             return [self.list_day(camera, day) for camera, day in wanted]
-        size = -(-len(wanted) // (DayWorkers.workers() * 4))
+        size = -(-len(wanted) // (self.workers.workers() * 4))
         chunks = [wanted[i : i + size] for i in range(0, len(wanted), size)]
-        parts = DayWorkers.map(read_days, [(str(self.root), self.layout, c) for c in chunks])
+        parts = self.workers.map(read_days, [(str(self.root), self.layout, c) for c in chunks])
         return [listing for part in parts for listing in part]
 
     def _scan(self, directory: str, prefix: str, camera: str) -> Iterator[Segment | UnparsableKey]:
@@ -163,7 +168,7 @@ class FilesystemBackend(NoLifecycle):
             todo = [n for n in day.names if n not in kept] if kept else list(day.names)
             work.append((day.prefix.rstrip("/"), todo))
             result.requests += len(day.names)
-        outcomes = DayWorkers.call(unlink_days, str(self.root), work)
+        outcomes = self.workers.call(unlink_days, str(self.root), work)
         for day, (_, todo), outcome in zip(days, work, outcomes, strict=True):
             if isinstance(outcome, str):
                 result.refused.update(dict.fromkeys((day.prefix + n for n in todo), outcome))

@@ -148,6 +148,7 @@ def apply_at(registry: Path, roots: dict[str, Path], audit: Path, now, target=No
     library: the CLI's apply always runs on the system clock."""
     from cctv_policy.audit.log import AuditLog
     from cctv_policy.enforce.job import prepare, run_apply
+    from cctv_policy.enforce.models import Scope
     from cctv_policy.engine import load_policies
     from cctv_policy.engine.embedded import EmbeddedEngine
     from cctv_policy.registry import load_registry
@@ -157,8 +158,7 @@ def apply_at(registry: Path, roots: dict[str, Path], audit: Path, now, target=No
     try:
         prepared = prepare(
             Evaluation(load_registry(registry), engine, now, load_policies().version),
-            root_overrides=roots,
-            target=target,
+            Scope(target, roots),
         )
         report = run_apply(prepared, AuditLog(audit))
         return prepared, report

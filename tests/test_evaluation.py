@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from cctv_policy.enforce.job import prepare
-from cctv_policy.engine import EngineUndefined, embedded
+from cctv_policy.enforce.models import Scope
+from cctv_policy.engine import EngineUndefined, scheduling
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.registry import load_registry
 from cctv_policy.rulebook.enforcement import ENFORCE_ENTRYPOINT, enforcement_decision
@@ -47,7 +48,7 @@ def test_apply_asks_the_gate_and_the_decision_in_one_query(counted, tmp_path: Pa
     engine, asked = counted
     footage = demo_footage(tmp_path / "nas", ["CAM-CAN-03", "CAM-LIB-01"], NOW)
     evaluation = Evaluation(load_registry(DEMO_REGISTRY), engine, NOW, "v")
-    prepare(evaluation, root_overrides={"nas-main": footage})
+    prepare(evaluation, Scope(root_overrides={"nas-main": footage}))
     assert len(asked) == 1, asked  # it was four: part names, part costs, the parts, decision
     assert "data.cctv.check.violations" in asked[0] and "data.cctv.enforce.decision" in asked[0]
 
@@ -58,7 +59,7 @@ def test_asked_together_or_one_by_one_the_answers_are_the_same(
     registry = load_registry(DEMO_REGISTRY)
     together = Evaluation(registry, embedded_engine, NOW, "v")
     together.evaluate_with_check(ENFORCE_ENTRYPOINT)
-    monkeypatch.setattr(embedded, "SIDE_BY_SIDE_FROM", 0)  # the parts, each in an engine
+    monkeypatch.setattr(scheduling, "SIDE_BY_SIDE_FROM", 0)  # the parts, each in an engine
     apart = Evaluation(registry, embedded_engine, NOW, "v")
     assert together.check().violations == apart.check().violations
     assert together.check().violations  # the demo registry has warnings: a real comparison

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ from cctv_policy.enforce.job import (
     run_apply,
     suspend_offload,
 )
-from cctv_policy.enforce.planner import Plan, Shard
+from cctv_policy.enforce.models import Plan, Scope, Shard
 from cctv_policy.engine import EngineChoice
 from cctv_policy.output import printable
 from cctv_policy.registry.loader import LoadedRegistry
@@ -40,6 +41,7 @@ from cctv_policy.rulebook.devices import Silent, silent_cameras
 from cctv_policy.rulebook.evaluation import Evaluation
 from cctv_policy.rulebook.gate import RegistryNotEnforceable
 from cctv_policy.targets import parse_root_overrides
+from storage_backends.day_workers import DayWorkers
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -61,20 +63,22 @@ def _shard(value: str | None) -> Shard:
     return Shard(index, count)
 
 
-def _prepare(evaluation: Evaluation, scope: StorageScope) -> Prepared:
+def _prepare(evaluation: Evaluation, flags: StorageScope) -> Prepared:
+    """The run's plan. The command owns the run's worker processes: click closes them when
+    the command ends (after apply has deleted with them)."""
+    scope = Scope(
+        flags.target,
+        parse_root_overrides(flags.storage_roots),
+        _shard(flags.shard),
+        frozenset(flags.cameras) or None,
+    )
+    workers = click.get_current_context().with_resource(DayWorkers(scope.shard.count))
     registry = evaluation.registry
     total = sum(
         1 for c in registry.cameras.values() if not scope.target or c.storage == scope.target
     )
     with progress("listing", "cameras", total) as advance:
-        return prepare(
-            evaluation,
-            scope.target,
-            parse_root_overrides(scope.storage_roots),
-            _shard(scope.shard),
-            set(scope.cameras) or None,
-            progress=lambda label, n: advance(n, label),
-        )
+        return prepare(evaluation, scope, lambda label, n: advance(n, label), workers)
 
 
 def _summary(plan: Plan, skipped: dict[str, str], silent: list[Silent]) -> Table:
@@ -180,7 +184,36 @@ def plan(
     console.print(_summary(prepared.plan, prepared.skipped_targets, silent))
 
 
-@click.command()
+_APPLY_HELP = """Carry out the plan: hold, grant, revoke, release, then delete expired footage.
+
+Runs on this machine's clock (there is no --now: a forged clock must not delete footage),
+and first checks that clock against the newest footage on each target and the last apply
+in the audit log: when they disagree only holds and revokes happen; a camera whose footage
+runs ahead of the clock keeps all its footage (named on stderr and in --format json's
+clock_suspect) while the others go ahead. Idempotent and resumable: interrupt it at any
+point and run it again.
+Every action is written to the audit log before it happens; every delete and grant is
+checked once more against the safety floor.
+
+\b
+Exit codes:
+  0  applied
+  1  provenance: an approval or hold not provably written by the person it names
+     (config.yaml provenance.required, on by default): nothing changed
+  2  the tool could not run or provenance cannot be read (not a git checkout with
+     history): nothing changed; or the clock disagrees with the evidence: only holds
+     and revokes were applied
+  3  the registry has input errors: nothing changed
+
+\b
+Examples:
+  cctv-policy plan --out plan.json && cctv-policy apply --plan plan.json --yes
+  cctv-policy apply --yes --anchor git:/srv/audit-anchor --shard 0/4
+  cctv-policy apply --yes --format json > applied.json
+"""
+
+
+@click.command(help=_APPLY_HELP)
 @registry_option
 @click.option(
     "--plan",
@@ -214,68 +247,23 @@ def apply(
     scope: StorageScope,
     engine: EngineChoice,
 ) -> None:
-    """Carry out the plan: hold, grant, revoke, release, then delete expired footage.
-
-    Runs on this machine's clock (there is no --now: a forged clock must not delete footage),
-    and first checks that clock against the newest footage on each target and the last apply
-    in the audit log: when they disagree only holds and revokes happen; a camera whose footage
-    runs ahead of the clock keeps all its footage (named on stderr and in --format json's
-    clock_suspect) while the others go ahead. Idempotent and resumable: interrupt it at any
-    point and run it again.
-    Every action is written to the audit log before it happens; every delete and grant is
-    checked once more against the safety floor.
-
-    \b
-    Exit codes:
-      0  applied
-      1  provenance: an approval or hold not provably written by the person it names
-         (config.yaml provenance.required, on by default): nothing changed
-      2  the tool could not run or provenance cannot be read (not a git checkout with
-         history): nothing changed; or the clock disagrees with the evidence: only holds
-         and revokes were applied
-      3  the registry has input errors: nothing changed
-
-    \b
-    Examples:
-      cctv-policy plan --out plan.json && cctv-policy apply --plan plan.json --yes
-      cctv-policy apply --yes --anchor git:/srv/audit-anchor --shard 0/4
-      cctv-policy apply --yes --format json > applied.json
-    """
     if not yes:
         fail("apply changes storage: pass --yes (run `cctv-policy plan` first to review)")
     reviewed = _reviewed_plan(plan_file) if plan_file else None
     audit = AuditLog(audit_log)
-    loaded: list[LoadedRegistry] = []
-
-    def refused(error: Exception) -> str:
-        audit.record_refusal("refused", command="apply", reason=str(error))
-        if isinstance(error, RegistryNotEnforceable | ClockDisagrees) and loaded:
-            return _suspended(loaded[0], audit)
-        return ""
-
-    with refusing("Nothing was changed.", refused):
+    refusals = _Refusals(audit)
+    with refusing("Nothing was changed.", refusals.refused):
         evaluation = Evaluation.open(registry_dir, engine, resolve_now(None))
-        loaded.append(evaluation.registry)
-        audit.anchors = [anchor_from_spec(spec, evaluation.registry) for spec in anchors]
-        for anchor in audit.anchors if audit_log.exists() else []:
-            outcome = check_log(audit_log, anchor)
-            if not outcome.ok:
-                raise AnchorError(f"the audit log disagrees with its anchor: {outcome.describe()}")
+        refusals.registry = evaluation.registry
+        _check_anchors(audit, anchors, evaluation.registry)
         prepared = _prepare(evaluation, scope)
         if reviewed is not None:
             prepared.plan = restrict_to_reviewed(prepared.plan, reviewed)
 
-    def failed(error: Exception) -> str | None:
-        if isinstance(error, ClockDisagrees):  # the holds and revokes were done; no deletion
-            return refused(error)
-        # Part-way through: `notify` tells the admins (#28).
-        audit.record_refusal("apply_failed", command="apply", reason=str(error))
-        return None
-
     with refusing(
         "What the audit log records before this was done; run apply again once the "
         "cause is fixed (it picks up where it stopped).",
-        failed,
+        refusals.failed,
     ):
         with progress("applying", "actions", len(prepared.plan.actions)) as advance:
             report = run_apply(prepared, audit, lambda n: advance(n, None))
@@ -285,7 +273,41 @@ def apply(
     head = audit.head()
     if output_format == "json":
         click.echo(json.dumps(_applied(report, audit_log, head), indent=1, ensure_ascii=False))
-        return
+    else:
+        _print_applied(report, audit_log, head)
+
+
+@dataclass
+class _Refusals:
+    """What apply logs (and does) when it refuses or fails."""
+
+    audit: AuditLog
+    registry: LoadedRegistry | None = None
+
+    def refused(self, error: Exception) -> str:
+        self.audit.record_refusal("refused", command="apply", reason=str(error))
+        if isinstance(error, RegistryNotEnforceable | ClockDisagrees) and self.registry:
+            return _suspended(self.registry, self.audit)
+        return ""
+
+    def failed(self, error: Exception) -> str | None:
+        if isinstance(error, ClockDisagrees):  # the holds and revokes were done; no deletion
+            return self.refused(error)
+        # Part-way through: `notify` tells the admins (#28).
+        self.audit.record_refusal("apply_failed", command="apply", reason=str(error))
+        return None
+
+
+def _check_anchors(audit: AuditLog, anchors: tuple[str, ...], registry: LoadedRegistry) -> None:
+    """--anchor: where the log's head is also anchored; an existing log must agree with each."""
+    audit.anchors = [anchor_from_spec(spec, registry) for spec in anchors]
+    for anchor in audit.anchors if audit.path.exists() else []:
+        outcome = check_log(audit.path, anchor)
+        if not outcome.ok:
+            raise AnchorError(f"the audit log disagrees with its anchor: {outcome.describe()}")
+
+
+def _print_applied(report: ApplyReport, audit_log: Path, head: tuple[int, str]) -> None:
     from rich.console import Console
     from rich.table import Table
 

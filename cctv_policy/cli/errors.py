@@ -34,7 +34,7 @@ EXIT_CODES: dict[str, int] = {
     "cctv_policy.engine.base.EngineError": EXIT_TOOL_ERROR,
     "cctv_policy.targets.TargetError": EXIT_TOOL_ERROR,
     "cctv_policy.enforce.clock.ClockDisagrees": EXIT_TOOL_ERROR,
-    "cctv_policy.audit.log.AuditError": EXIT_TOOL_ERROR,
+    "cctv_policy.audit.errors.AuditError": EXIT_TOOL_ERROR,
     "cctv_policy.audit.anchor.AnchorError": EXIT_TOOL_ERROR,
     "storage_backends.fdtree.UnsafeState": EXIT_TOOL_ERROR,
     "cctv_policy.provenance.git_history.ProvenanceUnavailable": EXIT_TOOL_ERROR,

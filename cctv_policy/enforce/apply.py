@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.enforce.planner import Action, Plan
+from cctv_policy.enforce.models import Action, Plan
 from cctv_policy.enforce.safety import SafetyFloor
 from storage_backends.base import Backend, DayListing, DeleteResult, GrantSpec, segment_of
 
@@ -47,30 +47,16 @@ def apply_plan(
     audit: AuditLog,
     floor: SafetyFloor,
     progress: Callable[[int], None] = lambda n: None,
-    deleter: DayDeleter | None = None,
     started: str = "apply_started",
 ) -> ApplyReport:
-    """Apply a plan; `deleter`: the one a streaming apply started while planning (it has
-    logged apply_started and taken the whole days planned so far). `started`: the event that
-    opens the run in the audit log (a run whose clock was refused is not an `apply_started`:
-    its clock is no evidence for the next run's)."""
-    if deleter is None:
-        audit.append(started, now=plan.now, input_hash=plan.input_hash, planned=plan.counts())
-        deleter = DayDeleter(backends, audit, floor)
-    else:
-        audit.append("apply_planned", planned=plan.counts())
+    """Apply a plan. `started`: the event that opens the run in the audit log (a run whose
+    clock was refused is not an `apply_started`: its clock is no evidence for the next
+    run's)."""
+    audit.append(started, now=plan.now, input_hash=plan.input_hash, planned=plan.counts())
+    deleter = DayDeleter(backends, audit, floor)
     report = deleter.report
     actions = sorted(plan.actions, key=lambda a: (_ORDER[a.action], a.target, a.key or ""))
-    holds: dict[tuple[str, str], list[Action]] = defaultdict(list)
-    deletes: dict[str, list[Action]] = defaultdict(list)
-    days: dict[str, list[Action]] = defaultdict(list)
-    for action in actions:
-        if action.action == "hold":
-            holds[(action.target, action.hold or "")].append(action)
-        elif action.action == "delete":
-            deletes[action.target].append(action)
-        elif action.action == "delete-day":
-            days[action.target].append(action)
+    holds, deletes, days = _grouped(actions)
     # Holds first, one storage call per hold (each call rewrites the hold's manifest).
     for (target, hold_id), group in holds.items():
         for action in group:
@@ -105,6 +91,23 @@ def apply_plan(
     )
     audit.write_anchor()
     return report
+
+
+def _grouped(
+    actions: list[Action],
+) -> tuple[dict[tuple[str, str], list[Action]], dict[str, list[Action]], dict[str, list[Action]]]:
+    """The holds by (target, hold), the single deletes and the whole days by target."""
+    holds: dict[tuple[str, str], list[Action]] = defaultdict(list)
+    deletes: dict[str, list[Action]] = defaultdict(list)
+    days: dict[str, list[Action]] = defaultdict(list)
+    for action in actions:
+        if action.action == "hold":
+            holds[(action.target, action.hold or "")].append(action)
+        elif action.action == "delete":
+            deletes[action.target].append(action)
+        elif action.action == "delete-day":
+            days[action.target].append(action)
+    return holds, deletes, days
 
 
 def _details(action: Action) -> dict:

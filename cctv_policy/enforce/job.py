@@ -5,20 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.apply import ApplyReport, apply_plan
 from cctv_policy.enforce.clock import ClockDisagrees, ClockVerdict, assess_clock
-from cctv_policy.enforce.planner import (
-    Action,
-    Plan,
-    PlanContext,
-    ReadAhead,
-    Shard,
-    make_plan,
-    read_ahead,
-)
+from cctv_policy.enforce.models import Action, Plan, Scope
+from cctv_policy.enforce.planner import PlanContext, make_plan
+from cctv_policy.enforce.read_ahead import start_reading
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.rulebook.enforcement import ENFORCE_ENTRYPOINT, enforcement_decision
@@ -47,39 +40,32 @@ class Prepared:
 
 def prepare(
     evaluation: Evaluation,
-    target: str | None = None,
-    root_overrides: dict[str, Path] | None = None,
-    shard: Shard = Shard(),
-    cameras: set[str] | None = None,
+    scope: Scope | None = None,
     progress: Callable[[str, int], None] = lambda label, n: None,
+    workers: DayWorkers | None = None,
 ) -> Prepared:
-    """The plan of one run over one evaluation (registry, rule book, now). Raises
+    """The plan of one run over one evaluation (registry, rule book, now) and one scope of
+    storage; `workers`: the run's worker processes, owned by the caller (None: none). The
+    backends are made once, before the rule book runs, so that reading can start. Raises
     RegistryNotEnforceable (input errors), EngineError (fail closed) or TargetError (storage
-    not usable)."""
-    DayWorkers.share_cores(shard.count)  # every run says how many share the machine's cores
+    not usable; after the registry's own errors)."""
+    scope = scope or Scope()
     registry, now = evaluation.registry, evaluation.now
-    early = _backends_early(registry, target, root_overrides)
-    ahead = _read_ahead(registry, early[0], now, shard, cameras) if early else {}
+    early = _backends_early(registry, scope, workers)
+    ahead = start_reading(registry, early[0], now, scope) if isinstance(early, tuple) else {}
     require_enforceable(evaluation, also=(ENFORCE_ENTRYPOINT,))
     assert registry.config is not None  # a registry without config is not enforceable
-    unknown = sorted((cameras or set()) - set(registry.cameras))
+    unknown = sorted((scope.cameras or set()) - set(registry.cameras))
     if unknown:
         raise TargetError(f"--camera {', '.join(unknown)}: not in cameras.yaml")
     decision = enforcement_decision(evaluation)
     floor = SafetyFloor(registry, now)
-    backends, skipped = early or make_backends(registry, target, root_overrides)
-    lifecycle = [t for t in backends if registry.targets[t].lifecycle_offload]
-    for target_id in lifecycle:
-        if not backends[target_id].object_lock:
-            raise TargetError(
-                f"target {target_id} asks for lifecycle_offload, but its bucket has no Object "
-                "Lock: the bucket's lifecycle engine would delete held footage too. Enable "
-                "Object Lock (on a new bucket) or set lifecycle_offload: false"
-            )
-    ctx = PlanContext(registry, decision, floor, now, progress, read_ahead=ahead)
-    plan = make_plan(
-        ctx, backends, evaluation.policy_version, evaluation.input_hash, shard, cameras
-    )
+    if isinstance(early, Exception):
+        raise early
+    backends, skipped = early or _make_backends(registry, scope, workers)
+    lifecycle = _lifecycle_targets(registry, backends)
+    ctx = PlanContext(registry, decision, floor, now, progress, read_ahead=ahead, scope=scope)
+    plan = make_plan(ctx, backends, evaluation.policy_version, evaluation.input_hash)
     return Prepared(
         plan,
         floor,
@@ -92,32 +78,38 @@ def prepare(
     )
 
 
+Made = tuple[dict[str, Backend], dict[str, str]]
+
+
+def _make_backends(registry: LoadedRegistry, scope: Scope, workers: DayWorkers | None) -> Made:
+    return make_backends(registry, scope.target, scope.root_overrides, workers)
+
+
 def _backends_early(
-    registry: LoadedRegistry, target: str | None, root_overrides: dict[str, Path] | None
-) -> tuple[dict[str, Backend], dict[str, str]] | None:
-    """The backends, made before the rule book has run so that reading can start; None when
-    they cannot be made (the error is raised after the rule book, whose errors come first)."""
+    registry: LoadedRegistry, scope: Scope, workers: DayWorkers | None
+) -> Made | Exception | None:
+    """The backends, made before the rule book has run so that reading can start, or what
+    making them raised (raised after the rule book, whose errors come first); None when the
+    registry cannot be read (the rule book's gate refuses it)."""
     if not registry.core_readable:
         return None
     try:
-        return make_backends(registry, target, root_overrides)
-    except Exception:  # noqa: BLE001 - made again after the gate, which raises it then
-        return None
+        return _make_backends(registry, scope, workers)
+    except Exception as exc:  # noqa: BLE001 - raised after the gate
+        return exc
 
 
-def _read_ahead(
-    registry: LoadedRegistry,
-    backends: dict[str, Backend],
-    now: datetime,
-    shard: Shard,
-    cameras: set[str] | None,
-) -> dict[str, ReadAhead]:
-    """Start reading day folders while the rule book decides (see ReadAhead); nothing when
-    the registry has no retention to go by (the gate refuses it next)."""
-    if registry.config is None:
-        return {}
-    cutoff = now - timedelta(days=registry.config.retention_days)
-    return read_ahead(registry, backends, cutoff, shard, cameras)
+def _lifecycle_targets(registry: LoadedRegistry, backends: dict[str, Backend]) -> list[str]:
+    """The targets whose bucket expires footage itself; each must have Object Lock."""
+    lifecycle = [t for t in backends if registry.targets[t].lifecycle_offload]
+    for target_id in lifecycle:
+        if not backends[target_id].object_lock:
+            raise TargetError(
+                f"target {target_id} asks for lifecycle_offload, but its bucket has no Object "
+                "Lock: the bucket's lifecycle engine would delete held footage too. Enable "
+                "Object Lock (on a new bucket) or set lifecycle_offload: false"
+            )
+    return lifecycle
 
 
 def restrict_to_reviewed(fresh: Plan, reviewed: Plan) -> Plan:

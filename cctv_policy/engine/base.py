@@ -25,23 +25,10 @@ class Engine(Protocol):
         """
         ...
 
-    def evaluate_many(
-        self,
-        entrypoints: Sequence[str],
-        input: dict[str, Any],
-        costs: Sequence[float] | None = None,
-        encoded: bytes | None = None,
-    ) -> list[Any]:
-        """evaluate() of each entrypoint over the same input, in order; an engine may work on
-        them side by side (sharing them out by their relative costs, when given; `encoded`,
-        when given, is the input as JSON, which the engine may use instead of encoding it
-        again). Raises as evaluate() does if any of them fails."""
-        ...
-
-    def side_by_side(self, encoded: bytes | None) -> bool:
-        """Whether evaluate_many would work on entrypoints over this input (`encoded`: its
-        JSON, if known) side by side. When not, one query evaluates them all, and a run does
-        best to ask for everything it needs in one evaluate_many."""
+    def evaluate_many(self, entrypoints: Sequence[str], input: dict[str, Any]) -> list[Any]:
+        """evaluate() of each entrypoint over the same input, in order, in one call (batched:
+        one call per run, not one per document). Raises as evaluate() does if any fails.
+        How a run's evaluations are shared out over engines is scheduling.py's concern."""
         ...
 
     def query(self, query: str, input: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cctv_policy.engine.base import EngineError, EngineUndefined, dotted
 from cctv_policy.engine.policies import PolicySet
 
-# evaluate_many works on this many groups of entrypoints at once, each in an engine of its own
-# (one OPA evaluation is single-threaded, and the library releases the GIL while it runs).
-MAX_SIDE_BY_SIDE = max(1, min(os.cpu_count() or 1, 4))
-# Where such an engine holds the input: loading a document as data costs OPA about a third of
-# taking it as a query's input (0.25 s against 0.8 s for bench/check_bench.py's registry), and
-# one `with input as` hands it to the policies as their input.
+# Where an engine holds an input as data (see hold_input): loading a document as data costs
+# OPA about a third of taking it as a query's input, and one `with input as` hands it to the
+# policies as their input.
 INPUT_AS_DATA = "cctv_policy_input"
-# Below this size of input (its canonical JSON) one engine evaluates every entrypoint itself:
-# a new engine compiles the rule book first (about 0.07 s), which only pays on a large
-# registry (bench/sweep_bench.py's 50 cameras: the gate took 0.12 s in two new engines).
-SIDE_BY_SIDE_FROM = 1 << 20
 
 
 class EmbeddedEngine:
@@ -56,60 +47,35 @@ class EmbeddedEngine:
         except self._error_type as exc:
             raise EngineError(f"OPA evaluation failed: {exc.message}") from exc
 
-    def evaluate_many(
-        self,
-        entrypoints: Sequence[str],
-        input: dict[str, Any],
-        costs: Sequence[float] | None = None,
-        encoded: bytes | None = None,
-    ) -> list[Any]:
-        """The entrypoints shared out into groups of about equal cost, one per core, each
-        evaluated as one query in a new engine of its own holding the input as data. An
-        engine with data loaded evaluates them as one group itself (new engines would need a
-        copy)."""
-        count = min(len(entrypoints), MAX_SIDE_BY_SIDE) if self.side_by_side(encoded) else 1
-        if count < 2:
-            return self._evaluate_group(list(entrypoints), input)
-        groups = share_out(entrypoints, costs or [1.0] * len(entrypoints), count)
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            results = list(
-                pool.map(lambda group: self._evaluate_apart(group, input, encoded), groups)
-            )
-        values: dict[str, Any] = {}
-        for group, result in zip(groups, results, strict=True):
-            values.update(zip(group, result, strict=True))
-        return [values[entrypoint] for entrypoint in entrypoints]
-
-    def side_by_side(self, encoded: bytes | None) -> bool:
-        """Only a large input (or one of unknown size) is shared out over new engines, and
-        never by an engine holding data. Every other evaluate_many is one query, and OPA
-        compiles the rule book once per distinct query (about 0.025 s): one query for
-        everything a run needs is the cheapest."""
-        small = encoded is not None and len(encoded) < SIDE_BY_SIDE_FROM
-        return not (self._has_data or small) and MAX_SIDE_BY_SIDE > 1
-
-    def _evaluate_group(self, entrypoints: list[str], input: dict[str, Any]) -> list[Any]:
-        query = "; ".join(f"x{i} := data.{dotted(e)}" for i, e in enumerate(entrypoints))
+    def evaluate_many(self, entrypoints: Sequence[str], input: dict[str, Any]) -> list[Any]:
+        """evaluate() of each entrypoint over the same input, in one query (OPA compiles the
+        rule book once per distinct query). Raises as evaluate() does if any fails."""
+        names = list(entrypoints)
+        query = "; ".join(f"x{i} := data.{dotted(e)}" for i, e in enumerate(names))
         rows = self.query(query, input)
         if len(rows) != 1:
-            raise self._undefined(entrypoints)
-        return [rows[0][f"x{i}"] for i in range(len(entrypoints))]
+            raise self._undefined(names)
+        return [rows[0][f"x{i}"] for i in range(len(names))]
 
-    def _evaluate_apart(
-        self, entrypoints: list[str], input: dict[str, Any], encoded: bytes | None
-    ) -> list[Any]:
-        engine = EmbeddedEngine(self._policies)
-        try:
-            engine._load_input(input, encoded)
-            values = ", ".join(f"data.{dotted(e)}" for e in entrypoints)
-            rows = engine.query(f"x := [{values}] with input as data.{INPUT_AS_DATA}")
-        finally:
-            engine.close()
+    @property
+    def policies(self) -> PolicySet:
+        return self._policies
+
+    @property
+    def holds_data(self) -> bool:
+        """Whether data was loaded (serve's registry): such an engine is not copied."""
+        return self._has_data
+
+    def evaluate_held(self, entrypoints: Sequence[str]) -> list[Any]:
+        """Each entrypoint over the input held as data (hold_input), in one query."""
+        names = list(entrypoints)
+        values = ", ".join(f"data.{dotted(e)}" for e in names)
+        rows = self.query(f"x := [{values}] with input as data.{INPUT_AS_DATA}")
         if len(rows) != 1:
-            raise self._undefined(entrypoints)
+            raise self._undefined(names)
         return list(rows[0]["x"])
 
-    def _load_input(self, input: dict[str, Any], encoded: bytes | None) -> None:
+    def hold_input(self, input: dict[str, Any], encoded: bytes | None) -> None:
         """The input as data at INPUT_AS_DATA (see add_data_json)."""
         if encoded is None or not self._takes_json(encoded):
             self.add_data({INPUT_AS_DATA: input})
@@ -159,15 +125,3 @@ class EmbeddedEngine:
 
     def close(self) -> None:
         self._opa.close()
-
-
-def share_out(items: Sequence[str], costs: Sequence[float], count: int) -> list[list[str]]:
-    """Items into `count` groups of about equal total cost: the costliest first, each into the
-    group that costs least so far."""
-    groups: list[list[str]] = [[] for _ in range(count)]
-    totals = [0.0] * count
-    for cost, item in sorted(zip(costs, items, strict=True), key=lambda pair: -pair[0]):
-        lightest = totals.index(min(totals))
-        groups[lightest].append(item)
-        totals[lightest] += cost
-    return groups

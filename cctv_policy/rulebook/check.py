@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from cctv_policy.engine.base import Engine, EngineError, EngineUndefined
+from cctv_policy.engine.base import Engine, EngineError, dotted
+from cctv_policy.engine.scheduling import Union, evaluate_union
 from cctv_policy.messages import Language, did_you_mean, localize
 from cctv_policy.output import printable
 from cctv_policy.registry.input_doc import build_input, canonical_json, input_hash
@@ -16,11 +17,9 @@ from cctv_policy.registry.loader import LoadedRegistry, Source
 from cctv_policy.violations import Severity, Violation
 from cctv_policy.waivers import Waived, split_waived
 
-CHECK_ENTRYPOINT = "cctv/check/violations"  # the union of the parts below
-UNION = "data.cctv.check.violations"
-PART_NAMES = "cctv/check/part_names"
-PART_COSTS = "cctv/check/part_costs"
-PART = "cctv/check/parts/{}"
+CHECK_ENTRYPOINT = "cctv/check/violations"
+# The check is the union of the rule book's named parts (scheduling may evaluate them apart).
+CHECK_PARTS = Union(CHECK_ENTRYPOINT, "cctv/check/part_names", "cctv/check/parts/{}")
 
 # Where a subject's own file is, for subjects the loader did not see (e.g. a decision whose
 # request file is missing still has its own decisions/<id>.yaml).
@@ -131,9 +130,9 @@ def run_check(
     # Encoded once: hashed, and loaded as it is by the engines evaluating the rule book.
     encoded = encoded if encoded is not None else canonical_json(document)
     raw = (
-        rule_book_violations(engine, document, encoded)
+        evaluate_union(engine, CHECK_PARTS, document, encoded)
         if evaluated is None
-        else _a_set(UNION, evaluated)
+        else _a_set(f"data.{dotted(CHECK_ENTRYPOINT)}", evaluated)
     )
     placed = [_place(registry, item) for item in raw]
     placed += _partial_violations(registry, engine, document)
@@ -149,52 +148,6 @@ def run_check(
         waived=waived,
         timezone=registry.config.timezone if registry.config else "UTC",
     )
-
-
-def rule_book_violations(
-    engine: Engine, document: dict[str, Any], encoded: bytes | None = None
-) -> list[Any]:
-    """data.cctv.check.violations, as the union of the rule book's named parts, which the
-    engine may evaluate side by side (a rule book without named parts, e.g. a school's own,
-    in one evaluation). Empty part names, or a part that is not a set, is an error: a rule
-    book that did not run must never look like a pass. An engine that would not evaluate the
-    parts side by side evaluates their union (one query)."""
-    names = _part_names(engine) if engine.side_by_side(encoded) else None
-    if names is None:
-        return _a_set(UNION, engine.evaluate(CHECK_ENTRYPOINT, document))
-    parts = engine.evaluate_many(
-        [PART.format(n) for n in names], document, _part_costs(engine, names), encoded
-    )
-    return [
-        violation
-        for name, part in zip(names, parts, strict=True)
-        for violation in _a_set(f"rule book part {name}", part)
-    ]
-
-
-def _part_names(engine: Engine) -> list[str] | None:
-    """The rule book's part names (data.cctv.check.part_names); None when it names none."""
-    try:
-        names = engine.evaluate(PART_NAMES, {})
-    except EngineUndefined:
-        return None
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise EngineError(f"data.{PART_NAMES.replace('/', '.')} is not a set of part names")
-    return names
-
-
-def _part_costs(engine: Engine, names: list[str]) -> list[float]:
-    """Each part's relative cost (data.cctv.check.part_costs; 1 where it names none)."""
-    try:
-        costs = engine.evaluate(PART_COSTS, {})
-    except EngineUndefined:
-        costs = {}
-    if not isinstance(costs, dict):
-        costs = {}
-    return [
-        float(cost) if isinstance(cost := costs.get(name), (int, float)) and cost > 0 else 1.0
-        for name in names
-    ]
 
 
 def _a_set(what: str, value: Any) -> list[Any]:
@@ -221,7 +174,7 @@ def _partial_violations(
         unreadable[kind] = unreadable.get(kind, set()) - set(documents)
     with_partial["unreadable"] = {kind: sorted(ids) for kind, ids in unreadable.items()}
     kept = []
-    for item in rule_book_violations(engine, with_partial):
+    for item in evaluate_union(engine, CHECK_PARTS, with_partial):
         if not isinstance(item, dict):
             continue
         subject = (item.get("kind"), item.get("id"))

@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from cctv_policy.engine.base import Engine, EngineError, EngineUndefined, dotted
+from cctv_policy.engine.base import Engine, EngineError
 from cctv_policy.engine.factory import EngineChoice
 from cctv_policy.engine.policies import PolicySet
+from cctv_policy.engine.scheduling import evaluate_together
 from cctv_policy.registry.approvals import NotValidlyApproved, approved_scope
 from cctv_policy.registry.input_doc import build_input, canonical_json, input_hash
 from cctv_policy.registry.loader import LoadedRegistry, load_registry
@@ -76,30 +77,25 @@ class Evaluation:
         return self._cache[key]
 
     def evaluate_with_check(self, *entrypoints: str, one_query: bool = False) -> None:
-        """The rule book's check and other entrypoints this run will need, in one query, when
-        the engine would not work on them side by side anyway: the embedded OPA compiles the
-        rule book once per distinct query (about 0.025 s), so apply's gate and decision cost
-        one compile, not four. `one_query`: even where it would (the approvals read the
-        whole check, so evaluating its parts apart first would run the rule book twice).
-        Where that query fails, each is left to be evaluated, and to fail with its own error,
-        on its own."""
+        """The rule book's check and other entrypoints this run will need, asked together
+        where scheduling finds that cheapest (engine/scheduling.py). `one_query`: in one
+        batched call even where scheduling would share the check out (the approvals read the
+        whole check, so evaluating its parts apart first would run the rule book twice). What
+        is not answered here is evaluated on its own when asked for, and fails with its own
+        error."""
         wanted = (CHECK_ENTRYPOINT, *entrypoints)
         todo = [e for e in wanted if f"eval:{e}" not in self._cache]
         if not todo or not self.registry.core_readable:
             return
-        side_by_side = self.engine.side_by_side(self.input_json)
-        if side_by_side and not one_query:
-            return
-        try:
-            values = (
-                _in_one_query(self.engine, todo, self.input)
-                if side_by_side
-                else self.engine.evaluate_many(todo, self.input, encoded=self.input_json)
-            )
-        except EngineError:
-            return
-        for entrypoint, value in zip(todo, values, strict=True):
-            self._cache[f"eval:{entrypoint}"] = value
+        if one_query:
+            try:
+                answers = self.engine.evaluate_many(todo, self.input)
+                values = dict(zip(todo, answers, strict=True))
+            except EngineError:
+                values = {}
+        else:
+            values = evaluate_together(self.engine, todo, self.input, self.input_json)
+        self._cache.update((f"eval:{entrypoint}", value) for entrypoint, value in values.items())
 
     def check(self) -> CheckResult:
         """The rule book over the whole registry (data.cctv.check.violations), once per run."""
@@ -161,13 +157,3 @@ class Evaluation:
         except NotValidlyApproved as exc:
             problems.append(str(exc))
         return problems
-
-
-def _in_one_query(engine: Engine, entrypoints: list[str], document: dict[str, Any]) -> list[Any]:
-    """Every entrypoint in one query over `document` (an undefined one: EngineUndefined)."""
-    rows = engine.query(
-        "; ".join(f"x{i} := data.{dotted(e)}" for i, e in enumerate(entrypoints)), document
-    )
-    if len(rows) != 1:
-        raise EngineUndefined(f"one of {', '.join(entrypoints)} is undefined")
-    return [rows[0][f"x{i}"] for i in range(len(entrypoints))]

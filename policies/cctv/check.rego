@@ -17,19 +17,11 @@ import data.cctv.reports
 import data.cctv.requests
 import data.cctv.waivers
 
-# The rule book's parts, one per package. `violations` is their union; an engine may evaluate
-# the named parts side by side over the same input (cctv-policy check does, one per core).
+# The rule book's parts, one per package. `violations` is their union; cctv-policy may evaluate
+# the named parts side by side over the same input (its scheduler, in Python, knows their costs).
 part_names := {
 	"attachments", "cameras", "config", "decisions", "devices", "feedback",
 	"holds", "references", "register", "reports", "requests", "waivers",
-}
-
-# What each part costs to evaluate, relative to the others, on a large registry
-# (bench/check_bench.py: 10,000 requests). An engine sharing the parts out over its cores
-# starts with the heaviest; a part not listed costs 1.
-part_costs := {
-	"requests": 100, "decisions": 40, "references": 20, "register": 20, "feedback": 20,
-	"attachments": 20, "cameras": 10, "reports": 10, "devices": 5,
 }
 
 parts["attachments"] := attachments.violations

@@ -31,13 +31,6 @@ test_all_concerns_are_collected if {
 
 # A part added without its name would be left out of `violations` and of every engine that
 # evaluates the named parts.
-test_every_part_cost_is_a_part if {
-	every name, cost in check.part_costs {
-		name in check.part_names
-		cost > 0
-	}
-}
-
 test_every_part_is_named if {
 	{name | some name, _ in check.parts} == check.part_names with input as fx.base
 }

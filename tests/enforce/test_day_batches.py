@@ -13,7 +13,7 @@ import pytest
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.apply import DELETE_BATCH, DELETE_WORKERS, ApplyReport, DayDeleter, _split
-from cctv_policy.enforce.planner import Action
+from cctv_policy.enforce.models import Action
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import Config

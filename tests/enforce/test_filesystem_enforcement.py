@@ -14,6 +14,7 @@ from cctv_policy.audit.log import AuditError, AuditLog
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.job import prepare, run_apply
+from cctv_policy.enforce.models import Scope
 from cctv_policy.registry import load_registry
 from cctv_policy.registry.types import parse_rfc3339
 from cctv_policy.rulebook.evaluation import Evaluation
@@ -223,15 +224,12 @@ def test_policy_that_protects_nothing_is_stopped_by_the_floor(
                 return ["everything"]
             return []  # no violations: the gate lets it through
 
-        def evaluate_many(self, entrypoints, input, costs=None, encoded=None):
+        def evaluate_many(self, entrypoints, input):
             return [self.evaluate(entrypoint, input) for entrypoint in entrypoints]
-
-        def side_by_side(self, encoded):
-            return True
 
     registry = load_registry(DEMO_REGISTRY)
     prepared = prepare(
-        Evaluation(registry, NoProtection(), NOW, "v"), root_overrides={"nas-main": footage}
+        Evaluation(registry, NoProtection(), NOW, "v"), Scope(root_overrides={"nas-main": footage})
     )
     run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
     remaining = footage_keys(footage)

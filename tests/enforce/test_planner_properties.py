@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.enforce.apply import apply_plan
-from cctv_policy.enforce.planner import Plan, PlanContext, make_plan
+from cctv_policy.enforce.models import Plan
+from cctv_policy.enforce.planner import PlanContext, make_plan
 from cctv_policy.enforce.safety import SafetyFloor
 from cctv_policy.registry.loader import LoadedRegistry
 from cctv_policy.registry.models import (

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from cctv_policy.audit.log import AuditLog
-from cctv_policy.enforce import planner
+from cctv_policy.enforce import read_ahead
 from cctv_policy.enforce.job import prepare, run_apply
-from cctv_policy.enforce.planner import Plan
+from cctv_policy.enforce.models import Plan, Scope
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.registry import load_registry
@@ -36,7 +36,7 @@ def engine():
 
 def plan_of(engine: EmbeddedEngine, root: Path, registry: Path = DEMO_REGISTRY) -> Plan:
     evaluation = Evaluation(load_registry(registry), engine, NOW, load_policies().version)
-    return prepare(evaluation, root_overrides={"nas-main": root}, target="nas-main").plan
+    return prepare(evaluation, Scope("nas-main", {"nas-main": root})).plan
 
 
 def comparable(plan: Plan) -> dict:
@@ -49,7 +49,7 @@ def test_the_plan_is_the_same_with_and_without_reading_ahead(
     """Reading ahead uses config.yaml's cutoff and knows no protection: the held day and the
     granted days must still be planned from the decision (holds, no delete-day for them)."""
     started: list[str] = []
-    real = planner.read_ahead
+    real = read_ahead.read_ahead
 
     def watched(*args, **kwargs):
         ahead = real(*args, **kwargs)
@@ -57,7 +57,7 @@ def test_the_plan_is_the_same_with_and_without_reading_ahead(
         return ahead
 
     monkeypatch.setattr(FilesystemBackend, "works_beside", True)  # also on one core
-    monkeypatch.setattr("cctv_policy.enforce.job.read_ahead", watched)
+    monkeypatch.setattr("cctv_policy.enforce.read_ahead.read_ahead", watched)
     ahead = plan_of(engine, footage)
     assert started == ["nas-main"], "the run did not read ahead"
     monkeypatch.setattr(FilesystemBackend, "works_beside", False)
@@ -110,7 +110,7 @@ def test_a_file_that_arrives_after_reading_ahead_is_left_alone(
     the reading is not in it, so it is neither logged nor deleted (a later run sees it); the
     rest of the day is deleted and logged name by name."""
     monkeypatch.setattr(FilesystemBackend, "works_beside", True)
-    real = planner.read_ahead
+    real = read_ahead.read_ahead
     late = footage / "CAM-LIB-01/2026/10/17/20261017T235959Z_1s.mp4"
 
     def then_write(*args, **kwargs):
@@ -119,9 +119,9 @@ def test_a_file_that_arrives_after_reading_ahead_is_left_alone(
         late.touch()
         return ahead
 
-    monkeypatch.setattr("cctv_policy.enforce.job.read_ahead", then_write)
+    monkeypatch.setattr("cctv_policy.enforce.read_ahead.read_ahead", then_write)
     evaluation = Evaluation(load_registry(DEMO_REGISTRY), engine, NOW, load_policies().version)
-    prepared = prepare(evaluation, root_overrides={"nas-main": footage}, target="nas-main")
+    prepared = prepare(evaluation, Scope("nas-main", {"nas-main": footage}))
     report = run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))
     assert report.done["delete"] > 0 and not report.refused
     assert late.exists()

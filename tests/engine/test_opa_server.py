@@ -15,6 +15,7 @@ from cctv_policy.engine import EngineError, EngineUndefined
 from cctv_policy.engine.opa_server import OpaServerEngine
 from cctv_policy.engine.policies import PolicyModule, PolicySet
 from cctv_policy.registry import load_registry
+from cctv_policy.registry.input_doc import build_input
 from cctv_policy.rulebook.check import run_check
 from cctv_policy.rulebook.evaluation import Evaluation
 from tests.conftest import DATA, DEMO_REGISTRY, NOW
@@ -99,3 +100,16 @@ def test_real_opa_server_gives_the_same_authz_answers(opa_server, policies):
         assert answer == local.decide(q).model_dump(exclude_none=True)
         answers.add(answer["allow"])
     assert answers == {True, False}, "one camera is granted, the other is not"
+
+
+def test_evaluate_many_is_one_query_with_each_answer(opa_server):
+    """The batched call of the evaluation contract: what each evaluate() gives, in order;
+    an undefined entrypoint fails it closed."""
+    engine = OpaServerEngine(opa_server.url)
+    document = build_input(load_registry(DEMO_REGISTRY), NOW)
+    entrypoints = ["cctv/check/violations", "cctv/approvals/valid"]
+    assert engine.evaluate_many(entrypoints, document) == [
+        engine.evaluate(e, document) for e in entrypoints
+    ]
+    with pytest.raises(EngineUndefined):
+        engine.evaluate_many([*entrypoints, "cctv/check/not_a_rule"], document)

@@ -30,9 +30,10 @@ SCRIPT = textwrap.dedent(
             path = root / layout.key("CAM-A", start + timedelta(hours=6 * i), 3600)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"")
-        backend = FilesystemBackend("nas", root, layout)
+        workers = DayWorkers()
+        backend = FilesystemBackend("nas", root, layout, workers)
         backend.list_many([("CAM-A", date(2026, 9, 1) + timedelta(days=i)) for i in range(12)])
-        print(" ".join(map(str, DayWorkers._pool._processes)), flush=True)
+        print(" ".join(map(str, workers._pool._processes)), flush=True)
         time.sleep(60)
 
     if __name__ == "__main__":

@@ -36,7 +36,7 @@ def test_a_worker_killed_after_unlinking_does_not_turn_deletes_into_already_gone
     fresh_workers,  # noqa: F811 - the fixture imported above
     monkeypatch,
 ):
-    backend = nas_with_days(tmp_path, 12)
+    backend = nas_with_days(tmp_path, 12, fresh_workers)
     days = days_of(backend, 12)
     monkeypatch.setattr(filesystem, "unlink_days", unlink_then_die)
     result = backend.delete_days(days)
@@ -49,7 +49,7 @@ def test_a_day_folder_already_removed_is_already_gone_not_refused(tmp_path, fres
     is success, not a refusal."""
     import shutil
 
-    backend = nas_with_days(tmp_path, 12)
+    backend = nas_with_days(tmp_path, 12, fresh_workers)
     days = days_of(backend, 12)
     shutil.rmtree(tmp_path / days[5].prefix)
     result = backend.delete_days(days)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cctv_policy.audit.log import AuditError, AuditLog, _sealed, verify_log
+from cctv_policy.audit.chain import sealed
+from cctv_policy.audit.log import AuditError, AuditLog, verify_log
 from cctv_policy.audit.log import write_file_anchor as anchor_at
 
 LONG_LINE = 30 << 20
@@ -29,7 +30,7 @@ def _legacy_log(path: Path) -> tuple[int, str]:
     entry = {"seq": seq + 1, "at": "2026-11-22T10:00:00+00:00", "actor": "old", "event": "x"}
     entry.update(blob="a" * LONG_LINE, prev=prev)
     with path.open("a") as handle:
-        handle.write(_sealed(prev, entry))
+        handle.write(sealed(prev, entry))
     anchor_at(log.anchor_path, entry["seq"], entry["hash"])
     return entry["seq"], entry["hash"]
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from cctv_policy.cli.main import cli
 from cctv_policy.demo import write_footage
 from cctv_policy.enforce.job import restrict_to_reviewed
-from cctv_policy.enforce.planner import Plan
+from cctv_policy.enforce.models import Plan, Scope
 from cctv_policy.registry import load_registry
 from cctv_policy.rulebook.evaluation import Evaluation
 from storage_backends.fdtree import UnsafeState
@@ -129,7 +129,8 @@ def test_a_reviewed_plan_cannot_leave_out_holds_and_revokes(
 
     engine = EmbeddedEngine(load_policies().without_tests())
     fresh = prepare(
-        Evaluation(load_registry(registry_copy), engine, NOW, "v"), root_overrides={"nas-main": nas}
+        Evaluation(load_registry(registry_copy), engine, NOW, "v"),
+        Scope(root_overrides={"nas-main": nas}),
     ).plan
     engine.close()
     reviewed = Plan(now=NOW, policy_version="v", input_hash="x", retention_days=30)  # empty

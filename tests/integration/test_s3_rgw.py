@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.enforce.job import prepare, run_apply
+from cctv_policy.enforce.models import Scope
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.registry import load_registry
@@ -109,7 +110,7 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
     registry = load_registry(registry_dir)
     assert registry.issues == []
     engine = EmbeddedEngine(load_policies().without_tests())
-    prepared = prepare(Evaluation(registry, engine, now, "test"), target="campus-s3")
+    prepared = prepare(Evaluation(registry, engine, now, "test"), Scope("campus-s3"))
     audit = AuditLog(tmp_path / "audit.jsonl")
     report = run_apply(prepared, audit)
     assert verify_log(audit.path).ok
@@ -173,7 +174,7 @@ def test_retention_holds_and_grants_on_rgw(rgw, owner, owner_env, registry_copy,
             Body=b"frame",
         )
     prepared = prepare(
-        Evaluation(load_registry(registry_dir), engine, later, "test"), target="campus-s3"
+        Evaluation(load_registry(registry_dir), engine, later, "test"), Scope("campus-s3")
     )
     assert [a.action for a in prepared.plan.actions if a.grant] == ["revoke"]
     run_apply(prepared, audit)
@@ -261,7 +262,7 @@ def test_lifecycle_offload_is_refused_without_object_lock(rgw, owner, owner_env,
     upload_footage(owner, bucket, ["CAM-BUS-01"], now, days=1)
     engine = EmbeddedEngine(load_policies().without_tests())
     with pytest.raises(TargetError, match="Object Lock"):
-        prepare(Evaluation(load_registry(registry_dir), engine, now, "test"), target="campus-s3")
+        prepare(Evaluation(load_registry(registry_dir), engine, now, "test"), Scope("campus-s3"))
     with pytest.raises(ClientError):  # nothing was installed
         owner.get_bucket_lifecycle_configuration(Bucket=bucket)
 
@@ -299,7 +300,7 @@ def test_held_young_footage_survives_the_buckets_own_lifecycle(
     registry = load_registry(registry_dir)
     assert registry.issues == []
     engine = EmbeddedEngine(load_policies().without_tests())
-    prepared = prepare(Evaluation(registry, engine, now, "test"), target="campus-s3")
+    prepared = prepare(Evaluation(registry, engine, now, "test"), Scope("campus-s3"))
     assert [a.key for a in prepared.plan.actions if a.action == "hold"] == [keys[0]]
     assert not [a for a in prepared.plan.actions if a.action == "delete"]
     run_apply(prepared, AuditLog(tmp_path / "audit.jsonl"))

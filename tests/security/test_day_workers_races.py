@@ -17,7 +17,7 @@ def listed(backend, count):
 def test_a_month_swapped_for_a_link_is_not_followed(tmp_path, fresh_workers):  # noqa: F811
     nas = tmp_path / "nas"
     nas.mkdir()
-    backend = nas_with_days(nas, 12)
+    backend = nas_with_days(nas, 12, fresh_workers)
     days = listed(backend, 12)
     month = nas / "CAM-A" / "2026" / "09"
     copy = tmp_path / "outside"
@@ -30,7 +30,7 @@ def test_a_month_swapped_for_a_link_is_not_followed(tmp_path, fresh_workers):  #
 
 
 def test_a_hold_written_after_the_listing_is_honoured(tmp_path, fresh_workers):  # noqa: F811
-    backend = nas_with_days(tmp_path, 12)
+    backend = nas_with_days(tmp_path, 12, fresh_workers)
     days = listed(backend, 12)
     keep = days[3].keys[1]
     backend.set_hold("HOLD-LATE", [keep])
@@ -41,7 +41,7 @@ def test_a_hold_written_after_the_listing_is_honoured(tmp_path, fresh_workers): 
 
 
 def test_a_name_turned_folder_is_refused_not_a_traceback(tmp_path, fresh_workers):  # noqa: F811
-    backend = nas_with_days(tmp_path, 12)
+    backend = nas_with_days(tmp_path, 12, fresh_workers)
     days = listed(backend, 12)
     odd = tmp_path / days[0].keys[0]
     odd.unlink()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cctv_policy.audit.log import AuditLog
 from cctv_policy.enforce.job import prepare, run_apply
+from cctv_policy.enforce.models import Scope
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.provenance.codeowners import parse, unowned_trust_roots
@@ -70,8 +71,7 @@ def test_grants_from_a_buggy_policy_are_refused_by_the_floor(registry_copy, nas,
     try:
         prepared = prepare(
             Evaluation(load_registry(registry_copy), engine, NOW, "buggy"),
-            root_overrides={"nas-main": nas},
-            target="nas-main",
+            Scope("nas-main", {"nas-main": nas}),
         )
     finally:
         engine.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cctv_policy.audit.log import AuditLog, verify_log
 from cctv_policy.enforce.job import Prepared, prepare, restrict_to_reviewed, run_apply
-from cctv_policy.enforce.planner import Action
+from cctv_policy.enforce.models import Action, Scope
 from cctv_policy.engine import load_policies
 from cctv_policy.engine.embedded import EmbeddedEngine
 from cctv_policy.registry.loader import load_registry
@@ -24,7 +24,7 @@ from tests.conftest import NOW
 def plan_at(registry: Path, nas: Path) -> Prepared:
     engine = EmbeddedEngine(load_policies().without_tests())
     evaluation = Evaluation(load_registry(registry), engine, NOW, "test")
-    return prepare(evaluation, root_overrides={"nas-main": nas}, target="nas-main")
+    return prepare(evaluation, Scope("nas-main", {"nas-main": nas}))
 
 
 def a_whole_day(prepared: Prepared, camera: str) -> Action:
