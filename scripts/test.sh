@@ -4,7 +4,8 @@
 #
 #   bash scripts/test.sh            everything (the README's test command; CI runs it)
 #   bash scripts/test.sh --quick    a developer's loop: lint, types, `opa test`, and pytest without
-#                                   the tests marked slow or integration (real Ceph RGW, OPA servers)
+#                                   the tests marked slow or integration (real Ceph RGW, OPA servers),
+#                                   on every core (pytest-xdist)
 # Any further arguments go to pytest (e.g. `bash scripts/test.sh --quick tests/enforce -x`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ bash scripts/build_tools.sh  # a no-op when .tools/bin/opa matches its pin
 .tools/bin/opa check --strict policies
 if $quick; then
   .tools/bin/opa test policies
-  exec .venv/bin/python -m pytest -m "not slow and not integration" "$@"
+  exec .venv/bin/python -m pytest -n auto -m "not slow and not integration" "$@"
 fi
 .venv/bin/python -m testing.opa_toolchain --floor 95 policies
 .venv/bin/python -m pytest "$@"
